@@ -1,0 +1,40 @@
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  {ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'bin/**', 'eslint.config.js']},
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname}},
+    rules: {
+      complexity: ['error', 10],
+      'max-params': ['error', 4],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/ban-ts-comment': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_'}],
+    },
+  },
+  {
+    // core/ decides and nothing else: no I/O, no clock, no environment (STYLE.md).
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          {group: ['pg', '@electric-sql/*', '@kubernetes/*', 'node:*', 'fs', 'child_process', 'os', 'conf', 'listr2', '@oclif/*', '../adapters/*', '../commands/*'], message: 'core/ talks to the world only through ports (STYLE.md).'},
+        ],
+      }],
+      'no-restricted-globals': ['error', 'fetch', 'process', 'setTimeout'],
+      'no-restricted-properties': ['error', {object: 'Date', property: 'now', message: 'take the time from the Clock port'}],
+      'no-restricted-syntax': ['error', {selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'take the time from the Clock port'}],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      complexity: 'off',
+    },
+  },
+)

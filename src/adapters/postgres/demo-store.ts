@@ -1,0 +1,192 @@
+import {allowedPredecessors, type Demo} from '../../core/demo.js'
+import {NotFoundError, StateTransitionError, VersionConflictError} from '../../core/errors.js'
+import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../core/ports.js'
+import type {Db} from './db.js'
+
+const T = 'demo_orchestrator.demo_instances'
+const E = 'demo_orchestrator.demo_events'
+const LIVE = `('creating', 'ready', 'degraded', 'destroying')`
+
+/** Column of each Demo field; the single mapping between the table and the domain. */
+const COLUMNS = {
+  id: 'id',
+  name: 'name',
+  namespace: 'namespace',
+  demoType: 'demo_type',
+  status: 'status',
+  portalUrl: 'portal_url',
+  candidateUrl: 'candidate_url',
+  databaseMode: 'database_mode',
+  databaseSchema: 'database_schema',
+  supabaseProjectId: 'supabase_project_id',
+  supabaseUrl: 'supabase_url',
+  supabaseAnonKey: 'supabase_anon_key',
+  kubeContext: 'kube_context',
+  createdBy: 'created_by',
+  autoCleanup: 'auto_cleanup',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  expiresAt: 'expires_at',
+  readyAt: 'ready_at',
+  destroyedAt: 'destroyed_at',
+  extensionCount: 'extension_count',
+  lastError: 'last_error',
+  phaseTimings: 'phase_timings',
+  metadata: 'metadata',
+  version: 'version',
+} as const satisfies Record<keyof Demo, string>
+
+type Row = Record<string, unknown>
+
+const JSON_FIELDS = new Set<string>(['phaseTimings', 'metadata'])
+
+function asDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value))
+}
+
+function toDemo(row: Row): Demo {
+  const demo: Record<string, unknown> = {}
+  for (const [field, column] of Object.entries(COLUMNS)) demo[field] = row[column]
+  for (const field of ['createdAt', 'updatedAt', 'expiresAt'] as const) demo[field] = asDate(demo[field])
+  for (const field of ['readyAt', 'destroyedAt'] as const) demo[field] = demo[field] === null ? null : asDate(demo[field])
+  demo.version = Number(demo.version)
+  demo.extensionCount = Number(demo.extensionCount)
+  return demo as unknown as Demo
+}
+
+function toParam(field: string, value: unknown): unknown {
+  return JSON_FIELDS.has(field) ? JSON.stringify(value) : value
+}
+
+function whereOf(filter: DemoFilter): {sql: string; params: unknown[]} {
+  const clauses: string[] = []
+  const params: unknown[] = []
+  if (filter.statuses && filter.statuses.length > 0) {
+    params.push(filter.statuses)
+    clauses.push(`status = ANY($${params.length})`)
+  }
+  if (filter.createdBy) {
+    params.push(filter.createdBy)
+    clauses.push(`created_by = $${params.length}`)
+  }
+  if (filter.demoType) {
+    params.push(filter.demoType)
+    clauses.push(`demo_type = $${params.length}`)
+  }
+  return {sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params}
+}
+
+async function appendEvent(db: Db, event: DemoEvent): Promise<void> {
+  await db.query(`INSERT INTO ${E} (demo_id, type, at, actor, data) VALUES ($1, $2, $3, $4, $5)`, [
+    event.demoId,
+    event.type,
+    event.at,
+    event.actor,
+    JSON.stringify(event.data),
+  ])
+}
+
+/** The DemoStore on PostgreSQL or PGlite: all SQL of the state store lives here. */
+export class PostgresDemoStore implements DemoStore {
+  constructor(
+    private readonly db: Db,
+    private readonly where: string,
+  ) {}
+
+  describe(): string {
+    return this.where
+  }
+
+  async insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
+    return this.db.transaction(async (tx) => {
+      // Counting and inserting under one lock keeps two concurrent creates from both slipping under a cap.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('demo_orchestrator:insert', 0))`)
+      const mine = await tx.query<Row>(`SELECT * FROM ${T} WHERE status IN ${LIVE} AND created_by = $1 ORDER BY expires_at`, [demo.createdBy])
+      if (mine.rows.length >= caps.perOwner) return {refused: 'owner', live: mine.rows.map(toDemo)}
+      const all = await tx.query<{n: number}>(`SELECT count(*)::int AS n FROM ${T} WHERE status IN ${LIVE}`)
+      if ((all.rows[0]?.n ?? 0) >= caps.global) {
+        const oldest = await tx.query<Row>(`SELECT * FROM ${T} WHERE status IN ${LIVE} ORDER BY expires_at LIMIT 10`)
+        return {refused: 'global', live: oldest.rows.map(toDemo)}
+      }
+      const fields = Object.keys(demo) as Array<keyof NewDemo>
+      const columns = fields.map((f) => COLUMNS[f])
+      const values = fields.map((f) => toParam(f, demo[f]))
+      const placeholders = fields.map((_, i) => `$${i + 1}`)
+      const {rows} = await tx.query<Row>(
+        `INSERT INTO ${T} (${columns.join(', ')}, updated_at) VALUES (${placeholders.join(', ')}, $${fields.length + 1}) RETURNING *`,
+        [...values, demo.createdAt],
+      )
+      await appendEvent(tx, event)
+      return {inserted: toDemo(rows[0]!)}
+    })
+  }
+
+  async get(id: string): Promise<Demo | undefined> {
+    const {rows} = await this.db.query<Row>(`SELECT * FROM ${T} WHERE id = $1`, [id])
+    return rows[0] ? toDemo(rows[0]) : undefined
+  }
+
+  async list(filter: DemoFilter, page: Page): Promise<DemoPage> {
+    const where = whereOf(filter)
+    const n = where.params.length
+    const {rows} = await this.db.query<Row>(
+      `SELECT *, count(*) OVER () AS total_rows FROM ${T} ${where.sql} ORDER BY created_at DESC, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...where.params, page.limit, page.offset],
+    )
+    let total = Number(rows[0]?.total_rows ?? 0)
+    if (rows.length === 0 && page.offset > 0) {
+      const count = await this.db.query<{n: number}>(`SELECT count(*)::int AS n FROM ${T} ${where.sql}`, where.params)
+      total = count.rows[0]?.n ?? 0
+    }
+    return {items: rows.map(toDemo), total}
+  }
+
+  async update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo> {
+    return this.db.transaction(async (tx) => {
+      const fields = Object.keys(patch).filter((f) => patch[f as keyof DemoPatch] !== undefined) as Array<keyof DemoPatch>
+      const params: unknown[] = [id, expectedVersion]
+      const sets = fields.map((f) => {
+        params.push(toParam(f, patch[f]))
+        return `${COLUMNS[f]} = $${params.length}`
+      })
+      let guard = ''
+      if (patch.status) {
+        params.push(allowedPredecessors(patch.status))
+        guard = ` AND status = ANY($${params.length})`
+      }
+      const {rows} = await tx.query<Row>(
+        `UPDATE ${T} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')}
+          WHERE id = $1 AND version = $2${guard} RETURNING *`,
+        params,
+      )
+      if (rows[0]) {
+        if (event) await appendEvent(tx, event)
+        return toDemo(rows[0])
+      }
+      throw await this.explainRefusal(tx, id, expectedVersion, patch)
+    })
+  }
+
+  private async explainRefusal(tx: Db, id: string, expectedVersion: number, patch: DemoPatch): Promise<Error> {
+    const {rows} = await tx.query<Row>(`SELECT status, version FROM ${T} WHERE id = $1`, [id])
+    const current = rows[0]
+    if (!current) return new NotFoundError(`No demo with id "${id}".`, {hint: 'Run `demo list` to see the demos.'})
+    if (Number(current.version) !== expectedVersion) {
+      return new VersionConflictError(`Demo "${id}" was changed by another process.`, {hint: `Run \`demo get ${id}\` and retry.`})
+    }
+    return new StateTransitionError(`Demo "${id}" cannot go from ${String(current.status)} to ${String(patch.status)}.`, {
+      hint: `Run \`demo get ${id}\` to see its current state.`,
+    })
+  }
+
+  async events(demoId: string): Promise<DemoEvent[]> {
+    const {rows} = await this.db.query<Row>(`SELECT demo_id, type, at, actor, data FROM ${E} WHERE demo_id = $1 ORDER BY id`, [demoId])
+    return rows.map((r) => ({
+      demoId: String(r.demo_id),
+      type: r.type as DemoEvent['type'],
+      at: asDate(r.at),
+      actor: String(r.actor),
+      data: (r.data ?? {}) as Record<string, unknown>,
+    }))
+  }
+}

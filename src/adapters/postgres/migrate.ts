@@ -1,0 +1,51 @@
+import {StoreError} from '../../core/errors.js'
+import type {Db} from './db.js'
+import {sql as init} from './migrations/0001-init.js'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/** Versioned, append-only: never edit a released migration, add the next one. */
+export const MIGRATIONS: readonly Migration[] = [{version: 1, name: 'init', sql: init}]
+
+const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))
+
+async function appliedVersion(db: Db): Promise<number> {
+  const exists = await db.query<{t: string | null}>(`SELECT to_regclass('demo_orchestrator.schema_migrations')::text AS t`)
+  if (!exists.rows[0]?.t) return 0
+  const {rows} = await db.query<{v: number | null}>('SELECT max(version) AS v FROM demo_orchestrator.schema_migrations')
+  return rows[0]?.v ?? 0
+}
+
+function refuseNewer(version: number): void {
+  if (version > LATEST) {
+    throw new StoreError(`The state database has schema version ${version}; this demo CLI knows only up to ${LATEST}.`, {
+      hint: 'Upgrade the demo CLI (npm install -g demo-cli@latest) before using this database.',
+    })
+  }
+}
+
+/**
+ * Brings the demo_orchestrator schema up to date. Concurrent callers serialise on a transaction-scoped
+ * advisory lock (safe behind a transaction pooler), so ten processes starting at once apply each migration once.
+ */
+export async function migrate(db: Db): Promise<void> {
+  const current = await appliedVersion(db)
+  refuseNewer(current)
+  if (current === LATEST) return
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('demo_orchestrator:migrate', 0))`)
+    await tx.query('CREATE SCHEMA IF NOT EXISTS demo_orchestrator')
+    await tx.query(`CREATE TABLE IF NOT EXISTS demo_orchestrator.schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+    const underLock = await appliedVersion(tx)
+    refuseNewer(underLock)
+    for (const migration of MIGRATIONS.filter((m) => m.version > underLock)) {
+      await tx.query(migration.sql)
+      await tx.query('INSERT INTO demo_orchestrator.schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
+    }
+  })
+}

@@ -1,0 +1,29 @@
+import {join} from 'node:path'
+import type {DemoStore} from '../../core/ports.js'
+import {openPostgres, redactUrl, type Db} from './db.js'
+import {PostgresDemoStore} from './demo-store.js'
+import {openEmbedded} from './embedded.js'
+import {migrate} from './migrate.js'
+
+export interface OpenedStore {
+  store: DemoStore
+  close(): Promise<void>
+}
+
+/** The embedded store's directory: DEMO_STATE_DIR, else `<data dir>/state` (e.g. ~/.local/share/demo/state). */
+export function embeddedStateDir(dataDir: string, env: NodeJS.ProcessEnv): string {
+  return env.DEMO_STATE_DIR || join(dataDir, 'state')
+}
+
+/** Opens the shared Postgres store when a URL is given, else the embedded one; migrates either. */
+export async function openStore(options: {databaseUrl: string | null; stateDir: string}): Promise<OpenedStore> {
+  const db: Db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openEmbedded(options.stateDir)
+  try {
+    await migrate(db)
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+  const where = options.databaseUrl ? `shared Postgres ${redactUrl(options.databaseUrl)}` : `embedded store at ${options.stateDir}`
+  return {store: new PostgresDemoStore(db, where), close: () => db.close()}
+}

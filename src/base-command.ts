@@ -1,0 +1,78 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import {dirname} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {DemoError, ExitCode} from './core/errors.js'
+import {Deps} from './deps.js'
+
+export type DemoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type DemoArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const PACKAGE_ROOT = dirname(dirname(fileURLToPath(import.meta.url)))
+
+function isDebug(env: NodeJS.ProcessEnv): boolean {
+  return /(^|,)\s*demo\*?/.test(env.DEBUG ?? '')
+}
+
+/** Shared flags, --json, dependencies built once, errors rendered as one line with a hint and a documented exit code. */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    config: Flags.string({description: 'Path to demo.config.yaml (default: searched upward from the working directory).', env: 'DEMO_CONFIG', helpGroup: 'GLOBAL'}),
+  }
+
+  protected flags!: DemoFlags<T>
+  protected args!: DemoArgs<T>
+  private built: Deps | undefined
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as DemoFlags<T>
+    this.args = args as DemoArgs<T>
+  }
+
+  protected get deps(): Deps {
+    this.built ??= new Deps({
+      cwd: process.cwd(),
+      env: process.env,
+      packageRoot: PACKAGE_ROOT,
+      dataDir: this.config.dataDir,
+      configFlag: this.flags.config,
+      owner: (this.flags as {owner?: string}).owner,
+    })
+    return this.built
+  }
+
+  /** Progress and notes go to stderr so stdout stays data (`--json | jq` always works). */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (!(error instanceof DemoError) && error.oclif) return super.catch(error)
+    const exitCode = error instanceof DemoError ? error.exitCode : ExitCode.failed
+    process.exitCode = exitCode
+    if (this.jsonEnabled()) {
+      const hint = error instanceof DemoError ? error.hint : undefined
+      const code = error instanceof DemoError ? error.code : 'E_UNEXPECTED'
+      this.logJson({error: {code, message: error.message, hint, exitCode}})
+      return undefined
+    }
+    process.stderr.write(`Error: ${error.message}\n`)
+    if (error instanceof DemoError && error.hint) process.stderr.write(`Hint: ${error.hint}\n`)
+    if (isDebug(process.env)) process.stderr.write(`${error.stack ?? ''}\n${error.cause ? `Caused by: ${String((error.cause as Error).stack ?? error.cause)}\n` : ''}`)
+    else if (!(error instanceof DemoError)) process.stderr.write('Run with DEBUG=demo* for details.\n')
+    return undefined
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    await this.built?.close()
+    return super.finally(error)
+  }
+}

@@ -1,0 +1,45 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../base-command.js'
+import {assertValidId} from '../core/naming.js'
+import {findDemo} from '../core/find-demo.js'
+import {eventLine, toDemoView, type DemoView} from '../render.js'
+
+export interface GetResult extends DemoView {
+  events: Array<{type: string; at: string; actor: string; data: Record<string, unknown>}>
+}
+
+export default class Get extends BaseCommand<typeof Get> {
+  static override summary = 'Show everything about one demo: status, URLs, database, timings, last error, history.'
+  static override description = 'Secrets (database keys) are masked unless --show-secrets is given. Read-only.'
+  static override examples = ['<%= config.bin %> get k3x9a2bq', '<%= config.bin %> get k3x9a2bq --json | jq .portalUrl']
+  static override args = {id: Args.string({description: 'Demo id (see `demo list`).', required: true})}
+  static override flags = {'show-secrets': Flags.boolean({description: 'Print secret values instead of masking them.'})}
+
+  async run(): Promise<GetResult> {
+    assertValidId(this.args.id)
+    const store = await this.deps.store()
+    const demo = await findDemo(store, this.args.id)
+    const events = await store.events(demo.id)
+    const view = toDemoView(demo, this.deps.clock.now(), {showSecrets: this.flags['show-secrets']})
+    this.log(
+      [
+        `${view.id}${view.name ? ` (${view.name})` : ''}  ${view.status}`,
+        `  type:        ${view.type}`,
+        `  owner:       ${view.createdBy}`,
+        `  namespace:   ${view.namespace}${view.kubeContext ? ` (context ${view.kubeContext})` : ''}`,
+        `  portal:      ${view.portalUrl}`,
+        `  candidate:   ${view.candidateUrl}`,
+        `  created:     ${view.createdAt}`,
+        `  expires:     ${view.expiresAt} (${view.expiresIn})${view.autoCleanup ? '' : ', auto-cleanup off'}`,
+        `  extensions:  ${view.extensionCount}`,
+        `  database:    ${view.database.mode}${view.database.schema ? ` schema ${view.database.schema}` : ''}${view.database.supabaseProjectId ? ` project ${view.database.supabaseProjectId}` : ''}`,
+        ...(view.database.supabaseAnonKey ? [`  anon key:    ${view.database.supabaseAnonKey}`] : []),
+        ...(Object.keys(view.phaseTimings).length > 0 ? [`  timings:     ${Object.entries(view.phaseTimings).map(([k, v]) => `${k} ${v}s`).join(', ')}`] : []),
+        ...(view.lastError ? [`  last error:  ${view.lastError}`] : []),
+        '  history:',
+        ...events.map((e) => `    ${eventLine(e)}`),
+      ].join('\n'),
+    )
+    return {...view, events: events.map((e) => ({type: e.type, at: e.at.toISOString(), actor: e.actor, data: e.data}))}
+  }
+}

@@ -1,0 +1,105 @@
+import {ConflictError, StateTransitionError} from './errors.js'
+
+export const DEMO_STATUSES = ['creating', 'ready', 'degraded', 'destroying', 'destroyed', 'failed'] as const
+export type DemoStatus = (typeof DEMO_STATUSES)[number]
+
+export const DATABASE_MODES = ['none', 'shared-schema', 'supabase-project'] as const
+export type DatabaseMode = (typeof DATABASE_MODES)[number]
+
+/** Seconds each create step took, by step name ("namespace", "apply", "wait" ...). */
+export type PhaseTimings = Record<string, number>
+
+/** One demo environment as the state store records it. */
+export interface Demo {
+  id: string
+  name: string | null
+  namespace: string
+  demoType: string
+  status: DemoStatus
+  portalUrl: string
+  candidateUrl: string
+  databaseMode: DatabaseMode
+  databaseSchema: string | null
+  supabaseProjectId: string | null
+  supabaseUrl: string | null
+  supabaseAnonKey: string | null
+  kubeContext: string | null
+  createdBy: string
+  autoCleanup: boolean
+  createdAt: Date
+  updatedAt: Date
+  expiresAt: Date
+  readyAt: Date | null
+  destroyedAt: Date | null
+  extensionCount: number
+  lastError: string | null
+  phaseTimings: PhaseTimings
+  metadata: Record<string, unknown>
+  /** Bumped on every update; writers compare-and-set on it so no update is ever lost. */
+  version: number
+}
+
+/**
+ * The status state machine, the only place it is written down:
+ * creating → ready ⇄ degraded → destroying → destroyed; creating/destroying → failed; failed → destroying.
+ */
+const TRANSITIONS: Record<DemoStatus, readonly DemoStatus[]> = {
+  creating: ['ready', 'failed', 'destroying'],
+  ready: ['degraded', 'destroying'],
+  degraded: ['ready', 'destroying'],
+  destroying: ['destroyed', 'failed'],
+  failed: ['destroying'],
+  destroyed: [],
+}
+
+export function canTransition(from: DemoStatus, to: DemoStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to)
+}
+
+/** The statuses a demo may be in for a change to `to` to be legal (used by the store's conditional update). */
+export function allowedPredecessors(to: DemoStatus): DemoStatus[] {
+  return DEMO_STATUSES.filter((from) => canTransition(from, to))
+}
+
+export function assertTransition(demo: Pick<Demo, 'id' | 'status'>, to: DemoStatus): void {
+  if (!canTransition(demo.status, to)) {
+    throw new StateTransitionError(`Demo "${demo.id}" cannot go from ${demo.status} to ${to}.`, {
+      hint: `Run \`demo get ${demo.id}\` to see its current state.`,
+    })
+  }
+}
+
+/** Statuses that hold (or may hold) resources in the cluster and count against the caps. */
+export const LIVE_STATUSES: readonly DemoStatus[] = ['creating', 'ready', 'degraded', 'destroying']
+
+export function isLive(status: DemoStatus): boolean {
+  return LIVE_STATUSES.includes(status)
+}
+
+export function isExpired(demo: Pick<Demo, 'expiresAt'>, now: Date): boolean {
+  return demo.expiresAt.getTime() <= now.getTime()
+}
+
+export interface LifetimePolicy {
+  minHours: number
+  maxHours: number
+  defaultHours: number
+  /** Longest a demo may live from creation, extensions included. */
+  maxLifetimeHours: number
+  maxExtensions: number
+  minExtendHours: number
+  maxExtendHours: number
+}
+
+export function expiryFor(createdAt: Date, ttlMs: number): Date {
+  return new Date(createdAt.getTime() + ttlMs)
+}
+
+/** Refuses a change on a demo that is gone or going. */
+export function assertModifiable(demo: Pick<Demo, 'id' | 'status'>, action: string): void {
+  if (demo.status === 'destroyed' || demo.status === 'destroying' || demo.status === 'failed') {
+    throw new ConflictError(`Cannot ${action} demo "${demo.id}": it is ${demo.status}.`, {
+      hint: demo.status === 'failed' ? `Destroy it with \`demo destroy ${demo.id}\` and create a new one.` : 'Create a new demo with `demo create`.',
+    })
+  }
+}

@@ -1,0 +1,174 @@
+import type {DatabaseMode, Demo, DemoStatus, PhaseTimings} from './demo.js'
+
+/** The current time. Core never reads the system clock itself. */
+export interface Clock {
+  now(): Date
+}
+
+/** Randomness for ids and passwords. */
+export interface Random {
+  bytes(count: number): Uint8Array
+}
+
+/** What a new row holds; the store fills version, updatedAt and the counters. */
+export type NewDemo = Omit<Demo, 'version' | 'updatedAt' | 'readyAt' | 'destroyedAt' | 'extensionCount' | 'lastError' | 'phaseTimings'>
+
+/** Fields a use case may change on an existing row. */
+export type DemoPatch = Partial<
+  Pick<
+    Demo,
+    | 'status'
+    | 'expiresAt'
+    | 'readyAt'
+    | 'destroyedAt'
+    | 'extensionCount'
+    | 'lastError'
+    | 'phaseTimings'
+    | 'portalUrl'
+    | 'candidateUrl'
+    | 'databaseSchema'
+    | 'supabaseProjectId'
+    | 'supabaseUrl'
+    | 'supabaseAnonKey'
+    | 'metadata'
+  >
+>
+
+export type DemoEventType = 'created' | 'ready' | 'failed' | 'extended' | 'degraded' | 'recovered' | 'destroying' | 'destroyed' | 'rolled-back'
+
+/** One line of the append-only audit trail. */
+export interface DemoEvent {
+  demoId: string
+  type: DemoEventType
+  at: Date
+  actor: string
+  data: Record<string, unknown>
+}
+
+export interface DemoFilter {
+  statuses?: DemoStatus[]
+  createdBy?: string
+  demoType?: string
+}
+
+export interface Page {
+  limit: number
+  offset: number
+}
+
+export interface DemoPage {
+  items: Demo[]
+  total: number
+}
+
+export interface LiveCaps {
+  perOwner: number
+  global: number
+}
+
+/** Why an insert was refused: whose cap was hit, and the live demos that count against it. */
+export type InsertResult = {inserted: Demo} | {refused: 'owner' | 'global'; live: Demo[]}
+
+/**
+ * The shared state of every demo (Postgres or the embedded PGlite store).
+ * Every write is atomic; updates compare-and-set on `version` and on the state machine, so
+ * concurrent writers never lose an update and an illegal status change is refused.
+ */
+export interface DemoStore {
+  /** Inserts a row unless a live-demo cap is reached; the count and the insert are one atomic step. */
+  insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult>
+  /** The row, or undefined when no demo has this id. */
+  get(id: string): Promise<Demo | undefined>
+  /** A page of rows, newest first. */
+  list(filter: DemoFilter, page: Page): Promise<DemoPage>
+  /**
+   * Applies `patch` if the row still has `expectedVersion` and, when the patch sets a status, the
+   * current status may move to it. Records `event` in the same transaction.
+   * Throws StateTransitionError (status) or VersionConflictError (someone else wrote first).
+   */
+  update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo>
+  /** The audit trail of one demo, oldest first. */
+  events(demoId: string): Promise<DemoEvent[]>
+  /** Where the state lives, for messages ("embedded store at ~/.local/share/demo/state"). */
+  describe(): string
+}
+
+/** A Kubernetes object as plain data (rendered from templates). */
+export interface Manifest {
+  apiVersion: string
+  kind: string
+  metadata: {
+    name: string
+    namespace?: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+  }
+  [field: string]: unknown
+}
+
+/** The marks that make an object ours: gc and destroy act only on objects that carry them and match a row. */
+export interface Ownership {
+  demoId: string
+  namespace: string
+}
+
+export interface DeploymentState {
+  name: string
+  desired: number
+  ready: number
+  available: number
+  /** Why it is not available yet, from conditions and pod events ("ImagePullBackOff", "exceeded quota" ...). */
+  reason: string | null
+}
+
+export interface OwnedNamespace {
+  name: string
+  demoId: string
+  terminating: boolean
+  expiresAt: Date | null
+}
+
+/** The Kubernetes cluster of the current kubeconfig context. Every call is bounded by a timeout and retried when safe. */
+export interface Cluster {
+  /** The kubeconfig context name, recorded on the demo. */
+  contextName(): string
+  /** Creates the demo's namespace, or adopts it if it already carries this demo's marks. Throws ConflictError otherwise. */
+  ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void>
+  /** Server-side applies objects into the demo's namespace, in parallel under a concurrency bound. Idempotent. */
+  apply(objects: Manifest[], owner: Ownership): Promise<void>
+  /** Current readiness of every Deployment in the namespace. */
+  deployments(namespace: string): Promise<DeploymentState[]>
+  /** Deletes the namespace if it carries the demo's marks; returns false when it was already gone. */
+  deleteNamespace(owner: Ownership): Promise<boolean>
+  /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */
+  namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}>
+  /** Every namespace that carries our managed-by mark. */
+  ownedNamespaces(): Promise<OwnedNamespace[]>
+}
+
+/** Connection details a demo's services get in their Secret. Passwords never reach the state store. */
+export interface DatabaseAccess {
+  mode: DatabaseMode
+  schema: string | null
+  /** Environment for the app's Secret (DATABASE_URL, SUPABASE_URL ...). Secret values; never logged. */
+  secretEnv: Record<string, string>
+  supabaseProjectId: string | null
+  supabaseUrl: string | null
+  supabaseAnonKey: string | null
+}
+
+/** The per-demo database of one mode. provision and drop are idempotent. */
+export interface Databases {
+  readonly mode: DatabaseMode
+  provision(demo: Pick<Demo, 'id' | 'demoType'>): Promise<DatabaseAccess>
+  drop(demo: Pick<Demo, 'id' | 'databaseSchema' | 'supabaseProjectId'>): Promise<void>
+  isReachable(demo: Pick<Demo, 'id' | 'databaseSchema' | 'supabaseProjectId'>): Promise<boolean>
+}
+
+/** Runs one named step of a use case and reports its progress (Listr on a TTY, a line per step otherwise). */
+export interface StepRunner {
+  run<T>(title: string, step: () => Promise<T>): Promise<T>
+}
+
+/** Timing of the steps of a use case, for phase timings. */
+export type Timings = PhaseTimings

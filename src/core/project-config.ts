@@ -1,0 +1,124 @@
+import {z} from 'zod'
+
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "2" or "4Gi"')
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and "-"').max(63)
+const image = z.string().regex(/^[^\s"'{}]+$/, 'an image reference without spaces or quotes')
+const urlPattern = z
+  .string()
+  .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
+  .refine((s) => s.includes('{id}'), 'a URL containing the placeholder {id}')
+
+const service = z.strictObject({
+  image,
+  port: z.number().int().min(1).max(65535),
+  replicas: z.number().int().min(0).max(10).default(1),
+  cpu: quantity.default('100m'),
+  memory: quantity.default('128Mi'),
+  cpuLimit: quantity.default('500m'),
+  memoryLimit: quantity.default('256Mi'),
+  healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').default('/health'),
+  /** Which Ingress host routes to this service, if any. */
+  host: z.enum(['portal', 'candidate']).optional(),
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()).default({}),
+})
+
+const demoType = z.strictObject({
+  description: z.string().default(''),
+  /** The seed set in seeds/ to load for this type. */
+  seed: dnsLabel.optional(),
+})
+
+const lifetime = z
+  .strictObject({
+    defaultHours: z.number().min(0.25).default(2),
+    minHours: z.number().min(0.25).default(1),
+    maxHours: z.number().min(0.25).default(8),
+    maxLifetimeHours: z.number().min(1).default(24),
+    maxExtensions: z.number().int().min(0).default(3),
+    minExtendHours: z.number().min(0.25).default(1),
+    maxExtendHours: z.number().min(0.25).default(4),
+  })
+  .refine((l) => l.minHours <= l.defaultHours && l.defaultHours <= l.maxHours, 'minHours <= defaultHours <= maxHours')
+  .refine((l) => l.maxHours <= l.maxLifetimeHours, 'maxHours <= maxLifetimeHours')
+  .refine((l) => l.minExtendHours <= l.maxExtendHours, 'minExtendHours <= maxExtendHours')
+
+export const DEFAULT_SERVICES = {
+  'api-gateway': {image: 'ghcr.io/splits-network/api-gateway:latest', port: 3000},
+  'identity-service': {image: 'ghcr.io/splits-network/identity-service:latest', port: 3001},
+  'ats-service': {image: 'ghcr.io/splits-network/ats-service:latest', port: 3002},
+  'network-service': {image: 'ghcr.io/splits-network/network-service:latest', port: 3003},
+  portal: {image: 'ghcr.io/splits-network/portal:latest', port: 8080, host: 'portal'},
+  candidate: {image: 'ghcr.io/splits-network/candidate:latest', port: 8080, host: 'candidate'},
+} as const
+
+export const projectConfigSchema = z.strictObject({
+  /** Prefix of every namespace; the id follows. */
+  namespacePrefix: z.string().regex(/^[a-z]([-a-z0-9]*-)?$/, 'lowercase letters, digits and "-", ending in "-"').max(20).default('demo-'),
+  /** A directory of your own templates, relative to this file; the built-in stack when absent. */
+  templatesDir: z.string().optional(),
+  services: z
+    .record(dnsLabel, service)
+    .refine((s) => Object.keys(s).length > 0, 'at least one service')
+    .prefault(() => structuredClone(DEFAULT_SERVICES) as never),
+  types: z
+    .record(dnsLabel, demoType)
+    .refine((t) => Object.keys(t).length > 0, 'at least one demo type')
+    .prefault({
+      'recruiting-agency': {description: 'A staffing agency with clients, jobs, candidates and recruiters', seed: 'recruiting-agency'},
+      enterprise: {description: 'A large company hiring across departments', seed: 'enterprise'},
+      startup: {description: 'A small startup making its first hires', seed: 'startup'},
+    }),
+  ingress: z
+    .strictObject({
+      className: z.string().default('nginx'),
+      /** Namespace of the ingress controller, allowed in by the NetworkPolicy. */
+      controllerNamespace: dnsLabel.default('ingress-nginx'),
+      portalUrl: urlPattern.default('https://portal-{id}.demo.localhost'),
+      candidateUrl: urlPattern.default('https://candidate-{id}.demo.localhost'),
+      tlsSecretName: dnsLabel.optional(),
+    })
+    .prefault({}),
+  podSecurity: z
+    .strictObject({
+      level: z.enum(['restricted', 'baseline']).default('restricted'),
+      /** Required when level is baseline: why the stack cannot run restricted. */
+      reason: z.string().optional(),
+    })
+    .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'a reason when level is baseline')
+    .prefault({}),
+  quota: z.record(z.string(), quantity).default({
+    'requests.cpu': '2',
+    'requests.memory': '4Gi',
+    'limits.cpu': '4',
+    'limits.memory': '8Gi',
+    pods: '20',
+    services: '10',
+    persistentvolumeclaims: '0',
+  }),
+  lifetime: lifetime.prefault({}),
+  limits: z
+    .strictObject({
+      perOwner: z.number().int().min(1).default(3),
+      global: z.number().int().min(1).default(50),
+    })
+    .prefault({}),
+  /** Identities (created_by values) allowed to extend and destroy anyone's demo. */
+  admins: z.array(z.string().min(1)).default([]),
+  database: z
+    .strictObject({
+      mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
+    })
+    .prefault({}),
+  wait: z
+    .strictObject({
+      timeoutSeconds: z.number().int().min(10).max(3600).default(300),
+    })
+    .prefault({}),
+})
+
+export type ProjectConfig = z.infer<typeof projectConfigSchema>
+export type ServiceConfig = ProjectConfig['services'][string]
+
+export function defaultProjectConfig(): ProjectConfig {
+  return projectConfigSchema.parse({})
+}

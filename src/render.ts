@@ -1,0 +1,74 @@
+import type {Demo} from './core/demo.js'
+import {formatDuration} from './core/duration.js'
+import type {DemoEvent} from './core/ports.js'
+
+export const MASK = '********'
+
+/** A demo as the CLI shows it (and as its --json contract): ISO dates, an "expires in", secrets masked unless asked. */
+export interface DemoView {
+  id: string
+  name: string | null
+  namespace: string
+  type: string
+  status: string
+  createdBy: string
+  portalUrl: string
+  candidateUrl: string
+  createdAt: string
+  expiresAt: string
+  expiresInSeconds: number
+  expiresIn: string
+  readyAt: string | null
+  destroyedAt: string | null
+  autoCleanup: boolean
+  extensionCount: number
+  lastError: string | null
+  phaseTimings: Record<string, number>
+  kubeContext: string | null
+  database: {mode: string; schema: string | null; supabaseProjectId: string | null; supabaseUrl: string | null; supabaseAnonKey: string | null}
+}
+
+export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolean} = {}): DemoView {
+  const left = demo.expiresAt.getTime() - now.getTime()
+  const gone = demo.status === 'destroyed'
+  return {
+    id: demo.id,
+    name: demo.name,
+    namespace: demo.namespace,
+    type: demo.demoType,
+    status: demo.status,
+    createdBy: demo.createdBy,
+    portalUrl: demo.portalUrl,
+    candidateUrl: demo.candidateUrl,
+    createdAt: demo.createdAt.toISOString(),
+    expiresAt: demo.expiresAt.toISOString(),
+    expiresInSeconds: gone ? 0 : Math.round(left / 1000),
+    expiresIn: gone ? '-' : left <= 0 ? `expired ${formatDuration(-left)} ago` : formatDuration(left),
+    readyAt: demo.readyAt?.toISOString() ?? null,
+    destroyedAt: demo.destroyedAt?.toISOString() ?? null,
+    autoCleanup: demo.autoCleanup,
+    extensionCount: demo.extensionCount,
+    lastError: demo.lastError,
+    phaseTimings: demo.phaseTimings,
+    kubeContext: demo.kubeContext,
+    database: {
+      mode: demo.databaseMode,
+      schema: demo.databaseSchema,
+      supabaseProjectId: demo.supabaseProjectId,
+      supabaseUrl: demo.supabaseUrl,
+      supabaseAnonKey: demo.supabaseAnonKey && !options.showSecrets ? MASK : demo.supabaseAnonKey,
+    },
+  }
+}
+
+/** A plain-text table: columns padded to their widest cell. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  return [line(headers), ...rows.map(line)].join('\n')
+}
+
+export function eventLine(event: DemoEvent): string {
+  const data = Object.keys(event.data).length > 0 ? ` ${JSON.stringify(event.data)}` : ''
+  return `${event.at.toISOString()}  ${event.type.padEnd(11)} ${event.actor}${data}`
+}
