@@ -169,7 +169,7 @@ start() {
   [ -f "$STATE/logs/$c.log" ] && mv -f "$STATE/logs/$c.log" "$STATE/logs/$c.log.1"
   # 9>&-: the daemons must not inherit (and so hold forever) the lock of this script.
   setsid "$BIN/$c" "$@" </dev/null >"$STATE/logs/$c.log" 2>&1 9>&- &
-  echo "$! $BIN/$c" > "$STATE/run/$c.pid"
+  echo "$! $(readlink -f "$BIN/$c")" > "$STATE/run/$c.pid"
 }
 
 wait_for() {
@@ -220,6 +220,12 @@ EOF
 
 default_sa_exists() { kubectl_ -n default get serviceaccount default; }
 
+# kwok starts with a new random lease holder identity, so after a restart it would only take over the
+# node leases left in etcd once they expire (40s) and leave pods Pending until then. Removing them
+# first lets it take the nodes at once; its fresh leases then prove it manages every node.
+drop_node_leases() { kubectl_ -n kube-node-lease delete lease --all --ignore-not-found >/dev/null; }
+node_leases_held() { [ "$(kubectl_ -n kube-node-lease get lease -o name | wc -l)" -ge "$NODE_COUNT" ]; }
+
 if [ ! -f "$STATE/ports.env" ] || ! recorded_ports_free; then pick_ports; fi
 load_ports
 make_pki
@@ -251,6 +257,8 @@ start kube-apiserver --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --allow-privileged=true --profiling=false
 wait_for "kube-apiserver /readyz" kube-apiserver component_healthy kube-apiserver
 
+wait_for "stale node leases to be removed" kube-apiserver drop_node_leases
+
 log "starting kube-controller-manager, kube-scheduler and kwok"
 start kube-controller-manager --kubeconfig="$STATE/kube-controller-manager.kubeconfig" \
   --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
@@ -270,6 +278,7 @@ wait_for kwok kwok component_healthy kwok
 log "registering $NODE_COUNT fake nodes (32 CPU, 256Gi each)"
 wait_for "node registration" "" apply_nodes
 wait_for "the default ServiceAccount" kube-controller-manager default_sa_exists
+wait_for "kwok to take the node leases" kwok node_leases_held
 wait_for "nodes Ready" kwok kubectl_ wait --for=condition=Ready node -l type=kwok --timeout=5s
 
 log "cluster up in $(( $(date +%s) - started_at ))s; export KUBECONFIG=$KUBECONFIG_PATH"
