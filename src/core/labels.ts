@@ -1,0 +1,52 @@
+/**
+ * Every label and annotation key `demo` writes or reads, in one place (STYLE.md). The renderer (core) stamps
+ * them on every object; the Kubernetes adapter selects and verifies ownership by them.
+ *
+ * Ownership = MANAGED_BY_LABEL is MANAGED_BY_VALUE and INSTANCE_LABEL is the demo id. Values that are not
+ * valid label values (an e-mail address, a timestamp) are annotations.
+ */
+const PREFIX = 'demo.splits.network'
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+export const MANAGED_BY_VALUE = 'demo-cli'
+/** The demo id; together with MANAGED_BY_LABEL it makes an object ours. */
+export const INSTANCE_LABEL = `${PREFIX}/instance`
+export const DEMO_TYPE_LABEL = `${PREFIX}/demo-type`
+/** The service a workload belongs to (selectors of the built-in templates use it). */
+export const NAME_LABEL = 'app.kubernetes.io/name'
+
+export const CREATED_BY_ANNOTATION = `${PREFIX}/created-by`
+/** ISO 8601 with milliseconds, the state store's expires_at at render time (`demo extend` updates it). */
+export const EXPIRES_AT_ANNOTATION = `${PREFIX}/expires-at`
+/** The demo id again, as an annotation: gc lists by label and double-checks the annotation. */
+export const INSTANCE_ANNOTATION = `${PREFIX}/instance`
+/** Why the namespace runs the baseline Pod Security level instead of restricted. */
+export const POD_SECURITY_REASON_ANNOTATION = `${PREFIX}/pod-security-reason`
+/** kube-janitor deletes the namespace after this time, a second safety net where a cluster runs it. */
+export const JANITOR_EXPIRES_ANNOTATION = 'janitor/expires'
+
+/** Pod Security Admission labels: https://kubernetes.io/docs/concepts/security/pod-security-admission/ */
+export const POD_SECURITY_MODES = ['enforce', 'audit', 'warn'] as const
+export function podSecurityLabel(mode: (typeof POD_SECURITY_MODES)[number]): string {
+  return `pod-security.kubernetes.io/${mode}`
+}
+export function podSecurityVersionLabel(mode: (typeof POD_SECURITY_MODES)[number]): string {
+  return `pod-security.kubernetes.io/${mode}-version`
+}
+
+/** The label selector of everything demo-cli manages, for list calls. */
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`
+
+export interface OwnershipMarks {
+  demoId: string
+}
+
+/** Whether labels carry the marks of the demo `demoId`: managed by us and the same instance id. */
+export function hasOwnershipMarks(labels: Record<string, string> | undefined, owner: OwnershipMarks): boolean {
+  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && labels[INSTANCE_LABEL] === owner.demoId
+}
+
+/** kube-janitor's accepted format: `2026-01-17T15:14:38Z` (no fractional seconds). */
+export function janitorTimestamp(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
