@@ -37,13 +37,21 @@ export function podSecurityVersionLabel(mode: (typeof POD_SECURITY_MODES)[number
 /** The label selector of everything demo-cli manages, for list calls. */
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`
 
-export interface OwnershipMarks {
-  demoId: string
+export interface MarkedMetadata {
+  labels?: Record<string, string> | undefined
+  annotations?: Record<string, string> | undefined
 }
 
-/** Whether labels carry the marks of the demo `demoId`: managed by us and the same instance id. */
-export function hasOwnershipMarks(labels: Record<string, string> | undefined, owner: OwnershipMarks): boolean {
-  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && labels[INSTANCE_LABEL] === owner.demoId
+/**
+ * Whether an object carries the marks of the demo `demoId`: managed by us, the instance label and the
+ * instance annotation both equal to the id. Two independent fields, so one stray label is not enough.
+ */
+export function hasOwnershipMarks(metadata: MarkedMetadata | undefined, demoId: string): boolean {
+  return (
+    metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
+    metadata.labels[INSTANCE_LABEL] === demoId &&
+    metadata.annotations?.[INSTANCE_ANNOTATION] === demoId
+  )
 }
 
 /** kube-janitor's accepted format: `2026-01-17T15:14:38Z` (no fractional seconds). */

@@ -1,0 +1,299 @@
+import type {AppsV1Api, CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, V1APIResource, V1Namespace} from '@kubernetes/client-node'
+import {ClusterError, ConflictError, UsageError} from '../../core/errors.js'
+import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR} from '../../core/labels.js'
+import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
+import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
+import {describeDeployments} from './deployment-state.js'
+import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
+
+type KubernetesClient = typeof import('@kubernetes/client-node')
+
+export const FIELD_MANAGER = 'demo-cli'
+/** Applied first, in this order of groups: admission of the pods depends on them. */
+const POLICY_KINDS = new Set(['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap'])
+
+export interface KubernetesClusterOptions {
+  /** A kubeconfig file; otherwise $KUBECONFIG, ~/.kube/config, or the pod's service account. */
+  kubeconfig?: string | undefined
+  /** A context of the kubeconfig; otherwise its current context. */
+  context?: string | undefined
+  /** Deadline of each HTTP request (default 30 s). */
+  requestTimeoutMs?: number
+  /** Objects applied in parallel (default 8). */
+  concurrency?: number
+  /** Namespaces per page when listing (default 100). */
+  listPageSize?: number
+  retry?: Partial<RetryOptions>
+  retryHooks?: RetryHooks
+}
+
+interface Clients {
+  kubeConfig: KubeConfig
+  core: CoreV1Api
+  apps: AppsV1Api
+  objects: KubernetesObjectApi
+  serverSideApply: PatchStrategy
+}
+
+interface Settings {
+  server: string
+  timeoutMs: number
+  concurrency: number
+  listPageSize: number
+  retry: RetryOptions
+  retryHooks: RetryHooks
+}
+
+/**
+ * Connects to the cluster of a kubeconfig context. Imports @kubernetes/client-node only now (it costs
+ * ~0.6 s), so commands that never touch the cluster do not pay for it. Throws UsageError for a missing
+ * kubeconfig file or an unknown context, ClusterError when no cluster is configured at all.
+ */
+export async function connectKubernetesCluster(options: KubernetesClusterOptions = {}): Promise<KubernetesCluster> {
+  const k8s = await import('@kubernetes/client-node')
+  const kubeConfig = loadKubeConfig(k8s, options)
+  const server = kubeConfig.getCurrentCluster()?.server ?? ''
+  const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const configuration = k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(server, {}),
+    authMethods: {default: kubeConfig},
+    promiseMiddleware: [
+      {
+        // Every request gets its own deadline; undici aborts the connection and the body read at it.
+        pre: (context) => {
+          context.setSignal(AbortSignal.timeout(timeoutMs))
+          context.setHeaderParam('User-Agent', 'demo-cli')
+          return Promise.resolve(context)
+        },
+        post: (response) => Promise.resolve(response),
+      },
+    ],
+  })
+  const clients: Clients = {
+    kubeConfig,
+    core: new k8s.CoreV1Api(configuration),
+    apps: new k8s.AppsV1Api(configuration),
+    objects: new k8s.KubernetesObjectApi(configuration),
+    serverSideApply: k8s.PatchStrategy.ServerSideApply,
+  }
+  const settings: Settings = {
+    server,
+    timeoutMs,
+    concurrency: options.concurrency ?? 8,
+    listPageSize: options.listPageSize ?? 100,
+    retry: {...DEFAULT_RETRY_OPTIONS, ...options.retry},
+    retryHooks: options.retryHooks ?? {},
+  }
+  return new KubernetesCluster(clients, settings)
+}
+
+function loadKubeConfig(k8s: KubernetesClient, options: KubernetesClusterOptions): KubeConfig {
+  const kubeConfig = new k8s.KubeConfig()
+  try {
+    if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig)
+    else kubeConfig.loadFromDefault()
+  } catch (error) {
+    const where = options.kubeconfig ?? 'the default kubeconfig ($KUBECONFIG or ~/.kube/config)'
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message.split('\n')[0] : String(error))
+    throw new UsageError(`Cannot read ${where}: ${reason}.`, {hint: 'Pass --kubeconfig <file> or set KUBECONFIG to a readable kubeconfig.', cause: error})
+  }
+  if (options.context) useContext(kubeConfig, options.context)
+  const server = kubeConfig.getCurrentCluster()?.server
+  // loadFromDefault() falls back to http://localhost:8080 when it finds nothing; never talk to that silently.
+  if (!server || server === 'http://localhost:8080') {
+    throw new ClusterError('No Kubernetes cluster is configured (no kubeconfig and not running in a pod).', {
+      hint: 'Set KUBECONFIG or pass --kubeconfig, and pick a context with --context (`kubectl config get-contexts` lists them).',
+    })
+  }
+  return kubeConfig
+}
+
+function useContext(kubeConfig: KubeConfig, context: string): void {
+  if (!kubeConfig.getContextObject(context)) {
+    const known = kubeConfig.getContexts().map((c) => c.name)
+    throw new UsageError(`The kubeconfig has no context "${context}".`, {hint: known.length > 0 ? `Known contexts: ${known.join(', ')}.` : 'The kubeconfig defines no contexts.'})
+  }
+  kubeConfig.setCurrentContext(context)
+}
+
+function describe(manifest: Pick<Manifest, 'kind' | 'metadata'>): string {
+  const namespace = manifest.metadata.namespace ? ` in namespace "${manifest.metadata.namespace}"` : ''
+  return `${manifest.kind} "${manifest.metadata.name}"${namespace}`
+}
+
+function isTerminating(namespace: V1Namespace): boolean {
+  return namespace.metadata?.deletionTimestamp !== undefined || namespace.status?.phase === 'Terminating'
+}
+
+function parseDate(value: string | undefined): Date | null {
+  if (!value) return null
+  const at = new Date(value)
+  return Number.isNaN(at.getTime()) ? null : at
+}
+
+/** The Cluster port on the Kubernetes API (server-side apply, label-selected lists, ownership-checked deletes). */
+export class KubernetesCluster implements Cluster {
+  constructor(
+    private readonly clients: Clients,
+    private readonly settings: Settings,
+  ) {}
+
+  contextName(): string {
+    return this.clients.kubeConfig.getCurrentContext()
+  }
+
+  async ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void> {
+    const name = owner.namespace
+    if (namespace.kind !== 'Namespace' || namespace.metadata.name !== name || !hasOwnershipMarks(namespace.metadata, owner.demoId)) {
+      throw new ClusterError(`Refusing to create ${describe(namespace)}: it is not namespace "${name}" with the marks of demo "${owner.demoId}".`)
+    }
+    const body = structuredClone(namespace) as V1Namespace
+    const created = await this.requestOr(`Cannot create namespace "${name}"`, () => this.clients.core.createNamespace({body, fieldManager: FIELD_MANAGER}), 409, null)
+    if (created) return
+    await this.verifiedNamespace(owner, 'adopt')
+    // Ours and active: converge its labels and annotations (a re-run of create may carry a new expiry).
+    await this.applyOne(namespace)
+  }
+
+  async apply(objects: Manifest[], owner: Ownership): Promise<void> {
+    for (const object of objects) this.assertApplicable(object, owner)
+    await this.verifiedNamespace(owner, 'apply to')
+    await this.assertNamespacedKinds(objects)
+    const policy = objects.filter((o) => POLICY_KINDS.has(o.kind))
+    const rest = objects.filter((o) => !POLICY_KINDS.has(o.kind))
+    for (const group of [policy, rest]) {
+      await mapWithConcurrency(group, this.settings.concurrency, (object) => this.applyOne(object))
+    }
+  }
+
+  async deployments(namespace: string): Promise<DeploymentState[]> {
+    const what = `Cannot read the workloads of namespace "${namespace}"`
+    const [deployments, replicaSets, pods, events] = await Promise.all([
+      this.request(what, () => this.clients.apps.listNamespacedDeployment({namespace})),
+      this.request(what, () => this.clients.apps.listNamespacedReplicaSet({namespace})),
+      this.request(what, () => this.clients.core.listNamespacedPod({namespace})),
+      this.request(what, () => this.clients.core.listNamespacedEvent({namespace, fieldSelector: 'type=Warning'})),
+    ])
+    return describeDeployments({deployments: deployments.items, replicaSets: replicaSets.items, pods: pods.items, events: events.items})
+  }
+
+  async deleteNamespace(owner: Ownership): Promise<boolean> {
+    const name = owner.namespace
+    const existing = await this.readNamespace(name)
+    if (!existing) return false
+    this.assertOurs(existing, owner, 'delete')
+    if (isTerminating(existing)) return true
+    // The uid precondition makes the delete hit exactly the namespace whose marks we just checked.
+    const deleted = await this.requestOr(
+      `Cannot delete namespace "${name}"`,
+      () => this.clients.core.deleteNamespace({name, propagationPolicy: 'Background', body: {preconditions: {uid: existing.metadata?.uid}}}),
+      404,
+      null,
+    )
+    return deleted !== null
+  }
+
+  async namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}> {
+    const existing = await this.readNamespace(namespace)
+    if (!existing) return {exists: false, terminating: false, blockers: []}
+    if (!isTerminating(existing)) return {exists: true, terminating: false, blockers: []}
+    const finalizers = (existing.spec?.finalizers ?? []).map((f) => `finalizer ${f}`)
+    const conditions = (existing.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? c.reason ?? ''}`)
+    return {exists: true, terminating: true, blockers: [...conditions, ...finalizers]}
+  }
+
+  async ownedNamespaces(): Promise<OwnedNamespace[]> {
+    const found: V1Namespace[] = []
+    let token: string | undefined
+    do {
+      // Any failure on any page throws: gc must never act on a partial listing.
+      const page = await this.request('Cannot list the namespaces managed by demo-cli', () =>
+        this.clients.core.listNamespace({labelSelector: MANAGED_SELECTOR, limit: this.settings.listPageSize, _continue: token}),
+      )
+      found.push(...page.items)
+      token = page.metadata?._continue || undefined
+    } while (token)
+    return found.flatMap((ns) => {
+      const demoId = ns.metadata?.labels?.[INSTANCE_LABEL]
+      if (!demoId || !hasOwnershipMarks(ns.metadata, demoId)) return []
+      return [{name: ns.metadata?.name ?? '', demoId, terminating: isTerminating(ns), expiresAt: parseDate(ns.metadata?.annotations?.[EXPIRES_AT_ANNOTATION])}]
+    })
+  }
+
+  /**
+   * Server-side apply as field manager demo-cli with force. Force is safe because every object goes only
+   * into a namespace whose marks were verified just before: there we are the authority, and a conflict can
+   * only be drift (a `kubectl edit`, an older demo-cli) that our declared state should win over, instead of
+   * aborting a create halfway. Without a verified namespace nothing is applied at all.
+   */
+  private async applyOne(object: Manifest): Promise<void> {
+    const body = structuredClone(object) as KubernetesObject
+    await this.request(`Cannot apply ${describe(object)}`, () =>
+      this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, this.clients.serverSideApply),
+    )
+  }
+
+  private assertApplicable(object: Manifest, owner: Ownership): void {
+    if (object.kind === 'Namespace' || object.metadata.namespace !== owner.namespace) {
+      throw new ClusterError(`Refusing to apply ${describe(object)}: objects go only into namespace "${owner.namespace}" (the namespace itself through ensureNamespace).`)
+    }
+    if (!hasOwnershipMarks(object.metadata, owner.demoId)) {
+      throw new ClusterError(`Refusing to apply ${describe(object)}: it does not carry the marks of demo "${owner.demoId}", so gc could not find it.`)
+    }
+  }
+
+  /** Cluster-scoped kinds ignore metadata.namespace; API discovery tells which kinds are namespaced. */
+  private async assertNamespacedKinds(objects: Manifest[]): Promise<void> {
+    const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]))
+    // resource() is protected in the typings but is the library's own cached discovery lookup.
+    const discovery = this.clients.objects as unknown as {resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined>}
+    for (const object of kinds.values()) {
+      const resource = await this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () => discovery.resource(object.apiVersion, object.kind))
+      if (!resource) throw new ClusterError(`The cluster does not serve kind ${object.kind} in ${object.apiVersion} (${describe(object)}).`, {hint: 'Fix apiVersion/kind in the template, or install the CRD first.'})
+      if (!resource.namespaced) throw new ClusterError(`Refusing to apply ${describe(object)}: ${object.kind} is cluster-scoped.`, {hint: 'Templates may create only namespaced objects.'})
+    }
+  }
+
+  private async readNamespace(name: string): Promise<V1Namespace | null> {
+    return this.requestOr(`Cannot read namespace "${name}"`, () => this.clients.core.readNamespace({name}), 404, null)
+  }
+
+  /** The namespace, if it carries the marks of the demo and is not terminating; ConflictError otherwise. */
+  private async verifiedNamespace(owner: Ownership, verb: string): Promise<V1Namespace> {
+    const existing = await this.readNamespace(owner.namespace)
+    if (!existing) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`, {hint: `Run \`demo get ${owner.demoId}\`.`})
+    this.assertOurs(existing, owner, verb)
+    if (isTerminating(existing)) {
+      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`, {
+        hint: `Wait until \`kubectl get namespace ${owner.namespace}\` says NotFound, then retry.`,
+      })
+    }
+    return existing
+  }
+
+  private assertOurs(namespace: V1Namespace, owner: Ownership, verb: string): void {
+    if (!hasOwnershipMarks(namespace.metadata, owner.demoId)) {
+      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`, {
+        hint: 'Another demo or someone else owns it. Pick another demo id or namespace prefix.',
+      })
+    }
+  }
+
+  private async request<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(call, (error) => retryDecisionFor(error), this.settings.retry, this.settings.retryHooks)
+    } catch (error) {
+      throw toClusterError(error, {what, server: this.settings.server, timeoutMs: this.settings.timeoutMs})
+    }
+  }
+
+  /** Like request, but an answer with `status` (404 on read, 409 on create) yields `fallback` instead of an error. */
+  private async requestOr<T, F>(what: string, call: () => Promise<T>, status: number, fallback: F): Promise<T | F> {
+    try {
+      return await this.request(what, call)
+    } catch (error) {
+      if (httpStatusOf((error as Error).cause) === status) return fallback
+      throw error
+    }
+  }
+}

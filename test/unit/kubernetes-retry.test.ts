@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, beforeEach, test} from 'node:test'
+import {connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
+import {backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
+import {ClusterError, ClusterUnavailableError, DemoError, UsageError} from '../../src/core/errors.js'
+
+// A scripted stand-in for the API server on 127.0.0.1: each request takes the next reply (the last one repeats).
+interface Reply {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
+  hang?: boolean
+}
+
+const TOKEN = 'canary-token-3f9a1c'
+let server: Server
+let port: number
+let script: Reply[] = []
+let requests: {method: string; url: string; at: number}[] = []
+
+function handle(request: IncomingMessage, response: ServerResponse): void {
+  requests.push({method: request.method ?? '', url: request.url ?? '', at: performance.now()})
+  const reply = script.length > 1 ? script.shift()! : script[0]!
+  if (reply.hang) return
+  response.writeHead(reply.status, {'content-type': 'application/json', ...reply.headers})
+  response.end(JSON.stringify(reply.body ?? {}))
+}
+
+function aNamespace(name: string): Reply {
+  return {status: 200, body: {apiVersion: 'v1', kind: 'Namespace', metadata: {name, uid: 'u1'}, status: {phase: 'Active'}}}
+}
+
+function aStatus(code: number, message: string, reason = 'Failure'): Reply {
+  return {status: code, body: {apiVersion: 'v1', kind: 'Status', status: 'Failure', message, reason, code}}
+}
+
+function kubeconfigFor(serverUrl: string, contexts = ['test']): string {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-kubeconfig-'))
+  const file = join(dir, 'config')
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{name: 'fake', cluster: {server: serverUrl, 'insecure-skip-tls-verify': true}}],
+      users: [{name: 'me', user: {token: TOKEN}}],
+      contexts: contexts.map((name) => ({name, context: {cluster: 'fake', user: 'me'}})),
+      'current-context': contexts[0],
+    }),
+  )
+  return file
+}
+
+function connect(options: KubernetesClusterOptions = {}) {
+  return connectKubernetesCluster({
+    kubeconfig: kubeconfigFor(`http://127.0.0.1:${port}`),
+    retry: {baseDelayMs: 5, maxDelayMs: 20, attempts: 4},
+    ...options,
+  })
+}
+
+async function failureOf(call: Promise<unknown>): Promise<DemoError> {
+  try {
+    await call
+  } catch (error) {
+    assert.ok(error instanceof DemoError, `a DemoError, got ${String(error)}`)
+    return error
+  }
+  assert.fail('expected the call to fail')
+}
+
+before(async () => {
+  server = createServer(handle)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  port = (server.address() as AddressInfo).port
+})
+after(() => {
+  server.closeAllConnections()
+  server.close()
+})
+beforeEach(() => {
+  script = []
+  requests = []
+})
+
+test('a 429 with Retry-After is retried after the time the server asked for', async () => {
+  script = [{...aStatus(429, 'too many requests', 'TooManyRequests'), headers: {'retry-after': '1'}}, aNamespace('demo-a')]
+  const cluster = await connect()
+
+  const status = await cluster.namespaceStatus('demo-a')
+
+  assert.deepEqual(status, {exists: true, terminating: false, blockers: []})
+  assert.equal(requests.length, 2)
+  assert.ok(requests[1]!.at - requests[0]!.at >= 950, `waited ${requests[1]!.at - requests[0]!.at} ms`)
+})
+
+test('503s are retried with backoff until the server answers', async () => {
+  script = [aStatus(503, 'unavailable'), aStatus(503, 'unavailable'), aNamespace('demo-a')]
+  const cluster = await connect()
+
+  const status = await cluster.namespaceStatus('demo-a')
+
+  assert.equal(status.exists, true)
+  assert.equal(requests.length, 3)
+})
+
+test('a server that keeps failing ends in ClusterUnavailableError after the configured attempts, without the token or raw headers', async () => {
+  script = [aStatus(503, 'etcd is down')]
+  const cluster = await connect()
+
+  const error = await failureOf(cluster.namespaceStatus('demo-a'))
+
+  assert.ok(error instanceof ClusterUnavailableError)
+  assert.equal(requests.length, 4)
+  assert.match(error.message, /Cannot read namespace "demo-a".*etcd is down \(HTTP 503\)/)
+  assert.doesNotMatch(`${error.message} ${error.hint ?? ''}`, new RegExp(`${TOKEN}|Headers|content-type`))
+})
+
+test('the transient 403 "status unknown for quota" is retried; any other 403 is not', async () => {
+  script = [aStatus(403, 'pods "x" is forbidden: status unknown for quota: demo-quota, resource: pods', 'Forbidden'), aNamespace('demo-a')]
+  const cluster = await connect()
+  await cluster.namespaceStatus('demo-a')
+  assert.equal(requests.length, 2)
+
+  script = [aStatus(403, 'namespaces "demo-a" is forbidden: User "me" cannot get resource "namespaces"', 'Forbidden')]
+  requests = []
+  const error = await failureOf(cluster.namespaceStatus('demo-a'))
+
+  assert.equal(requests.length, 1)
+  assert.ok(error instanceof ClusterError)
+  assert.match(error.message, /forbidden: namespaces "demo-a" is forbidden: User "me" cannot get resource "namespaces" \(HTTP 403\)/)
+})
+
+test('a 404 on read means the namespace does not exist', async () => {
+  script = [aStatus(404, 'namespaces "demo-a" not found', 'NotFound')]
+  const cluster = await connect()
+
+  assert.deepEqual(await cluster.namespaceStatus('demo-a'), {exists: false, terminating: false, blockers: []})
+  assert.equal(requests.length, 1)
+})
+
+test('a request the server never answers times out, is retried, and ends in ClusterUnavailableError', async () => {
+  script = [{status: 200, hang: true}]
+  const cluster = await connect({requestTimeoutMs: 200, retry: {attempts: 2, baseDelayMs: 5, maxDelayMs: 10}})
+
+  const error = await failureOf(cluster.namespaceStatus('demo-a'))
+
+  assert.ok(error instanceof ClusterUnavailableError)
+  assert.match(error.message, new RegExp(`API server at http://127.0.0.1:${port} did not answer within 200 ms`))
+  assert.equal(requests.length, 2)
+})
+
+test('a refused connection is ClusterUnavailableError naming the server, with a hint', async () => {
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const closedPort = (closed.address() as AddressInfo).port
+  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  const cluster = await connectKubernetesCluster({kubeconfig: kubeconfigFor(`http://127.0.0.1:${closedPort}`), retry: {attempts: 2, baseDelayMs: 1, maxDelayMs: 2}})
+
+  const error = await failureOf(cluster.namespaceStatus('demo-a'))
+
+  assert.ok(error instanceof ClusterUnavailableError)
+  assert.match(error.message, new RegExp(`cannot reach the API server at http://127.0.0.1:${closedPort} \\(ECONNREFUSED\\)`))
+  assert.match(error.hint ?? '', /kubectl cluster-info/)
+})
+
+test('an unknown context is a UsageError listing the known ones', async () => {
+  const error = await failureOf(connectKubernetesCluster({kubeconfig: kubeconfigFor('http://127.0.0.1:1', ['kind-demo', 'prod']), context: 'staging'}))
+
+  assert.ok(error instanceof UsageError)
+  assert.match(error.message, /no context "staging"/)
+  assert.match(error.hint ?? '', /kind-demo, prod/)
+})
+
+test('a missing kubeconfig file is a UsageError; the http://localhost:8080 fallback is refused', async () => {
+  const missing = await failureOf(connectKubernetesCluster({kubeconfig: '/nonexistent/kubeconfig'}))
+  const fallback = await failureOf(connectKubernetesCluster({kubeconfig: kubeconfigFor('http://localhost:8080')}))
+
+  assert.ok(missing instanceof UsageError)
+  assert.match(missing.message, /\/nonexistent\/kubeconfig.*ENOENT/)
+  assert.ok(fallback instanceof ClusterError)
+  assert.match(fallback.message, /No Kubernetes cluster is configured/)
+})
+
+test('the context name is the kubeconfig\'s current context, or the one asked for', async () => {
+  const file = kubeconfigFor('http://127.0.0.1:1', ['first', 'second'])
+
+  assert.equal((await connectKubernetesCluster({kubeconfig: file})).contextName(), 'first')
+  assert.equal((await connectKubernetesCluster({kubeconfig: file, context: 'second'})).contextName(), 'second')
+})
+
+test('full-jitter backoff stays below the doubling ceiling and the maximum', () => {
+  const options = {baseDelayMs: 100, maxDelayMs: 1000}
+
+  assert.equal(backoffDelayMs(0, options, () => 0.999), 99)
+  assert.equal(backoffDelayMs(3, options, () => 0.5), 400)
+  assert.equal(backoffDelayMs(10, options, () => 0.999), 999)
+  assert.equal(backoffDelayMs(2, options, () => 0), 0)
+})
+
+test('Retry-After is read as seconds or an HTTP date; anything else is ignored', () => {
+  const now = Date.parse('2026-11-25T12:00:00Z')
+
+  assert.equal(parseRetryAfterMs('3', now), 3000)
+  assert.equal(parseRetryAfterMs('Wed, 25 Nov 2026 12:00:05 GMT', now), 5000)
+  assert.equal(parseRetryAfterMs('soon', now), undefined)
+  assert.equal(parseRetryAfterMs(undefined, now), undefined)
+})
+
+test('withRetry gives up when the next wait would exceed the time budget, and never retries what it should not', async () => {
+  let clock = 0
+  let calls = 0
+  const hooks = {now: () => clock, sleep: (ms: number) => {
+      clock += ms
+      return Promise.resolve()
+    }, random: () => 0.5}
+  const options = {attempts: 10, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 30_000, budgetMs: 5000}
+  const failing = () => {
+    calls += 1
+    return Promise.reject(new Error('boom'))
+  }
+
+  await assert.rejects(withRetry(failing, () => ({retry: true}), options, hooks), /boom/)
+  assert.equal(calls, 4) // waits 500, 1000 and 2000 ms; the next wait (4000 ms) would end past the 5 s budget
+  calls = 0
+  await assert.rejects(withRetry(failing, () => ({retry: false}), options, hooks), /boom/)
+  assert.equal(calls, 1)
+})
