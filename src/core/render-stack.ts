@@ -82,8 +82,8 @@ const CLUSTER_SCOPED_KINDS = new Set([
   'VolumeAttachment',
 ])
 
-/** Policy objects first: a quota or LimitRange must exist before the pods it governs are admitted. */
-const KIND_ORDER = ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap']
+/** Policy objects, applied first and in this order: a quota or LimitRange must exist before the pods it governs are admitted. */
+export const POLICY_KINDS: readonly string[] = ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap']
 
 /** The portal and candidate URLs of a demo: the config's URL patterns with `{id}` replaced. */
 export function demoUrls(config: ProjectConfig, id: string): {portalUrl: string; candidateUrl: string} {
@@ -202,8 +202,10 @@ function parseTemplate(file: TemplateFile): TemplateDocument[] {
   return bodies.flatMap((body, index) => (body === null || body === undefined ? [] : [{file: file.name, index: index + 1, body}]))
 }
 
+const TEMPLATE_HINT = 'Fix the template; templates/README.md lists the placeholders and conventions.'
+
 function templateError(file: string, reason: string, cause?: unknown): UsageError {
-  return new UsageError(`Template ${file} ${reason}`, {hint: 'Fix the template; templates/README.md lists the placeholders and conventions.', cause})
+  return new UsageError(`Template ${file} ${reason}`, {hint: TEMPLATE_HINT, cause})
 }
 
 function where(document: TemplateDocument): string {
@@ -357,17 +359,17 @@ function isEmptyIngress(manifest: Manifest): boolean {
 }
 
 function kindRank(kind: string): number {
-  const index = KIND_ORDER.indexOf(kind)
-  return index === -1 ? KIND_ORDER.length : index
+  const index = POLICY_KINDS.indexOf(kind)
+  return index === -1 ? POLICY_KINDS.length : index
 }
 
 function assemble(rendered: Manifest[], input: RenderInput): RenderedStack {
   const namespaces = rendered.filter((m) => m.kind === 'Namespace')
-  if (namespaces.length > 1) throw templateError('set', `has ${namespaces.length} Namespace objects; a demo has exactly one.`)
+  if (namespaces.length > 1) throw new UsageError(`The templates render ${namespaces.length} Namespace objects; a demo has exactly one.`, {hint: TEMPLATE_HINT})
   const seen = new Set<string>()
   for (const m of rendered) {
     const key = `${m.apiVersion}/${m.kind}/${m.metadata.name}`
-    if (seen.has(key)) throw templateError('set', `renders ${m.kind} "${m.metadata.name}" twice.`)
+    if (seen.has(key)) throw new UsageError(`The templates render ${m.kind} "${m.metadata.name}" twice.`, {hint: TEMPLATE_HINT})
     seen.add(key)
   }
   const namespace = namespaces[0] ?? defaultNamespace(input)

@@ -2,6 +2,7 @@ import type {AppsV1Api, CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjec
 import {ClusterError, ConflictError, UsageError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR} from '../../core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
+import {POLICY_KINDS} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import {describeDeployments} from './deployment-state.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
@@ -9,8 +10,7 @@ import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, t
 type KubernetesClient = typeof import('@kubernetes/client-node')
 
 export const FIELD_MANAGER = 'demo-cli'
-/** Applied first, in this order of groups: admission of the pods depends on them. */
-const POLICY_KINDS = new Set(['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap'])
+const POLICY = new Set(POLICY_KINDS)
 
 export interface KubernetesClusterOptions {
   /** A kubeconfig file; otherwise $KUBECONFIG, ~/.kube/config, or the pod's service account. */
@@ -159,8 +159,9 @@ export class KubernetesCluster implements Cluster {
     for (const object of objects) this.assertApplicable(object, owner)
     await this.verifiedNamespace(owner, 'apply to')
     await this.assertNamespacedKinds(objects)
-    const policy = objects.filter((o) => POLICY_KINDS.has(o.kind))
-    const rest = objects.filter((o) => !POLICY_KINDS.has(o.kind))
+    // Policy objects (quota, limits, ...) first: admission of the pods depends on them.
+    const policy = objects.filter((o) => POLICY.has(o.kind))
+    const rest = objects.filter((o) => !POLICY.has(o.kind))
     for (const group of [policy, rest]) {
       await mapWithConcurrency(group, this.settings.concurrency, (object) => this.applyOne(object))
     }
