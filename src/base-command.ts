@@ -56,17 +56,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (!(error instanceof DemoError) && error.oclif) return super.catch(error)
-    const exitCode = error instanceof DemoError ? error.exitCode : ExitCode.failed
-    process.exitCode = exitCode
+    const report = errorReport(error)
+    process.exitCode = report.exitCode
     if (this.jsonEnabled()) {
-      const hint = error instanceof DemoError ? error.hint : undefined
-      const code = error instanceof DemoError ? error.code : 'E_UNEXPECTED'
-      this.logJson({error: {code, message: error.message, hint, exitCode}})
+      this.logJson({error: report})
       return undefined
     }
-    process.stderr.write(`Error: ${error.message}\n`)
-    if (error instanceof DemoError && error.hint) process.stderr.write(`Hint: ${error.hint}\n`)
-    if (isDebug(process.env)) process.stderr.write(`${error.stack ?? ''}\n${error.cause ? `Caused by: ${String((error.cause as Error).stack ?? error.cause)}\n` : ''}`)
+    process.stderr.write(`Error: ${report.message}\n`)
+    if (report.hint) process.stderr.write(`Hint: ${report.hint}\n`)
+    if (isDebug(process.env)) process.stderr.write(debugDetails(error))
     else if (!(error instanceof DemoError)) process.stderr.write('Run with DEBUG=demo* for details.\n')
     return undefined
   }
@@ -75,4 +73,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await this.built?.close()
     return super.finally(error)
   }
+}
+
+function debugDetails(error: Error): string {
+  const cause = error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.cause === undefined ? '' : JSON.stringify(error.cause)
+  return `${error.stack ?? ''}\n${cause ? `Caused by: ${cause}\n` : ''}`
+}
+
+/** What the user sees of an error, in text or JSON: the code, the one-line message, the hint, the exit code. */
+export function errorReport(error: Error): {code: string; message: string; hint: string | undefined; exitCode: number} {
+  if (error instanceof DemoError) return {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}
+  return {code: 'E_UNEXPECTED', message: error.message, hint: undefined, exitCode: ExitCode.failed}
 }

@@ -28,6 +28,11 @@ export interface DemoView {
   database: {mode: string; schema: string | null; supabaseProjectId: string | null; supabaseUrl: string | null; supabaseAnonKey: string | null}
 }
 
+function expiresInText(gone: boolean, leftMs: number): string {
+  if (gone) return '-'
+  return leftMs <= 0 ? `expired ${formatDuration(-leftMs)} ago` : formatDuration(leftMs)
+}
+
 export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolean} = {}): DemoView {
   const left = demo.expiresAt.getTime() - now.getTime()
   const gone = demo.status === 'destroyed'
@@ -43,7 +48,7 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
     createdAt: demo.createdAt.toISOString(),
     expiresAt: demo.expiresAt.toISOString(),
     expiresInSeconds: gone ? 0 : Math.round(left / 1000),
-    expiresIn: gone ? '-' : left <= 0 ? `expired ${formatDuration(-left)} ago` : formatDuration(left),
+    expiresIn: expiresInText(gone, left),
     readyAt: demo.readyAt?.toISOString() ?? null,
     destroyedAt: demo.destroyedAt?.toISOString() ?? null,
     autoCleanup: demo.autoCleanup,

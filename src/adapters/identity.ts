@@ -13,22 +13,21 @@ function prAuthorFromGithubEvent(path: string | undefined): string | undefined {
   }
 }
 
+type CiName = NonNullable<IdentityFacts['ciActor']>['ci']
+
+/** Per CI: how to tell it is running, and where its actor is, most specific first. */
+const CI_ACTORS: ReadonlyArray<{ci: CiName; detect: string; actor: (env: NodeJS.ProcessEnv) => string | undefined}> = [
+  {ci: 'github', detect: 'GITHUB_ACTIONS', actor: (env) => prAuthorFromGithubEvent(env.GITHUB_EVENT_PATH) ?? env.GITHUB_TRIGGERING_ACTOR ?? env.GITHUB_ACTOR},
+  {ci: 'gitlab', detect: 'GITLAB_CI', actor: (env) => env.CI_MERGE_REQUEST_AUTHOR ?? env.GITLAB_USER_EMAIL ?? env.GITLAB_USER_LOGIN},
+  {ci: 'buildkite', detect: 'BUILDKITE', actor: (env) => env.BUILDKITE_BUILD_CREATOR_EMAIL ?? env.BUILDKITE_BUILD_AUTHOR_EMAIL},
+  {ci: 'circleci', detect: 'CIRCLECI', actor: (env) => env.CIRCLE_USERNAME},
+]
+
 /** The person behind a CI run, where the CI exposes it: the pull request's author first, the triggering actor next. */
 export function ciActor(env: NodeJS.ProcessEnv): IdentityFacts['ciActor'] {
-  if (env.GITHUB_ACTIONS === 'true') {
-    const actor = prAuthorFromGithubEvent(env.GITHUB_EVENT_PATH) ?? env.GITHUB_TRIGGERING_ACTOR ?? env.GITHUB_ACTOR
-    return actor ? {ci: 'github', actor} : undefined
-  }
-  if (env.GITLAB_CI === 'true') {
-    const actor = env.CI_MERGE_REQUEST_AUTHOR ?? env.GITLAB_USER_EMAIL ?? env.GITLAB_USER_LOGIN
-    return actor ? {ci: 'gitlab', actor} : undefined
-  }
-  if (env.BUILDKITE === 'true') {
-    const actor = env.BUILDKITE_BUILD_CREATOR_EMAIL ?? env.BUILDKITE_BUILD_AUTHOR_EMAIL
-    return actor ? {ci: 'buildkite', actor} : undefined
-  }
-  if (env.CIRCLECI === 'true' && env.CIRCLE_USERNAME) return {ci: 'circleci', actor: env.CIRCLE_USERNAME}
-  return undefined
+  const ci = CI_ACTORS.find((candidate) => env[candidate.detect] === 'true')
+  const actor = ci?.actor(env)
+  return ci && actor ? {ci: ci.ci, actor} : undefined
 }
 
 function gitEmail(cwd: string): string | undefined {

@@ -38,9 +38,9 @@ function tryLock(lockPath: string): number | null {
  * (electric-sql/pglite#1106), so the embedded store is guarded by a pid lock file; a second
  * `demo` process waits up to 10 s, then fails with a clear message.
  */
-export async function acquireLock(lockPath: string): Promise<() => void> {
+export async function acquireLock(lockPath: string, waitMs = LOCK_WAIT_MS): Promise<() => void> {
   mkdirSync(dirname(lockPath), {recursive: true})
-  const deadline = Date.now() + LOCK_WAIT_MS
+  const deadline = Date.now() + waitMs
   let holder = tryLock(lockPath)
   while (holder !== null) {
     if (Date.now() > deadline) {
@@ -55,6 +55,7 @@ export async function acquireLock(lockPath: string): Promise<() => void> {
   const release = () => {
     if (released) return
     released = true
+    process.off('exit', release)
     rmSync(lockPath, {force: true})
   }
   process.once('exit', release)

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict'
+import {describe, it, beforeEach, after} from 'node:test'
+import {NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
+import type {DemoStore} from '../../src/core/ports.js'
+import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../fakes/builders.js'
+
+export interface StoreHandle {
+  store: DemoStore
+  close(): Promise<void>
+}
+
+async function insertOk(store: DemoStore, overrides: Parameters<typeof aNewDemo>[0] = {}) {
+  const demo = aNewDemo(overrides)
+  const result = await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+  assert.ok('inserted' in result, 'insert was refused')
+  return result.inserted
+}
+
+/** The behaviour every DemoStore must have; run against PostgreSQL, PGlite and the in-memory fake. */
+export function demoStoreContract(name: string, open: () => Promise<StoreHandle>): void {
+  describe(`DemoStore contract: ${name}`, () => {
+    let handle: StoreHandle
+    let store: DemoStore
+
+    beforeEach(async () => {
+      await handle?.close()
+      handle = await open()
+      store = handle.store
+    })
+    after(async () => {
+      await handle?.close()
+    })
+
+    it('returns an inserted demo with every field as written', async () => {
+      const demo = aNewDemo({name: 'sales-call', metadata: {seed: 'v1'}, autoCleanup: false})
+      const result = await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+      assert.ok('inserted' in result)
+      const got = await store.get(demo.id)
+      assert.ok(got)
+      assert.equal(got.id, demo.id)
+      assert.equal(got.name, 'sales-call')
+      assert.equal(got.status, 'creating')
+      assert.equal(got.autoCleanup, false)
+      assert.deepEqual(got.metadata, {seed: 'v1'})
+      assert.equal(got.expiresAt.toISOString(), demo.expiresAt.toISOString())
+      assert.equal(got.createdAt.toISOString(), demo.createdAt.toISOString())
+      assert.equal(got.version, 1)
+      assert.equal(got.extensionCount, 0)
+      assert.deepEqual(got.phaseTimings, {})
+    })
+
+    it('returns undefined for an unknown id', async () => {
+      assert.equal(await store.get('zzzzzzzz'), undefined)
+    })
+
+    it('refuses an insert over the per-owner cap and lists the owner’s live demos', async () => {
+      const first = await insertOk(store, {createdBy: 'bob'})
+      await insertOk(store, {createdBy: 'carol'})
+      const extra = aNewDemo({createdBy: 'bob'})
+      const result = await store.insert(extra, {perOwner: 1, global: 10}, aCreatedEvent(extra))
+      assert.ok('refused' in result)
+      assert.equal(result.refused, 'owner')
+      assert.deepEqual(result.live.map((d) => d.id), [first.id])
+      assert.equal(await store.get(extra.id), undefined)
+    })
+
+    it('refuses an insert over the global cap', async () => {
+      await insertOk(store, {createdBy: 'bob'})
+      await insertOk(store, {createdBy: 'carol'})
+      const extra = aNewDemo({createdBy: 'dave'})
+      const result = await store.insert(extra, {perOwner: 5, global: 2}, aCreatedEvent(extra))
+      assert.ok('refused' in result)
+      assert.equal(result.refused, 'global')
+      assert.equal(result.live.length, 2)
+    })
+
+    it('does not count destroyed or failed demos against the caps', async () => {
+      const a = await insertOk(store, {createdBy: 'erin'})
+      await store.update(a.id, a.version, {status: 'failed', lastError: 'boom'})
+      const b = aNewDemo({createdBy: 'erin'})
+      const result = await store.insert(b, {perOwner: 1, global: 1}, aCreatedEvent(b))
+      assert.ok('inserted' in result)
+    })
+
+    it('applies a patch, bumps the version and records the event in the same step', async () => {
+      const demo = await insertOk(store)
+      const readyAt = new Date('2026-11-25T12:01:00Z')
+      const updated = await store.update(demo.id, 1, {status: 'ready', readyAt, phaseTimings: {apply: 1.5}}, {demoId: demo.id, type: 'ready', at: readyAt, actor: 'alice', data: {seconds: 60}})
+      assert.equal(updated.status, 'ready')
+      assert.equal(updated.version, 2)
+      assert.equal(updated.readyAt?.toISOString(), readyAt.toISOString())
+      assert.deepEqual(updated.phaseTimings, {apply: 1.5})
+      const events = await store.events(demo.id)
+      assert.deepEqual(events.map((e) => e.type), ['created', 'ready'])
+      assert.deepEqual(events[1]?.data, {seconds: 60})
+    })
+
+    it('refuses an illegal status transition and leaves the row unchanged', async () => {
+      const demo = await insertOk(store)
+      await assert.rejects(store.update(demo.id, 1, {status: 'destroyed', destroyedAt: new Date()}), StateTransitionError)
+      const after = await store.get(demo.id)
+      assert.equal(after?.status, 'creating')
+      assert.equal(after?.version, 1)
+    })
+
+    it('refuses a write based on a stale version (no lost update)', async () => {
+      const demo = await insertOk(store)
+      await store.update(demo.id, 1, {extensionCount: 1})
+      await assert.rejects(store.update(demo.id, 1, {extensionCount: 1}), VersionConflictError)
+      assert.equal((await store.get(demo.id))?.extensionCount, 1)
+    })
+
+    it('reports an update of an unknown id as not found', async () => {
+      await assert.rejects(store.update('zzzzzzzz', 1, {extensionCount: 1}), NotFoundError)
+    })
+
+    it('walks the whole life cycle: creating → ready → degraded → ready → destroying → destroyed', async () => {
+      let demo = await insertOk(store)
+      for (const status of ['ready', 'degraded', 'ready', 'destroying'] as const) demo = await store.update(demo.id, demo.version, {status})
+      demo = await store.update(demo.id, demo.version, {status: 'destroyed', destroyedAt: new Date('2026-11-25T13:00:00Z')})
+      assert.equal(demo.status, 'destroyed')
+      await assert.rejects(store.update(demo.id, demo.version, {status: 'ready'}), StateTransitionError)
+    })
+
+    it('lists newest first with filters and pages', async () => {
+      const base = Date.parse('2026-11-20T00:00:00Z')
+      for (let i = 0; i < 7; i++) {
+        await insertOk(store, {createdAt: new Date(base + i * 60_000), expiresAt: new Date(base + i * 60_000 + 7_200_000), createdBy: i % 2 ? 'odd' : 'even', demoType: i < 3 ? 'startup' : 'enterprise'})
+      }
+      const page1 = await store.list({}, {limit: 3, offset: 0})
+      assert.equal(page1.total, 7)
+      assert.equal(page1.items.length, 3)
+      assert.ok(page1.items[0]!.createdAt > page1.items[1]!.createdAt)
+      const page3 = await store.list({}, {limit: 3, offset: 6})
+      assert.equal(page3.items.length, 1)
+      const beyond = await store.list({}, {limit: 3, offset: 30})
+      assert.equal(beyond.items.length, 0)
+      assert.equal(beyond.total, 7)
+      const odd = await store.list({createdBy: 'odd'}, {limit: 100, offset: 0})
+      assert.equal(odd.total, 3)
+      assert.ok(odd.items.every((d) => d.createdBy === 'odd'))
+      const startups = await store.list({demoType: 'startup', statuses: ['creating']}, {limit: 100, offset: 0})
+      assert.equal(startups.total, 3)
+      const none = await store.list({statuses: ['destroyed']}, {limit: 100, offset: 0})
+      assert.equal(none.total, 0)
+    })
+  })
+}
