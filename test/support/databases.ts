@@ -24,3 +24,33 @@ export async function resetSchema(url = testDatabaseUrl()): Promise<void> {
 export function tempDir(prefix = 'demo-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
+
+/**
+ * A database of its own for one test file (CREATE DATABASE on the run's server; the test role has
+ * CREATEDB), so files never share the demo_orchestrator schema. Returns its URL and a drop function.
+ */
+export async function scratchDatabase(prefix = 'scratch'): Promise<{url: string; drop: () => Promise<void>}> {
+  const base = new URL(testDatabaseUrl())
+  const name = `${base.pathname.slice(1)}_${prefix}_${Math.random().toString(36).slice(2, 8)}`.slice(0, 63)
+  const admin = new pg.Client({connectionString: base.toString()})
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({connectionString: base.toString()})
+      await client.connect()
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      } finally {
+        await client.end()
+      }
+    },
+  }
+}
