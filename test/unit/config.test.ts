@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {findConfigFile, loadConfig, parseProjectConfig} from '../../src/config.js'
+import {ConfigError} from '../../src/core/errors.js'
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'demo-config-'))
+}
+
+function writeConfig(dir: string, text: string): string {
+  const path = join(dir, 'demo.config.yaml')
+  writeFileSync(path, text)
+  return path
+}
+
+function configError(check: (error: ConfigError) => void) {
+  return (error: unknown) => {
+    assert.ok(error instanceof ConfigError, String(error))
+    assert.equal(error.exitCode, 2)
+    assert.equal(error.code, 'E_CONFIG')
+    check(error)
+    return true
+  }
+}
+
+const sources = (cwd: string, env: NodeJS.ProcessEnv = {}) => ({cwd, env, packageRoot: '/pkg'})
+
+describe('parseProjectConfig', () => {
+  it('fills the built-in defaults for an empty file', () => {
+    const config = parseProjectConfig('', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.types).sort(), ['enterprise', 'recruiting-agency', 'startup'])
+    assert.equal(config.lifetime.defaultHours, 2)
+    assert.equal(config.lifetime.maxExtendHours, 4)
+    assert.equal(config.namespacePrefix, 'demo-')
+  })
+
+  it('reads the keys it knows', () => {
+    const config = parseProjectConfig('types:\n  trial: {description: Trial}\nlifetime:\n  maxHours: 6\nadmins: [root@example.com]\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.types), ['trial'])
+    assert.equal(config.lifetime.maxHours, 6)
+    assert.deepEqual(config.admins, ['root@example.com'])
+  })
+
+  it('refuses malformed YAML, naming the file and the line', () => {
+    assert.throws(
+      () => parseProjectConfig('lifetime:\n  maxHours: [1, 2\n', '/x/demo.config.yaml'),
+      configError((e) => {
+        assert.match(e.message, /^\/x\/demo\.config\.yaml is not valid YAML: /)
+        assert.match(e.message, /\(3:1\)$/) // js-yaml reports (line:column)
+        assert.doesNotMatch(e.message, /\n/)
+        assert.match(e.hint ?? '', /YAML syntax/)
+      }),
+    )
+  })
+
+  it('refuses an unknown top-level key, naming the file and the key', () => {
+    assert.throws(
+      () => parseProjectConfig('namespacePrefx: demo-\n', '/x/demo.config.yaml'),
+      configError((e) => {
+        assert.match(e.message, /^\/x\/demo\.config\.yaml: /)
+        assert.match(e.message, /namespacePrefx/)
+        assert.match(e.hint ?? '', /Edit \/x\/demo\.config\.yaml/)
+      }),
+    )
+  })
+
+  it('refuses an unknown nested key, naming its path', () => {
+    assert.throws(
+      () => parseProjectConfig('lifetime:\n  maxHourz: 3\n', '/x/demo.config.yaml'),
+      configError((e) => {
+        assert.match(e.message, /^\/x\/demo\.config\.yaml: "lifetime": /)
+        assert.match(e.message, /maxHourz/)
+      }),
+    )
+  })
+
+  it('refuses a value of the wrong type, naming the file and the dotted key', () => {
+    assert.throws(
+      () => parseProjectConfig('lifetime:\n  maxHours: "eight"\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "lifetime\.maxHours": .*number/i)),
+    )
+    assert.throws(
+      () => parseProjectConfig('services:\n  api:\n    image: x\n    port: 99999\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services\.api\.port"/)),
+    )
+  })
+
+  it('names the rule when the lifetime bounds contradict each other', () => {
+    assert.throws(
+      () => parseProjectConfig('lifetime:\n  minHours: 5\n  defaultHours: 2\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"lifetime": minHours <= defaultHours <= maxHours/)),
+    )
+  })
+
+  it('counts further problems in the same one-line message', () => {
+    assert.throws(
+      () => parseProjectConfig('lifetime:\n  maxHours: x\nlimits:\n  perOwner: 0\n', '/x/demo.config.yaml'),
+      configError((e) => {
+        assert.match(e.message, /\(and 1 more: limits\.perOwner\)/)
+        assert.doesNotMatch(e.message, /\n/)
+      }),
+    )
+  })
+
+  it('refuses a file that is not a mapping', () => {
+    assert.throws(() => parseProjectConfig('- a\n- b\n', '/x/demo.config.yaml'), configError((e) => assert.match(e.message, /"\(top level\)"/)))
+  })
+})
+
+describe('loadConfig', () => {
+  it('finds demo.config.yaml in a parent directory', () => {
+    const root = tempDir()
+    const path = writeConfig(root, 'lifetime:\n  maxHours: 6\n')
+    const nested = join(root, 'a', 'b')
+    mkdirSync(nested, {recursive: true})
+    assert.equal(findConfigFile(nested), path)
+    const loaded = loadConfig(sources(nested))
+    assert.equal(loaded.configPath, path)
+    assert.equal(loaded.project.lifetime.maxHours, 6)
+    assert.ok(Object.isFrozen(loaded.project.lifetime))
+  })
+
+  it('uses the built-in defaults when there is no file', () => {
+    const loaded = loadConfig(sources(tempDir()))
+    // A stray demo.config.yaml above the temp dir would make this meaningless.
+    if (loaded.configPath === null) assert.equal(loaded.templatesDir, '/pkg/templates')
+  })
+
+  it('takes DEMO_CONFIG over the file found upward, and names a missing one', () => {
+    const root = tempDir()
+    writeConfig(root, 'lifetime:\n  maxHours: 6\n')
+    const other = join(tempDir(), 'other.yaml')
+    writeFileSync(other, 'lifetime:\n  maxHours: 7\n')
+    assert.equal(loadConfig(sources(root, {DEMO_CONFIG: other})).project.lifetime.maxHours, 7)
+    assert.throws(() => loadConfig(sources(root, {DEMO_CONFIG: '/nonexistent/demo.yaml'})), configError((e) => assert.match(e.message, /\/nonexistent\/demo\.yaml does not exist/)))
+  })
+
+  it('reports a malformed file by its absolute path', () => {
+    const root = tempDir()
+    const path = writeConfig(root, 'lifetime:\n  maxHours: "eight"\n')
+    assert.throws(() => loadConfig(sources(root)), configError((e) => assert.ok(e.message.startsWith(`${path}: "lifetime.maxHours"`), e.message)))
+  })
+
+  it('refuses a templatesDir that does not exist, naming file and key', () => {
+    const root = tempDir()
+    const path = writeConfig(root, 'templatesDir: ./nope\n')
+    assert.throws(() => loadConfig(sources(root)), configError((e) => assert.ok(e.message.startsWith(`${path}: "templatesDir"`), e.message)))
+  })
+
+  it('takes DEMO_DATABASE_URL, else DATABASE_URL, else the embedded store', () => {
+    const root = tempDir()
+    assert.equal(loadConfig(sources(root, {DEMO_DATABASE_URL: 'postgres://a/b', DATABASE_URL: 'postgres://c/d'})).databaseUrl, 'postgres://a/b')
+    assert.equal(loadConfig(sources(root, {DATABASE_URL: 'postgres://c/d'})).databaseUrl, 'postgres://c/d')
+    assert.equal(loadConfig(sources(root, {DEMO_DATABASE_URL: ''})).databaseUrl, null)
+  })
+})
