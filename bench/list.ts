@@ -1,0 +1,134 @@
+import pg from 'pg'
+import {openStore} from '../src/adapters/postgres/open-store.ts'
+import type {Context} from './lib/context.js'
+import {log, run, runOk, type RunResult} from './lib/proc.js'
+import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
+import {summarize, type Summary} from './lib/stats.js'
+
+const ROWS = 10_000
+const OWNERS = 40
+const WARMUPS = 2
+const DEFAULT_RUNS = 20
+const TARGET_MS = 500
+const FILTER_OWNER = 'user7@example.com'
+const T = 'demo_orchestrator.demo_instances'
+const LIVE = `('creating', 'ready', 'degraded', 'destroying')`
+
+// 10,000 demos over ~4 days: 40 owners, 3 types; status by block so that every owner has every status.
+// Per 20 blocks: 11 destroyed, 2 failed, 5 ready, 1 creating, 1 degraded/destroying: about 35% live.
+const SEED_SQL = `
+INSERT INTO ${T} (id, name, namespace, demo_type, status, portal_url, candidate_url, created_at, updated_at,
+                  expires_at, ready_at, destroyed_at, created_by, phase_timings, metadata)
+SELECT id, CASE WHEN i % 3 = 0 THEN 'bench-' || i END, 'demo-' || id,
+       (ARRAY['recruiting-agency', 'enterprise', 'startup'])[1 + i % 3], st,
+       'https://portal-' || id || '.demo.localhost', 'https://candidate-' || id || '.demo.localhost',
+       c, c, c + interval '2 hours',
+       CASE WHEN st IN ('ready', 'degraded', 'destroying', 'destroyed') THEN c + interval '90 seconds' END,
+       CASE WHEN st = 'destroyed' THEN c + interval '1 hour' END,
+       'user' || (i % ${OWNERS}) || '@example.com',
+       '{"namespace": 0.1, "apply": 1.2, "wait": 20.5}', '{"seeded": "bench"}'
+FROM (
+  SELECT i, 'b' || lpad(i::text, 7, '0') AS id, now() - i * interval '37 seconds' AS c,
+         CASE WHEN (i / ${OWNERS}) % 20 < 11 THEN 'destroyed'
+              WHEN (i / ${OWNERS}) % 20 < 13 THEN 'failed'
+              WHEN (i / ${OWNERS}) % 20 < 18 THEN 'ready'
+              WHEN (i / ${OWNERS}) % 20 = 18 THEN 'creating'
+              WHEN i % 2 = 0 THEN 'degraded' ELSE 'destroying' END AS st
+  FROM generate_series(1, ${ROWS}) AS i
+) AS s`
+
+interface Variant {
+  label: string
+  args: string[]
+  /** The same page as the store's list query (window count included), for psql. */
+  sql: string
+}
+
+const select = (where: string, limit: number) =>
+  `SELECT *, count(*) OVER () AS total_rows FROM ${T} ${where} ORDER BY created_at DESC, id LIMIT ${limit} OFFSET 0`
+
+const VARIANTS: Variant[] = [
+  {label: 'list --json (default: live, limit 25)', args: ['list', '--json'], sql: select(`WHERE status IN ${LIVE}`, 25)},
+  {label: 'list --json --status all --limit 100', args: ['list', '--json', '--status', 'all', '--limit', '100'], sql: select('', 100)},
+  {label: `list --json --owner ${FILTER_OWNER}`, args: ['list', '--json', '--owner', FILTER_OWNER], sql: select(`WHERE status IN ${LIVE} AND created_by = '${FILTER_OWNER}'`, 25)},
+  {
+    label: `list --json --status all --owner … --limit 100`,
+    args: ['list', '--json', '--status', 'all', '--owner', FILTER_OWNER, '--limit', '100'],
+    sql: select(`WHERE created_by = '${FILTER_OWNER}'`, 100),
+  },
+]
+
+async function seed(url: string): Promise<Record<string, number>> {
+  const opened = await openStore({databaseUrl: url, stateDir: '/nonexistent'})
+  await opened.close()
+  const client = new pg.Client({connectionString: url})
+  await client.connect()
+  try {
+    await client.query(SEED_SQL)
+    await client.query(`ANALYZE ${T}`)
+    const {rows} = await client.query<{status: string; n: number}>(`SELECT status, count(*)::int AS n FROM ${T} GROUP BY status ORDER BY status`)
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]))
+  } finally {
+    await client.end()
+  }
+}
+
+function checkDemo(r: RunResult, v: Variant, expectedRows: number): void {
+  if (r.code !== 0) throw new Error(`demo ${v.args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
+  const out = JSON.parse(r.stdout) as {demos: unknown[]}
+  if (out.demos.length !== expectedRows) throw new Error(`demo ${v.args.join(' ')} returned ${out.demos.length} rows, psql ${expectedRows}`)
+}
+
+/** `demo list` over 10,000 seeded demos against psql running the same query. */
+export async function list(ctx: Context): Promise<Section> {
+  const runs = ctx.runs ?? DEFAULT_RUNS
+  const url = await ctx.database()
+  const counts = await seed(url)
+  log(`list: seeded ${ROWS} rows ${JSON.stringify(counts)}`)
+  const env = {DEMO_DATABASE_URL: url}
+  const psql = (sql: string) => run('psql', ['-X', '-q', '-A', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {cwd: ctx.workDir})
+  const results: Array<{v: Variant; demo: Summary; peer: Summary}> = []
+  for (const v of VARIANTS) {
+    const expected = (await runOk('psql', ['-X', '-q', '-A', '-t', '-d', url, '-c', `SELECT count(*) FROM (${v.sql}) AS page`])).stdout.trim()
+    const demoTimes: number[] = []
+    const peerTimes: number[] = []
+    for (let i = -WARMUPS; i < runs; i++) {
+      const d = await ctx.demo(v.args, env)
+      checkDemo(d, v, Number(expected))
+      const p = await psql(v.sql)
+      if (p.code !== 0) throw new Error(`psql exited ${p.code}: ${p.stderr.trim()}`)
+      if (i >= 0) {
+        demoTimes.push(d.ms)
+        peerTimes.push(p.ms)
+      }
+    }
+    results.push({v, demo: summarize(demoTimes), peer: summarize(peerTimes)})
+    log(`list: ${v.label}: demo ${ms(results.at(-1)!.demo.median)}, psql ${ms(results.at(-1)!.peer.median)}`)
+  }
+  const worst = results.reduce((a, b) => (b.demo.median > a.demo.median ? b : a))
+  const verdicts: Verdict[] = [
+    {
+      what: '`demo list` over 10,000 rows (slowest variant)',
+      target: `≤ ${TARGET_MS} ms`,
+      measured: `median ${ms(worst.demo.median)}, p95 ${ms(worst.demo.p95)} (psql ${ms(worst.peer.median)}, ${ratio(worst.demo.median, worst.peer.median)})`,
+      met: results.every((r) => r.demo.median <= TARGET_MS),
+    },
+  ]
+  const rows = results.flatMap((r) => [
+    row(`\`demo ${r.v.label}\``, r.demo, [r.demo.median <= TARGET_MS ? 'met' : '**missed**', ratio(r.demo.median, r.peer.median)]),
+    row('↳ peer: `psql -c` same query', r.peer, ['(peer)', '1.00×']),
+  ])
+  const markdown = `### list
+
+A fresh database, migrated by \`openStore\`, seeded with ${ROWS.toLocaleString('en')} rows in
+\`demo_instances\` (${OWNERS} owners, 3 types; ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}),
+then \`ANALYZE\`. ${runs} runs per command after ${WARMUPS} warm-ups, demo and psql interleaved.
+The peer is \`psql -X -A -d <url> -c '<sql>'\` running the same page query the store runs
+(\`SELECT *, count(*) OVER () … ORDER BY created_at DESC, id LIMIT n\`), so the ratio is the CLI's overhead over
+a bare client process. Each demo result is checked to have as many rows as psql's.
+
+${header([`Target ≤ ${TARGET_MS} ms`, 'Ratio demo/psql (median)'])}
+${rows.join('\n')}
+`
+  return {name: 'list', markdown, verdicts}
+}

@@ -1,0 +1,76 @@
+// Benchmarks of the demo CLI against peer tools, measured side by side in the same run.
+//   npm run bench                                  # everything
+//   npm run bench -- startup list --runs 10        # some, with a run count
+// Writes docs/benchmarks.md (only the sections of the benchmarks that ran are replaced). See that file.
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+import {concurrent} from './concurrent.js'
+import {create} from './create.js'
+import {destroy} from './destroy.js'
+import {Context} from './lib/context.js'
+import {REPO, versions} from './lib/env.js'
+import {log} from './lib/proc.js'
+import {ORDER, writeReport, type Section} from './lib/report.js'
+import {list} from './list.js'
+import {startup} from './startup.js'
+
+type Name = (typeof ORDER)[number]
+const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, create, concurrent, destroy}
+
+function parseArgs(argv: string[]): {names: Name[]; runs: number | undefined; write: boolean} {
+  const names: Name[] = []
+  let runs: number | undefined
+  let write = true
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--runs' || arg.startsWith('--runs=')) {
+      const value = arg.includes('=') ? arg.split('=')[1] : argv[++i]
+      runs = Number(value)
+      if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs needs a positive integer, got "${value}"`)
+    } else if (arg === '--no-write') write = false
+    else if (arg === '-h' || arg === '--help') {
+      process.stdout.write(`usage: npm run bench -- [${ORDER.join('|')} ...] [--runs N] [--no-write]\n`)
+      process.exit(0)
+    } else if ((ORDER as readonly string[]).includes(arg)) names.push(arg as Name)
+    else throw new Error(`unknown benchmark or option "${arg}"; benchmarks: ${ORDER.join(', ')}`)
+  }
+  return {names: names.length > 0 ? ORDER.filter((n) => names.includes(n)) : [...ORDER], runs, write}
+}
+
+async function main(): Promise<void> {
+  const {names, runs, write} = parseArgs(process.argv.slice(2))
+  if (!existsSync(join(REPO, 'dist', 'commands'))) throw new Error('dist/ is missing: run `npm run build` first')
+  const ctx = new Context(runs)
+  const sections: Section[] = []
+  let failed = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: cleaning up`)
+    void ctx.cleanup().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    for (const name of names) {
+      log(`== ${name}`)
+      try {
+        sections.push(await BENCHMARKS[name](ctx))
+      } catch (error) {
+        failed = true
+        log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      }
+    }
+    if (write && sections.length > 0) {
+      const needsCluster = names.some((n) => n !== 'startup' && n !== 'list')
+      const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl)
+      const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+      writeReport(sections, v, command)
+      log(`wrote docs/benchmarks.md (${sections.map((s) => s.name).join(', ')})`)
+    }
+    for (const s of sections) for (const v of s.verdicts) log(`${v.met === null ? 'n/a   ' : v.met ? 'met   ' : 'MISSED'} ${v.what}: ${v.measured} (target ${v.target})`)
+  } finally {
+    await ctx.cleanup()
+  }
+  if (failed) process.exitCode = 1
+}
+
+await main()
