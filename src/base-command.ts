@@ -45,6 +45,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       dataDir: this.config.dataDir,
       configFlag: this.flags.config,
       owner: (this.flags as {owner?: string}).owner,
+      kubeconfig: (this.flags as {kubeconfig?: string}).kubeconfig,
+      context: (this.flags as {context?: string}).context,
     })
     return this.built
   }

@@ -2,7 +2,11 @@ import {randomBytes} from 'node:crypto'
 import {loadConfig, type LoadedConfig} from './config.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Clock, DemoStore, Random} from './core/ports.js'
+import type {Cluster, Clock, Databases, DemoStore, Random} from './core/ports.js'
+import type {TemplateFile} from './core/render-stack.js'
+import {ConfigError} from './core/errors.js'
+import {NoDatabases} from './adapters/databases/none.js'
+import {systemSleeper} from './adapters/sleeper.js'
 import {gatherIdentityFacts} from './adapters/identity.js'
 import {embeddedStateDir, openStore, type OpenedStore} from './adapters/postgres/open-store.js'
 
@@ -13,6 +17,8 @@ export interface DepsOptions {
   dataDir: string
   configFlag?: string | undefined
   owner?: string | undefined
+  kubeconfig?: string | undefined
+  context?: string | undefined
 }
 
 export const systemClock: Clock = {now: () => new Date()}
@@ -28,6 +34,8 @@ export class Deps {
   private who: Identity | undefined
   readonly clock = systemClock
   readonly random = systemRandom
+  readonly sleeper = systemSleeper
+  private connected: Promise<Cluster> | undefined
 
   constructor(private readonly options: DepsOptions) {}
 
@@ -49,6 +57,30 @@ export class Deps {
     const {databaseUrl} = this.config()
     this.opened ??= openStore({databaseUrl, stateDir: this.stateDir()})
     return (await this.opened).store
+  }
+
+  /** The cluster of --kubeconfig/--context (else KUBECONFIG, ~/.kube/config, in-cluster); the client loads on first use. */
+  async cluster(): Promise<Cluster> {
+    this.connected ??= import('./adapters/kubernetes/kubernetes-cluster.js').then(({connectKubernetesCluster}) =>
+      connectKubernetesCluster({kubeconfig: this.options.kubeconfig, context: this.options.context}),
+    )
+    return this.connected
+  }
+
+  /** The per-demo database of the configured mode. */
+  databases(): Databases {
+    const {mode} = this.config().project.database
+    if (mode !== 'none') {
+      throw new ConfigError(`${this.config().configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`, {
+        hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
+      })
+    }
+    return new NoDatabases()
+  }
+
+  async templates(): Promise<TemplateFile[]> {
+    const {loadTemplates} = await import('./adapters/kubernetes/templates-loader.js')
+    return loadTemplates(this.config().templatesDir)
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import {UsageError} from './errors.js'
 
-const UNIT_MS: Record<string, number> = {m: 60_000, h: 3_600_000, d: 86_400_000}
+const UNIT_MS: Record<string, number> = {s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000}
 const HOUR_MS = 3_600_000
 
 /**
@@ -10,10 +10,10 @@ const HOUR_MS = 3_600_000
 export function parseDuration(text: string, what = 'duration'): number {
   const trimmed = text.trim().toLowerCase()
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * HOUR_MS)
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)([mhd])/g)]
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)([smhd])/g)]
   const consumed = parts.map((p) => p[0]).join('')
   if (parts.length === 0 || consumed !== trimmed) {
-    throw new UsageError(`Cannot parse ${what} "${text}".`, {hint: 'Use hours or minutes, e.g. 2h, 90m, 1h30m or 3.'})
+    throw new UsageError(`Cannot parse ${what} "${text}".`, {hint: 'Use hours, minutes or seconds, e.g. 2h, 90m, 1h30m, 300s or 3 (hours).'})
   }
   return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_MS[unit ?? 'h'] ?? HOUR_MS), 0))
 }

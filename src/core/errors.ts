@@ -2,7 +2,7 @@
  * Every failure the user can act on is a DemoError: a one-line message (what failed, on which object, why),
  * a hint (the exact next step) and an exit code from the documented contract.
  */
-export const ExitCode = {ok: 0, failed: 1, usage: 2} as const
+export const ExitCode = {ok: 0, failed: 1, usage: 2, cancelled: 130} as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export interface DemoErrorOptions {
@@ -84,6 +84,22 @@ export class TimeoutError extends DemoError {
 /** The operation was interrupted (Ctrl-C, SIGTERM) and cleaned up after itself. */
 export class CancelledError extends DemoError {
   override readonly code = 'E_CANCELLED'
+  override readonly exitCode = ExitCode.cancelled
+}
+
+/**
+ * A create that failed and was cleaned up (or deliberately kept): the cause's code and exit code, with a
+ * message that says what is left behind.
+ */
+export class CreateFailedError extends DemoError {
+  override readonly code: string
+  override readonly exitCode: ExitCode
+
+  constructor(message: string, options: DemoErrorOptions & {code: string; exitCode: ExitCode}) {
+    super(message, options)
+    this.code = options.code
+    this.exitCode = options.exitCode
+  }
 }
 
 export function isDemoError(error: unknown): error is DemoError {

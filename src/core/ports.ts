@@ -165,6 +165,18 @@ export interface Databases {
   isReachable(demo: Pick<Demo, 'id' | 'databaseSchema' | 'supabaseProjectId'>): Promise<boolean>
 }
 
+/** Waiting between polls. Core never calls setTimeout itself; tests pass a fake that advances a fake clock. */
+export interface Sleeper {
+  /** Resolves after `ms`, or rejects with the signal's reason as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
+/**
+ * Named points in a long use case ("namespace-created", "applied" ...). The CLI uses them for nothing but a
+ * test hook that kills the process there (DEMO_TEST_KILL_AT), to prove a crash at any step is recoverable.
+ */
+export type Checkpoint = (name: string) => void
+
 /** Runs one named step of a use case and reports its progress (Listr on a TTY, a line per step otherwise). */
 export interface StepRunner {
   run<T>(title: string, step: () => Promise<T>): Promise<T>

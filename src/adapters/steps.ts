@@ -1,0 +1,45 @@
+import type {StepRunner} from '../core/ports.js'
+
+export interface StepOutput {
+  /** Where progress goes: stderr, so stdout stays data (`--json | jq` always works). */
+  stream: NodeJS.WriteStream
+  /** false = nothing at all (tests, --quiet). */
+  enabled: boolean
+}
+
+/**
+ * Progress of a use case on stderr with listr2: a spinner per step with its duration on a TTY, one line per
+ * finished step otherwise (CI logs). listr2 is imported on the first step, so commands that never run a
+ * step do not load it.
+ */
+export function listrSteps(output: StepOutput): StepRunner {
+  return {
+    async run<T>(title: string, step: () => Promise<T>): Promise<T> {
+      if (!output.enabled) return step()
+      const {Listr, ListrLogger, PRESET_TIMER, ProcessOutput} = await import('listr2')
+      const logger = new ListrLogger({processOutput: new ProcessOutput(output.stream, output.stream)})
+      let result: T | undefined
+      const list = new Listr(
+        [
+          {
+            title,
+            task: async () => {
+              result = await step()
+            },
+          },
+        ],
+        {
+          renderer: 'default',
+          fallbackRenderer: 'simple',
+          fallbackRendererCondition: !output.stream.isTTY,
+          rendererOptions: {logger, timer: PRESET_TIMER, collapseErrors: false, showErrorMessage: false},
+          fallbackRendererOptions: {logger, timer: PRESET_TIMER},
+          exitOnError: true,
+          registerSignalListeners: false,
+        },
+      )
+      await list.run()
+      return result as T
+    },
+  }
+}

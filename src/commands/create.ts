@@ -1,0 +1,112 @@
+import {Flags} from '@oclif/core'
+import {dump} from 'js-yaml'
+import {BaseCommand} from '../base-command.js'
+import {createDemo, planDemo, type CreateRequest} from '../core/create-demo.js'
+import {parseDuration} from '../core/duration.js'
+import type {Manifest} from '../core/ports.js'
+import {clusterFlags, ownerFlag} from '../flags.js'
+import {MASK, toDemoView, type DemoView} from '../render.js'
+import {cancelOnSignals, killAtCheckpoint} from '../signals.js'
+import {listrSteps} from '../adapters/steps.js'
+const readPreferences = (_env: NodeJS.ProcessEnv): {type?: string; duration?: string} => ({}) // TEMP until preferences land
+
+/** Secret values never reach stdout, even in a dry run. */
+function maskSecrets(manifest: Manifest): Manifest {
+  if (manifest.kind !== 'Secret') return manifest
+  const masked = structuredClone(manifest)
+  for (const field of ['data', 'stringData'] as const) {
+    const values = masked[field] as Record<string, unknown> | undefined
+    if (values && typeof values === 'object') for (const key of Object.keys(values)) values[key] = MASK
+  }
+  return masked
+}
+
+export default class Create extends BaseCommand<typeof Create> {
+  static override summary = 'Create a demo environment and wait until it is ready.'
+  static override description = `Creates namespace demo-<id> with quota, limits, network policies and Pod Security labels, the services, their Secret and the Ingress, waits until every Deployment is Available, and prints the URLs. Progress goes to stderr; --json prints the result on stdout.
+
+On failure (or Ctrl-C) it removes what it created, records the demo as failed with the reason, and exits non-zero; --keep-on-failure leaves the namespace for debugging.`
+  static override examples = [
+    '<%= config.bin %> create --type recruiting-agency',
+    '<%= config.bin %> create --type startup --duration 4h --name acme-call',
+    '<%= config.bin %> create --json --wait-timeout 10m   # in CI',
+    '<%= config.bin %> create --dry-run > manifests.yaml',
+  ]
+
+  static override flags = {
+    type: Flags.string({char: 't', description: 'Demo type (types in demo.config.yaml; default: your `demo config set type`, else the first type).'}),
+    duration: Flags.string({char: 'd', description: 'Lifetime, e.g. 2h, 90m (default: your `demo config set duration`, else lifetime.defaultHours).'}),
+    name: Flags.string({description: 'A label for humans (lowercase letters, digits, "-").'}),
+    'auto-cleanup': Flags.boolean({description: 'Let `demo gc` destroy it when it expires.', default: true, allowNo: true}),
+    wait: Flags.boolean({description: 'Wait until every Deployment is Available (--no-wait: return after apply; the demo stays `creating`).', default: true, allowNo: true}),
+    'wait-timeout': Flags.string({description: 'How long to wait for Available, e.g. 300s, 10m (default: wait.timeoutSeconds).'}),
+    'keep-on-failure': Flags.boolean({description: 'On failure, keep the namespace for debugging instead of rolling back.', default: false}),
+    'dry-run': Flags.boolean({description: 'Print the manifests that would be applied (Secret values masked) and change nothing.', default: false}),
+    owner: ownerFlag,
+    ...clusterFlags,
+  }
+
+  async run(): Promise<DemoView | {manifests: Manifest[]}> {
+    const {deps, flags} = this
+    const {project} = deps.config()
+    const preferences = readPreferences(process.env)
+    const request: CreateRequest = {
+      type: flags.type ?? preferences.type,
+      duration: flags.duration ?? preferences.duration,
+      name: flags.name,
+      actor: deps.identity().name,
+      autoCleanup: flags['auto-cleanup'],
+      wait: flags.wait,
+      waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout'),
+      keepOnFailure: flags['keep-on-failure'],
+    }
+    if (flags['dry-run']) return this.dryRun(request)
+    const cancel = cancelOnSignals((message) => this.note(message))
+    try {
+      const store = await deps.store()
+      this.note(`State: ${store.describe()}. Owner: ${request.actor}.`)
+      const {demo, waited} = await createDemo(
+        {
+          config: project,
+          templates: await deps.templates(),
+          store,
+          cluster: await deps.cluster(),
+          databases: deps.databases(),
+          clock: deps.clock,
+          random: deps.random,
+          sleeper: deps.sleeper,
+          steps: listrSteps({stream: process.stderr, enabled: true}),
+          checkpoint: killAtCheckpoint(process.env),
+          signal: cancel.signal,
+        },
+        request,
+      )
+      const view = toDemoView(demo, deps.clock.now())
+      this.printResult(view, waited)
+      return view
+    } finally {
+      cancel.dispose()
+    }
+  }
+
+  private async dryRun(request: CreateRequest): Promise<{manifests: Manifest[]}> {
+    const {deps} = this
+    const plan = planDemo({config: deps.config().project, templates: await deps.templates(), clock: deps.clock, random: deps.random, databases: deps.databases(), contextName: null}, request)
+    const manifests = [plan.stack.namespace, ...plan.stack.objects].map((m) => maskSecrets(m))
+    if (!this.jsonEnabled()) this.log(manifests.map((m) => dump(m, {noRefs: true, lineWidth: -1})).join('---\n'))
+    this.note(`Dry run: ${manifests.length} objects for demo ${plan.demo.id} (${plan.demo.demoType}); nothing was created.`)
+    return {manifests}
+  }
+
+  private printResult(view: DemoView, waited: boolean): void {
+    const headline = waited
+      ? `Demo ${view.id} is ready (${view.type}, expires in ${view.expiresIn}, at ${view.expiresAt}).`
+      : `Demo ${view.id} is applied; not waiting for it to be ready (--no-wait). \`demo get ${view.id}\` shows its state.`
+    this.log(headline)
+    this.log(`  Portal:     ${view.portalUrl}`)
+    this.log(`  Candidate:  ${view.candidateUrl}`)
+    this.log(`  Namespace:  ${view.namespace}${view.kubeContext ? ` (context ${view.kubeContext})` : ''}`)
+    this.log(`  Owner:      ${view.createdBy}`)
+    this.log(`Destroy it with \`demo destroy ${view.id}\`; extend it with \`demo extend ${view.id} --hours 1\`.`)
+  }
+}

@@ -1,0 +1,74 @@
+import {Args, Flags} from '@oclif/core'
+import {createInterface} from 'node:readline/promises'
+import {BaseCommand} from '../base-command.js'
+import {destroyDemo, type DestroyOutcome} from '../core/destroy-demo.js'
+import {parseDuration} from '../core/duration.js'
+import {DemoError, UsageError} from '../core/errors.js'
+import {findDemo} from '../core/find-demo.js'
+import {assertValidId} from '../core/naming.js'
+import {clusterFlags, ownerFlag} from '../flags.js'
+import {toDemoView, type DemoView} from '../render.js'
+import {cancelOnSignals, killAtCheckpoint} from '../signals.js'
+import {listrSteps} from '../adapters/steps.js'
+
+export default class Destroy extends BaseCommand<typeof Destroy> {
+  static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
+  static override description =
+    'Owner or admin only. Idempotent: a demo that is already destroyed is success, and running it again after a timeout, a crash or --no-wait finishes the job. Deletes only a namespace that carries the demo\'s ownership marks.'
+  static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI']
+  static override args = {id: Args.string({description: 'Demo id.', required: true})}
+  static override flags = {
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when stdin is not a terminal).', default: false}),
+    wait: Flags.boolean({description: 'Wait until the namespace is gone (--no-wait: return once deletion is accepted; the demo stays `destroying`).', default: true, allowNo: true}),
+    timeout: Flags.string({description: 'How long to wait for the namespace to be gone, e.g. 300s, 10m.', default: '5m'}),
+    owner: ownerFlag,
+    ...clusterFlags,
+  }
+
+  async run(): Promise<{outcome: DestroyOutcome['kind']; demo: DemoView}> {
+    assertValidId(this.args.id)
+    const {deps, flags} = this
+    const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    const store = await deps.store()
+    if (!flags.yes) await this.confirm(await findDemo(store, this.args.id).then((d) => `${d.id} (${d.demoType}, namespace ${d.namespace}, owner ${d.createdBy})`))
+    const cancel = cancelOnSignals((message) => this.note(message))
+    try {
+      const project = deps.config().project
+      const outcome = await destroyDemo(
+        {store, cluster: await deps.cluster(), databases: deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: listrSteps({stream: process.stderr, enabled: true}), checkpoint: killAtCheckpoint(process.env), signal: cancel.signal},
+        {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
+      )
+      this.log(describeOutcome(outcome))
+      return {outcome: outcome.kind, demo: toDemoView(outcome.demo, deps.clock.now())}
+    } finally {
+      cancel.dispose()
+    }
+  }
+
+  private async confirm(what: string): Promise<void> {
+    if (!process.stdin.isTTY || this.jsonEnabled()) {
+      throw new UsageError('Refusing to destroy without confirmation: stdin is not a terminal.', {hint: `Pass --yes: \`demo destroy ${this.args.id} --yes\`.`})
+    }
+    const prompt = createInterface({input: process.stdin, output: process.stderr})
+    try {
+      const answer = await prompt.question(`Destroy demo ${what}? [y/N] `)
+      if (!/^y(es)?$/i.test(answer.trim())) throw new DemoError('Not destroyed: not confirmed.', {hint: 'Nothing was changed; pass --yes to skip the question.'})
+    } finally {
+      prompt.close()
+    }
+  }
+}
+
+function describeOutcome(outcome: DestroyOutcome): string {
+  const {demo} = outcome
+  switch (outcome.kind) {
+    case 'already-destroyed':
+      return `Demo ${demo.id} was already destroyed${demo.destroyedAt ? ` at ${demo.destroyedAt.toISOString()}` : ''}; nothing to do.`
+    case 'deleting':
+      return `Deletion of namespace ${demo.namespace} accepted; demo ${demo.id} stays destroying until it is gone. Run \`demo destroy ${demo.id}\` again to wait and finish.`
+    case 'destroyed':
+      return outcome.namespaceDeleted
+        ? `Destroyed demo ${demo.id}: namespace ${demo.namespace} is gone.`
+        : `Destroyed demo ${demo.id}: namespace ${demo.namespace} was already gone.`
+  }
+}

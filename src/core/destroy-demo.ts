@@ -1,0 +1,81 @@
+import {awaitNamespaceGone} from './await-ready.js'
+import type {Demo} from './demo.js'
+import {PermissionError, UsageError} from './errors.js'
+import {findDemo} from './find-demo.js'
+import {mayManage} from './identity.js'
+import type {Checkpoint, Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
+
+export interface DestroyRequest {
+  id: string
+  actor: string
+  admins: readonly string[]
+  /** Wait until the namespace is gone (false: return once deletion is accepted; the row stays `destroying`). */
+  wait: boolean
+  timeoutMs: number
+}
+
+export interface DestroyDeps {
+  store: DemoStore
+  cluster: Cluster
+  databases: Databases
+  clock: Clock
+  sleeper: Sleeper
+  steps: StepRunner
+  checkpoint: Checkpoint
+  signal: AbortSignal
+}
+
+/** What destroy actually did, for an honest message. */
+export type DestroyOutcome =
+  | {kind: 'already-destroyed'; demo: Demo}
+  | {kind: 'destroyed'; demo: Demo; namespaceDeleted: boolean}
+  | {kind: 'deleting'; demo: Demo}
+
+function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
+  if (!mayManage(request.actor, demo, request.admins)) {
+    throw new PermissionError(`Cannot destroy demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
+      hint: 'Ask its owner, or an admin listed under `admins` in demo.config.yaml.',
+    })
+  }
+}
+
+/** A demo lives in the cluster of the context it was created in; destroying through another context would miss it. */
+function assertSameContext(demo: Demo, cluster: Cluster): void {
+  const current = cluster.contextName()
+  if (demo.kubeContext && current && demo.kubeContext !== current) {
+    throw new UsageError(`Demo "${demo.id}" was created in kubeconfig context "${demo.kubeContext}", not the current "${current}".`, {
+      hint: `Run \`demo destroy ${demo.id} --context ${demo.kubeContext}\`.`,
+    })
+  }
+}
+
+async function markDestroying(deps: DestroyDeps, demo: Demo, actor: string): Promise<Demo> {
+  if (demo.status === 'destroying') return demo
+  return deps.store.update(demo.id, demo.version, {status: 'destroying'}, {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: demo.status}})
+}
+
+/**
+ * Destroys a demo: owner or admin → row `destroying` → delete the namespace (only if it carries the demo's
+ * marks) → wait until it is gone → drop the database → row `destroyed`. Idempotent: every step accepts that
+ * its work is already done, so running it again after a crash, a timeout or --no-wait finishes the job.
+ */
+export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
+  const found = await findDemo(deps.store, request.id)
+  assertMayDestroy(found, request)
+  if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
+  assertSameContext(found, deps.cluster)
+  const demo = await deps.steps.run('Mark the demo destroying', () => markDestroying(deps, found, request.actor))
+  deps.checkpoint('destroying')
+  const owner = {demoId: demo.id, namespace: demo.namespace}
+  const namespaceDeleted = await deps.steps.run(`Delete namespace ${demo.namespace}`, () => deps.cluster.deleteNamespace(owner))
+  deps.checkpoint('namespace-deleted')
+  if (!request.wait) return {kind: 'deleting', demo}
+  await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone(deps, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
+  await deps.steps.run(`Drop the database (${demo.databaseMode})`, () => deps.databases.drop(demo))
+  const destroyed = await deps.steps.run('Mark the demo destroyed', async () => {
+    const latest = (await deps.store.get(demo.id)) ?? demo
+    const now = deps.clock.now()
+    return deps.store.update(latest.id, latest.version, {status: 'destroyed', destroyedAt: now}, {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}})
+  })
+  return {kind: 'destroyed', demo: destroyed, namespaceDeleted}
+}
