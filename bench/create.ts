@@ -1,6 +1,68 @@
 import type {Context} from './lib/context.js'
-import type {Section} from './lib/report.js'
+import {log} from './lib/proc.js'
+import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
+import {deleteNamespaces, demoCreate, demoEnv, DEMO_TYPE, dryRun, kubectlCreate} from './lib/stack.js'
+import {summarize} from './lib/stats.js'
 
-export async function create(_ctx: Context): Promise<Section> {
-  throw new Error('not yet')
+const DEFAULT_RUNS = 5
+const WARMUPS = 1
+
+/**
+ * `demo create` (until every Deployment is Available) against kubectl applying the same rendered manifests
+ * server-side and waiting for Available. Runs alternate demo, kubectl, demo, kubectl ...
+ */
+export async function create(ctx: Context): Promise<Section> {
+  const runs = ctx.runs ?? DEFAULT_RUNS
+  const url = await ctx.database()
+  const env = await demoEnv(ctx, url)
+  const demo: number[] = []
+  const inProcess: number[] = []
+  const peer: number[] = []
+  const peerApply: number[] = []
+  const peerWait: number[] = []
+  const created: string[] = []
+  for (let i = -WARMUPS; i < runs; i++) {
+    const d = await demoCreate(ctx, env)
+    if (d.namespace) created.push(d.namespace)
+    if (!d.ok) throw new Error(`demo create failed: ${d.error}`)
+    const manifests = await dryRun(ctx, env)
+    created.push(manifests.namespace)
+    const k = await kubectlCreate(ctx, manifests)
+    if (!k.ok) throw new Error(`kubectl peer failed: ${k.error}`)
+    log(`create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s), kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`)
+    if (i < 0) continue
+    demo.push(d.ms)
+    if (d.phaseTotalS !== undefined) inProcess.push(d.phaseTotalS * 1000)
+    peer.push(k.ms)
+    peerApply.push(k.applyMs)
+    peerWait.push(k.waitMs)
+  }
+  await deleteNamespaces(ctx, created)
+  const [sd, sp] = [summarize(demo), summarize(peer)]
+  const r = sd.median / sp.median
+  const verdicts: Verdict[] = [
+    {what: '`demo create` vs kubectl apply + wait (ratio of medians)', target: '≤ 1.0×', measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`, met: r <= 1},
+  ]
+  const si = summarize(inProcess)
+  const markdown = `### create
+
+\`demo create --type ${DEMO_TYPE} --json --wait-timeout 300s\` (22 objects: Namespace, ResourceQuota, LimitRange,
+5 NetworkPolicies, Secret, 6 Services, 6 Deployments, Ingress; returns when every Deployment is Available)
+against the peer: \`demo create --dry-run\` rendered once per run (not timed), then
+\`kubectl apply --server-side -f <yaml>\` + \`kubectl wait --for=condition=Available deployment --all -n <ns> --timeout=300s\`
+(timed together). ${runs} runs after ${WARMUPS} warm-up pair, alternating demo and kubectl; state in a fresh Postgres database.
+Stacks stay up during the benchmark and are deleted together at its end.
+
+${header(['Ratio to kubectl (median)'])}
+${row('`demo create`', sd, [ratio(sd.median, sp.median)])}
+${row('↳ of which in-process (`phaseTimings.total`: record, namespace, apply, wait)', si, [ratio(si.median, sp.median)])}
+${row('`kubectl apply --server-side` + `kubectl wait` (peer)', sp, ['1.00×'])}
+${row('↳ `kubectl apply --server-side`', summarize(peerApply), [''])}
+${row('↳ `kubectl wait --for=condition=Available`', summarize(peerWait), [''])}
+
+Goal demo/kubectl ≤ 1.0×: **${r <= 1 ? 'met' : 'missed'}** (${ratio(sd.median, sp.median)}).
+The difference between the wall time and \`phaseTimings.total\` is the process's own cost before and after the
+steps: Node and oclif start-up, loading the Kubernetes client and pg, opening and migrating the state store.
+`
+  return {name: 'create', markdown, verdicts}
 }

@@ -1,6 +1,53 @@
 import type {Context} from './lib/context.js'
-import type {Section} from './lib/report.js'
+import {log, pool, tail} from './lib/proc.js'
+import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
+import {demoCreate, demoEnv, DEMO_TYPE, type CreateOutcome} from './lib/stack.js'
+import {summarize} from './lib/stats.js'
 
-export async function destroy(_ctx: Context): Promise<Section> {
-  throw new Error('not yet')
+const DEFAULT_RUNS = 5
+
+/**
+ * `demo destroy <id> --yes` against `kubectl delete namespace <ns> --wait` on identical stacks, all made by
+ * `demo create` beforehand (not timed). Runs alternate demo, kubectl, demo, kubectl ...
+ */
+export async function destroy(ctx: Context): Promise<Section> {
+  const runs = ctx.runs ?? DEFAULT_RUNS
+  const url = await ctx.database()
+  const env = await demoEnv(ctx, url)
+  log(`destroy: creating ${2 * runs} stacks with demo create (3 at a time, not timed)`)
+  const stacks: CreateOutcome[] = await pool(Array.from({length: 2 * runs}), 3, () => demoCreate(ctx, env))
+  const failed = stacks.filter((s) => !s.ok)
+  if (failed.length > 0) throw new Error(`setup: ${failed.length} demo create failed: ${failed[0]!.error}`)
+  const demo: number[] = []
+  const peer: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const mine = stacks[2 * i]!
+    const theirs = stacks[2 * i + 1]!
+    const d = await ctx.demo(['destroy', mine.id!, '--yes', '--json'], env, {timeoutMs: 420_000})
+    const outcome = (JSON.parse(d.stdout || '{}') as {outcome?: string}).outcome
+    if (d.code !== 0 || outcome !== 'destroyed') throw new Error(`demo destroy ${mine.id} exited ${d.code} (${outcome}): ${tail(d.stderr, 3)}`)
+    ctx.namespaces.delete(mine.namespace!)
+    const k = await ctx.kubectl(['delete', 'namespace', theirs.namespace!, '--wait=true', '--timeout=300s'], {timeoutMs: 330_000})
+    if (k.code !== 0) throw new Error(`kubectl delete namespace ${theirs.namespace} exited ${k.code}: ${tail(k.stderr, 3)}`)
+    ctx.namespaces.delete(theirs.namespace!)
+    log(`destroy #${i + 1}: demo ${ms(d.ms)}, kubectl ${ms(k.ms)}`)
+    demo.push(d.ms)
+    peer.push(k.ms)
+  }
+  const [sd, sp] = [summarize(demo), summarize(peer)]
+  const verdicts: Verdict[] = [
+    {what: '`demo destroy` vs `kubectl delete namespace --wait` (ratio of medians)', target: '(no target; reported)', measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`, met: null},
+  ]
+  const markdown = `### destroy
+
+${2 * runs} identical \`demo create --type ${DEMO_TYPE}\` stacks made first (not timed), then ${runs} runs alternating
+\`demo destroy <id> --yes --json\` (marks the demo destroying, deletes the namespace, waits until it is gone,
+marks it destroyed) and \`kubectl delete namespace <ns> --wait=true\`. Both wait for the namespace to disappear,
+which the namespace controller decides (it waits out pod graceful deletion; ~10 s on this test bed).
+
+${header(['Ratio to kubectl (median)'])}
+${row('`demo destroy <id> --yes`', sd, [ratio(sd.median, sp.median)])}
+${row('`kubectl delete namespace <ns> --wait` (peer)', sp, ['1.00×'])}
+`
+  return {name: 'destroy', markdown, verdicts}
 }

@@ -2,13 +2,13 @@
 //   npm run bench                                  # everything
 //   npm run bench -- startup list --runs 10        # some, with a run count
 // Writes docs/benchmarks.md (only the sections of the benchmarks that ran are replaced). See that file.
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
+import {cpus, loadavg} from 'node:os'
 import {concurrent} from './concurrent.js'
 import {create} from './create.js'
 import {destroy} from './destroy.js'
 import {Context} from './lib/context.js'
-import {REPO, versions} from './lib/env.js'
+import {versions} from './lib/env.js'
+import {preparePackage} from './lib/package.js'
 import {log} from './lib/proc.js'
 import {ORDER, writeReport, type Section} from './lib/report.js'
 import {list} from './list.js'
@@ -17,10 +17,18 @@ import {startup} from './startup.js'
 type Name = (typeof ORDER)[number]
 const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, create, concurrent, destroy}
 
-function parseArgs(argv: string[]): {names: Name[]; runs: number | undefined; write: boolean} {
+interface Args {
+  names: Name[]
+  runs: number | undefined
+  write: boolean
+  useDist: boolean
+}
+
+function parseArgs(argv: string[]): Args {
   const names: Name[] = []
   let runs: number | undefined
   let write = true
+  let useDist = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--runs' || arg.startsWith('--runs=')) {
@@ -28,19 +36,19 @@ function parseArgs(argv: string[]): {names: Name[]; runs: number | undefined; wr
       runs = Number(value)
       if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs needs a positive integer, got "${value}"`)
     } else if (arg === '--no-write') write = false
+    else if (arg === '--use-dist') useDist = true
     else if (arg === '-h' || arg === '--help') {
-      process.stdout.write(`usage: npm run bench -- [${ORDER.join('|')} ...] [--runs N] [--no-write]\n`)
+      process.stdout.write(`usage: npm run bench -- [${ORDER.join('|')} ...] [--runs N] [--no-write] [--use-dist]\n`)
       process.exit(0)
     } else if ((ORDER as readonly string[]).includes(arg)) names.push(arg as Name)
     else throw new Error(`unknown benchmark or option "${arg}"; benchmarks: ${ORDER.join(', ')}`)
   }
-  return {names: names.length > 0 ? ORDER.filter((n) => names.includes(n)) : [...ORDER], runs, write}
+  return {names: names.length > 0 ? ORDER.filter((n) => names.includes(n)) : [...ORDER], runs, write, useDist}
 }
 
 async function main(): Promise<void> {
-  const {names, runs, write} = parseArgs(process.argv.slice(2))
-  if (!existsSync(join(REPO, 'dist', 'commands'))) throw new Error('dist/ is missing: run `npm run build` first')
-  const ctx = new Context(runs)
+  const {names, runs, write, useDist} = parseArgs(process.argv.slice(2))
+  const ctx = new Context(runs, await preparePackage({useDist}))
   const sections: Section[] = []
   let failed = false
   const onSignal = (signal: NodeJS.Signals) => {
@@ -53,7 +61,10 @@ async function main(): Promise<void> {
     for (const name of names) {
       log(`== ${name}`)
       try {
-        sections.push(await BENCHMARKS[name](ctx))
+        const before = loadavg()[0]!
+        const section = await BENCHMARKS[name](ctx)
+        section.markdown += `\nLoad average (1 min) before / after: ${before.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores (the machine is shared with other work).\n`
+        sections.push(section)
       } catch (error) {
         failed = true
         log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -61,7 +72,7 @@ async function main(): Promise<void> {
     }
     if (write && sections.length > 0) {
       const needsCluster = names.some((n) => n !== 'startup' && n !== 'list')
-      const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl)
+      const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl, ctx.pkg)
       const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
       writeReport(sections, v, command)
       log(`wrote docs/benchmarks.md (${sections.map((s) => s.name).join(', ')})`)

@@ -1,8 +1,10 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createDatabase, DEMO_BIN, dropDatabase, ensureCluster, ensurePostgres, NODE, stopCluster, stopPostgres, type Cluster, type Postgres} from './env.js'
+import {createDatabase, dropDatabase, ensureCluster, ensurePostgres, NODE, stopCluster, stopPostgres, type Cluster, type Postgres} from './env.js'
+import {removePackage, type Package} from './package.js'
 import {log, run, type RunOptions, type RunResult} from './proc.js'
+import {leftoverNamespaces} from './stack.js'
 
 /** What every benchmark gets: lazily started services, scratch resources that are cleaned up, a demo runner. */
 export class Context {
@@ -17,8 +19,14 @@ export class Context {
   readonly namespaces = new Set<string>()
   lastDatabaseUrl: string | undefined
 
-  constructor(runs: number | undefined) {
+  /** The CLI under test (a private copy of the package). */
+  readonly pkg: Package
+  /** Packages made by benchmarks (e.g. the with-manifest copy), removed at cleanup. */
+  readonly extraPackages: Package[] = []
+
+  constructor(runs: number | undefined, pkg: Package) {
     this.runs = runs
+    this.pkg = pkg
     this.workDir = mkdtempSync(join(tmpdir(), 'demo-bench-'))
   }
 
@@ -41,8 +49,8 @@ export class Context {
   }
 
   /** Runs `node bin/run.js ...args` in the scratch directory with extra environment. */
-  demo(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: Omit<RunOptions, 'env'> = {}): Promise<RunResult> {
-    return run(NODE, [DEMO_BIN, ...args], {cwd: this.workDir, ...options, env: {...process.env, NO_COLOR: '1', ...env}})
+  demo(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: Omit<RunOptions, 'env'> & {pkg?: Package} = {}): Promise<RunResult> {
+    return run(NODE, [(options.pkg ?? this.pkg).bin, ...args], {cwd: this.workDir, ...options, env: {...process.env, NO_COLOR: '1', ...env}})
   }
 
   async kubectl(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -52,11 +60,13 @@ export class Context {
 
   /** Deletes every namespace recorded, drops the scratch databases, stops what we started. */
   async cleanup(): Promise<void> {
-    if (this.kube && this.namespaces.size > 0) {
-      const names = [...this.namespaces]
-      log(`cleanup: deleting ${names.length} namespace(s)`)
-      const r = await this.kubectl(['delete', 'namespace', '--ignore-not-found', '--wait=true', '--timeout=180s', ...names], {timeoutMs: 240_000})
-      if (r.code !== 0) log(`warning: namespace cleanup: ${r.stderr.trim()}`)
+    if (this.kube) {
+      const names = [...new Set([...this.namespaces, ...(await leftoverNamespaces(this))])]
+      if (names.length > 0) {
+        log(`cleanup: deleting ${names.length} namespace(s)`)
+        const r = await this.kubectl(['delete', 'namespace', '--ignore-not-found', '--wait=true', '--timeout=180s', ...names], {timeoutMs: 240_000})
+        if (r.code !== 0) log(`warning: namespace cleanup: ${r.stderr.trim()}`)
+      }
       this.namespaces.clear()
     }
     for (const url of this.databases.splice(0)) await dropDatabase(url)
@@ -71,5 +81,6 @@ export class Context {
       await stopPostgres()
     }
     rmSync(this.workDir, {recursive: true, force: true})
+    for (const p of [this.pkg, ...this.extraPackages.splice(0)]) removePackage(p)
   }
 }

@@ -5,8 +5,6 @@ import {fileURLToPath} from 'node:url'
 import {log, run, runOk} from './proc.js'
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-export const DEMO_BIN = join(REPO, 'bin', 'run.js')
-
 /** The node that runs the bench also runs the CLI (Node 24 from the `node` devDependency when PATH is set). */
 export const NODE = process.execPath
 
@@ -110,11 +108,12 @@ export interface Versions {
   postgres: string
   psql: string
   demo: string
+  build: string
   gitCommit: string
   machine: string
 }
 
-export async function versions(cluster: Cluster | undefined, databaseUrl: string | undefined): Promise<Versions> {
+export async function versions(cluster: Cluster | undefined, databaseUrl: string | undefined, pkg: {bin: string; origin: string}): Promise<Versions> {
   const kubectl = cluster?.kubectl ?? findKubectl()
   const client = await run(kubectl, ['version', '--client', '-o', 'json'])
   let apiserver = 'n/a'
@@ -130,7 +129,7 @@ export async function versions(cluster: Cluster | undefined, databaseUrl: string
     postgres = r.stdout.trim() || 'n/a'
   }
   const psql = (await run('psql', ['--version'])).stdout.trim()
-  const demo = (await run(NODE, [DEMO_BIN, '--version'], {cwd: REPO})).stdout.trim()
+  const demo = (await run(NODE, [pkg.bin, '--version'], {cwd: REPO})).stdout.trim()
   const git = (await run('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])).stdout.trim()
   const dirty = (await run('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'bin', 'package.json'])).stdout.trim() ? ' (+ uncommitted src changes)' : ''
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
@@ -142,6 +141,7 @@ export async function versions(cluster: Cluster | undefined, databaseUrl: string
     postgres,
     psql,
     demo,
+    build: pkg.origin,
     gitCommit: git + dirty,
     machine: `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${process.platform} ${process.arch}`,
   }

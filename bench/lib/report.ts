@@ -93,6 +93,7 @@ demo, peer, ...), so machine noise hits both alike.
 - **Versions (last run, ${date}):** node ${v.node}; \`${v.demo}\` at commit ${v.gitCommit};
   kubectl ${v.kubectl} (\`${v.kubectlPath}\`, built by the test bed from the same Kubernetes version as the server);
   kube-apiserver ${v.apiserver}; PostgreSQL ${v.postgres} (${v.psql}).
+- **CLI under test:** ${v.build}, run as \`node <copy>/bin/run.js\` with the same node; node_modules linked.
 - **Cluster:** the local test bed (docs/local-cluster.md): real kube-apiserver, etcd, controller manager and
   scheduler, kwok fake nodes. Pods become Running and Ready as soon as they are scheduled, so create/destroy
   times are control-plane times (API calls, controllers, namespace finalization), not image pulls.
@@ -102,7 +103,6 @@ demo, peer, ...), so machine noise hits both alike.
 
   \`\`\`sh
   export PATH="$PWD/node_modules/.bin:$PATH"   # Node 24
-  npm run build
   ${command}
   \`\`\`
 

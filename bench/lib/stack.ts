@@ -1,0 +1,95 @@
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import type {Context} from './context.js'
+import {log, tail} from './proc.js'
+
+/** Every demo the benchmarks create has this owner, so leftovers can be found by annotation. */
+export const BENCH_OWNER = 'demo-bench@example.invalid'
+export const DEMO_TYPE = 'startup'
+const CREATED_BY_ANNOTATION = 'demo.splits.network/created-by'
+
+export interface CreateOutcome {
+  ms: number
+  ok: boolean
+  id?: string | undefined
+  namespace?: string | undefined
+  status?: string | undefined
+  /** The CLI's own phase timings (seconds), when it printed them. */
+  phaseTotalS?: number | undefined
+  stderr: string
+  error?: string | undefined
+}
+
+/** The environment of every demo process: the scratch state DB, the test cluster, the bench owner. */
+export async function demoEnv(ctx: Context, databaseUrl: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const {kubeconfig} = await ctx.cluster()
+  return {DEMO_DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, DEMO_OWNER: BENCH_OWNER, ...extra}
+}
+
+interface CreateJson {
+  id?: string
+  namespace?: string
+  status?: string
+  phaseTimings?: {total?: number}
+  error?: {code?: string; message?: string}
+}
+
+/** `demo create --type startup --json --wait-timeout 300s`, timed; the namespace is recorded for cleanup. */
+export async function demoCreate(ctx: Context, env: NodeJS.ProcessEnv): Promise<CreateOutcome> {
+  const r = await ctx.demo(['create', '--type', DEMO_TYPE, '--json', '--wait-timeout', '300s'], env, {timeoutMs: 420_000})
+  let out: CreateJson = {}
+  try {
+    out = JSON.parse(r.stdout) as CreateJson
+  } catch {
+    // not JSON: reported below
+  }
+  if (out.namespace) ctx.namespaces.add(out.namespace)
+  const ok = r.code === 0 && out.status === 'ready'
+  const error = ok ? undefined : (out.error ? `${out.error.code}: ${out.error.message}` : `exit ${r.code ?? r.signal}: ${tail(r.stderr, 3)}`)
+  return {ms: r.ms, ok, id: out.id, namespace: out.namespace, status: out.status, phaseTotalS: out.phaseTimings?.total, stderr: r.stderr, error}
+}
+
+/** `demo create --dry-run`: the YAML of every manifest (Namespace first) and the namespace it names. */
+export async function dryRun(ctx: Context, env: NodeJS.ProcessEnv): Promise<{file: string; namespace: string}> {
+  const r = await ctx.demo(['create', '--type', DEMO_TYPE, '--dry-run'], env)
+  if (r.code !== 0) throw new Error(`demo create --dry-run exited ${r.code}: ${tail(r.stderr)}`)
+  const namespace = /^kind: Namespace\nmetadata:\n {2}name: ([a-z0-9-]+)$/m.exec(r.stdout)?.[1]
+  if (!namespace) throw new Error('demo create --dry-run printed no Namespace first')
+  const file = join(ctx.workDir, `${namespace}.yaml`)
+  writeFileSync(file, r.stdout)
+  return {file, namespace}
+}
+
+export interface KubectlOutcome {
+  ms: number
+  applyMs: number
+  waitMs: number
+  ok: boolean
+  error?: string | undefined
+}
+
+/** The peer of `demo create`: `kubectl apply --server-side -f <manifests>` then `kubectl wait … Available`. */
+export async function kubectlCreate(ctx: Context, manifests: {file: string; namespace: string}): Promise<KubectlOutcome> {
+  ctx.namespaces.add(manifests.namespace)
+  const apply = await ctx.kubectl(['apply', '--server-side', '-f', manifests.file], {timeoutMs: 300_000})
+  if (apply.code !== 0) return {ms: apply.ms, applyMs: apply.ms, waitMs: 0, ok: false, error: `apply: ${tail(apply.stderr, 3)}`}
+  const wait = await ctx.kubectl(['wait', '--for=condition=Available', 'deployment', '--all', '-n', manifests.namespace, '--timeout=300s'], {timeoutMs: 330_000})
+  return {ms: apply.ms + wait.ms, applyMs: apply.ms, waitMs: wait.ms, ok: wait.code === 0, error: wait.code === 0 ? undefined : `wait: ${tail(wait.stderr, 3)}`}
+}
+
+/** Deletes namespaces (all at once, waiting) and forgets them. */
+export async function deleteNamespaces(ctx: Context, names: string[]): Promise<void> {
+  if (names.length === 0) return
+  log(`deleting ${names.length} namespace(s)`)
+  const r = await ctx.kubectl(['delete', 'namespace', '--ignore-not-found', '--wait=true', '--timeout=300s', ...names], {timeoutMs: 330_000})
+  if (r.code !== 0) log(`warning: ${tail(r.stderr, 3)}`)
+  for (const n of names) ctx.namespaces.delete(n)
+}
+
+/** Namespaces of demos owned by the bench that are still there (e.g. from a killed run). */
+export async function leftoverNamespaces(ctx: Context): Promise<string[]> {
+  const r = await ctx.kubectl(['get', 'namespaces', '-l', 'app.kubernetes.io/managed-by=demo-cli', '-o', 'json'])
+  if (r.code !== 0) return []
+  const items = (JSON.parse(r.stdout) as {items: Array<{metadata: {name: string; annotations?: Record<string, string>}; status?: {phase?: string}}>}).items
+  return items.filter((n) => n.metadata.annotations?.[CREATED_BY_ANNOTATION] === BENCH_OWNER && n.status?.phase !== 'Terminating').map((n) => n.metadata.name)
+}
