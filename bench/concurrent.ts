@@ -1,5 +1,3 @@
-import {writeFileSync} from 'node:fs'
-import {join} from 'node:path'
 import type {Context} from './lib/context.js'
 import {log, pool, tail} from './lib/proc.js'
 import {ms, type Section, type Verdict} from './lib/report.js'
@@ -52,9 +50,7 @@ async function level(ctx: Context, env: NodeJS.ProcessEnv, n: number): Promise<L
 /** 10 and 20 `demo create` processes started at once against one state database. */
 export async function concurrent(ctx: Context): Promise<Section> {
   const url = await ctx.database()
-  const configPath = join(ctx.workDir, 'demo.concurrent.yaml')
-  writeFileSync(configPath, 'limits:\n  perOwner: 100\n  global: 100\n')
-  const env = await demoEnv(ctx, url, {DEMO_CONFIG: configPath})
+  const env = await demoEnv(ctx, url)
   const levels: Level[] = []
   for (const n of LEVELS) levels.push(await level(ctx, env, n))
   const rows = levels.map((l) => {

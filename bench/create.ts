@@ -1,10 +1,31 @@
 import type {Context} from './lib/context.js'
-import {log} from './lib/proc.js'
+import {log, run} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {deleteNamespaces, demoCreate, demoEnv, DEMO_TYPE, dryRun, kubectlCreate} from './lib/stack.js'
-import {summarize} from './lib/stats.js'
+import {summarize, type Summary} from './lib/stats.js'
 
 const DEFAULT_RUNS = 5
+const IMPORT_RUNS = 10
+
+/** The cost of loading single dependencies in a fresh process: the parts of `demo create`'s start-up. */
+async function importCosts(ctx: Context): Promise<Array<{label: string; s: Summary}>> {
+  const cases = [
+    {label: '`node -e 0` (bare Node)', code: '0'},
+    {label: "`import('@oclif/core')`", code: "await import('@oclif/core')"},
+    {label: "`import('zod')`", code: "await import('zod')"},
+    {label: "`import('pg')`", code: "await import('pg')"},
+    {label: "`import('@kubernetes/client-node')`", code: "await import('@kubernetes/client-node')"},
+  ]
+  const times = cases.map(() => [] as number[])
+  for (let i = -1; i < IMPORT_RUNS; i++) {
+    for (const [k, c] of cases.entries()) {
+      const r = await run(process.execPath, ['--input-type=module', '-e', c.code], {cwd: ctx.pkg.root})
+      if (r.code !== 0) throw new Error(`${c.label}: ${r.stderr.trim()}`)
+      if (i >= 0) times[k]!.push(r.ms)
+    }
+  }
+  return cases.map((c, k) => ({label: c.label, s: summarize(times[k]!)}))
+}
 const WARMUPS = 1
 
 /**
@@ -21,23 +42,30 @@ export async function create(ctx: Context): Promise<Section> {
   const peerApply: number[] = []
   const peerWait: number[] = []
   const created: string[] = []
+  const manifested = await ctx.manifested()
+  const withManifest: number[] = []
   for (let i = -WARMUPS; i < runs; i++) {
     const d = await demoCreate(ctx, env)
     if (d.namespace) created.push(d.namespace)
     if (!d.ok) throw new Error(`demo create failed: ${d.error}`)
+    const m = manifested ? await demoCreate(ctx, env, manifested) : undefined
+    if (m?.namespace) created.push(m.namespace)
+    if (m && !m.ok) throw new Error(`demo create (with manifest) failed: ${m.error}`)
     const manifests = await dryRun(ctx, env)
     created.push(manifests.namespace)
     const k = await kubectlCreate(ctx, manifests)
     if (!k.ok) throw new Error(`kubectl peer failed: ${k.error}`)
-    log(`create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s), kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`)
+    log(`create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s)${m ? `, with manifest ${ms(m.ms)}` : ''}, kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`)
     if (i < 0) continue
     demo.push(d.ms)
+    if (m) withManifest.push(m.ms)
     if (d.phaseTotalS !== undefined) inProcess.push(d.phaseTotalS * 1000)
     peer.push(k.ms)
     peerApply.push(k.applyMs)
     peerWait.push(k.waitMs)
   }
   await deleteNamespaces(ctx, created)
+  const imports = await importCosts(ctx)
   const [sd, sp] = [summarize(demo), summarize(peer)]
   const r = sd.median / sp.median
   const verdicts: Verdict[] = [
@@ -50,19 +78,24 @@ export async function create(ctx: Context): Promise<Section> {
 5 NetworkPolicies, Secret, 6 Services, 6 Deployments, Ingress; returns when every Deployment is Available)
 against the peer: \`demo create --dry-run\` rendered once per run (not timed), then
 \`kubectl apply --server-side -f <yaml>\` + \`kubectl wait --for=condition=Available deployment --all -n <ns> --timeout=300s\`
-(timed together). ${runs} runs after ${WARMUPS} warm-up pair, alternating demo and kubectl; state in a fresh Postgres database.
+(timed together). ${runs} runs after ${WARMUPS} warm-up round, alternating demo and kubectl; state in a fresh Postgres database;
+every demo process runs with \`DEMO_CONFIG\` pointing at a file that only raises \`limits\` (perOwner/global 100).
 Stacks stay up during the benchmark and are deleted together at its end.
 
 ${header(['Ratio to kubectl (median)'])}
 ${row('`demo create`', sd, [ratio(sd.median, sp.median)])}
 ${row('↳ of which in-process (`phaseTimings.total`: record, namespace, apply, wait)', si, [ratio(si.median, sp.median)])}
-${row('`kubectl apply --server-side` + `kubectl wait` (peer)', sp, ['1.00×'])}
+${withManifest.length > 0 ? row('`demo create`, same build + `oclif manifest`', summarize(withManifest), [ratio(summarize(withManifest).median, sp.median)]) + '\n' : ''}${row('`kubectl apply --server-side` + `kubectl wait` (peer)', sp, ['1.00×'])}
 ${row('↳ `kubectl apply --server-side`', summarize(peerApply), [''])}
 ${row('↳ `kubectl wait --for=condition=Available`', summarize(peerWait), [''])}
 
 Goal demo/kubectl ≤ 1.0×: **${r <= 1 ? 'met' : 'missed'}** (${ratio(sd.median, sp.median)}).
 The difference between the wall time and \`phaseTimings.total\` is the process's own cost before and after the
 steps: Node and oclif start-up, loading the Kubernetes client and pg, opening and migrating the state store.
+Where that start-up goes (separate processes, ${IMPORT_RUNS} interleaved runs each, from the package under test):
+
+${header(['Minus bare Node (median)'])}
+${imports.map((c) => row(c.label, c.s, [ms(c.s.median - imports[0]!.s.median)])).join('\n')}
 `
   return {name: 'create', markdown, verdicts}
 }

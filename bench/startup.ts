@@ -1,6 +1,5 @@
 import type {Context} from './lib/context.js'
 import {findKubectl} from './lib/env.js'
-import {withManifest} from './lib/package.js'
 import {log, run, type RunResult} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {summarize, type Summary} from './lib/stats.js'
@@ -19,8 +18,7 @@ export async function startup(ctx: Context): Promise<Section> {
   const runs = ctx.runs ?? DEFAULT_RUNS
   const kubectl = findKubectl()
   // The same build with `oclif manifest` run in it, measured alongside: the effect of shipping a manifest.
-  const manifested = ctx.pkg.hasManifest ? undefined : await withManifest(ctx.pkg)
-  if (manifested) ctx.extraPackages.push(manifested)
+  const manifested = await ctx.manifested()
   const cases: Case[] = [
     {label: '`demo --version`', exec: () => ctx.demo(['--version'])},
     {label: '`demo --help`', exec: () => ctx.demo(['--help'])},

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createDatabase, dropDatabase, ensureCluster, ensurePostgres, NODE, stopCluster, stopPostgres, type Cluster, type Postgres} from './env.js'
-import {removePackage, type Package} from './package.js'
+import {removePackage, withManifest, type Package} from './package.js'
 import {log, run, type RunOptions, type RunResult} from './proc.js'
 import {leftoverNamespaces} from './stack.js'
 
@@ -23,11 +23,26 @@ export class Context {
   readonly pkg: Package
   /** Packages made by benchmarks (e.g. the with-manifest copy), removed at cleanup. */
   readonly extraPackages: Package[] = []
+  private manifestedPkg: Promise<Package | undefined> | undefined
 
   constructor(runs: number | undefined, pkg: Package) {
     this.runs = runs
     this.pkg = pkg
     this.workDir = mkdtempSync(join(tmpdir(), 'demo-bench-'))
+  }
+
+  /**
+   * The same build with `oclif manifest` run in it, measured next to the build as it is to show the effect of
+   * shipping a manifest; undefined when the package under test already has one.
+   */
+  manifested(): Promise<Package | undefined> {
+    this.manifestedPkg ??= this.pkg.hasManifest
+      ? Promise.resolve(undefined)
+      : withManifest(this.pkg).then((p) => {
+          this.extraPackages.push(p)
+          return p
+        })
+    return this.manifestedPkg
   }
 
   postgres(): Promise<Postgres> {

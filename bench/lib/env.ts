@@ -61,9 +61,17 @@ export interface Cluster {
   startedByUs: boolean
 }
 
+/**
+ * The bench runs its own named test cluster (DEMO_CLUSTER_NAME=bench, own ports and state) by default, so other
+ * people's test runs starting and stopping the shared "local" cluster cannot pull it away mid-run.
+ * DEMO_BENCH_CLUSTER=local uses the shared one.
+ */
+export const CLUSTER_NAME = process.env.DEMO_BENCH_CLUSTER ?? 'bench'
+const clusterEnv = (): NodeJS.ProcessEnv => ({...process.env, DEMO_CLUSTER_NAME: CLUSTER_NAME})
+
 function stateDir(): string {
   const root = process.env.DEMO_TESTBED_STATE ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'), 'demo-testbed')
-  return join(root, process.env.DEMO_CLUSTER_NAME ?? 'local')
+  return join(root, CLUSTER_NAME)
 }
 
 /** The kubectl built by the test bed from the same Kubernetes version as the apiserver; Debian's only as a fallback. */
@@ -84,18 +92,18 @@ export function findKubectl(): string {
 }
 
 export async function ensureCluster(): Promise<Cluster> {
-  const status = await run('bash', [join(REPO, 'test/cluster/status.sh')])
+  const status = await run('bash', [join(REPO, 'test/cluster/status.sh')], {env: clusterEnv()})
   const startedByUs = status.code !== 0
-  if (startedByUs) log('starting the local cluster (npm run cluster:up)')
-  const up = await runOk('bash', [join(REPO, 'test/cluster/up.sh')], {timeoutMs: 30 * 60_000})
+  if (startedByUs) log(`starting test cluster "${CLUSTER_NAME}" (DEMO_CLUSTER_NAME=${CLUSTER_NAME} npm run cluster:up)`)
+  const up = await runOk('bash', [join(REPO, 'test/cluster/up.sh')], {timeoutMs: 30 * 60_000, env: clusterEnv()})
   const kubeconfig = up.stdout.trim().split('\n').at(-1) ?? ''
   if (!existsSync(kubeconfig)) throw new Error(`cluster:up printed no kubeconfig path`)
-  log(`cluster ${startedByUs ? 'started' : 'already up'}; kubeconfig ${kubeconfig}`)
+  log(`cluster "${CLUSTER_NAME}" ${startedByUs ? 'started' : 'already up'}; kubeconfig ${kubeconfig}`)
   return {kubeconfig, kubectl: findKubectl(), startedByUs}
 }
 
 export async function stopCluster(): Promise<void> {
-  await run('bash', [join(REPO, 'test/cluster/down.sh')], {timeoutMs: 120_000})
+  await run('bash', [join(REPO, 'test/cluster/down.sh')], {timeoutMs: 120_000, env: clusterEnv()})
 }
 
 // ---------------------------------------------------------------- Versions and machine
@@ -118,7 +126,7 @@ export async function versions(cluster: Cluster | undefined, databaseUrl: string
   const client = await run(kubectl, ['version', '--client', '-o', 'json'])
   let apiserver = 'n/a'
   // The apiserver's version when the cluster is up, even if this run did not need it.
-  const kubeconfig = cluster?.kubeconfig ?? ((await run('bash', [join(REPO, 'test/cluster/status.sh')])).code === 0 ? join(stateDir(), 'kubeconfig') : undefined)
+  const kubeconfig = cluster?.kubeconfig ?? ((await run('bash', [join(REPO, 'test/cluster/status.sh')], {env: clusterEnv()})).code === 0 ? join(stateDir(), 'kubeconfig') : undefined)
   if (kubeconfig) {
     const server = await run(kubectl, ['--kubeconfig', kubeconfig, 'version', '-o', 'json'])
     apiserver = (JSON.parse(server.stdout || '{}') as {serverVersion?: {gitVersion?: string}}).serverVersion?.gitVersion ?? 'n/a'

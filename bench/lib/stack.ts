@@ -1,6 +1,7 @@
-import {writeFileSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Context} from './context.js'
+import type {Package} from './package.js'
 import {log, tail} from './proc.js'
 
 /** Every demo the benchmarks create has this owner, so leftovers can be found by annotation. */
@@ -20,10 +21,15 @@ export interface CreateOutcome {
   error?: string | undefined
 }
 
-/** The environment of every demo process: the scratch state DB, the test cluster, the bench owner. */
-export async function demoEnv(ctx: Context, databaseUrl: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+/** Built-in defaults except the live-demo caps (3 per owner, 50 overall), which benchmarks keeping many stacks up exceed. */
+export const BENCH_CONFIG = 'limits:\n  perOwner: 100\n  global: 100\n'
+
+/** The environment of every demo process: the scratch state DB, the test cluster, the bench owner, raised caps. */
+export async function demoEnv(ctx: Context, databaseUrl: string): Promise<NodeJS.ProcessEnv> {
   const {kubeconfig} = await ctx.cluster()
-  return {DEMO_DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, DEMO_OWNER: BENCH_OWNER, ...extra}
+  const config = join(ctx.workDir, 'demo.bench.yaml')
+  if (!existsSync(config)) writeFileSync(config, BENCH_CONFIG)
+  return {DEMO_DATABASE_URL: databaseUrl, KUBECONFIG: kubeconfig, DEMO_OWNER: BENCH_OWNER, DEMO_CONFIG: config}
 }
 
 interface CreateJson {
@@ -35,8 +41,8 @@ interface CreateJson {
 }
 
 /** `demo create --type startup --json --wait-timeout 300s`, timed; the namespace is recorded for cleanup. */
-export async function demoCreate(ctx: Context, env: NodeJS.ProcessEnv): Promise<CreateOutcome> {
-  const r = await ctx.demo(['create', '--type', DEMO_TYPE, '--json', '--wait-timeout', '300s'], env, {timeoutMs: 420_000})
+export async function demoCreate(ctx: Context, env: NodeJS.ProcessEnv, pkg?: Package): Promise<CreateOutcome> {
+  const r = await ctx.demo(['create', '--type', DEMO_TYPE, '--json', '--wait-timeout', '300s'], env, {timeoutMs: 420_000, pkg})
   let out: CreateJson = {}
   try {
     out = JSON.parse(r.stdout) as CreateJson
