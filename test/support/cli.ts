@@ -1,0 +1,87 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {cpSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {dump} from 'js-yaml'
+import {tempDir} from './databases.js'
+
+export const REPO_ROOT = join(import.meta.dirname, '../..')
+const BIN = join(REPO_ROOT, 'bin/run.js')
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** A sandbox for the CLI: its own config file, state dir, preferences dir and identity. */
+export interface CliSandbox {
+  dir: string
+  env: NodeJS.ProcessEnv
+}
+
+/**
+ * A working directory with demo.config.yaml (`config` as YAML), and an environment that points the CLI at
+ * it, at `databaseUrl` (or an embedded store in the sandbox), at the test cluster, and at nothing of the
+ * user's own (~/.kube/config, preferences, git identity).
+ */
+export function cliSandbox(options: {config?: Record<string, unknown>; databaseUrl?: string; user?: string} = {}): CliSandbox {
+  const dir = tempDir('demo-e2e-')
+  writeFileSync(join(dir, 'demo.config.yaml'), dump(options.config ?? {}))
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    KUBECONFIG: process.env.DEMO_TEST_KUBECONFIG,
+    DEMO_CONFIG: join(dir, 'demo.config.yaml'),
+    DEMO_STATE_DIR: join(dir, 'state'),
+    DEMO_PREFERENCES_DIR: join(dir, 'preferences'),
+    DEMO_USER: options.user ?? 'alice@example.com',
+    NO_COLOR: '1',
+  }
+  if (options.databaseUrl) env.DEMO_DATABASE_URL = options.databaseUrl
+  return {dir, env}
+}
+
+/** The built-in templates copied into the sandbox, edited, for a `templatesDir` of a test's own. */
+export function copyTemplates(sandbox: CliSandbox, edit: (name: string, text: string) => string): string {
+  const target = join(sandbox.dir, 'templates')
+  cpSync(join(REPO_ROOT, 'templates'), target, {recursive: true})
+  for (const name of ['namespace.yaml', 'network-policy.yaml', 'secret.yaml', 'service.yaml', 'ingress.yaml']) {
+    const path = join(target, name)
+    writeFileSync(path, edit(name, readFileSync(path, 'utf8')))
+  }
+  return target
+}
+
+/** Starts `demo <args>` (the built CLI) without waiting. */
+export function startDemo(sandbox: CliSandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): {child: ChildProcess; result: Promise<CliResult>} {
+  const child = spawn(process.execPath, [BIN, ...args], {cwd: sandbox.dir, env: {...sandbox.env, ...extraEnv}, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+  })
+  return {child, result}
+}
+
+/** Runs `demo <args>` to the end. */
+export async function runDemo(sandbox: CliSandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return startDemo(sandbox, args, extraEnv).result
+}
+
+/** stdout parsed as JSON, with the whole result in the message when it is not JSON. */
+export function jsonOf<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`)
+  }
+}
+
+/** For assertion messages: everything the CLI said. */
+export function transcript(result: CliResult): string {
+  return `exit ${result.code ?? result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`
+}
