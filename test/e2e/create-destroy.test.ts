@@ -1,5 +1,9 @@
 // End to end: the built CLI (bin/run.js) against the local control plane and a PostgreSQL database of its own.
 import assert from 'node:assert/strict'
+import {execFile} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {AppsV1Api, CoreV1Api, NetworkingV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
@@ -348,10 +352,6 @@ describe('demo create with bad input writes nothing', () => {
 
 describe('the API server stops in the middle of a create', () => {
   it('fails with a clear error, keeps an honest row, and destroy finishes once the server is back', {timeout: 420_000}, async () => {
-    const {execFile} = await import('node:child_process')
-    const {promisify} = await import('node:util')
-    const {dirname, join} = await import('node:path')
-    const {readFileSync} = await import('node:fs')
     const run = promisify(execFile)
     const stateDir = dirname(process.env.DEMO_TEST_KUBECONFIG ?? '')
     const box = sandbox({services: {'api-gateway': TWO_SERVICES['api-gateway']}})
