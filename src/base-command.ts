@@ -57,7 +57,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    if (!(error instanceof DemoError) && error.oclif) return super.catch(error)
+    if (!(error instanceof DemoError) && error.oclif) {
+      // oclif's own --json rendering of a parse error serializes the whole error, config and package.json included.
+      if (!this.jsonEnabled() || !error.oclif.exit) return super.catch(error)
+      process.exitCode = error.oclif.exit
+      this.logJson({error: oclifErrorReport(error, error.oclif.exit)})
+      return undefined
+    }
     const report = errorReport(error)
     process.exitCode = report.exitCode
     if (this.jsonEnabled()) {
@@ -80,6 +86,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 function debugDetails(error: Error): string {
   const cause = error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.cause === undefined ? '' : JSON.stringify(error.cause)
   return `${error.stack ?? ''}\n${cause ? `Caused by: ${cause}\n` : ''}`
+}
+
+/** A flag or argument oclif refused (unknown flag, missing argument, not an integer), in the --json error shape. */
+function oclifErrorReport(error: Error, exitCode: number): ReturnType<typeof errorReport> {
+  const lines = error.message.split('\n').map((line) => line.trim())
+  const message = lines.filter((line) => line !== '' && !line.startsWith('See more help')).join(' ').replaceAll(/\s+/g, ' ')
+  return {code: 'E_USAGE', message, hint: 'Run the command with --help to see its flags and arguments.', exitCode}
 }
 
 /** What the user sees of an error, in text or JSON: the code, the one-line message, the hint, the exit code. */

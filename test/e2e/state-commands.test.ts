@@ -213,6 +213,27 @@ describe('demo list', () => {
   })
 })
 
+describe('flags oclif refuses', () => {
+  it('are usage errors (exit 2) in the same compact --json shape as ours', async () => {
+    const unknown = await demo(['list', '--bogus', '--json'])
+    assert.equal(unknown.code, 2)
+    assert.deepEqual(json(unknown), {
+      error: {code: 'E_USAGE', message: 'Nonexistent flag: --bogus', hint: 'Run the command with --help to see its flags and arguments.', exitCode: 2},
+    })
+    const notInteger = await demo(['list', '--limit', 'ten', '--json'])
+    assert.equal(notInteger.code, 2)
+    assert.match(json<{error: {message: string}}>(notInteger).error.message, /^Parsing --limit Expected an integer but received: ten$/)
+    assert.doesNotMatch(notInteger.stdout, /pjson|devDependencies/)
+  })
+
+  it('keep oclif\'s usage text without --json', async () => {
+    const run = await demo(['list', '--bogus'])
+    assert.equal(run.code, 2)
+    assert.match(run.stderr, /Nonexistent flag: --bogus/)
+    assert.equal(run.stdout, '')
+  })
+})
+
 describe('demo get', () => {
   before(async () => {
     await insert({id: 'getter01', createdBy: 'alice@example.com', databaseMode: 'supabase-project', supabaseProjectId: 'abcdefghijkl', supabaseUrl: 'https://abcdefghijkl.supabase.co', supabaseAnonKey: 'eyJ-anon-key-secret-value'})
