@@ -1,0 +1,253 @@
+import {ClusterError, ConflictError} from '../../src/core/errors.js'
+import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL} from '../../src/core/labels.js'
+import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
+import {POLICY_KINDS} from '../../src/core/render-stack.js'
+
+type ClusterMethod = Exclude<keyof Cluster, 'contextName'>
+type ArgsOf<M extends ClusterMethod> = Parameters<Cluster[M]>
+
+/** One namespace as the fake API server holds it. */
+export interface FakeNamespace {
+  name: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  terminating: boolean
+  /** spec.finalizers: while any is left, a terminating namespace never goes away. */
+  finalizers: string[]
+  /** Objects applied into it, in apply order; re-applying an object replaces it in place (server-side apply). */
+  objects: Manifest[]
+  /** namespaceStatus polls left before a terminating namespace (without finalizers) is gone. */
+  pollsUntilGone: number
+}
+
+/** What the test says a Deployment's controller reports. */
+export interface DeploymentReadiness {
+  available: boolean
+  /** Why it is not available ("exceeded quota" ...); ignored when available. */
+  reason?: string
+}
+
+interface InjectedFailure {
+  error: Error
+  when: (...args: never[]) => boolean
+  once: boolean
+}
+
+const POLICY = new Set(POLICY_KINDS)
+
+function describeObject(object: Pick<Manifest, 'kind' | 'metadata'>): string {
+  return `${object.kind} "${object.metadata.name}"`
+}
+
+function replicasOf(object: Manifest): number {
+  const replicas = (object.spec as {replicas?: unknown} | undefined)?.replicas
+  return typeof replicas === 'number' ? replicas : 1
+}
+
+/**
+ * The Cluster port in memory, with the refusals of the real adapter (src/adapters/kubernetes): a namespace
+ * without the demo's marks is neither adopted, applied into nor deleted (ConflictError); nothing is applied
+ * into a namespace that does not exist or is terminating. Deletion is asynchronous like the API server's:
+ * the namespace is terminating until `pollsUntilGone` namespaceStatus polls have passed and no finalizer is
+ * left. Every call is logged in `calls`; failures are injected per method with failNext / failWhile.
+ */
+export class FakeCluster implements Cluster {
+  readonly namespaces = new Map<string, FakeNamespace>()
+  readonly calls: {method: ClusterMethod; args: unknown[]}[] = []
+  private readonly readiness = new Map<string, DeploymentReadiness>()
+  private readonly failures = new Map<ClusterMethod, InjectedFailure[]>()
+  private deletionPolls = 0
+
+  constructor(private readonly context = 'test') {}
+
+  contextName(): string {
+    return this.context
+  }
+
+  async ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void> {
+    this.enter('ensureNamespace', [namespace, owner])
+    if (namespace.kind !== 'Namespace' || namespace.metadata.name !== owner.namespace || !hasOwnershipMarks(namespace.metadata, owner.demoId)) {
+      throw new ClusterError(`Refusing to create ${describeObject(namespace)}: it is not namespace "${owner.namespace}" with the marks of demo "${owner.demoId}".`)
+    }
+    const existing = this.namespaces.get(owner.namespace)
+    if (existing) {
+      this.verified(owner, 'adopt')
+      existing.labels = {...existing.labels, ...namespace.metadata.labels}
+      existing.annotations = {...existing.annotations, ...namespace.metadata.annotations}
+      return
+    }
+    this.namespaces.set(owner.namespace, {
+      name: owner.namespace,
+      labels: {...namespace.metadata.labels},
+      annotations: {...namespace.metadata.annotations},
+      terminating: false,
+      finalizers: [],
+      objects: [],
+      pollsUntilGone: 0,
+    })
+  }
+
+  async apply(objects: Manifest[], owner: Ownership): Promise<void> {
+    this.enter('apply', [objects, owner])
+    for (const object of objects) {
+      if (object.kind === 'Namespace' || object.metadata.namespace !== owner.namespace) {
+        throw new ClusterError(`Refusing to apply ${describeObject(object)}: objects go only into namespace "${owner.namespace}".`)
+      }
+      if (!hasOwnershipMarks(object.metadata, owner.demoId)) {
+        throw new ClusterError(`Refusing to apply ${describeObject(object)}: it does not carry the marks of demo "${owner.demoId}".`)
+      }
+    }
+    const target = this.verified(owner, 'apply to')
+    // Like the adapter: policy objects first, then the rest.
+    for (const object of [...objects.filter((o) => POLICY.has(o.kind)), ...objects.filter((o) => !POLICY.has(o.kind))]) {
+      const copy = structuredClone(object)
+      const at = target.objects.findIndex((o) => o.kind === object.kind && o.apiVersion === object.apiVersion && o.metadata.name === object.metadata.name)
+      if (at === -1) target.objects.push(copy)
+      else target.objects[at] = copy
+    }
+  }
+
+  async deployments(namespace: string): Promise<DeploymentState[]> {
+    this.enter('deployments', [namespace])
+    // Listing in a namespace that does not exist answers an empty list, not 404.
+    const objects = this.namespaces.get(namespace)?.objects ?? []
+    return objects
+      .filter((o) => o.kind === 'Deployment')
+      .map((o) => this.stateOf(namespace, o))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async deleteNamespace(owner: Ownership): Promise<boolean> {
+    this.enter('deleteNamespace', [owner])
+    const existing = this.namespaces.get(owner.namespace)
+    if (!existing) return false
+    this.assertOurs(existing, owner, 'delete')
+    if (existing.terminating) return true
+    existing.terminating = true
+    existing.pollsUntilGone = this.deletionPolls
+    this.removeIfDone(existing)
+    return true
+  }
+
+  async namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}> {
+    this.enter('namespaceStatus', [namespace])
+    const existing = this.namespaces.get(namespace)
+    if (!existing) return {exists: false, terminating: false, blockers: []}
+    if (!existing.terminating) return {exists: true, terminating: false, blockers: []}
+    existing.pollsUntilGone = Math.max(0, existing.pollsUntilGone - 1)
+    if (this.removeIfDone(existing)) return {exists: false, terminating: false, blockers: []}
+    const conditions = existing.finalizers.length > 0 ? [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${existing.finalizers.join(', ')}`] : []
+    return {exists: true, terminating: true, blockers: [...conditions, ...existing.finalizers.map((f) => `finalizer ${f}`)]}
+  }
+
+  async ownedNamespaces(): Promise<OwnedNamespace[]> {
+    this.enter('ownedNamespaces', [])
+    return [...this.namespaces.values()].flatMap((ns) => {
+      const demoId = ns.labels[INSTANCE_LABEL]
+      if (!demoId || !hasOwnershipMarks(ns, demoId)) return []
+      const expires = ns.annotations[EXPIRES_AT_ANNOTATION]
+      return [{name: ns.name, demoId, terminating: ns.terminating, expiresAt: expires ? new Date(expires) : null}]
+    })
+  }
+
+  // ---- test controls ----
+
+  /** A namespace that is already there (someone else's, or a leftover of ours): give it marks to make it ours. */
+  addNamespace(name: string, metadata: {labels?: Record<string, string>; annotations?: Record<string, string>} = {}): FakeNamespace {
+    const ns: FakeNamespace = {name, labels: {...metadata.labels}, annotations: {...metadata.annotations}, terminating: false, finalizers: [], objects: [], pollsUntilGone: 0}
+    this.namespaces.set(name, ns)
+    return ns
+  }
+
+  /** Sets what the controller reports for a Deployment, whether or not it has been applied yet. */
+  setDeployment(namespace: string, name: string, readiness: DeploymentReadiness): void {
+    this.readiness.set(`${namespace}/${name}`, readiness)
+  }
+
+  /** Namespaces deleted from now on stay terminating for this many namespaceStatus polls (0: gone at once). */
+  deletionTakes(polls: number): void {
+    this.deletionPolls = polls
+  }
+
+  /** A finalizer that holds the namespace while terminating, until removeFinalizer (a controller that is gone). */
+  addFinalizer(namespace: string, finalizer: string): void {
+    this.mustGet(namespace).finalizers.push(finalizer)
+  }
+
+  removeFinalizer(namespace: string, finalizer: string): void {
+    const ns = this.mustGet(namespace)
+    ns.finalizers = ns.finalizers.filter((f) => f !== finalizer)
+  }
+
+  /** The next call of `method` (matching `when`, if given) throws `error`; later calls succeed again. */
+  failNext<M extends ClusterMethod>(method: M, error: Error, when?: (...args: ArgsOf<M>) => boolean): void {
+    this.inject(method, {error, when: (when ?? (() => true)) as InjectedFailure['when'], once: true})
+  }
+
+  /** Every call of `method` (matching `when`, if given) throws `error` until heal(method). */
+  failWhile<M extends ClusterMethod>(method: M, error: Error, when?: (...args: ArgsOf<M>) => boolean): void {
+    this.inject(method, {error, when: (when ?? (() => true)) as InjectedFailure['when'], once: false})
+  }
+
+  heal(method: ClusterMethod): void {
+    this.failures.delete(method)
+  }
+
+  /** The objects of a namespace as `Kind/name`, in apply order. */
+  objectNames(namespace: string): string[] {
+    return (this.namespaces.get(namespace)?.objects ?? []).map((o) => `${o.kind}/${o.metadata.name}`)
+  }
+
+  callsOf(method: ClusterMethod): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args)
+  }
+
+  // ---- internals ----
+
+  private inject(method: ClusterMethod, failure: InjectedFailure): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), failure])
+  }
+
+  private enter(method: ClusterMethod, args: unknown[]): void {
+    this.calls.push({method, args: structuredClone(args)})
+    const pending = this.failures.get(method) ?? []
+    const hit = pending.find((f) => f.when(...(args as never[])))
+    if (!hit) return
+    if (hit.once) this.failures.set(method, pending.filter((f) => f !== hit))
+    throw hit.error
+  }
+
+  private stateOf(namespace: string, deployment: Manifest): DeploymentState {
+    const name = deployment.metadata.name
+    const desired = replicasOf(deployment)
+    const readiness = this.readiness.get(`${namespace}/${name}`) ?? {available: true}
+    if (readiness.available) return {name, desired, ready: desired, available: desired, reason: null}
+    return {name, desired, ready: 0, available: 0, reason: readiness.reason ?? `0 of ${desired} replicas available`}
+  }
+
+  private removeIfDone(ns: FakeNamespace): boolean {
+    if (ns.pollsUntilGone > 0 || ns.finalizers.length > 0) return false
+    this.namespaces.delete(ns.name)
+    return true
+  }
+
+  private mustGet(namespace: string): FakeNamespace {
+    const ns = this.namespaces.get(namespace)
+    if (!ns) throw new Error(`FakeCluster: no namespace ${namespace}`)
+    return ns
+  }
+
+  private verified(owner: Ownership, verb: string): FakeNamespace {
+    const existing = this.namespaces.get(owner.namespace)
+    if (!existing) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`)
+    this.assertOurs(existing, owner, verb)
+    if (existing.terminating) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
+    return existing
+  }
+
+  private assertOurs(ns: FakeNamespace, owner: Ownership, verb: string): void {
+    if (!hasOwnershipMarks(ns, owner.demoId)) {
+      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`)
+    }
+  }
+}
