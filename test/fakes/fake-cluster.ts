@@ -1,10 +1,10 @@
 import {ClusterError, ConflictError} from '../../src/core/errors.js'
-import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL} from '../../src/core/labels.js'
+import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, janitorTimestamp} from '../../src/core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
 import {POLICY_KINDS} from '../../src/core/render-stack.js'
 
-type ClusterMethod = Exclude<keyof Cluster, 'contextName'>
-type ArgsOf<M extends ClusterMethod> = Parameters<Cluster[M]>
+type ClusterMethod = 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
+type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
 export interface FakeNamespace {
@@ -138,6 +138,15 @@ export class FakeCluster implements Cluster {
     if (this.removeIfDone(existing)) return {exists: false, terminating: false, blockers: []}
     const conditions = existing.finalizers.length > 0 ? [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${existing.finalizers.join(', ')}`] : []
     return {exists: true, terminating: true, blockers: [...conditions, ...existing.finalizers.map((f) => `finalizer ${f}`)]}
+  }
+
+  async setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean> {
+    this.enter('setExpiry', [owner, expiresAt])
+    const existing = this.namespaces.get(owner.namespace)
+    if (!existing) return false
+    this.assertOurs(existing, owner, 'update')
+    existing.annotations = {...existing.annotations, [EXPIRES_AT_ANNOTATION]: expiresAt.toISOString(), [JANITOR_EXPIRES_ANNOTATION]: janitorTimestamp(expiresAt)}
+    return true
   }
 
   async ownedNamespaces(): Promise<OwnedNamespace[]> {
