@@ -1,0 +1,415 @@
+import assert from 'node:assert/strict'
+import {readdirSync, readFileSync} from 'node:fs'
+import {beforeEach, describe, it} from 'node:test'
+import {createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
+import type {Demo} from '../../src/core/demo.js'
+import {destroyDemo} from '../../src/core/destroy-demo.js'
+import {ClusterError, ClusterUnavailableError, CreateFailedError, DemoError, LimitError, UsageError} from '../../src/core/errors.js'
+import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
+import type {DatabaseAccess, Databases, Manifest, Random} from '../../src/core/ports.js'
+import {projectConfigSchema} from '../../src/core/project-config.js'
+import type {TemplateFile} from '../../src/core/render-stack.js'
+import {aCreatedEvent, aNewDemo, fixedClock} from '../fakes/builders.js'
+import {FakeCluster} from '../fakes/fake-cluster.js'
+import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
+import {MemoryDemoStore} from '../fakes/memory-store.js'
+
+const TEMPLATES_DIR = new URL('../../templates/', import.meta.url)
+const templates: TemplateFile[] = readdirSync(TEMPLATES_DIR)
+  .filter((name) => name.endsWith('.yaml'))
+  .map((name) => ({name, text: readFileSync(new URL(name, TEMPLATES_DIR), 'utf8')}))
+
+const config = projectConfigSchema.parse({
+  ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'},
+  limits: {perOwner: 1, global: 10},
+})
+
+/** Bytes 0, 1, 2 ... make the id "abcdefgh". */
+const ID = 'abcdefgh'
+const NS = `demo-${ID}`
+const sequentialRandom: Random = {bytes: (count) => Uint8Array.from({length: count}, (_, i) => i)}
+const STEP_MS = 1000
+const START = '2026-11-25T12:00:00.000Z'
+const ALICE = 'alice@example.com'
+
+class FakeDatabases implements Databases {
+  readonly mode = 'none' as const
+  readonly provisioned: string[] = []
+  readonly dropped: string[] = []
+
+  async provision(demo: Pick<Demo, 'id'>): Promise<DatabaseAccess> {
+    this.provisioned.push(demo.id)
+    return {mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
+  }
+
+  async drop(demo: Pick<Demo, 'id'>): Promise<void> {
+    this.dropped.push(demo.id)
+  }
+
+  async isReachable(): Promise<boolean> {
+    return true
+  }
+}
+
+function aCreateRequest(overrides: Partial<CreateRequest> = {}): CreateRequest {
+  return {type: undefined, duration: undefined, name: undefined, actor: ALICE, autoCleanup: true, wait: true, waitTimeoutMs: 300_000, keepOnFailure: false, ...overrides}
+}
+
+const isDeployments = (objects: Manifest[]) => objects.some((o) => o.kind === 'Deployment')
+
+/** Which create step applies a kind (stepObjects' grouping), to check the cluster saw the steps in order. */
+function stepOfKind(kind: string): number {
+  if (['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding'].includes(kind)) return 0
+  if (kind === 'Secret' || kind === 'ConfigMap') return 1
+  if (kind === 'Ingress') return 3
+  return 2
+}
+
+describe('createDemo', () => {
+  let store: MemoryDemoStore
+  let cluster: FakeCluster
+  let databases: FakeDatabases
+  let sleeper: FakeSleeper
+  let steps: RecordingSteps
+  let checkpoints: string[]
+  let controller: AbortController
+  const clock = fixedClock(START)
+
+  const deps = (): CreateDeps => ({
+    config,
+    templates,
+    store,
+    cluster,
+    databases,
+    clock,
+    random: sequentialRandom,
+    sleeper,
+    steps,
+    checkpoint: (name) => checkpoints.push(name),
+    signal: controller.signal,
+  })
+  const row = async () => {
+    const found = await store.get(ID)
+    assert.ok(found, `no row for ${ID}`)
+    return found
+  }
+  const eventTypes = async (id = ID) => (await store.events(id)).map((e) => e.type)
+
+  beforeEach(() => {
+    clock.set(START)
+    store = new MemoryDemoStore()
+    cluster = new FakeCluster('test')
+    databases = new FakeDatabases()
+    sleeper = new FakeSleeper(clock)
+    steps = new RecordingSteps({clock, ms: STEP_MS})
+    checkpoints = []
+    controller = new AbortController()
+  })
+
+  describe('when everything works', () => {
+    it('records a ready demo with readyAt, URLs from the config and the time of every phase', async () => {
+      const result = await createDemo(deps(), aCreateRequest())
+      assert.equal(result.waited, true)
+      const demo = await row()
+      assert.deepEqual(result.demo, demo)
+      assert.equal(demo.status, 'ready')
+      assert.equal(demo.namespace, NS)
+      assert.equal(demo.demoType, 'recruiting-agency')
+      assert.equal(demo.kubeContext, 'test')
+      assert.equal(demo.createdBy, ALICE)
+      assert.equal(demo.portalUrl, `https://${ID}.portal.example.test`)
+      assert.equal(demo.candidateUrl, `https://${ID}.jobs.example.test/apply`)
+      assert.equal(demo.createdAt.toISOString(), START)
+      assert.equal(demo.expiresAt.toISOString(), '2026-11-25T14:00:00.000Z')
+      assert.equal(demo.readyAt?.toISOString(), '2026-11-25T12:00:07.000Z')
+      assert.deepEqual(demo.phaseTimings, {record: 1, namespace: 1, database: 1, secrets: 1, services: 1, ingress: 1, wait: 1, total: 7})
+      assert.equal(demo.lastError, null)
+      assert.deepEqual(checkpoints, ['record', 'namespace', 'database', 'secrets', 'services', 'ingress', 'wait'])
+      assert.deepEqual(databases.provisioned, [ID])
+    })
+
+    it('labels the namespace with the marks of the demo', async () => {
+      await createDemo(deps(), aCreateRequest({type: 'startup'}))
+      const ns = cluster.namespaces.get(NS)
+      assert.ok(ns)
+      assert.equal(ns.terminating, false)
+      assert.equal(ns.labels[MANAGED_BY_LABEL], MANAGED_BY_VALUE)
+      assert.equal(ns.labels[INSTANCE_LABEL], ID)
+      assert.equal(ns.labels[DEMO_TYPE_LABEL], 'startup')
+      assert.equal(ns.labels['pod-security.kubernetes.io/enforce'], 'restricted')
+      assert.equal(ns.annotations[INSTANCE_ANNOTATION], ID)
+      assert.equal(ns.annotations['janitor/expires'], '2026-11-25T14:00:00Z')
+      assert.deepEqual(await cluster.ownedNamespaces(), [{name: NS, demoId: ID, terminating: false, expiresAt: new Date('2026-11-25T14:00:00.000Z')}])
+    })
+
+    it('applies policy, then secrets, then services, then the ingress', async () => {
+      await createDemo(deps(), aCreateRequest())
+      const objects = cluster.namespaces.get(NS)?.objects ?? []
+      const order = objects.map((o) => stepOfKind(o.kind))
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), `out of step order: ${cluster.objectNames(NS).join(', ')}`)
+      assert.deepEqual(new Set(order), new Set([0, 1, 2, 3]))
+      assert.equal(cluster.objectNames(NS).at(-1), 'Ingress/demo')
+      assert.ok(cluster.objectNames(NS).includes('Secret/demo-database'))
+      const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)
+      assert.deepEqual(deployments.sort(), Object.keys(config.services).sort())
+      assert.ok(objects.every((o) => o.metadata.namespace === NS && o.metadata.labels?.[INSTANCE_LABEL] === ID))
+    })
+
+    it('records the events created and ready', async () => {
+      await createDemo(deps(), aCreateRequest({duration: '3h'}))
+      const events = await store.events(ID)
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['created', 'ready'],
+      )
+      assert.deepEqual(events[0]?.data, {type: 'recruiting-agency', ttlHours: 3})
+      assert.equal(events[1]?.actor, ALICE)
+      assert.deepEqual(events[1]?.data, {seconds: 7})
+    })
+
+    it('counts the time spent waiting for deployments in the wait phase', async () => {
+      cluster.setDeployment(NS, 'portal', {available: false, reason: 'pod portal-1: ContainerCreating'})
+      sleeper.onSleep = (_ms, index) => {
+        if (index === 2) cluster.setDeployment(NS, 'portal', {available: true})
+      }
+      const {demo} = await createDemo(deps(), aCreateRequest())
+      assert.equal(demo.status, 'ready')
+      assert.equal(demo.phaseTimings.wait, 1 + (250 + 500 + 1000) / 1000)
+      assert.equal(demo.phaseTimings.total, 7 + 1.75)
+    })
+
+    it('adopts a namespace left behind by an earlier attempt for the same demo', async () => {
+      cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID, stale: 'yes'}, annotations: {[INSTANCE_ANNOTATION]: ID}})
+      const {demo} = await createDemo(deps(), aCreateRequest())
+      assert.equal(demo.status, 'ready')
+      assert.equal(cluster.namespaces.get(NS)?.labels[DEMO_TYPE_LABEL], 'recruiting-agency')
+    })
+
+    it('with wait=false returns after the ingress and leaves the row creating, with timings and no wait', async () => {
+      cluster.setDeployment(NS, 'api-gateway', {available: false})
+      const result = await createDemo(deps(), aCreateRequest({wait: false}))
+      assert.equal(result.waited, false)
+      const demo = await row()
+      assert.equal(demo.status, 'creating')
+      assert.equal(demo.readyAt, null)
+      assert.deepEqual(demo.phaseTimings, {record: 1, namespace: 1, database: 1, secrets: 1, services: 1, ingress: 1})
+      assert.deepEqual(await eventTypes(), ['created'])
+      assert.deepEqual(cluster.callsOf('deployments'), [])
+      assert.equal(cluster.objectNames(NS).at(-1), 'Ingress/demo')
+    })
+  })
+
+  describe('refuses bad input before writing anything', () => {
+    const cases: [string, Partial<CreateRequest>, RegExp][] = [
+      ['an unknown type', {type: 'bank'}, /Unknown demo type "bank"/],
+      ['a duration below the minimum', {duration: '30m'}, /--duration must be between 1h and 8h, got 30m/],
+      ['a duration above the maximum', {duration: '9h'}, /--duration must be between 1h and 8h/],
+      ['a malformed duration', {duration: 'soon'}, /duration/],
+      ['a bad name', {name: 'My_Demo'}, /Demo name "My_Demo" is not allowed/],
+    ]
+    for (const [what, overrides, message] of cases) {
+      it(`rejects ${what} with a UsageError, and the store and cluster stay empty`, async () => {
+        await assert.rejects(createDemo(deps(), aCreateRequest(overrides)), (error: unknown) => {
+          assert.ok(error instanceof UsageError, `got ${String(error)}`)
+          assert.equal(error.exitCode, 2)
+          assert.match(error.message, message)
+          return true
+        })
+        assert.equal(store.rows.size, 0)
+        assert.deepEqual(store.log, [])
+        assert.equal(cluster.namespaces.size, 0)
+        assert.deepEqual(cluster.calls, [])
+        assert.deepEqual(databases.provisioned, [])
+      })
+    }
+
+    it('stops before writing when cancelled before it starts', async () => {
+      controller.abort()
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {code: 'E_CANCELLED'})
+      assert.equal(store.rows.size, 0)
+      assert.deepEqual(cluster.calls, [])
+    })
+  })
+
+  it('refuses with a LimitError naming the live demo when the owner is at the limit, and touches no cluster', async () => {
+    const existing = aNewDemo({id: 'k3x9a2bq', createdBy: ALICE, status: 'ready', createdAt: new Date(START)})
+    await store.insert(existing, {perOwner: 10, global: 10}, aCreatedEvent(existing))
+    await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+      assert.ok(error instanceof LimitError)
+      assert.equal(error.code, 'E_LIMIT')
+      assert.match(error.message, /alice@example\.com already has 1 live demos \(limit 1\): k3x9a2bq \(recruiting-agency, ready, alice@example\.com, expires in 1h 59m\)/)
+      assert.match(error.hint ?? '', /demo destroy k3x9a2bq/)
+      return true
+    })
+    assert.deepEqual([...store.rows.keys()], ['k3x9a2bq'])
+    assert.deepEqual(cluster.calls, [])
+    assert.equal(cluster.namespaces.size, 0)
+  })
+
+  describe('when a step fails', () => {
+    const cause = new ClusterError('Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook "policy.example.com" denied the request.')
+
+    it('rolls back: the namespace is gone, the database dropped, the row failed with the cause, and the error keeps its code', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_CLUSTER')
+        assert.equal(error.exitCode, 1)
+        assert.equal(error.cause, cause)
+        assert.ok(error.message.startsWith(cause.message), error.message)
+        assert.match(error.message, /Rolled back: namespace demo-abcdefgh and the database are gone; the demo is marked failed\./)
+        return true
+      })
+      assert.equal(cluster.namespaces.has(NS), false)
+      assert.deepEqual(databases.dropped, [ID])
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      assert.equal(demo.lastError, cause.message)
+      assert.deepEqual(demo.metadata, {cleanup: 'done'})
+      assert.deepEqual(demo.phaseTimings, {record: 1, namespace: 1, database: 1, secrets: 1})
+      assert.deepEqual(await eventTypes(), ['created', 'rolled-back'])
+      const rolledBack = (await store.events(ID))[1]
+      assert.deepEqual(rolledBack?.data, {reason: cause.message, cleanup: 'done'})
+    })
+
+    it('keeps the exit code of a cause that is a usage error', async () => {
+      cluster.failNext('apply', new UsageError('The cluster does not serve kind Widget in example.com/v1.'), isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_USAGE', exitCode: 2})
+      assert.equal((await row()).status, 'failed')
+    })
+
+    it('reports an unexpected error as E_CREATE_FAILED with exit code 1', async () => {
+      cluster.failNext('apply', new TypeError('fetch failed'), isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CREATE_FAILED', exitCode: 1, message: /^fetch failed Rolled back/})
+    })
+
+    it('waits for the namespace to be gone before reporting it rolled back', async () => {
+      cluster.deletionTakes(3)
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rolled back/)
+      assert.equal(cluster.namespaces.has(NS), false)
+      assert.equal(sleeper.slept.length, 2)
+    })
+
+    it('with keepOnFailure leaves the namespace in place and marks the row failed, cleanup kept', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest({keepOnFailure: true})), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.match(error.message, /Kept namespace demo-abcdefgh for debugging/)
+        assert.match(error.hint ?? '', /demo destroy abcdefgh/)
+        return true
+      })
+      const ns = cluster.namespaces.get(NS)
+      assert.ok(ns)
+      assert.equal(ns.terminating, false)
+      assert.ok(cluster.objectNames(NS).includes('Secret/demo-database'))
+      assert.deepEqual(cluster.callsOf('deleteNamespace'), [])
+      assert.deepEqual(databases.dropped, [])
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      assert.equal(demo.lastError, cause.message)
+      assert.deepEqual(demo.metadata, {cleanup: 'kept'})
+      assert.deepEqual(await eventTypes(), ['created', 'failed'])
+    })
+
+    it('says "Rollback incomplete" and marks the row failed, cleanup incomplete, when the cleanup fails too', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      cluster.failWhile('deleteNamespace', new ClusterUnavailableError('Cannot reach the API server: connect ECONNREFUSED 127.0.0.1:6443'))
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_CLUSTER')
+        assert.match(error.message, /Rollback incomplete \(Cannot reach the API server: connect ECONNREFUSED 127\.0\.0\.1:6443\): namespace demo-abcdefgh may remain/)
+        assert.match(error.hint ?? '', /run `demo destroy abcdefgh` to finish the cleanup/)
+        return true
+      })
+      assert.equal(cluster.namespaces.get(NS)?.terminating, false)
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      assert.equal(demo.lastError, cause.message)
+      assert.deepEqual(demo.metadata, {cleanup: 'incomplete'})
+      assert.deepEqual(await eventTypes(), ['created', 'failed'])
+    })
+
+    it('rolls back a demo whose deployments never become available, naming them', async () => {
+      cluster.setDeployment(NS, 'ats-service', {available: false, reason: 'pod ats-service-1 is not ready: readiness probe failed'})
+      await assert.rejects(createDemo(deps(), aCreateRequest({waitTimeoutMs: 30_000})), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_TIMEOUT')
+        assert.match(error.message, /ats-service \(pod ats-service-1 is not ready: readiness probe failed\).*Rolled back/)
+        return true
+      })
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      assert.ok((demo.phaseTimings.namespace ?? 0) > 0)
+      assert.equal(demo.phaseTimings.wait, undefined)
+      assert.equal(cluster.namespaces.has(NS), false)
+    })
+
+    it('never touches a namespace of the same name that is not the demo\'s', async () => {
+      cluster.addNamespace(NS, {labels: {team: 'payments'}})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_CONFLICT')
+        assert.match(error.message, /does not carry the marks of demo "abcdefgh"/)
+        return true
+      })
+      const ns = cluster.namespaces.get(NS)
+      assert.deepEqual(ns && {labels: ns.labels, terminating: ns.terminating, objects: ns.objects}, {labels: {team: 'payments'}, terminating: false, objects: []})
+      assert.equal((await row()).status, 'failed')
+    })
+  })
+
+  describe('when cancelled during the wait', () => {
+    it('fails with E_CANCELLED and exit code 130 after rolling back', async () => {
+      cluster.deletionTakes(2)
+      cluster.setDeployment(NS, 'portal', {available: false})
+      sleeper.onSleep = (_ms, index) => {
+        if (index === 1) controller.abort(new Error('SIGINT'))
+      }
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof DemoError)
+        assert.equal(error.code, 'E_CANCELLED')
+        assert.equal(error.exitCode, 130)
+        assert.match(error.message, /^Cancelled \(Ctrl-C\)\. Rolled back/)
+        return true
+      })
+      assert.equal(cluster.namespaces.has(NS), false, 'the rollback waits on a signal of its own')
+      assert.deepEqual(databases.dropped, [ID])
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      assert.match(demo.lastError ?? '', /Cancelled/)
+      assert.deepEqual(await eventTypes(), ['created', 'rolled-back'])
+    })
+  })
+
+  describe('when a destroy races the create', () => {
+    it('fails, and the rollback leaves the row as the destroy set it', async () => {
+      cluster.setDeployment(NS, 'portal', {available: false})
+      sleeper.onSleep = async (_ms, index) => {
+        if (index !== 0) return
+        const current = await row()
+        await store.update(ID, current.version, {status: 'destroying'}, {demoId: ID, type: 'destroying', at: clock.now(), actor: 'bob@example.com', data: {from: 'creating'}})
+        cluster.setDeployment(NS, 'portal', {available: true})
+      }
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_TRANSITION')
+        assert.match(error.message, /cannot go from destroying to ready/)
+        return true
+      })
+      const demo = await row()
+      assert.equal(demo.status, 'destroying')
+      assert.equal(demo.lastError, null)
+      assert.equal(demo.readyAt, null)
+      assert.deepEqual(demo.metadata, {})
+      assert.deepEqual(await eventTypes(), ['created', 'destroying'])
+
+      const outcome = await destroyDemo(
+        {store, cluster, databases, clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
+        {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
+      )
+      assert.equal(outcome.kind, 'destroyed')
+      assert.equal((await row()).status, 'destroyed')
+    })
+  })
+})
