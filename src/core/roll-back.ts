@@ -1,5 +1,5 @@
 import {awaitNamespaceGone} from './await-ready.js'
-import type {Demo} from './demo.js'
+import type {Demo, DemoStatus} from './demo.js'
 import {CreateFailedError, DemoError, ExitCode} from './errors.js'
 import type {Clock, Cluster, Databases, DemoStore, Sleeper} from './ports.js'
 
@@ -41,11 +41,15 @@ async function cleanUp(deps: RollBackDeps, demo: Demo): Promise<string | null> {
   }
 }
 
-/** Marks the row failed if it is still `creating` (someone may be destroying it already). Returns a problem, or null. */
-async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason: string; cleanup: 'done' | 'kept' | 'incomplete'}): Promise<string | null> {
+/** What recording the failure did to the row: marked it failed, found it changed by someone else, or failed itself. */
+type RowOutcome = {kind: 'marked'} | {kind: 'left'; status: DemoStatus | 'gone'} | {kind: 'problem'; problem: string}
+
+/** Marks the row failed if it is still `creating`; a row someone else moved on (a destroy racing the create) is left as it is. */
+async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason: string; cleanup: 'done' | 'kept' | 'incomplete'}): Promise<RowOutcome> {
   try {
     const latest = await deps.store.get(failure.demo.id)
-    if (!latest || latest.status !== 'creating') return null
+    if (!latest) return {kind: 'left', status: 'gone'}
+    if (latest.status !== 'creating') return {kind: 'left', status: latest.status}
     const now = deps.clock.now()
     await deps.store.update(
       latest.id,
@@ -53,22 +57,29 @@ async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason
       {status: 'failed', lastError: outcome.reason, phaseTimings: {...failure.timings}, metadata: {...latest.metadata, cleanup: outcome.cleanup}},
       {demoId: latest.id, type: outcome.cleanup === 'done' ? 'rolled-back' : 'failed', at: now, actor: failure.actor, data: {reason: outcome.reason, cleanup: outcome.cleanup}},
     )
-    return null
+    return {kind: 'marked'}
   } catch (error) {
-    return messageOf(error)
+    return {kind: 'problem', problem: messageOf(error)}
   }
 }
 
-function leftBehind(demo: Demo, cleanup: 'done' | 'kept' | 'incomplete', problem: string | null): {text: string; hint: string} {
+/** How the row ended up, for the message: only a row this rollback marked is "marked failed". */
+function rowNote(demo: Demo, row: RowOutcome): string {
+  if (row.kind === 'left') return row.status === 'gone' ? 'its row is gone from the state store' : `the demo was left ${row.status} by another command`
+  if (row.kind === 'problem') return `recording it as failed in the state store failed too (${row.problem}); run \`demo destroy ${demo.id}\` later`
+  return 'the demo is marked failed'
+}
+
+function leftBehind(demo: Demo, cleanup: 'done' | 'kept' | 'incomplete', problem: string | null, row: string): {text: string; hint: string} {
   if (cleanup === 'kept') {
     return {
-      text: `Kept namespace ${demo.namespace} for debugging (--keep-on-failure); the demo is marked failed.`,
+      text: `Kept namespace ${demo.namespace} for debugging (--keep-on-failure); ${row}.`,
       hint: `Inspect with \`kubectl -n ${demo.namespace} get pods,events\`; remove it with \`demo destroy ${demo.id}\`.`,
     }
   }
-  if (cleanup === 'done') return {text: `Rolled back: namespace ${demo.namespace} and the database are gone; the demo is marked failed.`, hint: ''}
+  if (cleanup === 'done') return {text: `Rolled back: namespace ${demo.namespace} and the database are gone; ${row}.`, hint: ''}
   return {
-    text: `Rollback incomplete (${problem ?? 'unknown'}): namespace ${demo.namespace} may remain; the demo is marked failed.`,
+    text: `Rollback incomplete (${problem ?? 'unknown'}): namespace ${demo.namespace} may remain; ${row}.`,
     hint: `When the cluster answers again, run \`demo destroy ${demo.id}\` to finish the cleanup.`,
   }
 }
@@ -81,10 +92,9 @@ export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<De
   const reason = messageOf(failure.error)
   const cleanupProblem = failure.keep ? null : await cleanUp(deps, failure.demo)
   const cleanup = failure.keep ? 'kept' : cleanupProblem === null ? 'done' : 'incomplete'
-  const storeProblem = await markFailed(deps, failure, {reason, cleanup})
-  const left = leftBehind(failure.demo, cleanup, cleanupProblem)
-  const stateNote = storeProblem ? ` Recording the failure in the state store failed too (${storeProblem}); run \`demo destroy ${failure.demo.id}\` later.` : ''
-  return failedError(failure.error, `${reason} ${left.text}${stateNote}`, left.hint)
+  const row = await markFailed(deps, failure, {reason, cleanup})
+  const left = leftBehind(failure.demo, cleanup, cleanupProblem, rowNote(failure.demo, row))
+  return failedError(failure.error, `${reason} ${left.text}`, left.hint)
 }
 
 /** The error to show: the cause's code, exit code and hint, with what is left behind. */

@@ -330,6 +330,24 @@ describe('createDemo', () => {
       assert.deepEqual(await eventTypes(), ['created', 'failed'])
     })
 
+    it('says so when the state store cannot record the failure, instead of claiming the row is failed', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      const failingStore = store
+      const update = failingStore.update.bind(failingStore)
+      failingStore.update = async (id, version, patch, event) => {
+        if (patch.status === 'failed') throw new Error('connection terminated unexpectedly')
+        return update(id, version, patch, event)
+      }
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.match(error.message, /Rolled back: .*; recording it as failed in the state store failed too \(connection terminated unexpectedly\); run `demo destroy abcdefgh` later\./)
+        assert.doesNotMatch(error.message, /marked failed/)
+        return true
+      })
+      assert.equal((await row()).status, 'creating')
+      assert.equal(cluster.namespaces.has(NS), false)
+    })
+
     it('rolls back a demo whose deployments never become available, naming them', async () => {
       cluster.setDeployment(NS, 'ats-service', {available: false, reason: 'pod ats-service-1 is not ready: readiness probe failed'})
       await assert.rejects(createDemo(deps(), aCreateRequest({waitTimeoutMs: 30_000})), (error: unknown) => {
@@ -395,6 +413,8 @@ describe('createDemo', () => {
         assert.ok(error instanceof CreateFailedError)
         assert.equal(error.code, 'E_TRANSITION')
         assert.match(error.message, /cannot go from destroying to ready/)
+        assert.match(error.message, /the demo was left destroying by another command\./)
+        assert.doesNotMatch(error.message, /marked failed/)
         return true
       })
       const demo = await row()

@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict'
+import {beforeEach, describe, it} from 'node:test'
+import type {Demo} from '../../src/core/demo.js'
+import {destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
+import {NotFoundError, PermissionError, TimeoutError, UsageError} from '../../src/core/errors.js'
+import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
+import type {DatabaseAccess, Databases, NewDemo} from '../../src/core/ports.js'
+import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
+import {FakeCluster} from '../fakes/fake-cluster.js'
+import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
+import {MemoryDemoStore} from '../fakes/memory-store.js'
+
+const ID = 'k3x9a2bq'
+const NS = `demo-${ID}`
+const ALICE = 'alice@example.com'
+const BOB = 'bob@example.com'
+const ROOT = 'root@example.com'
+const NOW = '2026-11-25T13:00:00.000Z'
+
+class FakeDatabases implements Databases {
+  readonly mode = 'none' as const
+  readonly dropped: string[] = []
+
+  async provision(): Promise<DatabaseAccess> {
+    return {mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
+  }
+
+  async drop(demo: Pick<Demo, 'id'>): Promise<void> {
+    this.dropped.push(demo.id)
+  }
+
+  async isReachable(): Promise<boolean> {
+    return true
+  }
+}
+
+function aDestroyRequest(overrides: Partial<DestroyRequest> = {}): DestroyRequest {
+  return {id: ID, actor: ALICE, admins: [ROOT], wait: true, timeoutMs: 60_000, ...overrides}
+}
+
+describe('destroyDemo', () => {
+  let store: MemoryDemoStore
+  let cluster: FakeCluster
+  let databases: FakeDatabases
+  let sleeper: FakeSleeper
+  let checkpoints: string[]
+  const clock = fixedClock(NOW)
+
+  const deps = (): DestroyDeps => ({
+    store,
+    cluster,
+    databases,
+    clock,
+    sleeper,
+    steps: new RecordingSteps(),
+    checkpoint: (name) => checkpoints.push(name),
+    signal: new AbortController().signal,
+  })
+  const row = async () => {
+    const found = await store.get(ID)
+    assert.ok(found)
+    return found
+  }
+  const eventTypes = async () => (await store.events(ID)).map((e) => e.type)
+
+  /** A demo row of alice's, and its namespace in the cluster with the demo's marks and one Deployment. */
+  async function seed(overrides: Partial<NewDemo> = {}, options: {namespace?: boolean} = {}): Promise<Demo> {
+    const demo = aNewDemo({id: ID, namespace: NS, status: 'ready', createdBy: ALICE, kubeContext: 'test', createdAt: new Date('2026-11-25T12:00:00Z'), ...overrides})
+    const result = await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+    assert.ok('inserted' in result)
+    if (options.namespace ?? true) {
+      const ns = cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
+      ns.objects.push({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'portal', namespace: NS}})
+    }
+    cluster.calls.length = 0
+    return result.inserted
+  }
+
+  beforeEach(() => {
+    clock.set(NOW)
+    store = new MemoryDemoStore()
+    cluster = new FakeCluster('test')
+    databases = new FakeDatabases()
+    sleeper = new FakeSleeper(clock)
+    checkpoints = []
+  })
+
+  it("destroys its owner's demo: namespace gone, database dropped, row destroyed", async () => {
+    await seed()
+    cluster.deletionTakes(3)
+    const outcome = await destroyDemo(deps(), aDestroyRequest())
+    assert.equal(outcome.kind, 'destroyed')
+    assert.ok(outcome.kind === 'destroyed' && outcome.namespaceDeleted)
+    assert.equal(cluster.namespaces.has(NS), false)
+    assert.deepEqual(databases.dropped, [ID])
+    const demo = await row()
+    assert.deepEqual(outcome.demo, demo)
+    assert.equal(demo.status, 'destroyed')
+    assert.equal(demo.destroyedAt?.toISOString(), clock.now().toISOString())
+    assert.ok(sleeper.slept.length >= 2, 'waited for the namespace to terminate')
+    assert.deepEqual(checkpoints, ['destroying', 'namespace-deleted'])
+  })
+
+  it('records the events destroying and destroyed, with who and from where', async () => {
+    await seed()
+    await destroyDemo(deps(), aDestroyRequest())
+    const events = await store.events(ID)
+    assert.deepEqual(
+      events.map((e) => [e.type, e.actor, e.data]),
+      [
+        ['created', ALICE, {}],
+        ['destroying', ALICE, {from: 'ready'}],
+        ['destroyed', ALICE, {namespaceDeleted: true}],
+      ],
+    )
+  })
+
+  it("refuses another user's demo with a PermissionError and changes nothing", async () => {
+    const before = await seed()
+    await assert.rejects(destroyDemo(deps(), aDestroyRequest({actor: BOB})), (error: unknown) => {
+      assert.ok(error instanceof PermissionError)
+      assert.match(error.message, /Cannot destroy demo "k3x9a2bq": it belongs to alice@example\.com, and you are bob@example\.com\./)
+      return true
+    })
+    assert.deepEqual(await row(), before)
+    assert.deepEqual(await eventTypes(), ['created'])
+    assert.deepEqual(cluster.calls, [])
+    assert.equal(cluster.namespaces.get(NS)?.terminating, false)
+  })
+
+  it("lets an admin destroy anyone's demo", async () => {
+    await seed()
+    const outcome = await destroyDemo(deps(), aDestroyRequest({actor: ROOT}))
+    assert.equal(outcome.kind, 'destroyed')
+    assert.equal((await row()).status, 'destroyed')
+    assert.equal(cluster.namespaces.has(NS), false)
+    const events = await store.events(ID)
+    assert.deepEqual(
+      events.slice(1).map((e) => e.actor),
+      [ROOT, ROOT],
+    )
+  })
+
+  it('succeeds without touching the cluster when the demo is already destroyed', async () => {
+    const before = await seed({status: 'ready'}, {namespace: false})
+    await store.update(ID, before.version, {status: 'destroying'})
+    const destroyed = await store.update(ID, before.version + 1, {status: 'destroyed', destroyedAt: new Date('2026-11-25T12:30:00Z')})
+    const outcome = await destroyDemo(deps(), aDestroyRequest())
+    assert.deepEqual(outcome, {kind: 'already-destroyed', demo: destroyed})
+    assert.deepEqual(cluster.calls, [])
+    assert.deepEqual(await row(), destroyed)
+    assert.deepEqual(databases.dropped, [])
+  })
+
+  for (const status of ['failed', 'creating'] as const) {
+    it(`destroys a demo whose row is ${status}`, async () => {
+      await seed({status})
+      const outcome = await destroyDemo(deps(), aDestroyRequest())
+      assert.equal(outcome.kind, 'destroyed')
+      assert.equal((await row()).status, 'destroyed')
+      assert.equal(cluster.namespaces.has(NS), false)
+      assert.deepEqual((await store.events(ID))[1]?.data, {from: status})
+    })
+  }
+
+  it('with wait=false returns once deletion is accepted, the row destroying; a second destroy finishes it', async () => {
+    await seed()
+    cluster.deletionTakes(5)
+    const first = await destroyDemo(deps(), aDestroyRequest({wait: false}))
+    assert.equal(first.kind, 'deleting')
+    assert.equal(first.demo.status, 'destroying')
+    assert.equal((await row()).status, 'destroying')
+    assert.equal(cluster.namespaces.get(NS)?.terminating, true)
+    assert.deepEqual(sleeper.slept, [])
+    assert.deepEqual(databases.dropped, [])
+    assert.deepEqual(await eventTypes(), ['created', 'destroying'])
+
+    const second = await destroyDemo(deps(), aDestroyRequest())
+    assert.equal(second.kind, 'destroyed')
+    assert.equal((await row()).status, 'destroyed')
+    assert.equal(cluster.namespaces.has(NS), false)
+    assert.deepEqual(databases.dropped, [ID])
+    assert.deepEqual(await eventTypes(), ['created', 'destroying', 'destroyed'], 'no second destroying event')
+  })
+
+  it('times out naming the finalizer when the namespace is stuck, and leaves the row destroying until a rerun finishes', async () => {
+    await seed()
+    cluster.addFinalizer(NS, 'kubernetes.io/pvc-protection')
+    await assert.rejects(destroyDemo(deps(), aDestroyRequest({timeoutMs: 30_000})), (error: unknown) => {
+      assert.ok(error instanceof TimeoutError)
+      assert.match(error.message, /Namespace demo-k3x9a2bq is still terminating after 30s; it is held by .*finalizer kubernetes\.io\/pvc-protection/)
+      return true
+    })
+    assert.equal((await row()).status, 'destroying')
+    assert.equal(cluster.namespaces.get(NS)?.terminating, true)
+    assert.deepEqual(databases.dropped, [])
+    assert.deepEqual(await eventTypes(), ['created', 'destroying'])
+
+    cluster.removeFinalizer(NS, 'kubernetes.io/pvc-protection')
+    const outcome = await destroyDemo(deps(), aDestroyRequest())
+    assert.equal(outcome.kind, 'destroyed')
+    assert.equal((await row()).status, 'destroyed')
+  })
+
+  it('destroys a demo whose namespace is already gone, saying it deleted none', async () => {
+    await seed({}, {namespace: false})
+    const outcome = await destroyDemo(deps(), aDestroyRequest())
+    assert.deepEqual(outcome.kind === 'destroyed' && outcome.namespaceDeleted, false)
+    assert.equal((await row()).status, 'destroyed')
+    assert.deepEqual(databases.dropped, [ID])
+    assert.deepEqual((await store.events(ID)).at(-1)?.data, {namespaceDeleted: false})
+  })
+
+  it('refuses with a UsageError naming both contexts when the demo lives in another kubeconfig context', async () => {
+    const before = await seed({kubeContext: 'prod-eu'})
+    await assert.rejects(destroyDemo(deps(), aDestroyRequest()), (error: unknown) => {
+      assert.ok(error instanceof UsageError)
+      assert.match(error.message, /created in kubeconfig context "prod-eu", not the current "test"/)
+      assert.match(error.hint ?? '', /demo destroy k3x9a2bq --context prod-eu/)
+      return true
+    })
+    assert.deepEqual(await row(), before)
+    assert.deepEqual(cluster.calls, [])
+    assert.equal(cluster.namespaces.get(NS)?.terminating, false)
+  })
+
+  it('leaves a namespace of the same name without the demo marks alone', async () => {
+    await seed({}, {namespace: false})
+    cluster.addNamespace(NS, {labels: {team: 'payments'}})
+    await assert.rejects(destroyDemo(deps(), aDestroyRequest()), /does not carry the marks of demo "k3x9a2bq"/)
+    assert.equal(cluster.namespaces.get(NS)?.terminating, false)
+    assert.equal((await row()).status, 'destroying')
+  })
+
+  it('answers NotFoundError for an unknown id and UsageError for a malformed one', async () => {
+    await assert.rejects(destroyDemo(deps(), aDestroyRequest({id: 'zzzzzzzz'})), NotFoundError)
+    await assert.rejects(destroyDemo(deps(), aDestroyRequest({id: 'NOT AN ID'})), UsageError)
+    assert.deepEqual(cluster.calls, [])
+  })
+})
