@@ -59,10 +59,11 @@ export class Deps {
     return (await this.opened).store
   }
 
-  /** The cluster of --kubeconfig/--context (else KUBECONFIG, ~/.kube/config, in-cluster); the client loads on first use. */
-  async cluster(): Promise<Cluster> {
+  /** The cluster of --kubeconfig/--context (else `defaultContext`, e.g. the demo's own; else KUBECONFIG, ~/.kube/config, in-cluster); the client loads on first use. */
+  async cluster(options: {defaultContext?: string | null} = {}): Promise<Cluster> {
+    const context = this.options.context ?? options.defaultContext ?? undefined
     this.connected ??= import('./adapters/kubernetes/kubernetes-cluster.js').then(({connectKubernetesCluster}) =>
-      connectKubernetesCluster({kubeconfig: this.options.kubeconfig, context: this.options.context}),
+      connectKubernetesCluster({kubeconfig: this.options.kubeconfig, context}),
     )
     return this.connected
   }

@@ -142,6 +142,11 @@ export interface Cluster {
   deleteNamespace(owner: Ownership): Promise<boolean>
   /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */
   namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}>
+  /**
+   * Moves the expiry annotations (expires-at, janitor/expires) of the demo's namespace to `expiresAt`, so
+   * kube-janitor does not delete an extended demo at its old time. False when the namespace is gone.
+   */
+  setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean>
   /** Every namespace that carries our managed-by mark. */
   ownedNamespaces(): Promise<OwnedNamespace[]>
 }

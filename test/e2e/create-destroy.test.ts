@@ -152,11 +152,14 @@ describe('demo create → get → list → extend → destroy with the built-in 
     })
     const limits = await core.listNamespacedLimitRange({namespace: demo.namespace})
     assert.equal(limits.items.length, 1)
+    // `default` and `from` are `_default` and `_from` in the client's models: both must reach the server.
+    assert.deepEqual(limits.items[0]?.spec?.limits[0]?._default, {cpu: '500m', memory: '256Mi'})
+    assert.deepEqual(limits.items[0]?.spec?.limits[0]?.defaultRequest, {cpu: '100m', memory: '128Mi'})
     const policies = await networking.listNamespacedNetworkPolicy({namespace: demo.namespace})
     const names = policies.items.map((p) => p.metadata?.name).sort()
     assert.deepEqual(names, ['allow-dns', 'allow-ingress-controller', 'allow-public-egress', 'allow-same-namespace', 'default-deny'])
     const fromController = policies.items.find((p) => p.metadata?.name === 'allow-ingress-controller')
-    assert.equal(fromController?.spec?.ingress?.[0]?.from?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'], 'ingress-nginx')
+    assert.equal(fromController?.spec?.ingress?.[0]?._from?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'], 'ingress-nginx')
     const secret = await core.readNamespacedSecret({name: 'demo-database', namespace: demo.namespace})
     assert.equal(Buffer.from(secret.data?.DEMO_ID ?? '', 'base64').toString(), demo.id)
     const ingress = await networking.readNamespacedIngress({name: 'demo', namespace: demo.namespace})
@@ -175,6 +178,10 @@ describe('demo create → get → list → extend → destroy with the built-in 
     const view = jsonOf<View>(extended)
     assert.equal(new Date(view.expiresAt).getTime() - new Date(demo.expiresAt).getTime(), 3_600_000)
     assert.equal(view.extensionCount, 1)
+    const ns = await core.readNamespace({name: demo.namespace})
+    assert.equal(ns.metadata?.annotations?.['demo.splits.network/expires-at'], view.expiresAt, 'kube-janitor and gc see the new expiry')
+    assert.equal(ns.metadata?.annotations?.['janitor/expires'], view.expiresAt.replace(/\.\d{3}Z$/, 'Z'))
+    assert.equal(ns.metadata?.labels?.['demo.splits.network/instance'], demo.id, 'the labels survive the annotation update')
   })
 
   it('refuses to destroy a demo of someone else and changes nothing', async () => {

@@ -1,6 +1,8 @@
 import type {AppsV1Api, CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, V1APIResource, V1Namespace} from '@kubernetes/client-node'
+import {isDeepStrictEqual} from 'node:util'
+import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ConflictError, UsageError} from '../../core/errors.js'
-import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR} from '../../core/labels.js'
+import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, janitorTimestamp, MANAGED_SELECTOR} from '../../core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
 import {POLICY_KINDS} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
@@ -10,6 +12,8 @@ import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, t
 type KubernetesClient = typeof import('@kubernetes/client-node')
 
 export const FIELD_MANAGER = 'demo-cli'
+/** Field manager of `demo extend`'s expiry annotations. */
+export const EXPIRY_FIELD_MANAGER = 'demo-cli-extend'
 const POLICY = new Set(POLICY_KINDS)
 
 export interface KubernetesClusterOptions {
@@ -28,6 +32,8 @@ export interface KubernetesClusterOptions {
 }
 
 interface Clients {
+  /** A manifest as the typed model the client's serializer expects (see typedObject). */
+  typed: (manifest: Manifest) => KubernetesObject
   kubeConfig: KubeConfig
   core: CoreV1Api
   apps: AppsV1Api
@@ -70,6 +76,7 @@ export async function connectKubernetesCluster(options: KubernetesClusterOptions
     ],
   })
   const clients: Clients = {
+    typed: (manifest) => typedObject(k8s, manifest),
     kubeConfig,
     core: new k8s.CoreV1Api(configuration),
     apps: new k8s.AppsV1Api(configuration),
@@ -106,6 +113,36 @@ function loadKubeConfig(k8s: KubernetesClient, options: KubernetesClusterOptions
     })
   }
   return kubeConfig
+}
+
+/**
+ * The client's serializer writes only the fields its model of a kind knows, under their wire names: given a
+ * plain manifest, it silently drops fields whose TypeScript name differs (`from` of a NetworkPolicy rule is
+ * `_from`, `default` of a LimitRange is `_default`, `exec` of a probe is `_exec`), which once turned
+ * "allow from the ingress controller" into "allow from everywhere". So a manifest is loaded into the typed
+ * model first, and the round trip is checked: a field the client does not know is an error, never dropped.
+ */
+function typedObject(k8s: KubernetesClient, manifest: Manifest): KubernetesObject {
+  const typed = k8s.loadYaml<KubernetesObject>(JSON.stringify(manifest))
+  const wire = loadYamlText(k8s.dumpYaml(typed))
+  const lost = firstDifference(manifest, wire, '')
+  if (lost !== undefined) {
+    throw new ClusterError(`Cannot send ${describe(manifest)}: the Kubernetes client would not send field "${lost}" as written.`, {
+      hint: 'Check the field name and its place in the template against the Kubernetes API reference of this kind.',
+    })
+  }
+  return typed
+}
+
+/** The path of the first value of `expected` that `actual` lacks or holds differently; undefined when equal. */
+function firstDifference(expected: unknown, actual: unknown, path: string): string | undefined {
+  if (expected === null || typeof expected !== 'object') return isDeepStrictEqual(expected, actual) ? undefined : path || '(root)'
+  if (actual === null || typeof actual !== 'object') return path || '(root)'
+  for (const [key, value] of Object.entries(expected)) {
+    const found = firstDifference(value, (actual as Record<string, unknown>)[key], path ? `${path}.${key}` : key)
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 function useContext(kubeConfig: KubeConfig, context: string): void {
@@ -147,7 +184,7 @@ export class KubernetesCluster implements Cluster {
     if (namespace.kind !== 'Namespace' || namespace.metadata.name !== name || !hasOwnershipMarks(namespace.metadata, owner.demoId)) {
       throw new ClusterError(`Refusing to create ${describe(namespace)}: it is not namespace "${name}" with the marks of demo "${owner.demoId}".`)
     }
-    const body = structuredClone(namespace) as V1Namespace
+    const body = this.clients.typed(namespace) as V1Namespace
     const created = await this.requestOr(`Cannot create namespace "${name}"`, () => this.clients.core.createNamespace({body, fieldManager: FIELD_MANAGER}), 409, null)
     if (created) return
     await this.verifiedNamespace(owner, 'adopt')
@@ -203,6 +240,22 @@ export class KubernetesCluster implements Cluster {
     return {exists: true, terminating: true, blockers: [...conditions, ...finalizers]}
   }
 
+  async setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean> {
+    const existing = await this.readNamespace(owner.namespace)
+    if (!existing) return false
+    this.assertOurs(existing, owner, 'update')
+    // A field manager of its own: applying a partial Namespace as demo-cli would drop the labels demo-cli owns.
+    const body = this.clients.typed({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {name: owner.namespace, annotations: {[EXPIRES_AT_ANNOTATION]: expiresAt.toISOString(), [JANITOR_EXPIRES_ANNOTATION]: janitorTimestamp(expiresAt)}},
+    })
+    await this.request(`Cannot update the expiry of namespace "${owner.namespace}"`, () =>
+      this.clients.objects.patch(body, undefined, undefined, EXPIRY_FIELD_MANAGER, true, this.clients.serverSideApply),
+    )
+    return true
+  }
+
   async ownedNamespaces(): Promise<OwnedNamespace[]> {
     const found: V1Namespace[] = []
     let token: string | undefined
@@ -228,7 +281,7 @@ export class KubernetesCluster implements Cluster {
    * aborting a create halfway. Without a verified namespace nothing is applied at all.
    */
   private async applyOne(object: Manifest): Promise<void> {
-    const body = structuredClone(object) as KubernetesObject
+    const body = this.clients.typed(object)
     await this.request(`Cannot apply ${describe(object)}`, () =>
       this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, this.clients.serverSideApply),
     )
