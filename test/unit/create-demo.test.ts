@@ -36,9 +36,11 @@ class FakeDatabases implements Databases {
   readonly mode = 'none' as const
   readonly provisioned: string[] = []
   readonly dropped: string[] = []
+  onProvision: (() => Promise<void>) | undefined
 
   async provision(demo: Pick<Demo, 'id'>): Promise<DatabaseAccess> {
     this.provisioned.push(demo.id)
+    await this.onProvision?.()
     return {mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
   }
 
@@ -346,6 +348,32 @@ describe('createDemo', () => {
       })
       assert.equal((await row()).status, 'creating')
       assert.equal(cluster.namespaces.has(NS), false)
+    })
+
+    it('reports the finalizer when the rolled-back namespace does not go away', async () => {
+      cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
+      cluster.addFinalizer(NS, 'example.com/snapshot')
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by .*finalizer example\.com\/snapshot\.?\)/)
+      assert.equal(cluster.namespaces.get(NS)?.terminating, true)
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      assert.deepEqual(demo.metadata, {cleanup: 'incomplete'})
+    })
+
+    it('applies nothing more once a racing destroy has deleted the namespace, and leaves the row to the destroy', async () => {
+      databases.onProvision = async () => {
+        const outcome = await destroyDemo(
+          {store, cluster, databases, clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
+          {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
+        )
+        assert.equal(outcome.kind, 'deleting')
+      }
+      cluster.deletionTakes(3)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CONFLICT', message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/})
+      assert.ok(!cluster.objectNames(NS).includes('Secret/demo-database'))
+      assert.equal((await row()).status, 'destroying')
+      assert.deepEqual(await eventTypes(), ['created', 'destroying'])
     })
 
     it('rolls back a demo whose deployments never become available, naming them', async () => {
