@@ -1,3 +1,4 @@
+import {cpus} from 'node:os'
 import type {Context} from './lib/context.js'
 import {log, run} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
@@ -6,6 +7,17 @@ import {summarize, type Summary} from './lib/stats.js'
 
 const DEFAULT_RUNS = 5
 const IMPORT_RUNS = 10
+
+/** CPU seconds (user + system) one `demo create` costs, from /usr/bin/time. */
+async function cpuOfOneCreate(ctx: Context, env: NodeJS.ProcessEnv): Promise<{text: string; namespace?: string | undefined}> {
+  const r = await run('/usr/bin/time', ['-f', 'TIME %U %S', process.execPath, ctx.pkg.bin, 'create', '--type', DEMO_TYPE, '--json'], {cwd: ctx.workDir, env: {...process.env, ...env}, timeoutMs: 420_000})
+  const namespace = /"namespace": "([a-z0-9-]+)"/.exec(r.stdout)?.[1]
+  if (namespace) ctx.namespaces.add(namespace)
+  const m = /TIME ([\d.]+) ([\d.]+)/.exec(r.stderr)
+  if (r.code !== 0 || !m) return {text: 'n/a (the run failed)', namespace}
+  const [user, sys] = [Number(m[1]), Number(m[2])]
+  return {text: `${(user + sys).toFixed(2)} s (user ${user.toFixed(2)} s, system ${sys.toFixed(2)} s)`, namespace}
+}
 
 /** The cost of loading single dependencies in a fresh process: the parts of `demo create`'s start-up. */
 async function importCosts(ctx: Context): Promise<Array<{label: string; s: Summary}>> {
@@ -64,6 +76,8 @@ export async function create(ctx: Context): Promise<Section> {
     peerApply.push(k.applyMs)
     peerWait.push(k.waitMs)
   }
+  const cpu = await cpuOfOneCreate(ctx, env)
+  if (cpu.namespace) created.push(cpu.namespace)
   await deleteNamespaces(ctx, created)
   const imports = await importCosts(ctx)
   const [sd, sp] = [summarize(demo), summarize(peer)]
@@ -92,6 +106,8 @@ ${row('↳ `kubectl wait --for=condition=Available`', summarize(peerWait), [''])
 Goal demo/kubectl ≤ 1.0×: **${r <= 1 ? 'met' : 'missed'}** (${ratio(sd.median, sp.median)}).
 The difference between the wall time and \`phaseTimings.total\` is the process's own cost before and after the
 steps: Node and oclif start-up, loading the Kubernetes client and pg, opening and migrating the state store.
+One more \`demo create\`, untimed, under \`/usr/bin/time\`: **${cpu.text}** of CPU for one demo, which bounds how many
+can start at once on ${cpus().length} cores (see concurrent).
 Where that start-up goes (separate processes, ${IMPORT_RUNS} interleaved runs each, from the package under test):
 
 ${header(['Minus bare Node (median)'])}

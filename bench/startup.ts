@@ -51,7 +51,7 @@ export async function startup(ctx: Context): Promise<Section> {
 
 ${runs} runs of each command after ${WARMUPS} warm-ups, interleaved; wall time per process spawn.
 The targets apply to the median; p95 is shown for the tail.
-\`oclif.manifest.json\` in the package under test: **${ctx.pkg.hasManifest ? 'yes' : 'no'}**${manifested ? ' (nothing in `npm run build` makes one; the last two rows are the same build with `oclif manifest` run in it)' : ''}.
+\`oclif.manifest.json\` in the package under test: **${ctx.pkg.hasManifest ? 'yes' : 'no'}**${manifested ? ' (no build or pack script in package.json runs `oclif manifest`; the last two rows are the same build with `oclif manifest` run in it)' : ''}.
 
 ${header(['Target', 'Ratio to kubectl (median)'])}
 ${row(cases[0]!.label, version, [`≤ ${TARGETS['--version']} ms: ${verdicts[0]!.met ? 'met' : '**missed**'}`, ratio(version.median, peer.median)])}

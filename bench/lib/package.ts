@@ -1,4 +1,4 @@
-import {cpSync, existsSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO} from './env.js'
@@ -27,6 +27,12 @@ function copyBase(root: string): void {
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir')
 }
 
+/** True when package.json's build, prepack, prepare or postbuild script runs `oclif manifest`. */
+export function scriptsMakeManifest(): boolean {
+  const scripts = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {scripts?: Record<string, string>}).scripts ?? {}
+  return ['build', 'postbuild', 'prepack', 'prepare'].some((k) => /oclif manifest/.test(scripts[k] ?? ''))
+}
+
 export async function preparePackage(options: {useDist: boolean}): Promise<Package> {
   const root = mkdtempSync(join(tmpdir(), 'demo-bench-pkg-'))
   copyBase(root)
@@ -40,9 +46,13 @@ export async function preparePackage(options: {useDist: boolean}): Promise<Packa
     await runOk(TSC, ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], {cwd: REPO, timeoutMs: 300_000})
     origin = '`tsc -p tsconfig.build.json` of the working tree, compiled into a private copy'
   }
-  // Ship what the repository would ship: a manifest only if one is there (nothing in the build makes one).
-  const hasManifest = existsSync(join(REPO, 'oclif.manifest.json'))
-  if (hasManifest) cpSync(join(REPO, 'oclif.manifest.json'), join(root, 'oclif.manifest.json'))
+  // What the package would ship: an oclif.manifest.json only if a build/pack script makes one. A stray manifest
+  // in the working tree (it is git-ignored, possibly stale) is never copied.
+  const hasManifest = scriptsMakeManifest()
+  if (hasManifest) {
+    await runOk(OCLIF, ['manifest'], {cwd: root, timeoutMs: 120_000})
+    origin += ', plus `oclif manifest` (as the package scripts do)'
+  }
   return {root, bin: join(root, 'bin', 'run.js'), origin, hasManifest}
 }
 
