@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo} from './demo.js'
-import {PermissionError, UsageError} from './errors.js'
+import {PermissionError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
 import type {Checkpoint, Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
@@ -51,7 +51,23 @@ function assertSameContext(demo: Demo, cluster: Cluster): void {
 
 async function markDestroying(deps: DestroyDeps, demo: Demo, actor: string): Promise<Demo> {
   if (demo.status === 'destroying') return demo
-  return deps.store.update(demo.id, demo.version, {status: 'destroying'}, {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: demo.status}})
+  try {
+    return await deps.store.update(demo.id, demo.version, {status: 'destroying'}, {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: demo.status}})
+  } catch (error) {
+    // Another destroy (or gc, or an extend) wrote first: decide once more on the row as it is now.
+    const latest = error instanceof VersionConflictError ? await deps.store.get(demo.id) : undefined
+    if (!latest) throw error
+    if (latest.status === 'destroying') return latest
+    return deps.store.update(latest.id, latest.version, {status: 'destroying'}, {demoId: latest.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: latest.status}})
+  }
+}
+
+/** Row `destroyed`, unless a concurrent destroy already recorded it (no second event, the first destroyedAt stays). */
+async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequest, namespaceDeleted: boolean): Promise<Demo> {
+  const latest = (await deps.store.get(demo.id)) ?? demo
+  if (latest.status === 'destroyed') return latest
+  const now = deps.clock.now()
+  return deps.store.update(latest.id, latest.version, {status: 'destroyed', destroyedAt: now}, {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}})
 }
 
 /**
@@ -72,10 +88,6 @@ export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): P
   if (!request.wait) return {kind: 'deleting', demo}
   await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone(deps, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
   await deps.steps.run(`Drop the database (${demo.databaseMode})`, () => deps.databases.drop(demo))
-  const destroyed = await deps.steps.run('Mark the demo destroyed', async () => {
-    const latest = (await deps.store.get(demo.id)) ?? demo
-    const now = deps.clock.now()
-    return deps.store.update(latest.id, latest.version, {status: 'destroyed', destroyedAt: now}, {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}})
-  })
+  const destroyed = await deps.steps.run('Mark the demo destroyed', () => markDestroyed(deps, demo, request, namespaceDeleted))
   return {kind: 'destroyed', demo: destroyed, namespaceDeleted}
 }

@@ -232,6 +232,37 @@ describe('destroyDemo', () => {
     assert.equal((await row()).status, 'destroying')
   })
 
+  it('lets two destroys of the same demo run at once: both succeed, one destroying and one destroyed event', async () => {
+    await seed()
+    const results = await Promise.all([destroyDemo(deps(), aDestroyRequest()), destroyDemo(deps(), aDestroyRequest({actor: ROOT}))])
+    assert.deepEqual(
+      results.map((r) => r.kind),
+      ['destroyed', 'destroyed'],
+    )
+    const demo = await row()
+    assert.equal(demo.status, 'destroyed')
+    assert.deepEqual(await eventTypes(), ['created', 'destroying', 'destroyed'])
+    assert.equal(cluster.namespaces.has(NS), false)
+  })
+
+  it('destroys a demo whose row another command changed between the read and the write', async () => {
+    const before = await seed()
+    const update = store.update.bind(store)
+    let raced = false
+    store.update = async (id, version, patch, event) => {
+      if (!raced) {
+        raced = true
+        await update(id, before.version, {expiresAt: new Date('2026-11-25T16:00:00Z'), extensionCount: 1})
+      }
+      return update(id, version, patch, event)
+    }
+    const outcome = await destroyDemo(deps(), aDestroyRequest())
+    assert.equal(outcome.kind, 'destroyed')
+    const demo = await row()
+    assert.equal(demo.status, 'destroyed')
+    assert.equal(demo.extensionCount, 1)
+  })
+
   it('answers NotFoundError for an unknown id and UsageError for a malformed one', async () => {
     await assert.rejects(destroyDemo(deps(), aDestroyRequest({id: 'zzzzzzzz'})), NotFoundError)
     await assert.rejects(destroyDemo(deps(), aDestroyRequest({id: 'NOT AN ID'})), UsageError)
