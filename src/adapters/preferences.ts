@@ -1,6 +1,8 @@
 import Conf from 'conf'
 import {ConfigError} from '../core/errors.js'
-import {PREFERENCE_KEYS, type PreferenceKey, type Preferences} from '../core/validate-preference.js'
+import {dirname} from 'node:path'
+import type {PreferenceKey, Preferences} from '../core/validate-preference.js'
+import {pickKnown, preferencesPath} from './preferences-file.js'
 
 export type {Preferences} from '../core/validate-preference.js'
 
@@ -34,19 +36,12 @@ function openConf(env: NodeJS.ProcessEnv): {conf: Conf<Preferences>; corrupt: ()
         return {}
       }
     },
-    ...(env.DEMO_PREFERENCES_DIR ? {cwd: env.DEMO_PREFERENCES_DIR} : {}),
+    // The same file readPreferences reads (preferences-file.ts), whatever the platform.
+    cwd: dirname(preferencesPath(env)),
   })
   return {conf, corrupt: () => corrupt}
 }
 
-function pickKnown(raw: Record<string, unknown>): Preferences {
-  const known: Preferences = {}
-  for (const key of PREFERENCE_KEYS) {
-    const value = raw[key]
-    if (typeof value === 'string' && value.trim() !== '') known[key] = value
-  }
-  return known
-}
 
 /**
  * Opens the preferences file for `demo config`. Throws ConfigError (exit 2) naming the file when it is
@@ -70,18 +65,4 @@ export function openPreferences(env: NodeJS.ProcessEnv): PreferencesFile {
   }
 }
 
-/**
- * The user's preferences for `demo create`. Tolerant by design: preferences are a convenience, so a
- * missing, unreadable or corrupt file reads as no preferences and never stops a create (`demo config list`
- * reports the corruption instead); values of the wrong type or unknown keys are dropped. Values are not
- * checked against the project config here: the caller validates them as it would a flag.
- * `warn` hears why the file was ignored, for a note on stderr.
- */
-export function readPreferences(env: NodeJS.ProcessEnv, warn?: (message: string) => void): Preferences {
-  try {
-    return openPreferences(env).all()
-  } catch (error) {
-    warn?.(`Ignoring preferences: ${error instanceof Error ? error.message : String(error)}`)
-    return {}
-  }
-}
+export {readPreferences} from './preferences-file.js'

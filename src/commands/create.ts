@@ -8,7 +8,7 @@ import {clusterFlags, ownerFlag} from '../flags.js'
 import {MASK, toDemoView, type DemoView} from '../render.js'
 import {cancelOnSignals, killAtCheckpoint} from '../signals.js'
 import {listrSteps} from '../adapters/steps.js'
-const readPreferences = (_env: NodeJS.ProcessEnv): {type?: string; duration?: string} => ({}) // TEMP until preferences land
+import {readPreferences} from '../adapters/preferences-file.js'
 
 /** Secret values never reach stdout, even in a dry run. */
 function maskSecrets(manifest: Manifest): Manifest {
@@ -49,7 +49,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
   async run(): Promise<DemoView | {manifests: Manifest[]}> {
     const {deps, flags} = this
     const {project} = deps.config()
-    const preferences = readPreferences(process.env)
+    const preferences = readPreferences(process.env, (message) => this.note(message))
     const request: CreateRequest = {
       type: flags.type ?? preferences.type,
       duration: flags.duration ?? preferences.duration,

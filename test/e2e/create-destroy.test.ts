@@ -357,6 +357,22 @@ describe('demo create with bad input writes nothing', () => {
   })
 })
 
+describe('personal preferences', () => {
+  it('create takes the default type and duration from `demo config`, and a flag wins over them', async () => {
+    const box = sandbox()
+    assert.equal((await runDemo(box, ['config', 'set', 'type', 'enterprise'])).code, 0)
+    assert.equal((await runDemo(box, ['config', 'set', 'duration', '90m'])).code, 0)
+    const planned = await runDemo(box, ['create', '--dry-run', '--json'])
+    assert.equal(planned.code, 0, transcript(planned))
+    const namespace = jsonOf<{manifests: Array<{metadata: {labels: Record<string, string>; annotations: Record<string, string>}}>}>(planned).manifests[0]
+    assert.equal(namespace?.metadata.labels['demo.splits.network/demo-type'], 'enterprise')
+    const lifetime = new Date(namespace?.metadata.annotations['demo.splits.network/expires-at'] ?? '').getTime() - Date.now()
+    assert.ok(lifetime > 85 * 60_000 && lifetime <= 90 * 60_000, `about 90 minutes, got ${lifetime} ms`)
+    const flagged = await runDemo(box, ['create', '--dry-run', '--json', '--type', 'startup'])
+    assert.equal(jsonOf<{manifests: Array<{metadata: {labels: Record<string, string>}}>}>(flagged).manifests[0]?.metadata.labels['demo.splits.network/demo-type'], 'startup')
+  })
+})
+
 describe('the API server stops in the middle of a create', () => {
   it('fails with a clear error, keeps an honest row, and destroy finishes once the server is back', {timeout: 420_000}, async () => {
     const run = promisify(execFile)

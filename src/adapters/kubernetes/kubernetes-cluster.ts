@@ -136,10 +136,10 @@ function typedObject(k8s: KubernetesClient, manifest: Manifest): KubernetesObjec
 
 /** The path of the first value of `expected` that `actual` lacks or holds differently; undefined when equal. */
 function firstDifference(expected: unknown, actual: unknown, path: string): string | undefined {
-  if (expected === null || typeof expected !== 'object') return isDeepStrictEqual(expected, actual) ? undefined : path || '(root)'
-  if (actual === null || typeof actual !== 'object') return path || '(root)'
+  const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object'
+  if (!isObject(expected) || !isObject(actual)) return isDeepStrictEqual(expected, actual) ? undefined : path || '(root)'
   for (const [key, value] of Object.entries(expected)) {
-    const found = firstDifference(value, (actual as Record<string, unknown>)[key], path ? `${path}.${key}` : key)
+    const found = firstDifference(value, actual[key], path ? `${path}.${key}` : key)
     if (found !== undefined) return found
   }
   return undefined
