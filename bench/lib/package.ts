@@ -1,4 +1,4 @@
-import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO} from './env.js'
@@ -67,4 +67,29 @@ export async function withManifest(base: Package): Promise<Package> {
 
 export function removePackage(p: Package): void {
   rmSync(p.root, {recursive: true, force: true})
+}
+
+/**
+ * A prototype of a suggested change, not the shipped code: bin/run.js answering a lone `--version` from
+ * package.json without importing oclif (same output format), on top of the manifest copy.
+ */
+export const FAST_VERSION_BIN = `#!/usr/bin/env node
+const argv = process.argv.slice(2)
+if (argv.length === 1 && argv[0] === '--version') {
+  const {readFileSync} = await import('node:fs')
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(\`\${pkg.name}/\${pkg.version} \${process.platform}-\${process.arch} node-\${process.version}\\n\`)
+} else {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}
+`
+
+export function withFastVersion(base: Package): Package {
+  const root = mkdtempSync(join(tmpdir(), 'demo-bench-pkg-fast-'))
+  copyBase(root)
+  cpSync(join(base.root, 'dist'), join(root, 'dist'), {recursive: true})
+  if (existsSync(join(base.root, 'oclif.manifest.json'))) cpSync(join(base.root, 'oclif.manifest.json'), join(root, 'oclif.manifest.json'))
+  writeFileSync(join(root, 'bin', 'run.js'), FAST_VERSION_BIN)
+  return {root, bin: join(root, 'bin', 'run.js'), origin: `${base.origin}, bin/run.js with a --version fast path (prototype)`, hasManifest: base.hasManifest}
 }
