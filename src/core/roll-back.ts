@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
-import {CreateFailedError, DemoError, ExitCode} from './errors.js'
+import {ConflictError, CreateFailedError, DemoError, ExitCode, StateTransitionError} from './errors.js'
 import type {Clock, Cluster, Databases, DemoStore, Sleeper} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
@@ -29,11 +29,27 @@ function messageOf(error: unknown): string {
 
 /** Removes the namespace (waiting until it is gone) and the database; returns why it could not, or null. */
 async function cleanUp(deps: RollBackDeps, demo: Demo): Promise<string | null> {
+  const problems = [await removeNamespace(deps, demo), await dropDatabase(deps, demo)].filter((p): p is string => p !== null)
+  return problems.length > 0 ? problems.join('; ') : null
+}
+
+async function removeNamespace(deps: RollBackDeps, demo: Demo): Promise<string | null> {
   // Rollback must run even after Ctrl-C, so it waits on a signal of its own, never the aborted one.
   const waitDeps = {...deps, signal: new AbortController().signal}
   try {
     const deleted = await deps.cluster.deleteNamespace({demoId: demo.id, namespace: demo.namespace})
     if (deleted) await awaitNamespaceGone(waitDeps, {namespace: demo.namespace, timeoutMs: ROLLBACK_WAIT_MS})
+    return null
+  } catch (error) {
+    // A namespace of that name without our marks was never ours (create refused it): nothing of ours to remove.
+    if (error instanceof ConflictError && !(error instanceof StateTransitionError)) return null
+    return messageOf(error)
+  }
+}
+
+/** Dropped even when the namespace could not be removed, so a database is never left behind for that reason. */
+async function dropDatabase(deps: RollBackDeps, demo: Demo): Promise<string | null> {
+  try {
     await deps.databases.drop(demo)
     return null
   } catch (error) {

@@ -330,6 +330,7 @@ describe('createDemo', () => {
       assert.equal(demo.lastError, cause.message)
       assert.deepEqual(demo.metadata, {cleanup: 'incomplete'})
       assert.deepEqual(await eventTypes(), ['created', 'failed'])
+      assert.equal(databases.dropped.length, 1, 'the database is dropped even though the namespace could not be removed')
     })
 
     it('says so when the state store cannot record the failure, instead of claiming the row is failed', async () => {
@@ -401,7 +402,10 @@ describe('createDemo', () => {
       })
       const ns = cluster.namespaces.get(NS)
       assert.deepEqual(ns && {labels: ns.labels, terminating: ns.terminating, objects: ns.objects}, {labels: {team: 'payments'}, terminating: false, objects: []})
-      assert.equal((await row()).status, 'failed')
+      const demo = await row()
+      assert.equal(demo.status, 'failed')
+      // Nothing of ours was created, so the rollback is complete: no `demo destroy` that could never succeed.
+      assert.deepEqual(demo.metadata, {cleanup: 'done'})
     })
   })
 
