@@ -1,4 +1,12 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
-
-await execute({dir: import.meta.url})
+// `demo --version` is answered without loading oclif (CI scripts call it often; it must be instant).
+// Same output as oclif's own version flag: <name>/<version> <platform>-<arch> node-<version>.
+const [flag, ...rest] = process.argv.slice(2)
+if ((flag === '--version' || flag === '-v') && rest.length === 0) {
+  const {readFileSync} = await import('node:fs')
+  const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}
