@@ -18,7 +18,7 @@ const FATAL_REASON = /exceeded quota|is forbidden|ErrImagePull|ImagePullBackOff|
 export const FATAL_AFTER_MS = 15_000
 
 const FIRST_POLL_MS = 250
-const MAX_POLL_MS = 2_000
+const MAX_POLL_MS = 1_000
 
 async function pause(deps: WaitDeps, ms: number): Promise<void> {
   try {

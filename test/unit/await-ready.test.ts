@@ -53,7 +53,7 @@ describe('awaitReady', () => {
     }
     const states = await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
     assert.ok(states.every((s) => s.reason === null))
-    assert.deepEqual(sleeper.slept, [250, 500, 1000, 2000, 2000, 2000])
+    assert.deepEqual(sleeper.slept, [250, 500, 1000, 1000, 1000, 1000])
   })
 
   it('times out at the deadline naming each waiting deployment and its reason', async () => {
@@ -69,7 +69,7 @@ describe('awaitReady', () => {
       return true
     })
     assert.ok(elapsed() >= MINUTE, `gave up after ${elapsed()} ms`)
-    assert.ok(elapsed() < MINUTE + 2000, `overshot the deadline: ${elapsed()} ms`)
+    assert.ok(elapsed() < MINUTE + 1000, `overshot the deadline: ${elapsed()} ms`)
   })
 
   it('counts an expected deployment that is missing from the namespace as waiting', async () => {
@@ -103,7 +103,7 @@ describe('awaitReady', () => {
       return true
     })
     assert.ok(elapsed() >= FATAL_AFTER_MS, `failed after only ${elapsed()} ms`)
-    assert.ok(elapsed() < FATAL_AFTER_MS + 2000, `failed late: ${elapsed()} ms`)
+    assert.ok(elapsed() < FATAL_AFTER_MS + 1000, `failed late: ${elapsed()} ms`)
   })
 
   it('does not end early for a fatal-looking reason that clears before FATAL_AFTER_MS', async () => {
