@@ -1,4 +1,6 @@
+import {existsSync} from 'node:fs'
 import {cpus} from 'node:os'
+import {join} from 'node:path'
 import type {Context} from './lib/context.js'
 import {log, run} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
@@ -28,6 +30,9 @@ async function importCosts(ctx: Context): Promise<Array<{label: string; s: Summa
     {label: "`import('pg')`", code: "await import('pg')"},
     {label: "`import('@kubernetes/client-node')`", code: "await import('@kubernetes/client-node')"},
   ]
+  // The build vendors the library as one esbuild bundle, which is what the built CLI loads.
+  const bundle = join(ctx.pkg.root, 'dist', 'vendor', 'kubernetes-client.js')
+  if (existsSync(bundle)) cases.push({label: "`import('dist/vendor/kubernetes-client.js')` (the build's bundle of it, what the CLI loads)", code: `await import(${JSON.stringify(bundle)})`})
   const times = cases.map(() => [] as number[])
   for (let i = -1; i < IMPORT_RUNS; i++) {
     for (const [k, c] of cases.entries()) {

@@ -1,6 +1,5 @@
 import type {Context} from './lib/context.js'
 import {findKubectl} from './lib/env.js'
-import {withFastVersion} from './lib/package.js'
 import {log, run, type RunResult} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {summarize, type Summary} from './lib/stats.js'
@@ -20,8 +19,6 @@ export async function startup(ctx: Context): Promise<Section> {
   const kubectl = findKubectl()
   // The same build with `oclif manifest` run in it, measured alongside: the effect of shipping a manifest.
   const manifested = await ctx.manifested()
-  const fast = withFastVersion(manifested ?? ctx.pkg)
-  ctx.extraPackages.push(fast)
   const cases: Case[] = [
     {label: '`demo --version`', exec: () => ctx.demo(['--version'])},
     {label: '`demo --help`', exec: () => ctx.demo(['--help'])},
@@ -34,9 +31,7 @@ export async function startup(ctx: Context): Promise<Section> {
       {label: '`demo --help`, same build + `oclif manifest`', exec: () => ctx.demo(['--help'], {}, {pkg: manifested})},
     )
   }
-  cases.push({label: `\`demo --version\`, ${manifested ? 'same build + manifest + ' : ''}prototype --version fast path in bin/run.js`, exec: () => ctx.demo(['--version'], {}, {pkg: fast})})
-  const [shipped, prototype] = [await ctx.demo(['--version']), await ctx.demo(['--version'], {}, {pkg: fast})]
-  if (shipped.stdout !== prototype.stdout) throw new Error(`fast path prints ${JSON.stringify(prototype.stdout)}, oclif ${JSON.stringify(shipped.stdout)}`)
+
   const times = cases.map(() => [] as number[])
   for (let i = -WARMUPS; i < runs; i++) {
     for (const [k, c] of cases.entries()) {
@@ -59,10 +54,8 @@ export async function startup(ctx: Context): Promise<Section> {
   const markdown = `### startup
 
 ${runs} runs of each command after ${WARMUPS} warm-ups, interleaved; wall time per process spawn.
-The targets apply to the median; p95 is shown for the tail. The "fast path" row is a prototype of a suggested
-change (bench/lib/package.ts \`FAST_VERSION_BIN\`: bin/run.js prints the version from package.json without
-importing oclif), not the shipped code.
-\`oclif.manifest.json\` in the package under test: **${ctx.pkg.hasManifest ? 'yes' : 'no'}**${manifested ? ' (no build or pack script in package.json runs `oclif manifest`; the last two rows are the same build with `oclif manifest` run in it)' : ''}.
+The targets apply to the median; p95 is shown for the tail.
+\`oclif.manifest.json\` in the package under test: **${ctx.pkg.hasManifest ? 'yes' : 'no'}**${manifested ? ' (\`npm run build\` makes none; the last two rows are the same build with \`oclif manifest\` run in it)' : ''}.
 
 ${header(['Target', 'Ratio to kubectl (median)'])}
 ${row(cases[0]!.label, version, [`≤ ${TARGETS['--version']} ms: ${verdicts[0]!.met ? 'met' : '**missed**'}`, ratio(version.median, peer.median)])}
