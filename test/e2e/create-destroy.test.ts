@@ -8,7 +8,7 @@ import {after, before, describe, it} from 'node:test'
 import {AppsV1Api, CoreV1Api, NetworkingV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
 import {scratchDatabase} from '../support/databases.js'
-import {cliSandbox, copyTemplates, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
+import {cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
 import {eventually, loadTestKubeConfig, NEVER_READY_LABEL} from '../support/k8s.js'
 
 const kubeConfig = loadTestKubeConfig()
@@ -94,6 +94,16 @@ const TWO_SERVICES = {
 
 function sandbox(config: Record<string, unknown> = {}, user = 'alice@example.com'): CliSandbox {
   return cliSandbox({config, databaseUrl: database.url, user})
+}
+
+/** One service whose pods the test bed keeps Running but never Ready (NEVER_READY_LABEL on the pod template). */
+function neverReadySandbox(): CliSandbox {
+  const [label, value] = Object.entries(NEVER_READY_LABEL)[0] ?? []
+  return cliSandbox({
+    config: {services: {'api-gateway': TWO_SERVICES['api-gateway']}},
+    databaseUrl: database.url,
+    editTemplates: (name, text) => (name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', `    metadata:\n      labels:\n        ${label}: "${value}"\n`) : text),
+  })
 }
 
 describe('demo create → get → list → extend → destroy with the built-in stack', () => {
@@ -228,11 +238,7 @@ describe('demo create failures roll back to an honest failed row', () => {
   })
 
   it('a deployment that never becomes Ready: the timeout names it, and the namespace is removed', async () => {
-    const box = sandbox({services: {'api-gateway': TWO_SERVICES['api-gateway']}})
-    const templatesDir = copyTemplates(box, (name, text) =>
-      name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', `    metadata:\n      labels:\n        demo.test/never-ready: "${NEVER_READY_LABEL['demo.test/never-ready']}"\n`) : text,
-    )
-    const withTemplates = cliSandbox({config: {services: {'api-gateway': TWO_SERVICES['api-gateway']}, templatesDir}, databaseUrl: database.url})
+    const withTemplates = neverReadySandbox()
     const result = await runDemo(withTemplates, ['create', '--type', 'startup', '--wait-timeout', '8s'])
     assert.equal(result.code, 1, transcript(result))
     assert.match(result.stderr, /Timed out after \d+s waiting for deployments in namespace demo-\w+: api-gateway \(pod api-gateway-\S+ is not ready/)
@@ -259,11 +265,7 @@ describe('demo create failures roll back to an honest failed row', () => {
   })
 
   it('Ctrl-C while waiting: cancels, rolls back, exits 130', async () => {
-    const box = sandbox({services: {'api-gateway': TWO_SERVICES['api-gateway']}})
-    const templatesDir = copyTemplates(box, (name, text) =>
-      name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', '    metadata:\n      labels:\n        demo.test/never-ready: "true"\n') : text,
-    )
-    const withTemplates = cliSandbox({config: {services: {'api-gateway': TWO_SERVICES['api-gateway']}, templatesDir}, databaseUrl: database.url})
+    const withTemplates = neverReadySandbox()
     const running = startDemo(withTemplates, ['create', '--type', 'startup', '--wait-timeout', '5m'])
     let seen = ''
     running.child.stderr?.on('data', (chunk: Buffer | string) => {
@@ -313,12 +315,9 @@ describe('demo create with bad input writes nothing', () => {
   ]
   for (const c of cases) {
     it(`refuses ${c.why} (exit ${c.code})`, async () => {
-      const box = sandbox(c.config ?? {})
-      if (c.config?.templatesDir === 'BROKEN') {
-        const dir = copyTemplates(box, (name, text) => (name === 'ingress.yaml' ? text.replace('name: demo', 'name: "{{NOT_A_PLACEHOLDER}}"') : text))
-        const fixed = cliSandbox({config: {templatesDir: dir}, databaseUrl: database.url})
-        Object.assign(box, fixed)
-      }
+      const box = c.config?.templatesDir === 'BROKEN'
+        ? cliSandbox({databaseUrl: database.url, editTemplates: (name, text) => (name === 'ingress.yaml' ? text.replace('name: demo', 'name: "{{NOT_A_PLACEHOLDER}}"') : text)})
+        : sandbox(c.config ?? {})
       const before = await demoIds()
       const result = await runDemo(box, ['create', ...c.args])
       assert.equal(result.code, c.code, transcript(result))
@@ -377,11 +376,7 @@ describe('the API server stops in the middle of a create', () => {
   it('fails with a clear error, keeps an honest row, and destroy finishes once the server is back', {timeout: 420_000}, async () => {
     const run = promisify(execFile)
     const stateDir = dirname(process.env.DEMO_TEST_KUBECONFIG ?? '')
-    const box = sandbox({services: {'api-gateway': TWO_SERVICES['api-gateway']}})
-    const templatesDir = copyTemplates(box, (name, text) =>
-      name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', '    metadata:\n      labels:\n        demo.test/never-ready: "true"\n') : text,
-    )
-    const withTemplates = cliSandbox({config: {services: {'api-gateway': TWO_SERVICES['api-gateway']}, templatesDir}, databaseUrl: database.url})
+    const withTemplates = neverReadySandbox()
     const running = startDemo(withTemplates, ['create', '--type', 'startup', '--wait-timeout', '10m'])
     let seen = ''
     let stopped = false

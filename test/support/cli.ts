@@ -25,9 +25,10 @@ export interface CliSandbox {
  * it, at `databaseUrl` (or an embedded store in the sandbox), at the test cluster, and at nothing of the
  * user's own (~/.kube/config, preferences, git identity).
  */
-export function cliSandbox(options: {config?: Record<string, unknown>; databaseUrl?: string; user?: string} = {}): CliSandbox {
+export function cliSandbox(options: {config?: Record<string, unknown>; databaseUrl?: string; user?: string; editTemplates?: TemplateEdit} = {}): CliSandbox {
   const dir = tempDir('demo-e2e-')
-  writeFileSync(join(dir, 'demo.config.yaml'), dump(options.config ?? {}))
+  const config = options.editTemplates ? {...options.config, templatesDir: copyTemplates(dir, options.editTemplates)} : (options.config ?? {})
+  writeFileSync(join(dir, 'demo.config.yaml'), dump(config))
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: dir,
@@ -42,9 +43,12 @@ export function cliSandbox(options: {config?: Record<string, unknown>; databaseU
   return {dir, env}
 }
 
-/** The built-in templates copied into the sandbox, edited, for a `templatesDir` of a test's own. */
-export function copyTemplates(sandbox: CliSandbox, edit: (name: string, text: string) => string): string {
-  const target = join(sandbox.dir, 'templates')
+/** Rewrites one template file's text (called for each built-in template). */
+export type TemplateEdit = (name: string, text: string) => string
+
+/** The built-in templates copied into `dir`, edited, for a `templatesDir` of a test's own. */
+function copyTemplates(dir: string, edit: TemplateEdit): string {
+  const target = join(dir, 'templates')
   cpSync(join(REPO_ROOT, 'templates'), target, {recursive: true})
   for (const name of ['namespace.yaml', 'network-policy.yaml', 'secret.yaml', 'service.yaml', 'ingress.yaml']) {
     const path = join(target, name)

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
 import {createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
-import type {Demo} from '../../src/core/demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
 import {ClusterError, ClusterUnavailableError, CreateFailedError, DemoError, LimitError, UsageError} from '../../src/core/errors.js'
 import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
-import type {DatabaseAccess, Databases, Manifest, Random} from '../../src/core/ports.js'
+import type {Manifest, Random} from '../../src/core/ports.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
 import type {TemplateFile} from '../../src/core/render-stack.js'
 import {aCreatedEvent, aNewDemo, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
+import {FakeDatabases} from '../fakes/fake-databases.js'
 
 const TEMPLATES_DIR = new URL('../../templates/', import.meta.url)
 const templates: TemplateFile[] = readdirSync(TEMPLATES_DIR)
@@ -31,27 +31,6 @@ const sequentialRandom: Random = {bytes: (count) => Uint8Array.from({length: cou
 const STEP_MS = 1000
 const START = '2026-11-25T12:00:00.000Z'
 const ALICE = 'alice@example.com'
-
-class FakeDatabases implements Databases {
-  readonly mode = 'none' as const
-  readonly provisioned: string[] = []
-  readonly dropped: string[] = []
-  onProvision: (() => Promise<void>) | undefined
-
-  async provision(demo: Pick<Demo, 'id'>): Promise<DatabaseAccess> {
-    this.provisioned.push(demo.id)
-    await this.onProvision?.()
-    return {mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
-  }
-
-  async drop(demo: Pick<Demo, 'id'>): Promise<void> {
-    this.dropped.push(demo.id)
-  }
-
-  async isReachable(): Promise<boolean> {
-    return true
-  }
-}
 
 function aCreateRequest(overrides: Partial<CreateRequest> = {}): CreateRequest {
   return {type: undefined, duration: undefined, name: undefined, actor: ALICE, autoCleanup: true, wait: true, waitTimeoutMs: 300_000, keepOnFailure: false, ...overrides}

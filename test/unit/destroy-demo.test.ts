@@ -4,11 +4,12 @@ import type {Demo} from '../../src/core/demo.js'
 import {destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
 import {NotFoundError, PermissionError, TimeoutError, UsageError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
-import type {DatabaseAccess, Databases, NewDemo} from '../../src/core/ports.js'
+import type {NewDemo} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
+import {FakeDatabases} from '../fakes/fake-databases.js'
 
 const ID = 'k3x9a2bq'
 const NS = `demo-${ID}`
@@ -16,23 +17,6 @@ const ALICE = 'alice@example.com'
 const BOB = 'bob@example.com'
 const ROOT = 'root@example.com'
 const NOW = '2026-11-25T13:00:00.000Z'
-
-class FakeDatabases implements Databases {
-  readonly mode = 'none' as const
-  readonly dropped: string[] = []
-
-  async provision(): Promise<DatabaseAccess> {
-    return {mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
-  }
-
-  async drop(demo: Pick<Demo, 'id'>): Promise<void> {
-    this.dropped.push(demo.id)
-  }
-
-  async isReachable(): Promise<boolean> {
-    return true
-  }
-}
 
 function aDestroyRequest(overrides: Partial<DestroyRequest> = {}): DestroyRequest {
   return {id: ID, actor: ALICE, admins: [ROOT], wait: true, timeoutMs: 60_000, ...overrides}
