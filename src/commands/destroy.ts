@@ -30,12 +30,13 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     const {deps, flags} = this
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     const store = await deps.store()
-    if (!flags.yes) await this.confirm(await findDemo(store, this.args.id).then((d) => `${d.id} (${d.demoType}, namespace ${d.namespace}, owner ${d.createdBy})`))
+    const found = await findDemo(store, this.args.id)
+    if (!flags.yes) await this.confirm(`${found.id} (${found.demoType}, namespace ${found.namespace}, owner ${found.createdBy})`)
     const cancel = cancelOnSignals((message) => this.note(message))
     try {
       const project = deps.config().project
       const outcome = await destroyDemo(
-        {store, cluster: await deps.cluster(), databases: deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: listrSteps({stream: process.stderr, enabled: true}), checkpoint: killAtCheckpoint(process.env), signal: cancel.signal},
+        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: listrSteps({stream: process.stderr, enabled: true}), checkpoint: killAtCheckpoint(process.env), signal: cancel.signal},
         {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))
