@@ -1,6 +1,7 @@
 import pg from 'pg'
 import {openStore} from '../src/adapters/postgres/open-store.ts'
 import type {Context} from './lib/context.js'
+import {withoutConfigOnListPath} from './lib/package.js'
 import {log, run, runOk, type RunResult} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {summarize, type Summary} from './lib/stats.js'
@@ -92,7 +93,10 @@ export async function list(ctx: Context): Promise<Section> {
   const env = {DEMO_DATABASE_URL: url}
   const psql = (sql: string) => run('psql', ['-X', '-q', '-A', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {cwd: ctx.workDir})
   const manifested = await ctx.manifested()
-  const results: Array<{v: Variant; demo: Summary; peer: Summary; withManifest?: Summary | undefined; sqlMs: number}> = []
+  const noZod = withoutConfigOnListPath(manifested ?? ctx.pkg)
+  if (noZod) ctx.extraPackages.push(noZod)
+  else log('list: dist/deps.js changed shape; the no-zod prototype row is skipped')
+  const results: Array<{v: Variant; demo: Summary; peer: Summary; withManifest?: Summary | undefined; noZod?: Summary | undefined; sqlMs: number}> = []
   for (const v of VARIANTS) {
     const expected = (await runOk('psql', ['-X', '-q', '-A', '-t', '-d', url, '-c', `SELECT count(*) FROM (${v.sql}) AS page`])).stdout.trim()
     const plan = await runOk('psql', ['-X', '-q', '-A', '-t', '-d', url, '-c', `EXPLAIN (ANALYZE, FORMAT JSON) ${v.sql}`])
@@ -100,6 +104,7 @@ export async function list(ctx: Context): Promise<Section> {
     const demoTimes: number[] = []
     const peerTimes: number[] = []
     const manifestTimes: number[] = []
+    const noZodTimes: number[] = []
     for (let i = -WARMUPS; i < runs; i++) {
       const d = await ctx.demo(v.args, env)
       checkDemo(d, v, Number(expected))
@@ -107,14 +112,18 @@ export async function list(ctx: Context): Promise<Section> {
       if (p.code !== 0) throw new Error(`psql exited ${p.code}: ${p.stderr.trim()}`)
       const m = manifested ? await ctx.demo(v.args, env, {pkg: manifested}) : undefined
       if (m) checkDemo(m, v, Number(expected))
+      const z = noZod ? await ctx.demo(v.args, env, {pkg: noZod}) : undefined
+      if (z) checkDemo(z, v, Number(expected))
       if (i >= 0) {
+        if (z) noZodTimes.push(z.ms)
         demoTimes.push(d.ms)
         peerTimes.push(p.ms)
         if (m) manifestTimes.push(m.ms)
       }
     }
-    results.push({v, demo: summarize(demoTimes), peer: summarize(peerTimes), withManifest: m0(manifestTimes), sqlMs})
-    log(`list: ${v.label}: demo ${ms(results.at(-1)!.demo.median)}, psql ${ms(results.at(-1)!.peer.median)}, query ${sqlMs.toFixed(1)} ms`)
+    results.push({v, demo: summarize(demoTimes), peer: summarize(peerTimes), withManifest: m0(manifestTimes), noZod: m0(noZodTimes), sqlMs})
+    const last = results.at(-1)!
+    log(`list: ${v.label}: demo ${ms(last.demo.median)}${last.noZod ? `, no-zod prototype ${ms(last.noZod.median)}` : ''}, psql ${ms(last.peer.median)}, query ${sqlMs.toFixed(1)} ms`)
   }
   const worst = results.reduce((a, b) => (b.demo.median > a.demo.median ? b : a))
   const verdicts: Verdict[] = [
@@ -128,6 +137,7 @@ export async function list(ctx: Context): Promise<Section> {
   const rows = results.flatMap((r) => [
     row(`\`demo ${r.v.label}\``, r.demo, [r.demo.median <= TARGET_MS ? 'met' : '**missed**', ratio(r.demo.median, r.peer.median), `${r.sqlMs.toFixed(1)} ms`]),
     ...(r.withManifest ? [row('↳ same build + `oclif manifest`', r.withManifest, [r.withManifest.median <= TARGET_MS ? 'would be met' : 'would still miss', ratio(r.withManifest.median, r.peer.median), ''])] : []),
+    ...(r.noZod ? [row('↳ prototype: no config/zod on the list path', r.noZod, [r.noZod.median <= TARGET_MS ? 'would be met' : 'would still miss', ratio(r.noZod.median, r.peer.median), ''])] : []),
     row('↳ peer: `psql -c` same query', r.peer, ['(peer)', '1.00×', '']),
   ])
   const markdown = `### list
@@ -137,7 +147,10 @@ A fresh database, migrated by \`openStore\`, seeded with ${ROWS.toLocaleString('
 then \`ANALYZE\`. ${runs} runs per command after ${WARMUPS} warm-ups, demo and psql interleaved.
 The peer is \`psql -X -A -d <url> -c '<sql>'\` running the same page query the store runs
 (\`SELECT *, count(*) OVER () … ORDER BY created_at DESC, id LIMIT n\`), so the ratio is the CLI's overhead over
-a bare client process. Each demo result is checked to have as many rows as psql's.${manifested ? `
+a bare client process. Each demo result is checked to have as many rows as psql's.${noZod ? `
+"prototype: no config/zod on the list path" is the same build with dist/deps.js patched (bench/lib/package.ts
+\`withoutConfigOnListPath\`) so that list takes the database URL from the environment and never imports config.js,
+js-yaml or zod: it measures a suggested change, it is not shipped code.` : ''}${manifested ? `
 "same build + \`oclif manifest\`" is the package under test with a generated oclif.manifest.json, interleaved too.` : ''}
 
 ${header([`Target ≤ ${TARGET_MS} ms`, 'Ratio to psql (median)', 'Query execution (EXPLAIN ANALYZE)'])}

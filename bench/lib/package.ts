@@ -1,4 +1,4 @@
-import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO} from './env.js'
@@ -58,4 +58,26 @@ export async function withManifest(base: Package): Promise<Package> {
 
 export function removePackage(p: Package): void {
   rmSync(p.root, {recursive: true, force: true})
+}
+
+/**
+ * A prototype of a suggested change, not shipped code: the same build with dist/deps.js patched so that
+ * `Deps.store()` takes the database URL straight from the environment and deps.js no longer imports config.js
+ * (and through it zod). Good enough for `demo list`, which needs nothing else from the config; undefined when
+ * the compiled deps.js no longer has the expected shape.
+ */
+export function withoutConfigOnListPath(base: Package): Package | undefined {
+  const deps = readFileSync(join(base.root, 'dist', 'deps.js'), 'utf8')
+  const importLine = "import { loadConfig } from './config.js';\n"
+  const urlLine = 'const { databaseUrl } = this.config();'
+  if (!deps.includes(importLine) || !deps.includes(urlLine)) return undefined
+  const root = mkdtempSync(join(tmpdir(), 'demo-bench-pkg-nozod-'))
+  copyFromRepo(root, RUNTIME_FILES)
+  cpSync(join(base.root, 'dist'), join(root, 'dist'), {recursive: true})
+  if (existsSync(join(base.root, 'oclif.manifest.json'))) cpSync(join(base.root, 'oclif.manifest.json'), join(root, 'oclif.manifest.json'))
+  const patched = deps
+    .replace(importLine, '')
+    .replace(urlLine, 'const databaseUrl = this.options.env.DEMO_DATABASE_URL || this.options.env.DATABASE_URL || null;')
+  writeFileSync(join(root, 'dist', 'deps.js'), patched)
+  return {root, bin: join(root, 'bin', 'run.js'), origin: `${base.origin}, prototype: no config/zod on the list path`, hasManifest: base.hasManifest}
 }
