@@ -8,7 +8,7 @@ import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.j
 import {deleteNamespaces, demoCreate, demoEnv, DEMO_TYPE, dryRun, kubectlCreate} from './lib/stack.js'
 import {summarize, type Summary} from './lib/stats.js'
 
-const DEFAULT_RUNS = 5
+const DEFAULT_RUNS = 7
 const IMPORT_RUNS = 10
 
 /** CPU seconds (user + system) one `demo create` costs, from /usr/bin/time. */

@@ -59,13 +59,13 @@ function existingSections(): Map<string, string> {
   return found
 }
 
-function wrap(section: Section, date: string): string {
+function wrap(section: Section, date: string, command: string): string {
   return [
     `<!-- bench:${section.name} -->`,
     `<!-- verdicts: ${JSON.stringify(section.verdicts)} -->`,
     section.markdown.trim(),
     '',
-    `_Measured ${date}._`,
+    `_Measured ${date} by \`${command}\`._`,
     `<!-- /bench:${section.name} -->`,
   ].join('\n')
 }
@@ -87,7 +87,7 @@ function summaryTable(sections: string[]): string {
 export function writeReport(fresh: Section[], v: Versions, command: string): void {
   const date = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
   const sections = existingSections()
-  for (const s of fresh) sections.set(s.name, wrap(s, date))
+  for (const s of fresh) sections.set(s.name, wrap(s, date, command))
   const ordered = ORDER.filter((n) => sections.has(n)).map((n) => sections.get(n)!)
   const findings = existingFindings()
   const text = `# Benchmarks
