@@ -68,6 +68,16 @@ export class Deps {
     return this.connected
   }
 
+  /**
+   * Starts loading what a command that talks to the cluster will need (the Kubernetes client, listr2) while
+   * it opens the state store; errors surface later, where the modules are really used.
+   */
+  preloadClusterModules(): void {
+    const ignore = (): void => {}
+    import('./adapters/kubernetes/kubernetes-cluster.js').then((m) => m.preloadKubernetesClient()).catch(ignore)
+    import('listr2').catch(ignore)
+  }
+
   /** The per-demo database of the configured mode. */
   databases(): Databases {
     const {mode} = this.config().project.database

@@ -61,6 +61,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       keepOnFailure: flags['keep-on-failure'],
     }
     if (flags['dry-run']) return this.dryRun(request)
+    deps.preloadClusterModules()
     const cancel = cancelOnSignals((message) => this.note(message))
     try {
       const store = await deps.store()

@@ -29,6 +29,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     assertValidId(this.args.id)
     const {deps, flags} = this
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    deps.preloadClusterModules()
     const store = await deps.store()
     const found = await findDemo(store, this.args.id)
     if (!flags.yes) await this.confirm(`${found.id} (${found.demoType}, namespace ${found.namespace}, owner ${found.createdBy})`)

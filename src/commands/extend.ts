@@ -22,6 +22,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
     assertValidId(this.args.id)
     const {deps} = this
     const config = deps.config().project
+    deps.preloadClusterModules()
     const demo = await extendDemo(
       {store: await deps.store(), clock: deps.clock, policy: config.lifetime},
       {id: this.args.id, hours: Number(this.flags.hours), actor: deps.identity().name, admins: config.admins},

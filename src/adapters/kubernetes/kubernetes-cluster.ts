@@ -58,7 +58,7 @@ interface Settings {
  * kubeconfig file or an unknown context, ClusterError when no cluster is configured at all.
  */
 export async function connectKubernetesCluster(options: KubernetesClusterOptions = {}): Promise<KubernetesCluster> {
-  const k8s = await loadKubernetesClient()
+  const k8s = await preloadKubernetesClient()
   const kubeConfig = loadKubeConfig(k8s, options)
   const server = kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
@@ -105,6 +105,17 @@ async function loadKubernetesClient(): Promise<KubernetesClient> {
   const bundle = new URL('../../vendor/kubernetes-client.js', import.meta.url)
   if (existsSync(fileURLToPath(bundle))) return (await import(bundle.href)) as KubernetesClient
   return import('@kubernetes/client-node')
+}
+
+let loading: Promise<KubernetesClient> | undefined
+
+/**
+ * Starts loading the client now, without connecting: a command calls it first thing so the (CPU-bound)
+ * import overlaps with its (I/O-bound) state store connection. Connecting later reuses the same load.
+ */
+export function preloadKubernetesClient(): Promise<KubernetesClient> {
+  loading ??= loadKubernetesClient()
+  return loading
 }
 
 function loadKubeConfig(k8s: KubernetesClient, options: KubernetesClusterOptions): KubeConfig {
