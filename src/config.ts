@@ -4,6 +4,7 @@ import {load} from 'js-yaml'
 import type {z} from 'zod'
 import {ConfigError} from './core/errors.js'
 import {projectConfigSchema, type ProjectConfig} from './core/project-config.js'
+import {stateDatabaseUrl} from './state-url.js'
 
 export const CONFIG_FILE_NAME = 'demo.config.yaml'
 
@@ -94,6 +95,6 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   if (project.templatesDir && !existsSync(templatesDir)) {
     throw new ConfigError(`${configPath}: "templatesDir": ${templatesDir} does not exist.`, {hint: 'Point templatesDir at a directory of manifests, or remove it to use the built-in stack.'})
   }
-  const databaseUrl = sources.env.DEMO_DATABASE_URL || sources.env.DATABASE_URL || null
+  const databaseUrl = stateDatabaseUrl(sources.env)
   return deepFreeze({project, configPath, templatesDir, seedsDir: join(sources.packageRoot, 'seeds'), databaseUrl})
 }

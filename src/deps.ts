@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
-import {loadConfig, type LoadedConfig} from './config.js'
+import type {LoadedConfig} from './config.js'
+import {stateDatabaseUrl} from './state-url.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
 import type {Cluster, Clock, Databases, DemoStore, Random} from './core/ports.js'
@@ -39,8 +40,12 @@ export class Deps {
 
   constructor(private readonly options: DepsOptions) {}
 
-  config(): LoadedConfig {
-    this.loaded ??= loadConfig({cwd: this.options.cwd, env: this.options.env, packageRoot: this.options.packageRoot, configFlag: this.options.configFlag})
+  /** demo.config.yaml, validated (loaded on first use: zod and js-yaml cost list and get ~100 ms they do not need). */
+  async config(): Promise<LoadedConfig> {
+    if (!this.loaded) {
+      const {loadConfig} = await import('./config.js')
+      this.loaded = loadConfig({cwd: this.options.cwd, env: this.options.env, packageRoot: this.options.packageRoot, configFlag: this.options.configFlag})
+    }
     return this.loaded
   }
 
@@ -54,8 +59,7 @@ export class Deps {
   }
 
   async store(): Promise<DemoStore> {
-    const {databaseUrl} = this.config()
-    this.opened ??= openStore({databaseUrl, stateDir: this.stateDir()})
+    this.opened ??= openStore({databaseUrl: stateDatabaseUrl(this.options.env), stateDir: this.stateDir()})
     return (await this.opened).store
   }
 
@@ -79,10 +83,11 @@ export class Deps {
   }
 
   /** The per-demo database of the configured mode. */
-  databases(): Databases {
-    const {mode} = this.config().project.database
+  async databases(): Promise<Databases> {
+    const config = await this.config()
+    const {mode} = config.project.database
     if (mode !== 'none') {
-      throw new ConfigError(`${this.config().configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`, {
+      throw new ConfigError(`${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`, {
         hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
       })
     }
@@ -91,7 +96,7 @@ export class Deps {
 
   async templates(): Promise<TemplateFile[]> {
     const {loadTemplates} = await import('./adapters/kubernetes/templates-loader.js')
-    return loadTemplates(this.config().templatesDir)
+    return loadTemplates((await this.config()).templatesDir)
   }
 
   async close(): Promise<void> {

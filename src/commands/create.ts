@@ -48,7 +48,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
 
   async run(): Promise<DemoView | {manifests: Manifest[]}> {
     const {deps, flags} = this
-    const {project} = deps.config()
+    const {project} = await deps.config()
     const preferences = readPreferences(process.env, (message) => this.note(message))
     const request: CreateRequest = {
       type: flags.type ?? preferences.type,
@@ -72,7 +72,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
           templates: await deps.templates(),
           store,
           cluster: await deps.cluster(),
-          databases: deps.databases(),
+          databases: await deps.databases(),
           clock: deps.clock,
           random: deps.random,
           sleeper: deps.sleeper,
@@ -92,7 +92,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
 
   private async dryRun(request: CreateRequest): Promise<{manifests: Manifest[]}> {
     const {deps} = this
-    const plan = planDemo({config: deps.config().project, templates: await deps.templates(), clock: deps.clock, random: deps.random, databases: deps.databases(), contextName: null}, request)
+    const plan = planDemo({config: (await deps.config()).project, templates: await deps.templates(), clock: deps.clock, random: deps.random, databases: await deps.databases(), contextName: null}, request)
     const manifests = [plan.stack.namespace, ...plan.stack.objects].map((m) => maskSecrets(m))
     if (!this.jsonEnabled()) this.log(manifests.map((m) => dump(m, {noRefs: true, lineWidth: -1})).join('---\n'))
     this.note(`Dry run: ${manifests.length} objects for demo ${plan.demo.id} (${plan.demo.demoType}); nothing was created.`)

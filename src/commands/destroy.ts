@@ -35,9 +35,9 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     if (!flags.yes) await this.confirm(`${found.id} (${found.demoType}, namespace ${found.namespace}, owner ${found.createdBy})`)
     const cancel = cancelOnSignals((message) => this.note(message))
     try {
-      const project = deps.config().project
+      const {project} = await deps.config()
       const outcome = await destroyDemo(
-        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: listrSteps({stream: process.stderr, enabled: true}), checkpoint: killAtCheckpoint(process.env), signal: cancel.signal},
+        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: await deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: listrSteps({stream: process.stderr, enabled: true}), checkpoint: killAtCheckpoint(process.env), signal: cancel.signal},
         {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))

@@ -21,7 +21,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
   async run(): Promise<DemoView & {namespaceExpiryUpdated: boolean}> {
     assertValidId(this.args.id)
     const {deps} = this
-    const config = deps.config().project
+    const config = (await deps.config()).project
     deps.preloadClusterModules()
     const demo = await extendDemo(
       {store: await deps.store(), clock: deps.clock, policy: config.lifetime},

@@ -19,15 +19,14 @@ export default class ConfigSet extends BaseCommand<typeof ConfigSet> {
     value: Args.string({description: 'New value.', required: true}),
   }
 
-  // Synchronous work (a small local file); oclif still wants a promise.
-  run(): Promise<PreferenceResult> {
+  async run(): Promise<PreferenceResult> {
     const {key, value} = this.args
     assertPreferenceKey(key)
-    const checked = validatePreference(key, value, this.deps.config().project)
+    const checked = validatePreference(key, value, (await this.deps.config()).project)
     const preferences = openPreferences(process.env)
     preferences.set(key, checked)
     this.log(`${key} = ${checked}`)
     this.note(`Saved in ${preferences.path}`)
-    return Promise.resolve({key, value: checked, path: preferences.path})
+    return {key, value: checked, path: preferences.path}
   }
 }
