@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'bin/**', 'eslint.config.js']},
+  {ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'bin/**', 'scripts/**', 'eslint.config.js']},
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname}},
