@@ -121,7 +121,7 @@ export interface Versions {
   machine: string
 }
 
-export async function versions(cluster: Cluster | undefined, databaseUrl: string | undefined, pkg: {bin: string; origin: string}): Promise<Versions> {
+export async function versions(cluster: Cluster | undefined, databaseUrl: string | undefined, pkg: {bin: string; origin: string; commit?: string | undefined}): Promise<Versions> {
   const kubectl = cluster?.kubectl ?? findKubectl()
   const client = await run(kubectl, ['version', '--client', '-o', 'json'])
   let apiserver = 'n/a'
@@ -138,8 +138,6 @@ export async function versions(cluster: Cluster | undefined, databaseUrl: string
   }
   const psql = (await run('psql', ['--version'])).stdout.trim()
   const demo = (await run(NODE, [pkg.bin, '--version'], {cwd: REPO})).stdout.trim()
-  const git = (await run('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])).stdout.trim()
-  const dirty = (await run('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'bin', 'package.json'])).stdout.trim() ? ' (+ uncommitted src changes)' : ''
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
   return {
     node: process.version,
@@ -150,7 +148,7 @@ export async function versions(cluster: Cluster | undefined, databaseUrl: string
     psql,
     demo,
     build: pkg.origin,
-    gitCommit: git + dirty,
+    gitCommit: pkg.commit ?? 'unknown',
     machine: `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${process.platform} ${process.arch}`,
   }
 }

@@ -16,6 +16,8 @@ export interface Package {
   /** How dist/ was made, for the report. */
   origin: string
   hasManifest: boolean
+  /** The commit the sources were copied at, "+ uncommitted changes" when the working tree differed. */
+  commit?: string
 }
 
 const OCLIF = join(REPO, 'node_modules', '.bin', 'oclif')
@@ -29,7 +31,14 @@ function copyFromRepo(root: string, entries: string[]): void {
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir')
 }
 
+async function sourceCommit(): Promise<string> {
+  const head = (await runOk('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])).stdout.trim()
+  const dirty = (await runOk('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'bin', 'scripts', 'templates', 'package.json'])).stdout.trim()
+  return dirty ? `${head} + uncommitted changes in src/bin/scripts/templates` : head
+}
+
 export async function preparePackage(options: {useDist: boolean}): Promise<Package> {
+  const commit = await sourceCommit()
   const root = mkdtempSync(join(tmpdir(), 'demo-bench-pkg-'))
   let origin: string
   if (options.useDist) {
@@ -44,7 +53,7 @@ export async function preparePackage(options: {useDist: boolean}): Promise<Packa
     origin = `\`npm run build\` (\`${script}\`) of the working tree, run in a private copy`
   }
   const hasManifest = existsSync(join(root, 'oclif.manifest.json'))
-  return {root, bin: join(root, 'bin', 'run.js'), origin, hasManifest}
+  return {root, bin: join(root, 'bin', 'run.js'), origin, hasManifest, commit}
 }
 
 /** A second copy of the same package with `oclif manifest` run in it: the effect of shipping a manifest. */

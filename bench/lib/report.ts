@@ -99,7 +99,7 @@ demo, peer, ...; create and destroy in ABBA order), so machine noise hits both a
 ## Methodology
 
 - **Machine:** ${v.machine}. Everything (CLI, Postgres, the control plane) runs on this one machine.
-- **Versions (last run, ${date}):** node ${v.node}; \`${v.demo}\` at commit ${v.gitCommit};
+- **Versions (last run, ${date}):** node ${v.node}; \`${v.demo}\` built from commit ${v.gitCommit} at the start of the run;
   kubectl ${v.kubectl} (\`${v.kubectlPath}\`, built by the test bed from the same Kubernetes version as the server);
   kube-apiserver ${v.apiserver}; PostgreSQL ${v.postgres} (${v.psql}).
 - **CLI under test:** ${v.build}, run as \`node <copy>/bin/run.js\` with the same node; node_modules linked.
