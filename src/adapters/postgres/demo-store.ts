@@ -129,17 +129,23 @@ export class PostgresDemoStore implements DemoStore {
   async list(filter: DemoFilter, page: Page): Promise<DemoPage> {
     const where = whereOf(filter)
     const n = where.params.length
-    const {rows} = await this.db.query<Row>(
-      `SELECT *, count(*) OVER () AS total_rows FROM ${T} ${where.sql} ORDER BY created_at DESC, id LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...where.params, page.limit, page.offset],
-    )
-    let total = Number(rows[0]?.total_rows ?? 0)
-    if (rows.length === 0 && page.offset > 0) {
+    // The page alone: ORDER BY … LIMIT walks the created_at index and stops. (A count(*) OVER () here made
+    // Postgres read and sort every matching row first.) The total needs its own count only when the page
+    // does not already tell it: a full page, or an empty page past the start.
+    const {rows} = await this.db.query<Row>(`SELECT * FROM ${T} ${where.sql} ORDER BY created_at DESC, id LIMIT $${n + 1} OFFSET $${n + 2}`, [
+      ...where.params,
+      page.limit,
+      page.offset,
+    ])
+    const pageTellsTotal = rows.length > 0 && rows.length < page.limit
+    let total = page.offset + rows.length
+    if (!pageTellsTotal && !(rows.length === 0 && page.offset === 0)) {
       const count = await this.db.query<{n: number}>(`SELECT count(*)::int AS n FROM ${T} ${where.sql}`, where.params)
       total = count.rows[0]?.n ?? 0
     }
     return {items: rows.map(toDemo), total}
   }
+
 
   async update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo> {
     return this.db.transaction(async (tx) => {
