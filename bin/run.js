@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `demo --version` is answered without loading oclif (CI scripts call it often; it must be instant).
-// Same output as oclif's own version flag: <name>/<version> <platform>-<arch> node-<version>.
+// `demo --version` and a lone `demo --help` are answered without loading oclif (scripts and people call
+// them often; they must be instant). --version prints what oclif's version flag prints.
 const [flag, ...rest] = process.argv.slice(2)
-if ((flag === '--version' || flag === '-v') && rest.length === 0) {
-  const {readFileSync} = await import('node:fs')
-  const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+const alone = rest.length === 0
+
+if (alone && (flag === '--version' || flag === '-v')) {
+  process.stdout.write(`${await versionLine()}\n`)
+} else if (alone && (flag === '--help' || flag === '-h') && (await printPrerenderedHelp())) {
+  // done
 } else {
   // V8's compile cache (Node >= 22.1) keeps compiled code of our ~400 modules between runs, in the OS temp
   // dir: about 0.1 s off each start of a command that talks to the cluster.
@@ -13,4 +15,25 @@ if ((flag === '--version' || flag === '-v') && rest.length === 0) {
   enableCompileCache?.()
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
+}
+
+/** <name>/<version> <platform>-<arch> node-<version>, as oclif prints it. */
+async function versionLine() {
+  const {readFileSync} = await import('node:fs')
+  const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  return `${name}/${version} ${process.platform}-${process.arch} node-${process.version}`
+}
+
+/**
+ * The root help is static: `npm run build` renders it once with oclif (80 columns) into dist/help.txt.
+ * Its VERSION line is the builder's, so it is replaced with this machine's. False when there is no file.
+ */
+async function printPrerenderedHelp() {
+  const {existsSync, readFileSync} = await import('node:fs')
+  const file = new URL('../dist/help.txt', import.meta.url)
+  if (!existsSync(file)) return false
+  const text = readFileSync(file, 'utf8')
+  if (text.trim() === '') return false
+  process.stdout.write(text.replace(/^VERSION\n {2}.*$/m, `VERSION\n  ${await versionLine()}`))
+  return true
 }

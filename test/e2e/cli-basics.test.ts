@@ -22,6 +22,15 @@ describe('demo --version and --help', () => {
     for (const command of ['create', 'destroy', 'list', 'get', 'extend', 'config']) assert.match(result.stdout, new RegExp(`^\\s+${command}\\s`, 'm'))
   })
 
+  it('answers a lone --help from the help rendered at build time, identical to what oclif renders now', async () => {
+    const box = cliSandbox()
+    const prerendered = await runDemo(box, ['--help'])
+    const live = await runDemo(box, ['help'], {COLUMNS: '80'})
+    assert.equal(live.code, 0, transcript(live))
+    assert.equal(prerendered.stdout, live.stdout)
+    assert.match(prerendered.stdout, new RegExp(`^VERSION\n  ${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}$`, 'm'))
+  })
+
   it('refuses an unknown command with exit 2', async () => {
     const result = await runDemo(cliSandbox(), ['launch'])
     assert.equal(result.code, 2, transcript(result))
