@@ -36,6 +36,8 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
       if (timer) clearTimeout(timer)
       resolve({ms, code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')})
     })
+    // A process that exits without reading stdin (demo --help answers in ~90 ms) makes this write fail with EPIPE.
+    child.stdin.on('error', () => {})
     child.stdin.end(options.input ?? '')
   })
 }
