@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {dump} from 'js-yaml'
 import {BaseCommand} from '../base-command.js'
-import {createDemo, planDemo, type CreateRequest} from '../core/create-demo.js'
+import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
@@ -61,6 +61,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       keepOnFailure: flags['keep-on-failure'],
     }
     if (flags['dry-run']) return this.dryRun(request)
+    validateCreateRequest(project, request)
     deps.preloadClusterModules()
     const cancel = cancelOnSignals((message) => this.note(message))
     try {

@@ -76,6 +76,13 @@ function resolveLifetimeMs(config: ProjectConfig, duration: string | undefined):
   return ms
 }
 
+/** Checks type, duration and name without touching anything: the CLI calls it before it opens the state store. */
+export function validateCreateRequest(config: ProjectConfig, request: Pick<CreateRequest, 'type' | 'duration' | 'name'>): void {
+  resolveType(config, request.type)
+  resolveLifetimeMs(config, request.duration)
+  if (request.name !== undefined) assertValidName(request.name)
+}
+
 /** The database access used only to validate templates before anything is written (no secrets yet). */
 function previewAccess(databases: Databases): DatabaseAccess {
   return {mode: databases.mode, schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}

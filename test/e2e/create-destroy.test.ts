@@ -1,7 +1,7 @@
 // End to end: the built CLI (bin/run.js) against the local control plane and a PostgreSQL database of its own.
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
@@ -326,6 +326,13 @@ describe('demo create with bad input writes nothing', () => {
       assert.deepEqual(await demoIds(), before, 'no row was written')
     })
   }
+
+  it('refuses bad input before it even opens the state store', async () => {
+    const box = cliSandbox()
+    const result = await runDemo(box, ['create', '--type', 'bank'])
+    assert.equal(result.code, 2, transcript(result))
+    assert.equal(existsSync(box.env.DEMO_STATE_DIR ?? ''), false, 'no embedded store was created')
+  })
 
   it('refuses a create over the per-owner limit and lists what to destroy', async () => {
     const box = sandbox({services: TWO_SERVICES, limits: {perOwner: 1}}, 'bob@example.com')
