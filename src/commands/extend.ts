@@ -3,6 +3,7 @@ import {BaseCommand} from '../base-command.js'
 import {assertValidId} from '../core/naming.js'
 import {extendDemo} from '../core/extend-demo.js'
 import {toDemoView, type DemoView} from '../render.js'
+import {parseDuration} from '../core/duration.js'
 import type {Demo} from '../core/demo.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
 
@@ -13,7 +14,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
   static override examples = ['<%= config.bin %> extend k3x9a2bq --hours 2', '<%= config.bin %> extend k3x9a2bq --hours 1 --json']
   static override args = {id: Args.string({description: 'Demo id.', required: true})}
   static override flags = {
-    hours: Flags.string({char: 'H', description: 'Hours to add (1-4 by default; fractions allowed).', required: true}),
+    hours: Flags.string({char: 'H', description: 'Hours to add, 1-4 by default: 2, 1.5, 90m or 2h.', required: true}),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -25,7 +26,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
     deps.preloadClusterModules()
     const demo = await extendDemo(
       {store: await deps.store(), clock: deps.clock, policy: config.lifetime},
-      {id: this.args.id, hours: Number(this.flags.hours), actor: deps.identity().name, admins: config.admins},
+      {id: this.args.id, hours: parseDuration(this.flags.hours, '--hours') / 3_600_000, actor: deps.identity().name, admins: config.admins},
     )
     const view = toDemoView(demo, deps.clock.now())
     this.log(`Extended ${view.id}: now expires at ${view.expiresAt} (in ${view.expiresIn}); extension ${view.extensionCount} of ${config.lifetime.maxExtensions}.`)

@@ -314,16 +314,26 @@ describe('demo extend', () => {
     assert.match(run.stdout, /^Extended extend02: now expires at .* \(in (2h 59m|3h 00m)\); extension 1 of 3\.\n$/)
   })
 
-  for (const hours of ['5', '0', '0.5', 'abc']) {
+  for (const hours of ['5', '0', '0.5', '30m', 'abc']) {
     it(`refuses --hours ${hours} with exit 2 and leaves the row unchanged`, async () => {
       const id = `extbad${hours.replace(/\W/g, '')}x`
       const before = await insert({id, createdBy: 'alice@example.com'})
       const run = await demo(['extend', id, '--hours', hours])
       assert.equal(run.code, 2, run.stderr)
-      assert.match(run.stderr, /^Error: --hours must be between 1 and 4, got .*\.\nHint: Run `demo extend .* --hours 2`\.\n$/)
+      const expected = hours === 'abc' ? /^Error: Cannot parse --hours "abc"\.\nHint: / : /^Error: --hours must be between 1 and 4, got .*\.\nHint: Run `demo extend .* --hours 2`\.\n$/
+      assert.match(run.stderr, expected)
       assert.deepEqual(await row(id), before)
     })
   }
+
+  it('takes --hours as a duration too: 90m adds an hour and a half', async () => {
+    const before = await insert({id: 'extdur01', createdBy: 'alice@example.com'})
+    const run = await demo(['extend', 'extdur01', '--hours', '90m', '--json'])
+    assert.equal(run.code, 0, run.stderr)
+    const after = await row('extdur01')
+    assert.equal(after.expiresAt.getTime() - before.expiresAt.getTime(), 90 * 60_000)
+    assert.equal(after.extensionCount, 1)
+  })
 
   it('refuses someone who is not the owner (exit 1) and leaves the row unchanged', async () => {
     const before = await insert({id: 'extend03', createdBy: 'alice@example.com'})
