@@ -11,7 +11,11 @@ import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import {describeDeployments} from './deployment-state.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
 
-type KubernetesClient = typeof import('@kubernetes/client-node')
+/** What the adapter uses of the client; scripts/bundle-kubernetes-client.mjs bundles exactly these names. */
+type KubernetesClient = Pick<
+  typeof import('@kubernetes/client-node'),
+  'AppsV1Api' | 'CoreV1Api' | 'KubeConfig' | 'KubernetesObjectApi' | 'PatchStrategy' | 'ServerConfiguration' | 'createConfiguration' | 'dumpYaml' | 'loadYaml'
+>
 
 export const FIELD_MANAGER = 'demo-cli'
 /** Field manager of `demo extend`'s expiry annotations. */
