@@ -17,8 +17,15 @@ interface WaitDeps {
 const FATAL_REASON = /exceeded quota|is forbidden|ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff|CreateContainerConfigError/i
 export const FATAL_AFTER_MS = 15_000
 
-const FIRST_POLL_MS = 250
+/** Quick polls while a fast cluster is likely to finish, then a delay that doubles up to a second. */
+const QUICK_POLL_MS = 200
+const QUICK_PHASE_MS = 2_000
 const MAX_POLL_MS = 1_000
+
+export function nextPollDelay(elapsedMs: number, previousMs: number): number {
+  if (elapsedMs < QUICK_PHASE_MS) return QUICK_POLL_MS
+  return Math.min(previousMs * 2, MAX_POLL_MS)
+}
 
 async function pause(deps: WaitDeps, ms: number): Promise<void> {
   try {
@@ -55,7 +62,7 @@ function fatalPastGrace(waiting: DeploymentState[], firstSeen: Map<string, numbe
 export async function awaitReady(deps: WaitDeps, target: {namespace: string; deploymentNames: readonly string[]; timeoutMs: number}): Promise<DeploymentState[]> {
   const started = deps.clock.now().getTime()
   const firstSeen = new Map<string, number>()
-  for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+  for (let delay = QUICK_POLL_MS; ; delay = nextPollDelay(deps.clock.now().getTime() - started, delay)) {
     const states = await deps.cluster.deployments(target.namespace)
     const waiting = [...states.filter((s) => s.reason !== null), ...missingAsStates(target.deploymentNames, states)]
     if (waiting.length === 0) return states
@@ -81,7 +88,7 @@ export async function awaitReady(deps: WaitDeps, target: {namespace: string; dep
  */
 export async function awaitNamespaceGone(deps: WaitDeps, target: {namespace: string; timeoutMs: number}): Promise<void> {
   const started = deps.clock.now().getTime()
-  for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+  for (let delay = QUICK_POLL_MS; ; delay = nextPollDelay(deps.clock.now().getTime() - started, delay)) {
     const status = await deps.cluster.namespaceStatus(target.namespace)
     if (!status.exists) return
     if (deps.clock.now().getTime() - started >= target.timeoutMs) {

@@ -46,14 +46,14 @@ describe('awaitReady', () => {
     assert.deepEqual(sleeper.slept, [])
   })
 
-  it('keeps polling with a growing, capped delay until the last deployment becomes available', async () => {
+  it('polls quickly for 2 s, then with a growing delay capped at 1 s, until the last deployment becomes available', async () => {
     cluster.setDeployment(NS, 'portal', {available: false, reason: 'pod portal-1: ContainerCreating'})
     sleeper.onSleep = (_ms, index) => {
-      if (index === 5) cluster.setDeployment(NS, 'portal', {available: true})
+      if (index === 13) cluster.setDeployment(NS, 'portal', {available: true})
     }
     const states = await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
     assert.ok(states.every((s) => s.reason === null))
-    assert.deepEqual(sleeper.slept, [250, 500, 1000, 1000, 1000, 1000])
+    assert.deepEqual(sleeper.slept, [...Array<number>(10).fill(200), 400, 800, 1000, 1000])
   })
 
   it('times out at the deadline naming each waiting deployment and its reason', async () => {

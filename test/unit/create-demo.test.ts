@@ -155,8 +155,8 @@ describe('createDemo', () => {
       }
       const {demo} = await createDemo(deps(), aCreateRequest())
       assert.equal(demo.status, 'ready')
-      assert.equal(demo.phaseTimings.wait, 1 + (250 + 500 + 1000) / 1000)
-      assert.equal(demo.phaseTimings.total, 7 + 1.75)
+      assert.equal(demo.phaseTimings.wait, 1 + (200 + 200 + 200) / 1000)
+      assert.equal(demo.phaseTimings.total, 7 + 0.6)
     })
 
     it('adopts a namespace left behind by an earlier attempt for the same demo', async () => {
