@@ -5,7 +5,7 @@ import {CancelledError, DemoError, LimitError, UsageError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
 import type {Checkpoint, Clock, Cluster, DatabaseAccess, Databases, DemoStore, Manifest, NewDemo, Ownership, Random, Sleeper, StepRunner} from './ports.js'
 import type {ProjectConfig} from './project-config.js'
-import {demoUrls, renderStack, type RenderedStack, type TemplateFile} from './render-stack.js'
+import {demoUrls, POLICY_KINDS, renderStack, type RenderedStack, type TemplateFile} from './render-stack.js'
 import {rollBack} from './roll-back.js'
 
 export interface CreateRequest {
@@ -45,8 +45,9 @@ export interface CreatePlan {
 
 /** The objects of each create step, in the order they are applied. */
 export function stepObjects(stack: RenderedStack): {policy: Manifest[]; secrets: Manifest[]; services: Manifest[]; ingress: Manifest[]} {
+  // The renderer's one list of policy kinds; its Secret and ConfigMap get a step of their own, after the database.
   const secretKinds = new Set(['Secret', 'ConfigMap'])
-  const policyKinds = new Set(['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding'])
+  const policyKinds = new Set(POLICY_KINDS.filter((kind) => !secretKinds.has(kind)))
   return {
     policy: stack.objects.filter((o) => policyKinds.has(o.kind)),
     secrets: stack.objects.filter((o) => secretKinds.has(o.kind)),
