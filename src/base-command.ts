@@ -1,8 +1,9 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
+import {format} from 'node:util'
 import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {DemoError, ExitCode} from './core/errors.js'
-import {Deps} from './deps.js'
+import {makeDeps, type Deps, type IO} from './deps.js'
 
 export type DemoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type DemoArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -38,49 +39,79 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get deps(): Deps {
-    this.built ??= new Deps({
+    // Also reached from catch() after a parse error, before flags exist.
+    const flags = (this.flags ?? {}) as {config?: string; owner?: string; kubeconfig?: string; context?: string}
+    this.built ??= makeDeps({
       cwd: process.cwd(),
       env: process.env,
+      io: processIO(),
       packageRoot: PACKAGE_ROOT,
       dataDir: this.config.dataDir,
-      configFlag: this.flags.config,
-      owner: (this.flags as {owner?: string}).owner,
-      kubeconfig: (this.flags as {kubeconfig?: string}).kubeconfig,
-      context: (this.flags as {context?: string}).context,
+      configFlag: flags.config,
+      owner: flags.owner,
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
     })
     return this.built
   }
 
-  /** Progress and notes go to stderr so stdout stays data (`--json | jq` always works). */
-  protected note(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  /** Data goes to the command's stdout (the injected stream, not oclif's global one). */
+  override log(message = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return
+    this.deps.io.stdout.write(`${format(message, ...args)}\n`)
   }
 
+  override logJson(json: unknown): void {
+    this.deps.io.stdout.write(`${ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})}\n`)
+  }
+
+  /** Progress and notes go to stderr so stdout stays data (`--json | jq` always works). */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) this.deps.io.stderr.write(`${message}\n`)
+  }
+
+  /**
+   * Renders the error (one line and a hint, or the --json error document) and exits with its documented
+   * code by throwing oclif's ExitError, so the exit code is oclif's to set and in-process tests see it.
+   */
+  // eslint-disable-next-line @typescript-eslint/require-await -- oclif's catch is async; this one decides synchronously.
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (!(error instanceof DemoError) && error.oclif) {
       // oclif's own --json rendering of a parse error serializes the whole error, config and package.json included.
-      if (!this.jsonEnabled() || !error.oclif.exit) return super.catch(error)
-      process.exitCode = error.oclif.exit
+      if (!this.jsonEnabled() || !error.oclif.exit) throw error
       this.logJson({error: oclifErrorReport(error, error.oclif.exit)})
-      return undefined
+      return Errors.exit(error.oclif.exit)
     }
     const report = errorReport(error)
-    process.exitCode = report.exitCode
-    if (this.jsonEnabled()) {
-      this.logJson({error: report})
-      return undefined
-    }
-    process.stderr.write(`Error: ${report.message}\n`)
-    if (report.hint) process.stderr.write(`Hint: ${report.hint}\n`)
-    if (isDebug(process.env)) process.stderr.write(debugDetails(error))
-    else if (!(error instanceof DemoError)) process.stderr.write('Run with DEBUG=demo* for details.\n')
-    return undefined
+    if (this.jsonEnabled()) this.logJson({error: report})
+    else this.printError(error, report)
+    return Errors.exit(report.exitCode)
+  }
+
+  private printError(error: Error, report: ReturnType<typeof errorReport>): void {
+    const {stderr} = this.deps.io
+    stderr.write(`Error: ${report.message}\n`)
+    if (report.hint) stderr.write(`Hint: ${report.hint}\n`)
+    if (isDebug(this.deps.env)) stderr.write(debugDetails(error))
+    else if (!(error instanceof DemoError)) stderr.write('Run with DEBUG=demo* for details.\n')
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
     await this.built?.close()
     return super.finally(error)
   }
+}
+
+/**
+ * The process's streams. A closed pipe (`demo create | head -2`) or a closed terminal must never abort the
+ * work in flight: write errors are dropped (the output has nowhere to go), and the use case finishes or
+ * rolls back as it would have.
+ */
+function processIO(): IO {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {})
+  }
+  return {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin}
 }
 
 function debugDetails(error: Error): string {

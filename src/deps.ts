@@ -3,17 +3,31 @@ import type {LoadedConfig} from './config.js'
 import {stateDatabaseUrl} from './state-url.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Cluster, Clock, Databases, DemoStore, Random} from './core/ports.js'
+import type {Checkpoint, Cluster, Clock, Databases, DemoStore, Random, Sleeper, StepRunner} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
+import type {Preferences} from './core/validate-preference.js'
 import {ConfigError} from './core/errors.js'
 import {NoDatabases} from './adapters/databases/none.js'
 import {systemSleeper} from './adapters/sleeper.js'
 import {gatherIdentityFacts} from './adapters/identity.js'
 import {embeddedStateDir, openStore, type OpenedStore} from './adapters/postgres/open-store.js'
+import type {PreferencesFile} from './adapters/preferences.js'
+import {readPreferences} from './adapters/preferences-file.js'
+import {terminalPrompt, type Prompt} from './adapters/prompt.js'
+import {listrSteps} from './adapters/steps.js'
+import {cancelOnSignals, killAtCheckpoint, type Cancellation} from './signals.js'
+
+/** The streams a command reads and writes, passed in (as kind passes IO streams) so tests can supply their own. */
+export interface IO {
+  stdout: NodeJS.WritableStream & {isTTY?: boolean; columns?: number}
+  stderr: NodeJS.WritableStream & {isTTY?: boolean; columns?: number}
+  stdin: NodeJS.ReadableStream & {isTTY?: boolean}
+}
 
 export interface DepsOptions {
   cwd: string
   env: NodeJS.ProcessEnv
+  io: IO
   packageRoot: string
   dataDir: string
   configFlag?: string | undefined
@@ -27,18 +41,37 @@ export const systemRandom: Random = {bytes: (n) => new Uint8Array(randomBytes(n)
 
 /**
  * The composition root: the only place real adapters are constructed. Everything is built lazily and
- * once, so `demo --help` or `demo list` never pay for the Kubernetes client.
+ * once, so `demo --help` or `demo list` never pay for the Kubernetes client. Tests replace it through
+ * `setDepsFactory` with a subclass whose methods return fakes.
  */
 export class Deps {
   private loaded: LoadedConfig | undefined
   private opened: Promise<OpenedStore> | undefined
   private who: Identity | undefined
-  readonly clock = systemClock
-  readonly random = systemRandom
-  readonly sleeper = systemSleeper
-  private connected: Promise<Cluster> | undefined
+  /** One connection per kubeconfig context: gc and health act on demos of several contexts in one process. */
+  private readonly connections = new Map<string, Promise<Cluster>>()
 
-  constructor(private readonly options: DepsOptions) {}
+  constructor(protected readonly options: DepsOptions) {}
+
+  get clock(): Clock {
+    return systemClock
+  }
+
+  get random(): Random {
+    return systemRandom
+  }
+
+  get sleeper(): Sleeper {
+    return systemSleeper
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return this.options.env
+  }
+
+  get io(): IO {
+    return this.options.io
+  }
 
   /** demo.config.yaml, validated (loaded on first use: zod and js-yaml cost list and get ~100 ms they do not need). */
   async config(): Promise<LoadedConfig> {
@@ -63,13 +96,23 @@ export class Deps {
     return (await this.opened).store
   }
 
-  /** The cluster of --kubeconfig/--context (else `defaultContext`, e.g. the demo's own; else KUBECONFIG, ~/.kube/config, in-cluster); the client loads on first use. */
+  /** The context a command acts in: --context, else `defaultContext` (e.g. the demo's own), else the kubeconfig's current one (undefined). */
+  requestedContext(defaultContext?: string | null): string | undefined {
+    return this.options.context ?? defaultContext ?? undefined
+  }
+
+  /** The cluster of --kubeconfig/--context (else `defaultContext`; else KUBECONFIG, ~/.kube/config, in-cluster); one connection per context. */
   async cluster(options: {defaultContext?: string | null} = {}): Promise<Cluster> {
-    const context = this.options.context ?? options.defaultContext ?? undefined
-    this.connected ??= import('./adapters/kubernetes/kubernetes-cluster.js').then(({connectKubernetesCluster}) =>
-      connectKubernetesCluster({kubeconfig: this.options.kubeconfig, context}),
-    )
-    return this.connected
+    const context = this.requestedContext(options.defaultContext)
+    const key = context ?? ''
+    let connection = this.connections.get(key)
+    if (!connection) {
+      connection = import('./adapters/kubernetes/kubernetes-cluster.js').then(({connectKubernetesCluster}) =>
+        connectKubernetesCluster({kubeconfig: this.options.kubeconfig, context, env: this.options.env}),
+      )
+      this.connections.set(key, connection)
+    }
+    return connection
   }
 
   /**
@@ -99,10 +142,55 @@ export class Deps {
     return loadTemplates((await this.config()).templatesDir)
   }
 
+  /** Progress of a use case's steps on stderr (listr2). */
+  steps(): StepRunner {
+    return listrSteps({stream: this.io.stderr, enabled: true})
+  }
+
+  /** The personal defaults for `demo create`, read tolerantly (`warn` hears why a file was ignored). */
+  preferences(warn?: (message: string) => void): Preferences {
+    return readPreferences(this.options.env, warn)
+  }
+
+  /** The preferences file for `demo config` (conf is loaded only here). */
+  async preferencesFile(): Promise<PreferencesFile> {
+    const {openPreferences} = await import('./adapters/preferences.js')
+    return openPreferences(this.options.env)
+  }
+
+  /** Asks the person at the terminal; `interactive` is false when stdin is not a terminal. */
+  prompt(): Prompt {
+    return terminalPrompt(this.io)
+  }
+
+  /** The test hook DEMO_TEST_KILL_AT. */
+  checkpoint(): Checkpoint {
+    return killAtCheckpoint(this.options.env)
+  }
+
+  /** Ctrl-C, SIGTERM and SIGHUP abort the returned signal once, so a long use case can roll back. */
+  cancellation(note: (message: string) => void): Cancellation {
+    return cancelOnSignals(note)
+  }
+
   async close(): Promise<void> {
     if (!this.opened) return
     const opened = await this.opened.catch(() => undefined)
     this.opened = undefined
     await opened?.close()
   }
+}
+
+export type DepsFactory = (options: DepsOptions) => Deps
+
+const defaultFactory: DepsFactory = (options) => new Deps(options)
+let factory: DepsFactory = defaultFactory
+
+/** Replaces how commands get their Deps (in-process tests pass a factory of fakes); undefined restores the real one. */
+export function setDepsFactory(next: DepsFactory | undefined): void {
+  factory = next ?? defaultFactory
+}
+
+export function makeDeps(options: DepsOptions): Deps {
+  return factory(options)
 }

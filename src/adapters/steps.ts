@@ -2,7 +2,7 @@ import type {StepRunner} from '../core/ports.js'
 
 export interface StepOutput {
   /** Where progress goes: stderr, so stdout stays data (`--json | jq` always works). */
-  stream: NodeJS.WriteStream
+  stream: NodeJS.WritableStream & {isTTY?: boolean}
   /** false = nothing at all (tests, --quiet). */
   enabled: boolean
 }
@@ -17,7 +17,9 @@ export function listrSteps(output: StepOutput): StepRunner {
     async run<T>(title: string, step: () => Promise<T>): Promise<T> {
       if (!output.enabled) return step()
       const {Listr, ListrLogger, PRESET_TIMER, ProcessOutput} = await import('listr2')
-      const logger = new ListrLogger({processOutput: new ProcessOutput(output.stream, output.stream)})
+      // listr2 types its output as a tty.WriteStream but only writes to it and reads isTTY/columns.
+      const stream = output.stream as NodeJS.WriteStream
+      const logger = new ListrLogger({processOutput: new ProcessOutput(stream, stream)})
       let result: T | undefined
       const list = new Listr(
         [

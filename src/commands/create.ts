@@ -6,9 +6,6 @@ import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
 import {MASK, toDemoView, type DemoView} from '../render.js'
-import {cancelOnSignals, killAtCheckpoint} from '../signals.js'
-import {listrSteps} from '../adapters/steps.js'
-import {readPreferences} from '../adapters/preferences-file.js'
 
 /** Secret values never reach stdout, even in a dry run. */
 function maskSecrets(manifest: Manifest): Manifest {
@@ -49,7 +46,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
   async run(): Promise<DemoView | {manifests: Manifest[]}> {
     const {deps, flags} = this
     const {project} = await deps.config()
-    const preferences = readPreferences(process.env, (message) => this.note(message))
+    const preferences = deps.preferences((message) => this.note(message))
     const request: CreateRequest = {
       type: flags.type ?? preferences.type,
       duration: flags.duration ?? preferences.duration,
@@ -63,7 +60,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     if (flags['dry-run']) return this.dryRun(request)
     validateCreateRequest(project, request)
     deps.preloadClusterModules()
-    const cancel = cancelOnSignals((message) => this.note(message))
+    const cancel = deps.cancellation((message) => this.note(message))
     try {
       const store = await deps.store()
       this.note(`State: ${store.describe()}. Owner: ${request.actor}.`)
@@ -77,8 +74,8 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
           clock: deps.clock,
           random: deps.random,
           sleeper: deps.sleeper,
-          steps: listrSteps({stream: process.stderr, enabled: true}),
-          checkpoint: killAtCheckpoint(process.env),
+          steps: deps.steps(),
+          checkpoint: deps.checkpoint(),
           signal: cancel.signal,
         },
         request,

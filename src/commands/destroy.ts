@@ -1,15 +1,12 @@
 import {Args, Flags} from '@oclif/core'
-import {createInterface} from 'node:readline/promises'
 import {BaseCommand} from '../base-command.js'
 import {destroyDemo, type DestroyOutcome} from '../core/destroy-demo.js'
 import {parseDuration} from '../core/duration.js'
-import {DemoError, UsageError} from '../core/errors.js'
+import {CancelledError, DemoError, UsageError} from '../core/errors.js'
 import {findDemo} from '../core/find-demo.js'
 import {assertValidId} from '../core/naming.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
 import {toDemoView, type DemoView} from '../render.js'
-import {cancelOnSignals, killAtCheckpoint} from '../signals.js'
-import {listrSteps} from '../adapters/steps.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
@@ -33,11 +30,11 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     const store = await deps.store()
     const found = await findDemo(store, this.args.id)
     if (!flags.yes) await this.confirm(`${found.id} (${found.demoType}, namespace ${found.namespace}, owner ${found.createdBy})`)
-    const cancel = cancelOnSignals((message) => this.note(message))
+    const cancel = deps.cancellation((message) => this.note(message))
     try {
       const {project} = await deps.config()
       const outcome = await destroyDemo(
-        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: await deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: listrSteps({stream: process.stderr, enabled: true}), checkpoint: killAtCheckpoint(process.env), signal: cancel.signal},
+        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: await deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: deps.steps(), checkpoint: deps.checkpoint(), signal: cancel.signal},
         {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))
@@ -48,16 +45,13 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
   }
 
   private async confirm(what: string): Promise<void> {
-    if (!process.stdin.isTTY || this.jsonEnabled()) {
-      throw new UsageError('Refusing to destroy without confirmation: stdin is not a terminal.', {hint: `Pass --yes: \`demo destroy ${this.args.id} --yes\`.`})
-    }
-    const prompt = createInterface({input: process.stdin, output: process.stderr})
-    try {
-      const answer = await prompt.question(`Destroy demo ${what}? [y/N] `)
-      if (!/^y(es)?$/i.test(answer.trim())) throw new DemoError('Not destroyed: not confirmed.', {hint: 'Nothing was changed; pass --yes to skip the question.'})
-    } finally {
-      prompt.close()
-    }
+    const hint = `Pass --yes: \`demo destroy ${this.args.id} --yes\`.`
+    if (this.jsonEnabled()) throw new UsageError('Refusing to destroy without confirmation: --json needs --yes (there is no question to answer in JSON).', {hint})
+    const prompt = this.deps.prompt()
+    if (!prompt.interactive) throw new UsageError('Refusing to destroy without confirmation: stdin is not a terminal.', {hint})
+    const answer = await prompt.confirm(`Destroy demo ${what}?`)
+    if (answer === 'cancelled') throw new CancelledError('Cancelled; nothing was changed.')
+    if (answer === 'no') throw new DemoError('Not destroyed: not confirmed.', {hint: 'Nothing was changed; pass --yes to skip the question.'})
   }
 }
 

@@ -22,6 +22,13 @@ const QUICK_POLL_MS = 200
 const QUICK_PHASE_MS = 2_000
 const MAX_POLL_MS = 1_000
 
+/** The error of a use case stopped by `signal` ("Cancelled: interrupted by SIGTERM."). */
+export function cancelledError(signal: AbortSignal, cause?: unknown): CancelledError {
+  const reason: unknown = signal.reason
+  const why = reason instanceof Error ? reason.message : 'interrupted'
+  return new CancelledError(`Cancelled: ${why}.`, {cause})
+}
+
 export function nextPollDelay(elapsedMs: number, previousMs: number): number {
   if (elapsedMs < QUICK_PHASE_MS) return QUICK_POLL_MS
   return Math.min(previousMs * 2, MAX_POLL_MS)
@@ -31,7 +38,7 @@ async function pause(deps: WaitDeps, ms: number): Promise<void> {
   try {
     await deps.sleeper.sleep(ms, deps.signal)
   } catch (error) {
-    if (deps.signal.aborted) throw new CancelledError('Cancelled (Ctrl-C).', {cause: error})
+    if (deps.signal.aborted) throw cancelledError(deps.signal, error)
     throw error
   }
 }

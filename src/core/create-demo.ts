@@ -1,7 +1,7 @@
-import {awaitReady} from './await-ready.js'
+import {awaitReady, cancelledError} from './await-ready.js'
 import {expiryFor, type Demo} from './demo.js'
 import {formatDuration, hours, parseDuration} from './duration.js'
-import {CancelledError, DemoError, LimitError, UsageError} from './errors.js'
+import {DemoError, LimitError, UsageError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
 import type {Checkpoint, Clock, Cluster, DatabaseAccess, Databases, DemoStore, Manifest, NewDemo, Ownership, Random, Sleeper, StepRunner} from './ports.js'
 import type {ProjectConfig} from './project-config.js'
@@ -137,7 +137,7 @@ function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<Create
 }
 
 function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError('Cancelled (Ctrl-C).', {hint: 'Nothing is left running; create again when ready.'})
+  if (signal.aborted) throw cancelledError(signal)
 }
 
 /** Runs a timed step, records its duration in seconds, stops first if cancelled, then passes the named checkpoint. */

@@ -393,13 +393,13 @@ describe('createDemo', () => {
       cluster.deletionTakes(2)
       cluster.setDeployment(NS, 'portal', {available: false})
       sleeper.onSleep = (_ms, index) => {
-        if (index === 1) controller.abort(new Error('SIGINT'))
+        if (index === 1) controller.abort(new Error('interrupted by SIGTERM'))
       }
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof DemoError)
         assert.equal(error.code, 'E_CANCELLED')
         assert.equal(error.exitCode, 130)
-        assert.match(error.message, /^Cancelled \(Ctrl-C\)\. Rolled back/)
+        assert.match(error.message, /^Cancelled: interrupted by SIGTERM\. Rolled back/)
         return true
       })
       assert.equal(cluster.namespaces.has(NS), false, 'the rollback waits on a signal of its own')

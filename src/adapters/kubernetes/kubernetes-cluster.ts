@@ -27,6 +27,8 @@ export interface KubernetesClusterOptions {
   kubeconfig?: string | undefined
   /** A context of the kubeconfig; otherwise its current context. */
   context?: string | undefined
+  /** The environment to read KUBECONFIG from (default: process.env). */
+  env?: NodeJS.ProcessEnv
   /** Deadline of each HTTP request (default 30 s). */
   requestTimeoutMs?: number
   /** Objects applied in parallel (default 8). */

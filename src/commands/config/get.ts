@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {openPreferences} from '../../adapters/preferences.js'
 import {assertPreferenceKey, PREFERENCE_KEYS} from '../../core/validate-preference.js'
 import type {PreferenceResult} from './set.js'
 
@@ -10,14 +9,13 @@ export default class ConfigGet extends BaseCommand<typeof ConfigGet> {
   static override examples = ['<%= config.bin %> config get type', '<%= config.bin %> config get duration --json']
   static override args = {key: Args.string({description: `Preference: ${PREFERENCE_KEYS.join(', ')}.`, required: true})}
 
-  // Synchronous work (a small local file); oclif still wants a promise.
-  run(): Promise<PreferenceResult> {
+  async run(): Promise<PreferenceResult> {
     const {key} = this.args
     assertPreferenceKey(key)
-    const preferences = openPreferences(process.env)
+    const preferences = await this.deps.preferencesFile()
     const value = preferences.get(key) ?? null
     if (value === null) this.note(`${key} is not set; \`demo create\` uses the project default.`)
     else this.log(value)
-    return Promise.resolve({key, value, path: preferences.path})
+    return {key, value, path: preferences.path}
   }
 }

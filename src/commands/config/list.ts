@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {openPreferences, type Preferences} from '../../adapters/preferences.js'
+import type {Preferences} from '../../adapters/preferences.js'
 import {PREFERENCE_KEYS} from '../../core/validate-preference.js'
 import {table} from '../../render.js'
 
@@ -13,12 +13,11 @@ export default class ConfigList extends BaseCommand<typeof ConfigList> {
   static override description = 'Read-only. A corrupt preferences file is reported (exit 2) with its path.'
   static override examples = ['<%= config.bin %> config list', '<%= config.bin %> config list --json | jq .path']
 
-  // Synchronous work (a small local file); oclif still wants a promise.
-  run(): Promise<PreferencesResult> {
-    const preferences = openPreferences(process.env)
+  async run(): Promise<PreferencesResult> {
+    const preferences = await this.deps.preferencesFile()
     const values = preferences.all()
     this.log(table(['KEY', 'VALUE'], PREFERENCE_KEYS.map((key) => [key, values[key] ?? '(not set)'])))
     this.note(`Stored in ${preferences.path}`)
-    return Promise.resolve({preferences: values, path: preferences.path})
+    return {preferences: values, path: preferences.path}
   }
 }

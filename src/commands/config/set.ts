@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {openPreferences} from '../../adapters/preferences.js'
 import {assertPreferenceKey, PREFERENCE_KEYS, validatePreference} from '../../core/validate-preference.js'
 
 export interface PreferenceResult {
@@ -23,7 +22,7 @@ export default class ConfigSet extends BaseCommand<typeof ConfigSet> {
     const {key, value} = this.args
     assertPreferenceKey(key)
     const checked = validatePreference(key, value, (await this.deps.config()).project)
-    const preferences = openPreferences(process.env)
+    const preferences = await this.deps.preferencesFile()
     preferences.set(key, checked)
     this.log(`${key} = ${checked}`)
     this.note(`Saved in ${preferences.path}`)

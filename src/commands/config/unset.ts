@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {openPreferences} from '../../adapters/preferences.js'
 import {assertPreferenceKey, PREFERENCE_KEYS} from '../../core/validate-preference.js'
 
 export interface UnsetResult {
@@ -15,13 +14,12 @@ export default class ConfigUnset extends BaseCommand<typeof ConfigUnset> {
   static override examples = ['<%= config.bin %> config unset type', '<%= config.bin %> config unset duration --json']
   static override args = {key: Args.string({description: `Preference: ${PREFERENCE_KEYS.join(', ')}.`, required: true})}
 
-  // Synchronous work (a small local file); oclif still wants a promise.
-  run(): Promise<UnsetResult> {
+  async run(): Promise<UnsetResult> {
     const {key} = this.args
     assertPreferenceKey(key)
-    const preferences = openPreferences(process.env)
+    const preferences = await this.deps.preferencesFile()
     const removed = preferences.unset(key)
     this.log(removed ? `Removed ${key}.` : `${key} was not set.`)
-    return Promise.resolve({key, removed, path: preferences.path})
+    return {key, removed, path: preferences.path}
   }
 }

@@ -1,0 +1,32 @@
+import {createInterface} from 'node:readline/promises'
+import type {IO} from '../deps.js'
+
+/** What the person answered: yes, no (anything else, or end of input), or cancelled with Ctrl-C. */
+export type Answer = 'yes' | 'no' | 'cancelled'
+
+/** Questions to the person at the terminal. */
+export interface Prompt {
+  /** Whether there is a person to ask: stdin is a terminal. */
+  readonly interactive: boolean
+  /** Asks a yes/no question on stderr; only "y" or "yes" is yes. */
+  confirm(question: string): Promise<Answer>
+}
+
+/** readline on the command's stdin, the question on stderr (stdout stays data). */
+export function terminalPrompt(io: Pick<IO, 'stdin' | 'stderr'>): Prompt {
+  return {
+    interactive: io.stdin.isTTY === true,
+    async confirm(question) {
+      const prompt = createInterface({input: io.stdin, output: io.stderr})
+      // Ctrl-C at the prompt: readline rejects the question with an AbortError (and Node would otherwise exit 1).
+      const cancelled = new Promise<Answer>((resolve) => prompt.once('SIGINT', () => resolve('cancelled')))
+      const ended = new Promise<Answer>((resolve) => prompt.once('close', () => resolve('no')))
+      try {
+        const answer = prompt.question(`${question} [y/N] `).then((text): Answer => (/^y(es)?$/i.test(text.trim()) ? 'yes' : 'no'))
+        return await Promise.race([answer, cancelled, ended])
+      } finally {
+        prompt.close()
+      }
+    },
+  }
+}
