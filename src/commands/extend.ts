@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {assertValidId} from '../core/naming.js'
-import {extendDemo} from '../core/extend-demo.js'
+import {extendDemo, type NamespaceExpiry} from '../core/extend-demo.js'
 import {toDemoView, type DemoView} from '../render.js'
 import {parseDuration} from '../core/duration.js'
 import type {Demo} from '../core/demo.js'
@@ -10,7 +10,7 @@ import {clusterFlags, ownerFlag} from '../flags.js'
 export default class Extend extends BaseCommand<typeof Extend> {
   static override summary = "Push a demo's expiry back by 1-4 hours."
   static override description =
-    'Owner or admin only. Bounded by lifetime.maxLifetimeHours and lifetime.maxExtensions; refused for destroyed, failed or expired demos. Two extends at the same moment both count or one is refused; none is lost.'
+    'Owner or admin only. Bounded by lifetime.maxLifetimeHours and lifetime.maxExtensions; refused for destroyed, failed or expired demos. Two extends at the same moment both count or one is refused; none is lost. Uses the kubeconfig context the demo was created in; an explicit --context must be that one.'
   static override examples = ['<%= config.bin %> extend k3x9a2bq --hours 2', '<%= config.bin %> extend k3x9a2bq --hours 1 --json']
   static override args = {id: Args.string({description: 'Demo id.', required: true})}
   static override flags = {
@@ -21,33 +21,26 @@ export default class Extend extends BaseCommand<typeof Extend> {
 
   async run(): Promise<DemoView & {namespaceExpiryUpdated: boolean}> {
     assertValidId(this.args.id)
-    const {deps} = this
+    const {deps, flags} = this
     const config = (await deps.config()).project
+    const hours = parseDuration(flags.hours, '--hours') / 3_600_000
     deps.preloadClusterModules()
-    const demo = await extendDemo(
-      {store: await deps.store(), clock: deps.clock, policy: config.lifetime},
-      {id: this.args.id, hours: parseDuration(this.flags.hours, '--hours') / 3_600_000, actor: deps.identity().name, admins: config.admins},
+    const store = await deps.store()
+    const {demo, namespaceExpiry} = await extendDemo(
+      {store, clock: deps.clock, policy: config.lifetime, cluster: (demoContext) => deps.cluster({defaultContext: demoContext})},
+      {id: this.args.id, hours, actor: deps.identity().name, admins: config.admins, explicitContext: flags.context !== undefined},
     )
     const view = toDemoView(demo, deps.clock.now())
     this.log(`Extended ${view.id}: now expires at ${view.expiresAt} (in ${view.expiresIn}); extension ${view.extensionCount} of ${config.lifetime.maxExtensions}.`)
-    return {...view, namespaceExpiryUpdated: await this.moveNamespaceExpiry(demo)}
+    this.reportNamespaceExpiry(demo, namespaceExpiry)
+    return {...view, namespaceExpiryUpdated: namespaceExpiry.kind === 'moved'}
   }
 
-  /**
-   * The row is the truth for demo gc; the namespace's expiry annotations are for kube-janitor. A cluster
-   * that does not answer does not undo the extend: it is reported, and the exit code stays 0.
-   */
-  private async moveNamespaceExpiry(demo: Demo): Promise<boolean> {
-    try {
-      const cluster = await this.deps.cluster({defaultContext: demo.kubeContext})
-      const moved = await cluster.setExpiry({demoId: demo.id, namespace: demo.namespace}, demo.expiresAt)
-      if (!moved) this.note(`Note: namespace ${demo.namespace} does not exist; only the state store was updated.`)
-      return moved
-    } catch (error) {
-      this.note(
-        `Warning: the state store says the demo now expires at ${demo.expiresAt.toISOString()}, but the expiry annotations of namespace ${demo.namespace} could not be updated (${error instanceof Error ? error.message : String(error)}). demo gc goes by the state store; kube-janitor, where the cluster runs it, would still use the old time.`,
-      )
-      return false
-    }
+  private reportNamespaceExpiry(demo: Demo, expiry: NamespaceExpiry): void {
+    if (expiry.kind === 'namespace-gone') this.note(`Note: namespace ${demo.namespace} does not exist; only the state store was updated.`)
+    if (expiry.kind !== 'not-updated') return
+    this.note(
+      `Warning: the state store says the demo now expires at ${demo.expiresAt.toISOString()}, but the expiry annotations of namespace ${demo.namespace} could not be updated (${expiry.reason}). demo gc goes by the state store; kube-janitor, where the cluster runs it, would still use the old time.`,
+    )
   }
 }

@@ -1,4 +1,4 @@
-import {ConflictError, StateTransitionError} from './errors.js'
+import {ConflictError, StateTransitionError, UsageError} from './errors.js'
 
 export const DEMO_STATUSES = ['creating', 'ready', 'degraded', 'destroying', 'destroyed', 'failed'] as const
 export type DemoStatus = (typeof DEMO_STATUSES)[number]
@@ -100,6 +100,18 @@ export function assertModifiable(demo: Pick<Demo, 'id' | 'status'>, action: stri
   if (demo.status === 'destroyed' || demo.status === 'destroying' || demo.status === 'failed') {
     throw new ConflictError(`Cannot ${action} demo "${demo.id}": it is ${demo.status}.`, {
       hint: demo.status === 'failed' ? `Destroy it with \`demo destroy ${demo.id}\` and create a new one.` : 'Create a new demo with `demo create`.',
+    })
+  }
+}
+
+/**
+ * A demo lives in the cluster of the context it was created in; acting on it through another context would
+ * miss it (or hit a namespace of the same name elsewhere). `rerun` is the command to suggest with the right one.
+ */
+export function assertSameContext(demo: Pick<Demo, 'id' | 'kubeContext'>, current: string, rerun: string): void {
+  if (demo.kubeContext && current && demo.kubeContext !== current) {
+    throw new UsageError(`Demo "${demo.id}" was created in kubeconfig context "${demo.kubeContext}", not "${current}".`, {
+      hint: `Run \`${rerun} --context ${demo.kubeContext}\`, or leave --context out.`,
     })
   }
 }

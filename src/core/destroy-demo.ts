@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
-import type {Demo} from './demo.js'
-import {PermissionError, UsageError, VersionConflictError} from './errors.js'
+import {assertSameContext, type Demo} from './demo.js'
+import {PermissionError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
 import type {Checkpoint, Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
@@ -39,16 +39,6 @@ function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
   }
 }
 
-/** A demo lives in the cluster of the context it was created in; destroying through another context would miss it. */
-function assertSameContext(demo: Demo, cluster: Cluster): void {
-  const current = cluster.contextName()
-  if (demo.kubeContext && current && demo.kubeContext !== current) {
-    throw new UsageError(`Demo "${demo.id}" was created in kubeconfig context "${demo.kubeContext}", not the current "${current}".`, {
-      hint: `Run \`demo destroy ${demo.id} --context ${demo.kubeContext}\`.`,
-    })
-  }
-}
-
 async function markDestroying(deps: DestroyDeps, demo: Demo, actor: string): Promise<Demo> {
   if (demo.status === 'destroying') return demo
   try {
@@ -79,7 +69,7 @@ export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): P
   const found = await findDemo(deps.store, request.id)
   assertMayDestroy(found, request)
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
-  assertSameContext(found, deps.cluster)
+  assertSameContext(found, deps.cluster.contextName(), `demo destroy ${found.id}`)
   const demo = await deps.steps.run('Mark the demo destroying', () => markDestroying(deps, found, request.actor))
   deps.checkpoint('destroying')
   const owner = {demoId: demo.id, namespace: demo.namespace}

@@ -1,15 +1,33 @@
-import {assertModifiable, isExpired, type Demo, type LifetimePolicy} from './demo.js'
+import {assertModifiable, assertSameContext, isExpired, type Demo, type LifetimePolicy} from './demo.js'
 import {formatDuration, hours} from './duration.js'
 import {ConflictError, PermissionError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
-import type {Clock, DemoStore} from './ports.js'
+import type {Clock, Cluster, DemoStore} from './ports.js'
 
 export interface ExtendRequest {
   id: string
   hours: number
   actor: string
   admins: readonly string[]
+  /** --context was given: it must be the demo's own context, and reachable, before anything is written. */
+  explicitContext: boolean
+}
+
+export interface ExtendDeps {
+  store: DemoStore
+  clock: Clock
+  policy: LifetimePolicy
+  /** The cluster of --context, else of the demo's own context; connected only when needed. */
+  cluster: (demoContext: string | null) => Promise<Cluster>
+}
+
+/** What happened to the namespace's expiry annotations (the row is the truth; they are for kube-janitor). */
+export type NamespaceExpiry = {kind: 'moved'} | {kind: 'namespace-gone'} | {kind: 'not-updated'; reason: string}
+
+export interface ExtendResult {
+  demo: Demo
+  namespaceExpiry: NamespaceExpiry
 }
 
 const MAX_ATTEMPTS = 5
@@ -29,7 +47,7 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
     throw new ConflictError(`Cannot extend demo "${demo.id}": it expired at ${utc(demo.expiresAt)}.`, {hint: 'Create a new demo with `demo create`.'})
   }
   if (demo.extensionCount >= policy.maxExtensions) {
-    throw new ConflictError(`Cannot extend demo "${demo.id}": it was already extended ${demo.extensionCount} times (the maximum).`, {
+    throw new ConflictError(`Cannot extend demo "${demo.id}": it was already extended ${demo.extensionCount} times, and lifetime.maxExtensions is ${policy.maxExtensions}.`, {
       hint: 'Create a new demo, or raise lifetime.maxExtensions in demo.config.yaml.',
     })
   }
@@ -45,31 +63,63 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
   return new Date(wanted)
 }
 
-/**
- * Adds hours to a live demo's expiry, within the policy. Concurrent extends never lose an update:
- * each is a compare-and-set on the row's version, re-read and re-decided on conflict, so both count
- * or the later one is refused by the policy.
- */
-export async function extendDemo(deps: {store: DemoStore; clock: Clock; policy: LifetimePolicy}, request: ExtendRequest): Promise<Demo> {
-  const {policy} = deps
+function assertHours(request: ExtendRequest, policy: LifetimePolicy): void {
   if (!Number.isFinite(request.hours) || request.hours < policy.minExtendHours || request.hours > policy.maxExtendHours) {
     throw new UsageError(`--hours must be between ${policy.minExtendHours} and ${policy.maxExtendHours}, got ${request.hours}.`, {
       hint: `Run \`demo extend ${request.id} --hours 2\`.`,
     })
   }
+}
+
+/** An explicit --context is checked before anything is written: unknown or not the demo's own is a usage error. */
+async function checkedCluster(deps: ExtendDeps, demo: Demo, request: ExtendRequest): Promise<Cluster | undefined> {
+  if (!request.explicitContext) return undefined
+  const cluster = await deps.cluster(demo.kubeContext)
+  assertSameContext(demo, cluster.contextName(), `demo extend ${demo.id} --hours ${request.hours}`)
+  return cluster
+}
+
+/** Compare-and-set of the new expiry; re-read and re-decided when someone else wrote first. */
+async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{demo: Demo; cluster: Cluster | undefined}> {
+  let cluster: Cluster | undefined
   for (let attempt = 1; ; attempt++) {
     const demo = await findDemo(deps.store, request.id)
     const now = deps.clock.now()
-    const expiresAt = decideNewExpiry(demo, request, policy, now)
+    const expiresAt = decideNewExpiry(demo, request, deps.policy, now)
+    if (attempt === 1) cluster = await checkedCluster(deps, demo, request)
     try {
-      return await deps.store.update(
+      const updated = await deps.store.update(
         demo.id,
         demo.version,
         {expiresAt, extensionCount: demo.extensionCount + 1},
         {demoId: demo.id, type: 'extended', at: now, actor: request.actor, data: {hours: request.hours, from: demo.expiresAt.toISOString(), to: expiresAt.toISOString()}},
       )
+      return {demo: updated, cluster}
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error
     }
   }
+}
+
+/** Moves the namespace's expiry annotations; a cluster that does not answer does not undo the extend. */
+async function moveNamespaceExpiry(deps: ExtendDeps, demo: Demo, connected: Cluster | undefined): Promise<NamespaceExpiry> {
+  try {
+    const cluster = connected ?? (await deps.cluster(demo.kubeContext))
+    const moved = await cluster.setExpiry({demoId: demo.id, namespace: demo.namespace}, demo.expiresAt)
+    return moved ? {kind: 'moved'} : {kind: 'namespace-gone'}
+  } catch (error) {
+    return {kind: 'not-updated', reason: error instanceof Error ? error.message : String(error)}
+  }
+}
+
+/**
+ * Adds hours to a live demo's expiry, within the policy, then moves the namespace's expiry annotations.
+ * Concurrent extends never lose an update: each is a compare-and-set on the row's version, re-read and
+ * re-decided on conflict, so both count or the later one is refused by the policy. An explicit --context
+ * that is unknown or not the demo's own is refused before anything is written (UsageError).
+ */
+export async function extendDemo(deps: ExtendDeps, request: ExtendRequest): Promise<ExtendResult> {
+  assertHours(request, deps.policy)
+  const {demo, cluster} = await writeExpiry(deps, request)
+  return {demo, namespaceExpiry: await moveNamespaceExpiry(deps, demo, cluster)}
 }

@@ -58,3 +58,13 @@ export function hasOwnershipMarks(metadata: MarkedMetadata | undefined, demoId: 
 export function janitorTimestamp(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
+
+/**
+ * The expiry annotations of a namespace moved to `expiresAt`: expires-at always, janitor/expires only where
+ * it is already set (a demo created with --no-auto-cleanup has none, so kube-janitor never deletes it).
+ */
+export function movedExpiry(annotations: Record<string, string>, expiresAt: Date): Record<string, string> {
+  const moved: Record<string, string> = {[EXPIRES_AT_ANNOTATION]: expiresAt.toISOString()}
+  if (annotations[JANITOR_EXPIRES_ANNOTATION] !== undefined) moved[JANITOR_EXPIRES_ANNOTATION] = janitorTimestamp(expiresAt)
+  return moved
+}

@@ -143,8 +143,9 @@ export interface Cluster {
   /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */
   namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}>
   /**
-   * Moves the expiry annotations (expires-at, janitor/expires) of the demo's namespace to `expiresAt`, so
-   * kube-janitor does not delete an extended demo at its old time. False when the namespace is gone.
+   * Moves the expiry annotations of the demo's namespace to `expiresAt`: expires-at, and janitor/expires where
+   * the namespace has it (so kube-janitor does not delete an extended demo at its old time, and never gets a
+   * time for a demo created with --no-auto-cleanup). False when the namespace is gone.
    */
   setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean>
   /** Every namespace that carries our managed-by mark. */

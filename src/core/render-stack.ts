@@ -26,7 +26,8 @@ export interface TemplateFile {
 
 export interface RenderInput {
   config: ProjectConfig
-  demo: {id: string; namespace: string; demoType: string; createdBy: string; expiresAt: Date}
+  /** autoCleanup false (--no-auto-cleanup): no janitor/expires on the namespace. */
+  demo: {id: string; namespace: string; demoType: string; createdBy: string; expiresAt: Date; autoCleanup: boolean}
   /** secretEnv goes into the demo's Secret (stringData) and nowhere else. */
   database: DatabaseAccess
   templates: TemplateFile[]
@@ -323,7 +324,7 @@ function stampMarks(manifest: Manifest, input: RenderInput): void {
 }
 
 /**
- * Only the Namespace carries janitor/expires: kube-janitor would otherwise delete inner objects at the old
+ * Only the Namespace carries janitor/expires (and only when auto-cleanup is on): kube-janitor would otherwise delete inner objects at the old
  * time after `demo extend` updated the Namespace. Deleting the Namespace deletes everything in it anyway.
  */
 function stampNamespace(manifest: Manifest, input: RenderInput): void {
@@ -334,7 +335,8 @@ function stampNamespace(manifest: Manifest, input: RenderInput): void {
     labels[podSecurityVersionLabel(mode)] = 'latest'
   }
   const annotations = manifest.metadata.annotations ?? {}
-  annotations[JANITOR_EXPIRES_ANNOTATION] = janitorTimestamp(input.demo.expiresAt)
+  // --no-auto-cleanup: the user asked to keep it, so kube-janitor gets no time to delete it at.
+  if (input.demo.autoCleanup) annotations[JANITOR_EXPIRES_ANNOTATION] = janitorTimestamp(input.demo.expiresAt)
   if (level === 'baseline' && reason) annotations[POD_SECURITY_REASON_ANNOTATION] = reason
   manifest.metadata.labels = labels
   manifest.metadata.annotations = annotations

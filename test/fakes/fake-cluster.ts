@@ -1,5 +1,5 @@
 import {ClusterError, ConflictError} from '../../src/core/errors.js'
-import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, janitorTimestamp} from '../../src/core/labels.js'
+import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
 import {POLICY_KINDS} from '../../src/core/render-stack.js'
 
@@ -145,7 +145,7 @@ export class FakeCluster implements Cluster {
     const existing = this.namespaces.get(owner.namespace)
     if (!existing) return false
     this.assertOurs(existing, owner, 'update')
-    existing.annotations = {...existing.annotations, [EXPIRES_AT_ANNOTATION]: expiresAt.toISOString(), [JANITOR_EXPIRES_ANNOTATION]: janitorTimestamp(expiresAt)}
+    existing.annotations = {...existing.annotations, ...movedExpiry(existing.annotations, expiresAt)}
     return true
   }
 

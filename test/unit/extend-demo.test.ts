@@ -7,6 +7,8 @@ import type {DemoEvent, DemoPatch} from '../../src/core/ports.js'
 import {defaultProjectConfig} from '../../src/core/project-config.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
+import {FakeCluster} from '../fakes/fake-cluster.js'
+import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 
 const HOUR = 3_600_000
 const CREATED = '2026-11-25T12:00:00.000Z'
@@ -40,22 +42,24 @@ async function seed(store: MemoryDemoStore, overrides: Parameters<typeof aNewDem
 }
 
 function request(overrides: Partial<ExtendRequest> = {}): ExtendRequest {
-  return {id: 'k3x9a2bq', hours: 2, actor: 'alice@example.com', admins: [], ...overrides}
+  return {id: 'k3x9a2bq', hours: 2, actor: 'alice@example.com', admins: [], explicitContext: false, ...overrides}
 }
 
 describe('extendDemo', () => {
   let store: RacingStore
+  let cluster: FakeCluster
   const clock = fixedClock('2026-11-25T13:00:00Z')
-  const deps = () => ({store, clock, policy})
+  const deps = () => ({store, clock, policy, cluster: async () => cluster})
 
   beforeEach(() => {
     store = new RacingStore()
+    cluster = new FakeCluster('test')
     clock.set('2026-11-25T13:00:00Z')
   })
 
   it('pushes the expiry back, counts the extension and records an event', async () => {
     await seed(store)
-    const demo = await extendDemo(deps(), request({hours: 2}))
+    const {demo} = await extendDemo(deps(), request({hours: 2}))
     assert.equal(demo.expiresAt.toISOString(), '2026-11-25T16:00:00.000Z')
     assert.equal(demo.extensionCount, 1)
     const stored = await store.get('k3x9a2bq')
@@ -68,7 +72,7 @@ describe('extendDemo', () => {
 
   it('accepts fractions of an hour within the bounds', async () => {
     await seed(store)
-    const demo = await extendDemo(deps(), request({hours: 1.5}))
+    const {demo} = await extendDemo(deps(), request({hours: 1.5}))
     assert.equal(demo.expiresAt.toISOString(), '2026-11-25T15:30:00.000Z')
   })
 
@@ -88,8 +92,8 @@ describe('extendDemo', () => {
 
   it('accepts the bounds themselves', async () => {
     await seed(store)
-    assert.equal((await extendDemo(deps(), request({hours: 1}))).extensionCount, 1)
-    assert.equal((await extendDemo(deps(), request({hours: 4}))).extensionCount, 2)
+    assert.equal((await extendDemo(deps(), request({hours: 1}))).demo.extensionCount, 1)
+    assert.equal((await extendDemo(deps(), request({hours: 4}))).demo.extensionCount, 2)
   })
 
   it('refuses to go past the maximum lifetime and says how much is left', async () => {
@@ -100,7 +104,7 @@ describe('extendDemo', () => {
       assert.equal(error.hint, 'Extend by at most 2h 00m.')
       return true
     })
-    const demo = await extendDemo(deps(), request({hours: 2}))
+    const {demo} = await extendDemo(deps(), request({hours: 2}))
     assert.equal(demo.expiresAt.toISOString(), '2026-11-26T12:00:00.000Z')
   })
 
@@ -110,7 +114,7 @@ describe('extendDemo', () => {
     const before = await store.get('k3x9a2bq')
     await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => {
       assert.ok(error instanceof ConflictError)
-      assert.match(error.message, /already extended 3 times \(the maximum\)/)
+      assert.match(error.message, /already extended 3 times, and lifetime\.maxExtensions is 3\./)
       return true
     })
     assert.deepEqual(await store.get('k3x9a2bq'), before)
@@ -130,7 +134,7 @@ describe('extendDemo', () => {
 
   it('lets an admin extend someone else\'s demo, recording the admin as actor', async () => {
     await seed(store)
-    const demo = await extendDemo(deps(), request({actor: 'root@example.com', admins: ['root@example.com']}))
+    const {demo} = await extendDemo(deps(), request({actor: 'root@example.com', admins: ['root@example.com']}))
     assert.equal(demo.extensionCount, 1)
     assert.equal(demo.createdBy, 'alice@example.com')
     const [event] = (await store.events('k3x9a2bq')).filter((e) => e.type === 'extended')
@@ -164,7 +168,7 @@ describe('extendDemo', () => {
   it('re-reads and counts both when another extend wrote first (no lost update)', async () => {
     await seed(store)
     store.racesLeft = 1
-    const demo = await extendDemo(deps(), request({hours: 2}))
+    const {demo} = await extendDemo(deps(), request({hours: 2}))
     // Someone else's +1h landed between our read and our write; ours is applied on top of it.
     assert.equal(demo.extensionCount, 2)
     assert.equal(demo.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
@@ -178,7 +182,7 @@ describe('extendDemo', () => {
     await extendDemo(deps(), request({hours: 1}))
     await extendDemo(deps(), request({hours: 1}))
     store.racesLeft = 1
-    await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => error instanceof ConflictError && /already extended 3 times/.test(error.message))
+    await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => error instanceof ConflictError && /already extended 3 times, and lifetime.maxExtensions is 3\./.test(error.message))
     const demo = await store.get('k3x9a2bq')
     assert.equal(demo?.extensionCount, 3)
     assert.equal(demo?.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
@@ -188,7 +192,7 @@ describe('extendDemo', () => {
     await seed(store, {expiresAt: new Date('2026-11-25T14:00:00Z')})
     const relaxed = {...policy, maxExtensions: 100}
     store.racesLeft = 5
-    await assert.rejects(extendDemo({store, clock, policy: relaxed}, request({hours: 1})), VersionConflictError)
+    await assert.rejects(extendDemo({...deps(), policy: relaxed}, request({hours: 1})), VersionConflictError)
     assert.equal((await store.get('k3x9a2bq'))?.extensionCount, 5)
   })
 
@@ -199,5 +203,57 @@ describe('extendDemo', () => {
     const demo = await store.get('k3x9a2bq')
     assert.equal(demo?.extensionCount, 2)
     assert.equal(demo?.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
+  })
+
+  it('names the limit in force, not the number of extensions, when a stricter config applies', async () => {
+    await seed(store)
+    const generous = {...policy, maxExtensions: 10, maxLifetimeHours: 100}
+    for (let i = 0; i < 4; i++) await extendDemo({...deps(), policy: generous}, request({hours: 1}))
+    await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => {
+      assert.ok(error instanceof ConflictError)
+      assert.equal(error.message, 'Cannot extend demo "k3x9a2bq": it was already extended 4 times, and lifetime.maxExtensions is 3.')
+      return true
+    })
+  })
+
+  it('moves the namespace expiry annotations after writing the row, and says when the namespace is gone', async () => {
+    const demo = await seed(store)
+    const marks = {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: demo.id}, annotations: {[INSTANCE_ANNOTATION]: demo.id, [JANITOR_EXPIRES_ANNOTATION]: 'x'}}
+    await cluster.ensureNamespace({apiVersion: 'v1', kind: 'Namespace', metadata: {name: demo.namespace, ...marks}}, {demoId: demo.id, namespace: demo.namespace})
+    const moved = await extendDemo(deps(), request({hours: 2}))
+    assert.deepEqual(moved.namespaceExpiry, {kind: 'moved'})
+    assert.equal(cluster.namespaces.get(demo.namespace)?.annotations[EXPIRES_AT_ANNOTATION], '2026-11-25T16:00:00.000Z')
+    assert.equal(cluster.namespaces.get(demo.namespace)?.annotations[JANITOR_EXPIRES_ANNOTATION], '2026-11-25T16:00:00Z')
+    cluster.namespaces.delete(demo.namespace)
+    assert.deepEqual((await extendDemo(deps(), request({hours: 1}))).namespaceExpiry, {kind: 'namespace-gone'})
+  })
+
+  it('keeps the extend when the cluster does not answer, and reports why the annotations were not moved', async () => {
+    await seed(store)
+    const unreachable = {...deps(), cluster: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'))}
+    const {demo, namespaceExpiry} = await extendDemo(unreachable, request({hours: 2}))
+    assert.equal(demo.extensionCount, 1)
+    assert.deepEqual(namespaceExpiry, {kind: 'not-updated', reason: 'connect ECONNREFUSED 127.0.0.1:6443'})
+  })
+
+  it('refuses an explicit --context that is not the demo\'s own, before writing anything (exit 2)', async () => {
+    await seed(store, {kubeContext: 'test'})
+    const before = await store.get('k3x9a2bq')
+    const other = {...deps(), cluster: async () => new FakeCluster('other')}
+    await assert.rejects(extendDemo(other, request({explicitContext: true})), (error: unknown) => {
+      assert.ok(error instanceof UsageError)
+      assert.equal(error.message, 'Demo "k3x9a2bq" was created in kubeconfig context "test", not "other".')
+      assert.equal(error.hint, 'Run `demo extend k3x9a2bq --hours 2 --context test`, or leave --context out.')
+      return true
+    })
+    assert.deepEqual(await store.get('k3x9a2bq'), before)
+  })
+
+  it('refuses an explicit --context the kubeconfig does not have, before writing anything', async () => {
+    await seed(store)
+    const before = await store.get('k3x9a2bq')
+    const unknown = {...deps(), cluster: () => Promise.reject(new UsageError('The kubeconfig has no context "other".'))}
+    await assert.rejects(extendDemo(unknown, request({explicitContext: true})), UsageError)
+    assert.deepEqual(await store.get('k3x9a2bq'), before)
   })
 })

@@ -42,6 +42,7 @@ function anInput(overrides: {config?: ProjectConfig; demo?: Partial<RenderInput[
       demoType: 'recruiting-agency',
       createdBy: 'alice@example.com',
       expiresAt: new Date('2026-11-26T14:05:00.123Z'),
+      autoCleanup: true,
       ...overrides.demo,
     },
     database: overrides.database ?? aDatabase(),
@@ -119,6 +120,13 @@ test('the namespace carries the Pod Security labels of the restricted level and 
   }
   assert.equal(namespace.metadata.annotations?.[JANITOR_EXPIRES_ANNOTATION], '2026-11-26T14:05:00Z')
   assert.equal(namespace.metadata.annotations?.[POD_SECURITY_REASON_ANNOTATION], undefined)
+})
+
+test('a demo created with --no-auto-cleanup gives kube-janitor no expiry, but keeps its own expires-at', () => {
+  const {namespace} = renderStack(anInput({demo: {autoCleanup: false}}))
+
+  assert.equal(namespace.metadata.annotations?.[JANITOR_EXPIRES_ANNOTATION], undefined)
+  assert.equal(namespace.metadata.annotations?.[EXPIRES_AT_ANNOTATION], '2026-11-26T14:05:00.123Z')
 })
 
 test('only the namespace carries janitor/expires, so an extend of the namespace cannot leave inner objects behind to expire early', () => {

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ConflictError, UsageError} from '../../core/errors.js'
-import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, janitorTimestamp, MANAGED_SELECTOR} from '../../core/labels.js'
+import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
 import {POLICY_KINDS} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
@@ -278,7 +278,7 @@ export class KubernetesCluster implements Cluster {
     const body = this.clients.typed({
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: {name: owner.namespace, annotations: {[EXPIRES_AT_ANNOTATION]: expiresAt.toISOString(), [JANITOR_EXPIRES_ANNOTATION]: janitorTimestamp(expiresAt)}},
+      metadata: {name: owner.namespace, annotations: movedExpiry(existing.metadata?.annotations ?? {}, expiresAt)},
     })
     await this.request(`Cannot update the expiry of namespace "${owner.namespace}"`, () =>
       this.clients.objects.patch(body, undefined, undefined, EXPIRY_FIELD_MANAGER, true, this.clients.serverSideApply),

@@ -6,7 +6,7 @@ import {test} from 'node:test'
 import {CoreV1Api, KubernetesObjectApi, PatchStrategy} from '@kubernetes/client-node'
 import {connectKubernetesCluster, type KubernetesCluster} from '../../../src/adapters/kubernetes/kubernetes-cluster.js'
 import {ClusterError, ConflictError, DemoError} from '../../../src/core/errors.js'
-import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL} from '../../../src/core/labels.js'
+import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, MANAGED_BY_LABEL} from '../../../src/core/labels.js'
 import type {DeploymentState, Manifest, Ownership} from '../../../src/core/ports.js'
 import {projectConfigSchema} from '../../../src/core/project-config.js'
 import {renderStack, type RenderedStack, type TemplateFile} from '../../../src/core/render-stack.js'
@@ -34,12 +34,12 @@ function aDemoId(): string {
   return `it${randomBytes(4).toString('hex')}`
 }
 
-function aStack(id: string, options: {config?: Record<string, unknown>; templates?: TemplateFile[]} = {}): {stack: RenderedStack; owner: Ownership} {
+function aStack(id: string, options: {config?: Record<string, unknown>; templates?: TemplateFile[]; autoCleanup?: boolean} = {}): {stack: RenderedStack; owner: Ownership} {
   const config = projectConfigSchema.parse({namespacePrefix: 'itk-', ...options.config})
   const namespace = `itk-${id}`
   const stack = renderStack({
     config,
-    demo: {id, namespace, demoType: 'startup', createdBy: 'it@example.com', expiresAt: new Date(Date.now() + 3_600_000)},
+    demo: {id, namespace, demoType: 'startup', createdBy: 'it@example.com', expiresAt: new Date(Date.now() + 3_600_000), autoCleanup: options.autoCleanup ?? true},
     database: {mode: 'none', schema: null, secretEnv: {DATABASE_URL: 'postgres://u:p@db.example.com/app'}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null},
     templates: options.templates ?? builtInTemplates(),
   })
@@ -282,4 +282,22 @@ test('ownedNamespaces lists every namespace with our marks, across pages, and no
   }
   assert.ok(!names.includes(foreign))
   assert.ok(!names.includes(lookalike))
+})
+
+test('setExpiry moves janitor/expires with expires-at, and never adds it to a demo created with --no-auto-cleanup', async (t) => {
+  const cluster = await aCluster()
+  const later = new Date('2031-01-02T03:04:05.678Z')
+  for (const autoCleanup of [true, false]) {
+    const {stack, owner} = aStack(aDemoId(), {autoCleanup})
+    t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
+    await cluster.ensureNamespace(stack.namespace, owner)
+    const before = (await core.readNamespace({name: owner.namespace})).metadata?.annotations ?? {}
+    assert.equal(before[JANITOR_EXPIRES_ANNOTATION] !== undefined, autoCleanup, `janitor/expires at create, autoCleanup=${autoCleanup}`)
+
+    assert.equal(await cluster.setExpiry(owner, later), true)
+
+    const after = (await core.readNamespace({name: owner.namespace})).metadata?.annotations ?? {}
+    assert.equal(after[EXPIRES_AT_ANNOTATION], later.toISOString())
+    assert.equal(after[JANITOR_EXPIRES_ANNOTATION], autoCleanup ? '2031-01-02T03:04:05Z' : undefined)
+  }
 })

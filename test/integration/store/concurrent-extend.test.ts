@@ -83,7 +83,7 @@ describe('concurrent extends on one demo (PostgreSQL)', () => {
     const contenders = withReadBarrier(stores.map((s) => s.store), attempts)
     const hoursOf = (i: number) => (i % 4) + 1
     const results = await Promise.allSettled(
-      contenders.map((store, i) => extendDemo({store, clock, policy}, {id, hours: hoursOf(i), actor: `alice@example.com`, admins: []})),
+      contenders.map((store, i) => extendDemo({store, clock, policy, cluster: () => Promise.reject(new Error('no cluster in this test'))}, {id, hours: hoursOf(i), actor: `alice@example.com`, admins: [], explicitContext: false})),
     )
     const succeeded = results.flatMap((r, i) => (r.status === 'fulfilled' ? [hoursOf(i)] : []))
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
