@@ -66,10 +66,19 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
   }
 }
 
-/** A plain-text table: columns padded to their widest cell. */
-export function table(headers: string[], rows: string[][]): string {
+/**
+ * A plain-text table: columns padded to their widest cell. With `width` (a terminal's columns), the last
+ * column is cut with "…" so no row wraps.
+ */
+export function table(headers: string[], rows: string[][], options: {width?: number | undefined} = {}): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  const last = widths.length - 1
+  if (options.width && last > 0) {
+    const before = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0)
+    widths[last] = Math.max(headers[last]?.length ?? 0, Math.min(widths[last] ?? 0, options.width - before - 1))
+  }
+  const fit = (cell: string, i: number) => (i === last && cell.length > (widths[i] ?? 0) ? `${cell.slice(0, (widths[i] ?? 1) - 1)}…` : cell)
+  const line = (cells: string[]) => cells.map((c, i) => fit(c, i).padEnd(widths[i] ?? 0)).join('  ').trimEnd()
   return [line(headers), ...rows.map(line)].join('\n')
 }
 

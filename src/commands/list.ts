@@ -37,10 +37,26 @@ export default class List extends BaseCommand<typeof List> {
     const demos = result.items.map((d) => toDemoView(d, now))
     this.note(`State: ${store.describe()}`)
     if (demos.length === 0) this.log('No demos match.')
-    else {
-      this.log(table(['ID', 'NAME', 'TYPE', 'STATUS', 'OWNER', 'EXPIRES IN', 'PORTAL'], demos.map((d) => [d.id, d.name ?? '', d.type, d.status, d.createdBy, d.expiresIn, d.portalUrl])))
-      if (result.total > demos.length) this.log(`Page ${result.page} of ${Math.ceil(result.total / result.limit)} (${result.total} demos); next: --page ${result.page + 1}`)
-    }
+    else this.log(table(['ID', 'NAME', 'TYPE', 'STATUS', 'OWNER', 'EXPIRES IN', 'PORTAL'], demos.map((d) => listRow(d)), {width: this.deps.io.stdout.isTTY ? this.deps.io.stdout.columns : undefined}))
+    const footer = pageFooter(result)
+    if (footer) this.note(footer)
     return {demos, total: result.total, page: result.page, limit: result.limit}
   }
+}
+
+const NONE = '<none>'
+
+/** A demo that is gone or never came up has no expiry to count down and no URL to open. */
+function listRow(d: DemoView): string[] {
+  const over = d.status === 'destroyed' || d.status === 'failed'
+  return [d.id, d.name ?? NONE, d.type, d.status, d.createdBy, over ? '-' : d.expiresIn, over ? '-' : d.portalUrl]
+}
+
+/** Where this page is among all of them, on stderr; "next" only when there is a next page. */
+export function pageFooter(result: {total: number; page: number; limit: number}): string | undefined {
+  const pages = Math.max(1, Math.ceil(result.total / result.limit))
+  if (result.page > pages) return `Page ${result.page} is past the last page (${pages}; ${result.total} demos).`
+  if (pages === 1) return undefined
+  const next = result.page < pages ? `; next: --page ${result.page + 1}` : ''
+  return `Page ${result.page} of ${pages} (${result.total} demos)${next}`
 }

@@ -190,7 +190,7 @@ describe('demo list', () => {
     it('tells a human how to get the next page', async () => {
       const run = await demo(['list', '--owner', 'pager@example.com', '--limit', '10'])
       assert.equal(run.code, 0, run.stderr)
-      assert.match(run.stdout, /Page 1 of 3 \(30 demos\); next: --page 2/)
+      assert.match(run.stderr, /Page 1 of 3 \(30 demos\); next: --page 2/)
     })
 
     it('accepts --limit 100 and refuses --limit 101 with exit 2 and a hint', async () => {

@@ -80,3 +80,9 @@ describe('eventLine', () => {
     assert.equal(eventLine({demoId: 'k3x9a2bq', type: 'created', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {}}), '2026-11-25T12:00:00.000Z  created     alice')
   })
 })
+
+it('a table cuts its last column to the width it is given, so no row wraps', () => {
+  const text = table(['ID', 'URL'], [['a', 'https://a-very-long-url.example.com/path']], {width: 20})
+  for (const line of text.split('\n')) assert.ok(line.length <= 19, line)
+  assert.equal(text.split('\n')[1], 'a   https://a-very…')
+})

@@ -33,3 +33,42 @@ describe('demo list (in process)', () => {
     assert.match(run.error?.message ?? '', /Nonexistent flag: --stauts/)
   })
 })
+
+describe('demo list paging (in process)', () => {
+  it('says where the next page is on stderr, keeping stdout to the table', async () => {
+    const run = await runInProcess(List, ['--limit', '2'], await worldWith(5))
+    assert.equal(run.exitCode, 0, said(run))
+    assert.match(run.stderr, /^Page 1 of 3 \(5 demos\); next: --page 2$/m)
+    assert.doesNotMatch(run.stdout, /Page/)
+  })
+
+  it('offers no next page on the last page', async () => {
+    const run = await runInProcess(List, ['--limit', '2', '--page', '3'], await worldWith(5))
+    assert.equal(run.exitCode, 0, said(run))
+    assert.match(run.stderr, /^Page 3 of 3 \(5 demos\)$/m)
+    assert.doesNotMatch(run.stderr, /next/)
+  })
+
+  it('says when a page is past the last one', async () => {
+    const run = await runInProcess(List, ['--limit', '2', '--page', '4'], await worldWith(5))
+    assert.equal(run.exitCode, 0, said(run))
+    assert.match(run.stdout, /^No demos match\.$/m)
+    assert.match(run.stderr, /^Page 4 is past the last page \(3; 5 demos\)\.$/m)
+  })
+})
+
+describe('demo list rows (in process)', () => {
+  it('shows "-" for the expiry and URL of failed and destroyed demos, and <none> for a missing name', async () => {
+    const world = new World()
+    for (const [id, status] of [['gone0001', 'destroyed'], ['fail0001', 'failed'], ['live0001', 'ready']] as const) {
+      const demo = aNewDemo({id, status, createdAt: new Date('2026-11-25T11:00:00Z')})
+      await world.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+    }
+    const run = await runInProcess(List, ['--status', 'all'], world)
+    assert.equal(run.exitCode, 0, said(run))
+    const cells = (id: string) => run.stdout.split('\n').find((line) => line.startsWith(id))?.split(/\s{2,}/)
+    assert.deepEqual(cells('gone0001')?.slice(1), ['<none>', 'recruiting-agency', 'destroyed', 'alice@example.com', '-', '-'])
+    assert.deepEqual(cells('fail0001')?.slice(5), ['-', '-'])
+    assert.deepEqual(cells('live0001')?.slice(5), ['1h 00m', 'https://portal-live0001.demo.localhost'])
+  })
+})
