@@ -77,12 +77,12 @@ export async function awaitReady(deps: WaitDeps, target: {namespace: string; dep
     const fatal = fatalPastGrace(waiting, firstSeen, now)
     if (fatal) {
       throw new ClusterError(`Deployment ${fatal.name} in namespace ${target.namespace} cannot become Available: ${fatal.reason}.`, {
-        hint: `See \`kubectl -n ${target.namespace} describe deployment ${fatal.name}\` and fix the cause (quota, image, crash) in demo.config.yaml or the templates.`,
+        hint: 'Fix the cause (quota, image, crash) in demo.config.yaml or the templates.',
       })
     }
     if (now - started >= target.timeoutMs) {
       throw new TimeoutError(`Timed out after ${formatDuration(target.timeoutMs)} waiting for deployments in namespace ${target.namespace}: ${describeWaiting(waiting)}.`, {
-        hint: `Inspect with \`kubectl -n ${target.namespace} describe deployment ${waiting[0]?.name ?? ''}\`; raise --wait-timeout if it is just slow.`,
+        hint: 'Raise --wait-timeout if it is just slow.',
       })
     }
     await pause(deps, delay)

@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
-import {ConflictError, CreateFailedError, DemoError, ExitCode, StateTransitionError} from './errors.js'
+import {CancelledError, ConflictError, CreateFailedError, DemoError, ExitCode, StateTransitionError} from './errors.js'
 import type {Clock, Cluster, Databases, DemoStore, Sleeper} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
@@ -86,14 +86,19 @@ function rowNote(demo: Demo, row: RowOutcome): string {
   return 'the demo is marked failed'
 }
 
-function leftBehind(demo: Demo, cleanup: 'done' | 'kept' | 'incomplete', problem: string | null, row: string): {text: string; hint: string} {
+function leftBehind(failure: Failure, cleanup: 'done' | 'kept' | 'incomplete', problem: string | null, row: string): {text: string; hint: string} {
+  const {demo} = failure
   if (cleanup === 'kept') {
     return {
       text: `Kept namespace ${demo.namespace} for debugging (--keep-on-failure); ${row}.`,
-      hint: `Inspect with \`kubectl -n ${demo.namespace} get pods,events\`; remove it with \`demo destroy ${demo.id}\`.`,
+      hint: `Inspect with \`kubectl -n ${demo.namespace} describe deployments\` and \`kubectl -n ${demo.namespace} get pods,events\`; remove it with \`demo destroy ${demo.id}\`.`,
     }
   }
-  if (cleanup === 'done') return {text: `Rolled back: namespace ${demo.namespace} and the database are gone; ${row}.`, hint: ''}
+  if (cleanup === 'done') {
+    // The namespace is gone, so no kubectl hint; after a cancel there is nothing to inspect.
+    const hint = failure.error instanceof CancelledError ? '' : 'To inspect the failure, run the create again with --keep-on-failure: it keeps the namespace.'
+    return {text: `Rolled back: namespace ${demo.namespace} and the database are gone; ${row}.`, hint}
+  }
   return {
     text: `Rollback incomplete (${problem ?? 'unknown'}): namespace ${demo.namespace} may remain; ${row}.`,
     hint: `When the cluster answers again, run \`demo destroy ${demo.id}\` to finish the cleanup.`,
@@ -109,7 +114,7 @@ export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<De
   const cleanupProblem = failure.keep ? null : await cleanUp(deps, failure.demo)
   const cleanup = failure.keep ? 'kept' : cleanupProblem === null ? 'done' : 'incomplete'
   const row = await markFailed(deps, failure, {reason, cleanup})
-  const left = leftBehind(failure.demo, cleanup, cleanupProblem, rowNote(failure.demo, row))
+  const left = leftBehind(failure, cleanup, cleanupProblem, rowNote(failure.demo, row))
   return failedError(failure.error, `${reason} ${left.text}`, left.hint)
 }
 

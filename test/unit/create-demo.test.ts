@@ -272,6 +272,25 @@ describe('createDemo', () => {
       assert.equal(sleeper.slept.length, 2)
     })
 
+    it('after a rollback offers --keep-on-failure, and no kubectl command for the namespace that is gone', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.match(error.hint ?? '', /run the create again with --keep-on-failure/)
+        assert.doesNotMatch(error.hint ?? '', /kubectl/)
+        return true
+      })
+    })
+
+    it('with keepOnFailure names the kubectl commands to inspect it, once', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest({keepOnFailure: true})), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.hint?.match(/kubectl -n demo-abcdefgh describe deployments/g)?.length, 1)
+        return true
+      })
+    })
+
     it('with keepOnFailure leaves the namespace in place and marks the row failed, cleanup kept', async () => {
       cluster.failNext('apply', cause, isDeployments)
       await assert.rejects(createDemo(deps(), aCreateRequest({keepOnFailure: true})), (error: unknown) => {
