@@ -3,9 +3,13 @@ import {BaseCommand} from '../base-command.js'
 import {assertValidId} from '../core/naming.js'
 import {findDemo} from '../core/find-demo.js'
 import {eventLine, toDemoView, type DemoView} from '../render.js'
+import {readCreatingReadiness, type CreatingReadiness} from '../core/creating-readiness.js'
+import {clusterFlags} from '../flags.js'
 
 export interface GetResult extends DemoView {
   events: Array<{type: string; at: string; actor: string; data: Record<string, unknown>}>
+  /** Only for a `creating` demo: what its cluster says now. */
+  readiness?: Exclude<CreatingReadiness, {kind: 'not-creating'}>
 }
 
 export default class Get extends BaseCommand<typeof Get> {
@@ -13,7 +17,7 @@ export default class Get extends BaseCommand<typeof Get> {
   static override description = 'Secrets (database keys) are masked unless --show-secrets is given. Read-only.'
   static override examples = ['<%= config.bin %> get k3x9a2bq', '<%= config.bin %> get k3x9a2bq --json | jq .portalUrl']
   static override args = {id: Args.string({description: 'Demo id (see `demo list`).', required: true})}
-  static override flags = {'show-secrets': Flags.boolean({description: 'Print secret values instead of masking them.'})}
+  static override flags = {'show-secrets': Flags.boolean({description: 'Print secret values instead of masking them.'}), ...clusterFlags}
 
   async run(): Promise<GetResult> {
     assertValidId(this.args.id)
@@ -21,6 +25,7 @@ export default class Get extends BaseCommand<typeof Get> {
     const demo = await findDemo(store, this.args.id)
     const events = await store.events(demo.id)
     const view = toDemoView(demo, this.deps.clock.now(), {showSecrets: this.flags['show-secrets']})
+    const readiness = await readCreatingReadiness(demo, () => this.deps.cluster({defaultContext: demo.kubeContext}))
     this.log(
       [
         `${view.id}${view.name ? ` (${view.name})` : ''}  ${view.status}`,
@@ -36,10 +41,22 @@ export default class Get extends BaseCommand<typeof Get> {
         ...(view.database.supabaseAnonKey ? [`  anon key:    ${view.database.supabaseAnonKey}`] : []),
         ...(Object.keys(view.phaseTimings).length > 0 ? [`  timings:     ${Object.entries(view.phaseTimings).map(([k, v]) => `${k} ${v}s`).join(', ')}`] : []),
         ...(view.lastError ? [`  last error:  ${view.lastError}`] : []),
+        ...readinessLines(readiness),
         '  history:',
         ...events.map((e) => `    ${eventLine(e)}`),
       ].join('\n'),
     )
-    return {...view, events: events.map((e) => ({type: e.type, at: e.at.toISOString(), actor: e.actor, data: e.data}))}
+    return {
+      ...view,
+      events: events.map((e) => ({type: e.type, at: e.at.toISOString(), actor: e.actor, data: e.data})),
+      ...(readiness.kind === 'not-creating' ? {} : {readiness}),
+    }
   }
+}
+
+function readinessLines(readiness: CreatingReadiness): string[] {
+  if (readiness.kind === 'not-creating') return []
+  if (readiness.kind === 'unknown') return [`  live:        unknown (${readiness.reason})`]
+  const states = readiness.deployments.map((d) => `${d.name} ${d.available}/${d.desired}${d.reason ? ` (${d.reason})` : ''}`)
+  return [`  live:        ${readiness.available}/${readiness.total} deployments Available: ${states.join(', ')}`, `  next:        ${readiness.next}`]
 }
