@@ -3,12 +3,13 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
-import {ClusterError, ConflictError, UsageError} from '../../core/errors.js'
+import {ClusterError, ConflictError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
 import {POLICY_KINDS} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import {describeDeployments} from './deployment-state.js'
+import {loadKubeConfig} from './kubeconfig.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client; scripts/bundle-kubernetes-client.mjs bundles exactly these names. */
@@ -65,7 +66,7 @@ interface Settings {
  */
 export async function connectKubernetesCluster(options: KubernetesClusterOptions = {}): Promise<KubernetesCluster> {
   const k8s = await preloadKubernetesClient()
-  const kubeConfig = loadKubeConfig(k8s, options)
+  const kubeConfig = loadKubeConfig(new k8s.KubeConfig(), {kubeconfig: options.kubeconfig, context: options.context, env: options.env ?? process.env})
   const server = kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
   const configuration = k8s.createConfiguration({
@@ -124,27 +125,6 @@ export function preloadKubernetesClient(): Promise<KubernetesClient> {
   return loading
 }
 
-function loadKubeConfig(k8s: KubernetesClient, options: KubernetesClusterOptions): KubeConfig {
-  const kubeConfig = new k8s.KubeConfig()
-  try {
-    if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig)
-    else kubeConfig.loadFromDefault()
-  } catch (error) {
-    const where = options.kubeconfig ?? 'the default kubeconfig ($KUBECONFIG or ~/.kube/config)'
-    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message.split('\n')[0] : String(error))
-    throw new UsageError(`Cannot read ${where}: ${reason}.`, {hint: 'Pass --kubeconfig <file> or set KUBECONFIG to a readable kubeconfig.', cause: error})
-  }
-  if (options.context) useContext(kubeConfig, options.context)
-  const server = kubeConfig.getCurrentCluster()?.server
-  // loadFromDefault() falls back to http://localhost:8080 when it finds nothing; never talk to that silently.
-  if (!server || server === 'http://localhost:8080') {
-    throw new ClusterError('No Kubernetes cluster is configured (no kubeconfig and not running in a pod).', {
-      hint: 'Set KUBECONFIG or pass --kubeconfig, and pick a context with --context (`kubectl config get-contexts` lists them).',
-    })
-  }
-  return kubeConfig
-}
-
 /**
  * The client's serializer writes only the fields its model of a kind knows, under their wire names: given a
  * plain manifest, it silently drops fields whose TypeScript name differs (`from` of a NetworkPolicy rule is
@@ -173,14 +153,6 @@ function firstDifference(expected: unknown, actual: unknown, path: string): stri
     if (found !== undefined) return found
   }
   return undefined
-}
-
-function useContext(kubeConfig: KubeConfig, context: string): void {
-  if (!kubeConfig.getContextObject(context)) {
-    const known = kubeConfig.getContexts().map((c) => c.name)
-    throw new UsageError(`The kubeconfig has no context "${context}".`, {hint: known.length > 0 ? `Known contexts: ${known.join(', ')}.` : 'The kubeconfig defines no contexts.'})
-  }
-  kubeConfig.setCurrentContext(context)
 }
 
 function describe(manifest: Pick<Manifest, 'kind' | 'metadata'>): string {
