@@ -8,7 +8,8 @@ import {after, before, describe, it} from 'node:test'
 import {AppsV1Api, CoreV1Api, NetworkingV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
 import {scratchDatabase} from '../support/databases.js'
-import {cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
+import {execa} from 'execa'
+import {BIN, cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
 import {eventually, loadTestKubeConfig, NEVER_READY_LABEL} from '../support/k8s.js'
 
 const kubeConfig = loadTestKubeConfig()
@@ -266,21 +267,47 @@ describe('demo create failures roll back to an honest failed row', () => {
     assert.equal((await row(id))?.status, 'destroyed')
   })
 
-  it('Ctrl-C while waiting: cancels, rolls back, exits 130', async () => {
-    const withTemplates = neverReadySandbox()
-    const running = startDemo(withTemplates, ['create', '--type', 'startup', '--wait-timeout', '5m'])
-    let seen = ''
-    running.child.stderr?.on('data', (chunk: Buffer | string) => {
-      seen += String(chunk)
-      if (seen.includes('Wait until every deployment is Available') && !running.child.killed) running.child.kill('SIGINT')
+  for (const {signal, says} of [
+    {signal: 'SIGINT', says: /^Error: Cancelled: interrupted by Ctrl-C\. Rolled back/m},
+    {signal: 'SIGTERM', says: /^Error: Cancelled: interrupted by SIGTERM\. Rolled back/m},
+    {signal: 'SIGHUP', says: /^Error: Cancelled: interrupted by SIGHUP \(terminal closed\)\. Rolled back/m},
+  ] as const) {
+    it(`${signal} while waiting: cancels, rolls back, exits 130`, async () => {
+      const withTemplates = neverReadySandbox()
+      const running = startDemo(withTemplates, ['create', '--type', 'startup', '--wait-timeout', '5m'])
+      let seen = ''
+      let sent = false
+      running.child.stderr?.on('data', (chunk: Buffer | string) => {
+        seen += String(chunk)
+        if (seen.includes('Wait until every deployment is Available') && !sent) sent = running.child.kill(signal)
+      })
+      const result = await running.result
+      assert.equal(result.code, 130, transcript(result))
+      assert.match(result.stderr, says)
+      const [id] = await demoIds()
+      assert.ok(id)
+      assert.equal((await row(id))?.status, 'failed')
+      assert.equal(await namespaceExists(`demo-${id}`), false)
     })
-    const result = await running.result
-    assert.equal(result.code, 130, transcript(result))
-    assert.match(result.stderr, /Cancelled/)
+  }
+
+  it('a closed pipe (`demo create 2>&1 | head -2`) does not abort the work: the demo is created and recorded ready', async () => {
+    const box = sandbox({services: TWO_SERVICES})
+    const piped = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" create --type startup 2>&1 | head -2; exit "\${PIPESTATUS[0]}"`], {
+      cwd: box.dir,
+      env: box.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 300_000,
+    })
+    assert.equal(piped.exitCode, 0, `exit ${piped.exitCode}\n${String(piped.stdout)}\n${String(piped.stderr)}`)
+    assert.equal(String(piped.stdout).trim().split('\n').length, 2, 'head printed its two lines')
     const [id] = await demoIds()
     assert.ok(id)
-    assert.equal((await row(id))?.status, 'failed')
-    assert.equal(await namespaceExists(`demo-${id}`), false)
+    assert.equal((await row(id))?.status, 'ready')
+    assert.ok(await namespaceExists(`demo-${id}`))
+    const destroyed = await runDemo(box, ['destroy', id, '--yes'])
+    assert.equal(destroyed.code, 0, transcript(destroyed))
   })
 })
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -9,6 +8,7 @@ import type {Demo} from '../../src/core/demo.js'
 import type {NewDemo} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../fakes/builders.js'
 import {scratchDatabase, tempDir} from '../support/databases.js'
+import {startCli} from '../support/cli.js'
 
 /*
  * The state commands (list, get, extend, config) end to end: bin/run.js (the build in dist/, made by
@@ -16,7 +16,6 @@ import {scratchDatabase, tempDir} from '../support/databases.js'
  */
 
 const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
-const BIN = join(REPO, 'bin', 'run.js')
 const HOUR = 3_600_000
 
 interface Run {
@@ -48,16 +47,12 @@ function baseEnv(): NodeJS.ProcessEnv {
   }
 }
 
-function demo(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<Run> {
+async function demo(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<Run> {
   const env = {...baseEnv(), ...options.env}
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key]
   const started = Date.now()
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], {cwd: options.cwd ?? projectDir, env, timeout: 60_000}, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-      resolve({code, stdout, stderr, ms: Date.now() - started})
-    })
-  })
+  const ended = await startCli({args, cwd: options.cwd ?? projectDir, env, timeoutMs: 60_000}).result
+  return {code: ended.code ?? -1, stdout: ended.stdout, stderr: ended.stderr, ms: Date.now() - started}
 }
 
 function json<T = Record<string, unknown>>(run: Run): T {

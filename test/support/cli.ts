@@ -1,11 +1,11 @@
-import {spawn, type ChildProcess} from 'node:child_process'
+import {execa, type ResultPromise} from 'execa'
 import {cpSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {dump} from 'js-yaml'
 import {tempDir} from './databases.js'
 
 export const REPO_ROOT = join(import.meta.dirname, '../..')
-const BIN = join(REPO_ROOT, 'bin/run.js')
+export const BIN = join(REPO_ROOT, 'bin/run.js')
 
 export interface CliResult {
   code: number | null
@@ -57,21 +57,47 @@ function copyTemplates(dir: string, edit: TemplateEdit): string {
   return target
 }
 
-/** Starts `demo <args>` (the built CLI) without waiting. */
-export function startDemo(sandbox: CliSandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): {child: ChildProcess; result: Promise<CliResult>} {
-  const child = spawn(process.execPath, [BIN, ...args], {cwd: sandbox.dir, env: {...sandbox.env, ...extraEnv}, stdio: ['ignore', 'pipe', 'pipe']})
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const result = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+export interface CliRun {
+  args: string[]
+  cwd: string
+  env: NodeJS.ProcessEnv
+  /** Killed (SIGKILL) after this long; default 10 minutes. */
+  timeoutMs?: number
+  /** What the child reads: nothing (default) or a pipe the test writes to. */
+  stdin?: 'ignore' | 'pipe'
+}
+
+/**
+ * The one way the tests start the built CLI (bin/run.js): execa, with exactly the environment given (nothing
+ * of the developer's or CI's leaks in), never rejecting on a non-zero exit. `child` is the running process
+ * (kill it, read its stderr as it comes); `result` is what it said and how it ended.
+ */
+export function startCli(run: CliRun): {child: ResultPromise; result: Promise<CliResult>} {
+  const child = execa(process.execPath, [BIN, ...run.args], {
+    cwd: run.cwd,
+    env: run.env,
+    extendEnv: false,
+    reject: false,
+    stdin: run.stdin ?? 'ignore',
+    stripFinalNewline: false,
+    timeout: run.timeoutMs ?? 600_000,
+    forceKillAfterDelay: false,
   })
+  const result = child.then((ended) => ({
+    code: ended.exitCode ?? null,
+    signal: ended.signal ?? null,
+    stdout: String(ended.stdout ?? ''),
+    stderr: String(ended.stderr ?? ''),
+  }))
   return {child, result}
 }
 
-/** Runs `demo <args>` to the end. */
+/** Starts `demo <args>` in a sandbox without waiting. */
+export function startDemo(sandbox: CliSandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): {child: ResultPromise; result: Promise<CliResult>} {
+  return startCli({args, cwd: sandbox.dir, env: {...sandbox.env, ...extraEnv}})
+}
+
+/** Runs `demo <args>` in a sandbox to the end. */
 export async function runDemo(sandbox: CliSandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return startDemo(sandbox, args, extraEnv).result
 }
