@@ -76,6 +76,18 @@ export function isLive(status: DemoStatus): boolean {
   return LIVE_STATUSES.includes(status)
 }
 
+/** How a failed create left its objects (roll-back.ts records it as `metadata.cleanup`): kept on purpose, or not all removed. */
+export const LEFTOVER_CLEANUPS = ['kept', 'incomplete'] as const
+
+/**
+ * Whether the demo may still hold objects in the cluster: a live status, or `failed` with leftovers from a
+ * create run with --keep-on-failure or a rollback that did not finish. What `demo list` shows by default.
+ */
+export function mayHoldObjects(demo: Pick<Demo, 'status' | 'metadata'>): boolean {
+  if (isLive(demo.status)) return true
+  return demo.status === 'failed' && (LEFTOVER_CLEANUPS as readonly unknown[]).includes(demo.metadata.cleanup)
+}
+
 export function isExpired(demo: Pick<Demo, 'expiresAt'>, now: Date): boolean {
   return demo.expiresAt.getTime() <= now.getTime()
 }

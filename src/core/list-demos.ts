@@ -5,7 +5,11 @@ import type {DemoFilter, DemoPage, DemoStore} from './ports.js'
 export const MAX_PAGE_SIZE = 100
 
 export interface ListRequest {
-  /** Status names, "live" (creating, ready, degraded, destroying) or "all". */
+  /**
+   * Status names, "live" or "all". "live" is creating, ready, degraded and destroying, and also failed demos
+   * that still hold objects (created with --keep-on-failure, or whose rollback did not finish): they cost
+   * money until someone destroys them.
+   */
   status: string[]
   createdBy?: string | undefined
   demoType?: string | undefined
@@ -30,7 +34,12 @@ export async function listDemos(store: DemoStore, request: ListRequest): Promise
     throw new UsageError(`--limit must be between 1 and ${MAX_PAGE_SIZE}, got ${request.limit}.`, {hint: 'Use --page to see further rows.'})
   }
   if (!Number.isInteger(request.page) || request.page < 1) throw new UsageError(`--page must be 1 or more, got ${request.page}.`)
-  const filter: DemoFilter = {statuses: statusesOf(request.status), createdBy: request.createdBy, demoType: request.demoType}
+  const filter: DemoFilter = {
+    statuses: statusesOf(request.status),
+    includeFailedWithLeftovers: request.status.includes('live'),
+    createdBy: request.createdBy,
+    demoType: request.demoType,
+  }
   const result = await store.list(filter, {limit: request.limit, offset: (request.page - 1) * request.limit})
   return {...result, page: request.page, limit: request.limit}
 }

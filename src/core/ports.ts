@@ -46,7 +46,13 @@ export interface DemoEvent {
 }
 
 export interface DemoFilter {
+  /** Rows in one of these statuses; absent or empty: every status. */
   statuses?: DemoStatus[]
+  /**
+   * Also rows that are `failed` with `metadata.cleanup` "kept" or "incomplete" (their namespace may still
+   * exist), whatever `statuses` says. Other filters still apply.
+   */
+  includeFailedWithLeftovers?: boolean
   createdBy?: string
   demoType?: string
 }

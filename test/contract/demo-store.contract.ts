@@ -9,6 +9,13 @@ export interface StoreHandle {
   close(): Promise<void>
 }
 
+async function destroyedDemo(store: DemoStore, overrides: Parameters<typeof aNewDemo>[0] = {}) {
+  const demo = await insertOk(store, {...overrides, status: 'destroying'})
+  return store.update(demo.id, demo.version, {status: 'destroyed', destroyedAt: new Date('2026-11-25T14:00:00Z')})
+}
+
+const minute = (m: number) => new Date(Date.UTC(2026, 10, 25, 12, m))
+
 async function insertOk(store: DemoStore, overrides: Parameters<typeof aNewDemo>[0] = {}) {
   const demo = aNewDemo(overrides)
   const result = await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
@@ -148,6 +155,31 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       assert.equal(startups.total, 3)
       const none = await store.list({statuses: ['destroyed']}, {limit: 100, offset: 0})
       assert.equal(none.total, 0)
+    })
+
+    it('lists failed demos with leftovers (cleanup kept or incomplete) too when asked, under the other filters', async () => {
+      const ready = await insertOk(store, {status: 'ready', createdAt: minute(1)})
+      const kept = await insertOk(store, {status: 'failed', metadata: {cleanup: 'kept', seed: 'v1'}, createdAt: minute(2)})
+      const incomplete = await insertOk(store, {status: 'failed', metadata: {cleanup: 'incomplete'}, createdAt: minute(3), createdBy: 'bob'})
+      await insertOk(store, {status: 'failed', metadata: {cleanup: 'done'}, createdAt: minute(4)})
+      await insertOk(store, {status: 'failed', createdAt: minute(5)})
+      await destroyedDemo(store, {metadata: {cleanup: 'kept'}, createdAt: minute(6)})
+      const live = ['creating', 'ready', 'degraded', 'destroying'] as const
+      const withLeftovers = await store.list({statuses: [...live], includeFailedWithLeftovers: true}, {limit: 2, offset: 0})
+      assert.deepEqual(withLeftovers.items.map((d) => d.id), [incomplete.id, kept.id])
+      assert.equal(withLeftovers.total, 3)
+      const rest = await store.list({statuses: [...live], includeFailedWithLeftovers: true}, {limit: 2, offset: 2})
+      assert.deepEqual(rest.items.map((d) => d.id), [ready.id])
+      const without = await store.list({statuses: [...live]}, {limit: 100, offset: 0})
+      assert.deepEqual(without.items.map((d) => d.id), [ready.id])
+      const bobs = await store.list({statuses: [...live], includeFailedWithLeftovers: true, createdBy: 'bob'}, {limit: 100, offset: 0})
+      assert.deepEqual(bobs.items.map((d) => d.id), [incomplete.id])
+    })
+
+    it('does not count failed demos with leftovers against the caps', async () => {
+      await insertOk(store, {createdBy: 'erin', status: 'failed', metadata: {cleanup: 'kept'}})
+      const next = aNewDemo({createdBy: 'erin'})
+      assert.ok('inserted' in (await store.insert(next, {perOwner: 1, global: 1}, aCreatedEvent(next))))
     })
   })
 }

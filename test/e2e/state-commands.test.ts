@@ -540,3 +540,15 @@ describe('demo config', () => {
     assert.equal(readFileSync(file, 'utf8'), '{"type": "startup",')
   })
 })
+
+describe('demo list: failed demos that still hold objects', () => {
+  before(async () => {
+    await insert({id: 'keeper01', createdBy: 'keeper@example.com', status: 'failed', metadata: {cleanup: 'kept'}})
+    await insert({id: 'keeper02', createdBy: 'keeper@example.com', status: 'failed', metadata: {cleanup: 'done'}})
+  })
+
+  it('shows a failed demo whose namespace was kept by default, and not one that was cleaned up', async () => {
+    const page = json<ListJson>(await demo(['list', '--json', '--owner', 'keeper@example.com']))
+    assert.deepEqual(page.demos.map((d) => [d.id, d.status]), [['keeper01', 'failed']])
+  })
+})

@@ -1,4 +1,4 @@
-import {allowedPredecessors, LIVE_STATUSES, type Demo} from '../../src/core/demo.js'
+import {allowedPredecessors, LIVE_STATUSES, mayHoldObjects, type Demo} from '../../src/core/demo.js'
 import {NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../src/core/ports.js'
 
@@ -31,8 +31,10 @@ export class MemoryDemoStore implements DemoStore {
   }
 
   async list(filter: DemoFilter, page: Page): Promise<DemoPage> {
+    const inStatuses = (d: Demo) => !filter.statuses || filter.statuses.length === 0 || filter.statuses.includes(d.status)
+    const isLeftover = (d: Demo) => filter.includeFailedWithLeftovers === true && d.status === 'failed' && mayHoldObjects(d)
     const all = [...this.rows.values()]
-      .filter((d) => !filter.statuses || filter.statuses.includes(d.status))
+      .filter((d) => inStatuses(d) || isLeftover(d))
       .filter((d) => !filter.createdBy || d.createdBy === filter.createdBy)
       .filter((d) => !filter.demoType || d.demoType === filter.demoType)
       .sort((a, b) => +b.createdAt - +a.createdAt || a.id.localeCompare(b.id))

@@ -98,3 +98,40 @@ describe('listDemos', () => {
     })
   })
 })
+
+describe('listDemos: failed demos that still hold objects', () => {
+  const leftovers = new MemoryDemoStore()
+
+  before(async () => {
+    const rows = [
+      {id: 'readyaaa1', status: 'ready', metadata: {}},
+      {id: 'failkept1', status: 'failed', metadata: {cleanup: 'kept'}},
+      {id: 'failincp1', status: 'failed', metadata: {cleanup: 'incomplete'}},
+      {id: 'faildone1', status: 'failed', metadata: {cleanup: 'done'}},
+      {id: 'failolder', status: 'failed', metadata: {}},
+      {id: 'destroyed', status: 'destroyed', metadata: {cleanup: 'kept'}},
+    ] as const
+    for (const [i, row] of rows.entries()) {
+      const demo = aNewDemo({...row, metadata: {...row.metadata}, createdBy: i % 2 ? 'bob@example.com' : 'alice@example.com', createdAt: new Date(Date.UTC(2026, 10, 25, 12, i))})
+      await leftovers.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+    }
+  })
+
+  const idsOf = async (overrides: Partial<ListRequest>) => (await listDemos(leftovers, req(overrides))).items.map((d) => d.id)
+
+  it('shows by default failed demos whose namespace was kept or not fully removed, and not the cleaned-up ones', async () => {
+    const page = await listDemos(leftovers, req({}))
+    assert.deepEqual(page.items.map((d) => d.id), ['failincp1', 'failkept1', 'readyaaa1'])
+    assert.equal(page.total, 3)
+  })
+
+  it('keeps the other filters on them', async () => {
+    assert.deepEqual(await idsOf({createdBy: 'bob@example.com'}), ['failkept1'])
+  })
+
+  it('shows them with "live" among other statuses, but not for a single other status', async () => {
+    assert.deepEqual(await idsOf({status: ['live', 'destroyed']}), ['destroyed', 'failincp1', 'failkept1', 'readyaaa1'])
+    assert.deepEqual(await idsOf({status: ['ready']}), ['readyaaa1'])
+    assert.deepEqual(await idsOf({status: ['failed']}), ['failolder', 'faildone1', 'failincp1', 'failkept1'])
+  })
+})

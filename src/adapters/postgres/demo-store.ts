@@ -6,6 +6,8 @@ import type {Db} from './db.js'
 const T = 'demo_orchestrator.demo_instances'
 const E = 'demo_orchestrator.demo_events'
 const LIVE = `('creating', 'ready', 'degraded', 'destroying')`
+/** Failed rows whose create kept its objects or could not remove them all (roll-back.ts, core/demo.ts LEFTOVER_CLEANUPS). */
+const FAILED_WITH_LEFTOVERS = `(status = 'failed' AND metadata->>'cleanup' IN ('kept', 'incomplete'))`
 
 /** Column of each Demo field; the single mapping between the table and the domain. */
 const COLUMNS = {
@@ -63,7 +65,7 @@ function whereOf(filter: DemoFilter): {sql: string; params: unknown[]} {
   const params: unknown[] = []
   if (filter.statuses && filter.statuses.length > 0) {
     params.push(filter.statuses)
-    clauses.push(`status = ANY($${params.length})`)
+    clauses.push(filter.includeFailedWithLeftovers ? `(status = ANY($${params.length}) OR ${FAILED_WITH_LEFTOVERS})` : `status = ANY($${params.length})`)
   }
   if (filter.createdBy) {
     params.push(filter.createdBy)
