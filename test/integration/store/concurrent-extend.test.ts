@@ -108,7 +108,7 @@ describe('concurrent extends on one demo (PostgreSQL)', () => {
     assert.equal(refused.length, CONTENDERS - policy.maxExtensions)
     for (const error of refused) {
       assert.ok(error instanceof ConflictError && !(error instanceof VersionConflictError), `not a policy refusal: ${String(error)}`)
-      assert.match((error as Error).message, /already extended 3 times \(the maximum\)/)
+      assert.match((error as Error).message, /already extended 3 times, and lifetime\.maxExtensions is 3\./)
     }
     assert.equal(row.extension_count, succeeded.length)
     const total = succeeded.reduce((a, b) => a + b, 0)
