@@ -4,7 +4,6 @@ import {destroyDemo, type DestroyOutcome} from '../core/destroy-demo.js'
 import {parseDuration} from '../core/duration.js'
 import {CancelledError, DemoError, UsageError} from '../core/errors.js'
 import {findDemo} from '../core/find-demo.js'
-import {assertValidId} from '../core/naming.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
 import {toDemoView, type DemoView} from '../render.js'
 
@@ -12,8 +11,8 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
   static override description =
     'Owner or admin only. Idempotent: a demo that is already destroyed is success, and running it again after a timeout, a crash or --no-wait finishes the job. Deletes only a namespace that carries the demo\'s ownership marks.'
-  static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI']
-  static override args = {id: Args.string({description: 'Demo id.', required: true})}
+  static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI', '<%= config.bin %> destroy demo-k3x9a2bq   # by namespace, --name or id prefix']
+  static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when stdin is not a terminal).', default: false}),
     wait: Flags.boolean({description: 'Wait until the namespace is gone (--no-wait: return once deletion is accepted; the demo stays `destroying`).', default: true, allowNo: true}),
@@ -23,19 +22,18 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
   }
 
   async run(): Promise<{outcome: DestroyOutcome['kind']; demo: DemoView}> {
-    assertValidId(this.args.id)
     const {deps, flags} = this
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     deps.preloadClusterModules()
     const store = await deps.store()
-    const found = await findDemo(store, this.args.id)
+    const found = await findDemo(store, this.args.id, (id) => `demo destroy ${id}`)
     if (!flags.yes) await this.confirm(`${found.id} (${found.demoType}, namespace ${found.namespace}, owner ${found.createdBy})`)
     const cancel = deps.cancellation((message) => this.note(message))
     try {
       const {project} = await deps.config()
       const outcome = await destroyDemo(
         {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: await deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: deps.steps(), checkpoint: deps.checkpoint(), signal: cancel.signal},
-        {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
+        {id: found.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))
       return {outcome: outcome.kind, demo: toDemoView(outcome.demo, deps.clock.now())}

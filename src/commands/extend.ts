@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {assertValidId} from '../core/naming.js'
 import {extendDemo, type NamespaceExpiry} from '../core/extend-demo.js'
 import {toDemoView, type DemoView} from '../render.js'
 import {parseDuration} from '../core/duration.js'
@@ -11,8 +10,8 @@ export default class Extend extends BaseCommand<typeof Extend> {
   static override summary = "Push a demo's expiry back by 1-4 hours."
   static override description =
     'Owner or admin only. Bounded by lifetime.maxLifetimeHours and lifetime.maxExtensions; refused for destroyed, failed or expired demos. Two extends at the same moment both count or one is refused; none is lost. Uses the kubeconfig context the demo was created in; an explicit --context must be that one.'
-  static override examples = ['<%= config.bin %> extend k3x9a2bq --hours 2', '<%= config.bin %> extend k3x9a2bq --hours 1 --json']
-  static override args = {id: Args.string({description: 'Demo id.', required: true})}
+  static override examples = ['<%= config.bin %> extend k3x9a2bq --hours 2', '<%= config.bin %> extend k3x9a2bq --hours 1 --json', '<%= config.bin %> extend sales-call --hours 1   # by --name, id prefix or namespace']
+  static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {
     hours: Flags.string({char: 'H', description: 'Hours to add, 1-4 by default: 2, 1.5, 90m or 2h.', required: true}),
     owner: ownerFlag,
@@ -20,7 +19,6 @@ export default class Extend extends BaseCommand<typeof Extend> {
   }
 
   async run(): Promise<DemoView & {namespaceExpiryUpdated: boolean}> {
-    assertValidId(this.args.id)
     const {deps, flags} = this
     const config = (await deps.config()).project
     const hours = parseDuration(flags.hours, '--hours') / 3_600_000

@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {assertValidId} from '../core/naming.js'
 import {findDemo} from '../core/find-demo.js'
 import {eventLine, toDemoView, type DemoView} from '../render.js'
 import {readCreatingReadiness, type CreatingReadiness} from '../core/creating-readiness.js'
@@ -15,14 +14,13 @@ export interface GetResult extends DemoView {
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Show everything about one demo: status, URLs, database, timings, last error, history.'
   static override description = 'Secrets (database keys) are masked unless --show-secrets is given. Read-only.'
-  static override examples = ['<%= config.bin %> get k3x9a2bq', '<%= config.bin %> get k3x9a2bq --json | jq .portalUrl']
-  static override args = {id: Args.string({description: 'Demo id (see `demo list`).', required: true})}
+  static override examples = ['<%= config.bin %> get k3x9a2bq', '<%= config.bin %> get sales-call   # by --name; k3x, demo-k3x9a2bq work too', '<%= config.bin %> get k3x9a2bq --json | jq .portalUrl']
+  static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {'show-secrets': Flags.boolean({description: 'Print secret values instead of masking them.'}), ...clusterFlags}
 
   async run(): Promise<GetResult> {
-    assertValidId(this.args.id)
     const store = await this.deps.store()
-    const demo = await findDemo(store, this.args.id)
+    const demo = await findDemo(store, this.args.id, (id) => `demo get ${id}`)
     const events = await store.events(demo.id)
     const view = toDemoView(demo, this.deps.clock.now(), {showSecrets: this.flags['show-secrets']})
     const readiness = await readCreatingReadiness(demo, () => this.deps.cluster({defaultContext: demo.kubeContext}))

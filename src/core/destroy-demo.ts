@@ -6,6 +6,7 @@ import {mayManage} from './identity.js'
 import type {Checkpoint, Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 export interface DestroyRequest {
+  /** The demo's id, a unique id prefix, its name or its namespace (find-demo.ts). */
   id: string
   actor: string
   admins: readonly string[]
@@ -66,7 +67,7 @@ async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequ
  * its work is already done, so running it again after a crash, a timeout or --no-wait finishes the job.
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
-  const found = await findDemo(deps.store, request.id)
+  const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
   assertMayDestroy(found, request)
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
   assertSameContext(found, deps.cluster.contextName(), `demo destroy ${found.id}`)

@@ -6,6 +6,7 @@ import {mayManage} from './identity.js'
 import type {Clock, Cluster, DemoStore} from './ports.js'
 
 export interface ExtendRequest {
+  /** The demo's id, a unique id prefix, its name or its namespace (find-demo.ts). */
   id: string
   hours: number
   actor: string
@@ -82,8 +83,11 @@ async function checkedCluster(deps: ExtendDeps, demo: Demo, request: ExtendReque
 /** Compare-and-set of the new expiry; re-read and re-decided when someone else wrote first. */
 async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{demo: Demo; cluster: Cluster | undefined}> {
   let cluster: Cluster | undefined
+  // Resolved once; a retry re-reads the same demo by its exact id, whatever else has come to match the reference.
+  let ref = request.id
   for (let attempt = 1; ; attempt++) {
-    const demo = await findDemo(deps.store, request.id)
+    const demo = await findDemo(deps.store, ref, (id) => `demo extend ${id} --hours ${request.hours}`)
+    ref = demo.id
     const now = deps.clock.now()
     const expiresAt = decideNewExpiry(demo, request, deps.policy, now)
     if (attempt === 1) cluster = await checkedCluster(deps, demo, request)

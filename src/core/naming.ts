@@ -26,6 +26,24 @@ export function assertValidId(id: string): void {
   }
 }
 
+/** An id prefix names a demo only from this many characters on (fewer would match too much by chance). */
+export const MIN_ID_PREFIX = 3
+
+/** The most demos a reference is resolved among (DemoStore.findByReference); enough to list the candidates. */
+export const MAX_REFERENCE_CANDIDATES = 20
+
+/**
+ * A reference to a demo: its id, a unique id prefix, its name or its namespace. Each of these is a lowercase
+ * DNS label of at most 63 characters, so anything else (empty, spaces, uppercase ...) names no demo.
+ */
+export function assertValidReference(ref: string): void {
+  if (!isDnsLabel(ref)) {
+    throw new UsageError(`"${ref}" is not a demo id, id prefix, name or namespace.`, {
+      hint: 'Name a demo by its id ("k3x9a2bq"), a unique id prefix of 3 or more characters ("k3x"), its --name or its namespace ("demo-k3x9a2bq"); run `demo list` to see them.',
+    })
+  }
+}
+
 /** The namespace of a demo: `<prefix><id>`, a DNS-1123 label of at most 63 characters. */
 export function namespaceFor(id: string, prefix = 'demo-'): string {
   const name = `${prefix}${id}`

@@ -85,6 +85,13 @@ export interface DemoStore {
   insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult>
   /** The row, or undefined when no demo has this id. */
   get(id: string): Promise<Demo | undefined>
+  /**
+   * The demos a user's reference may mean, at most MAX_REFERENCE_CANDIDATES (naming.ts) of them: rows whose id, namespace
+   * or name equals `ref`, and, when `ref` has at least MIN_ID_PREFIX characters, rows whose id starts with it
+   * (literally: "_" and "%" are plain characters). Order: an exact id first, then an exact namespace, then the
+   * rows that may hold objects (live, or failed with leftovers), then newest first. Any status, destroyed too.
+   */
+  findByReference(ref: string): Promise<Demo[]>
   /** A page of rows, newest first. */
   list(filter: DemoFilter, page: Page): Promise<DemoPage>
   /**

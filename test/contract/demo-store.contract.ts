@@ -181,5 +181,52 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       const next = aNewDemo({createdBy: 'erin'})
       assert.ok('inserted' in (await store.insert(next, {perOwner: 1, global: 1}, aCreatedEvent(next))))
     })
+
+    it('finds the candidates of a reference by exact id, namespace, name and id prefix', async () => {
+      const a = await insertOk(store, {id: 'refaa1xx', name: 'sales-call', status: 'ready', createdAt: minute(1)})
+      const b = await insertOk(store, {id: 'refab2xx', name: 'sales-call', status: 'ready', createdAt: minute(2)})
+      const c = await insertOk(store, {id: 'zzzz0001', name: 'refaa1xx', status: 'ready', createdAt: minute(3)})
+      const ids = async (ref: string) => (await store.findByReference(ref)).map((d) => d.id)
+      assert.deepEqual(await ids('refaa1xx'), [a.id, c.id], 'the exact id first, then the demo with that name')
+      assert.deepEqual(await ids(a.namespace), [a.id])
+      assert.deepEqual(await ids('sales-call'), [b.id, a.id])
+      assert.deepEqual(await ids('refa'), [b.id, a.id])
+      assert.deepEqual(await ids('refaa'), [a.id])
+      assert.deepEqual(await ids('zzz'), [c.id])
+      assert.deepEqual(await ids('re'), [], 'two characters are no id prefix')
+      assert.deepEqual(await ids('nosuch'), [])
+      const found = (await store.findByReference('sales-call'))[1]
+      assert.equal(found?.createdAt.toISOString(), a.createdAt.toISOString())
+      assert.equal(found?.version, 1)
+    })
+
+    it('matches "_" and "%" in an id prefix literally', async () => {
+      await insertOk(store, {id: 'abc12345'})
+      assert.deepEqual(await store.findByReference('ab_'), [])
+      assert.deepEqual(await store.findByReference('ab%'), [])
+      assert.deepEqual(await store.findByReference('a%c'), [])
+      assert.deepEqual(await store.findByReference('ab\\'), [])
+    })
+
+    it('puts an exact namespace first, then demos that may hold objects, newest first, destroyed ones too', async () => {
+      const old = await destroyedDemo(store, {id: 'cand0001', name: 'workshop', createdAt: minute(9)})
+      const kept = await insertOk(store, {id: 'cand0002', name: 'workshop', status: 'failed', metadata: {cleanup: 'kept'}, createdAt: minute(1)})
+      const done = await insertOk(store, {id: 'cand0003', name: 'workshop', status: 'failed', metadata: {cleanup: 'done'}, createdAt: minute(8)})
+      const live = await insertOk(store, {id: 'cand0004', name: 'workshop', status: 'creating', createdAt: minute(2)})
+      const named = await insertOk(store, {id: 'other001', name: 'demo-cand0003', status: 'ready', createdAt: minute(3)})
+      const ids = async (ref: string) => (await store.findByReference(ref)).map((d) => d.id)
+      assert.deepEqual(await ids('workshop'), [live.id, kept.id, old.id, done.id])
+      assert.deepEqual(await ids('cand'), [live.id, kept.id, old.id, done.id])
+      assert.deepEqual(await ids('demo-cand0003'), [done.id, named.id])
+    })
+
+    it('returns at most 20 candidates, those that may hold objects first', async () => {
+      for (let i = 0; i < 21; i++) await destroyedDemo(store, {name: 'party', createdAt: minute(30 + i)})
+      const live = await insertOk(store, {name: 'party', status: 'ready', createdAt: minute(1)})
+      const found = await store.findByReference('party')
+      assert.equal(found.length, 20)
+      assert.equal(found[0]?.id, live.id)
+      assert.equal(found[1]?.createdAt.toISOString(), minute(50).toISOString())
+    })
   })
 }

@@ -237,7 +237,7 @@ describe('demo get', () => {
   it('fails with exit 1 and a hint for an unknown id', async () => {
     const run = await demo(['get', 'nosuchid'])
     assert.equal(run.code, 1)
-    assert.match(run.stderr, /^Error: No demo with id "nosuchid" in the shared Postgres postgres:\/\/.*\.\nHint: Run `demo list --status all` to see every demo\.\n$/)
+    assert.match(run.stderr, /^Error: No demo matches "nosuchid" \(by id, id prefix, name or namespace\) in the shared Postgres postgres:\/\/.*\.\nHint: Run `demo list --status all` to see every demo\.\n$/)
     assert.equal(run.stdout, '')
   })
 
@@ -250,10 +250,10 @@ describe('demo get', () => {
     assert.match(body.error.hint, /demo list --status all/)
   })
 
-  it('refuses a malformed id with exit 2', async () => {
+  it('refuses a reference that cannot name a demo with exit 2', async () => {
     const run = await demo(['get', 'Not-An-Id'])
     assert.equal(run.code, 2)
-    assert.match(run.stderr, /^Error: "Not-An-Id" is not a demo id\.\nHint: /)
+    assert.match(run.stderr, /^Error: "Not-An-Id" is not a demo id, id prefix, name or namespace\.\nHint: /)
   })
 
   it('--json gives the demo, its database and its history, with the anon key masked', async () => {
@@ -361,7 +361,7 @@ describe('demo extend', () => {
   it('refuses an unknown id with exit 1', async () => {
     const run = await demo(['extend', 'nosuchid', '--hours', '1'])
     assert.equal(run.code, 1)
-    assert.match(run.stderr, /^Error: No demo with id "nosuchid"/)
+    assert.match(run.stderr, /^Error: No demo matches "nosuchid"/)
   })
 })
 
@@ -538,6 +538,30 @@ describe('demo config', () => {
     assert.equal(list.stderr, `Error: Preferences file ${file} is not a JSON object.\nHint: Fix or delete ${file}; \`demo config set\` then starts a new one.\n`)
     assert.equal((await demo(['config', 'set', 'type', 'startup'], {env})).code, 2)
     assert.equal(readFileSync(file, 'utf8'), '{"type": "startup",')
+  })
+})
+
+describe('naming a demo by its name, an id prefix or its namespace', () => {
+  before(async () => {
+    await insert({id: 'named001', name: 'trade-show', createdBy: 'ann@example.com', createdAt: new Date(Date.now() - 20 * 60_000)})
+    await insert({id: 'named002', name: 'trade-show', createdBy: 'ben@example.com', createdAt: new Date(Date.now() - 10 * 60_000)})
+    await insert({id: 'solo0001', name: 'board-meeting', createdBy: 'ann@example.com'})
+  })
+
+  it('get finds a demo by its name, a unique id prefix and its namespace', async () => {
+    for (const ref of ['board-meeting', 'solo', 'demo-solo0001']) {
+      const run = await demo(['get', ref, '--json'])
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(json<{id: string}>(run).id, 'solo0001')
+    }
+  })
+
+  it('refuses a name two demos share with exit 2, listing both and hinting an exact id', async () => {
+    const run = await demo(['get', 'trade-show'])
+    assert.equal(run.code, 2)
+    assert.match(run.stderr, /^Error: "trade-show" could mean any of 2 demos:\n {2}named002 +trade-show +ready +ben@example\.com +created .* UTC\n {2}named001 +trade-show +ready +ann@example\.com +created .* UTC\nHint: Name one by its exact id: `demo get named002`\.\n$/)
+    const asJson = json<{error: {code: string; exitCode: number}}>(await demo(['extend', 'named0', '--hours', '1', '--json']))
+    assert.deepEqual([asJson.error.code, asJson.error.exitCode], ['E_USAGE', 2])
   })
 })
 

@@ -1,4 +1,5 @@
 import {allowedPredecessors, LIVE_STATUSES, mayHoldObjects, type Demo} from '../../src/core/demo.js'
+import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../src/core/naming.js'
 import {NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../src/core/ports.js'
 
@@ -28,6 +29,15 @@ export class MemoryDemoStore implements DemoStore {
   async get(id: string): Promise<Demo | undefined> {
     const row = this.rows.get(id)
     return row ? structuredClone(row) : undefined
+  }
+
+  async findByReference(ref: string): Promise<Demo[]> {
+    const rank = (d: Demo) => (d.id === ref ? 0 : d.namespace === ref ? 1 : mayHoldObjects(d) ? 2 : 3)
+    return [...this.rows.values()]
+      .filter((d) => d.id === ref || d.namespace === ref || d.name === ref || (ref.length >= MIN_ID_PREFIX && d.id.startsWith(ref)))
+      .sort((a, b) => rank(a) - rank(b) || +b.createdAt - +a.createdAt || a.id.localeCompare(b.id))
+      .slice(0, MAX_REFERENCE_CANDIDATES)
+      .map((d) => structuredClone(d))
   }
 
   async list(filter: DemoFilter, page: Page): Promise<DemoPage> {

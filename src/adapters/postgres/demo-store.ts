@@ -1,6 +1,7 @@
 import {allowedPredecessors, type Demo} from '../../core/demo.js'
 import {NotFoundError, StateTransitionError, VersionConflictError} from '../../core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../core/ports.js'
+import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../core/naming.js'
 import type {Db} from './db.js'
 
 const T = 'demo_orchestrator.demo_instances'
@@ -126,6 +127,20 @@ export class PostgresDemoStore implements DemoStore {
   async get(id: string): Promise<Demo | undefined> {
     const {rows} = await this.db.query<Row>(`SELECT * FROM ${T} WHERE id = $1`, [id])
     return rows[0] ? toDemo(rows[0]) : undefined
+  }
+
+  async findByReference(ref: string): Promise<Demo[]> {
+    // LIKE treats "_" and "%" as wildcards; escaped, the prefix matches literally. Without a long enough
+    // prefix the pattern is NULL and matches nothing.
+    const prefix = ref.length >= MIN_ID_PREFIX ? `${ref.replaceAll(/[\\%_]/g, '\\$&')}%` : null
+    const {rows} = await this.db.query<Row>(
+      `SELECT * FROM ${T}
+        WHERE id = $1 OR namespace = $1 OR name = $1 OR id LIKE $2 ESCAPE '\\'
+        ORDER BY id = $1 DESC, namespace = $1 DESC, (status IN ${LIVE} OR ${FAILED_WITH_LEFTOVERS}) DESC, created_at DESC, id
+        LIMIT $3`,
+      [ref, prefix, MAX_REFERENCE_CANDIDATES],
+    )
+    return rows.map(toDemo)
   }
 
   async list(filter: DemoFilter, page: Page): Promise<DemoPage> {

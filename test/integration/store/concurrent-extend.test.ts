@@ -35,15 +35,17 @@ function withReadBarrier(stores: DemoStore[], attempts: {updates: number}): Demo
       },
       events: (id) => store.events(id),
       describe: () => store.describe(),
-      async get(id) {
-        const demo = await store.get(id)
+      get: (id) => store.get(id),
+      // extend reads the demo through findDemo, which asks for the candidates of the reference.
+      async findByReference(ref) {
+        const demos = await store.findByReference(ref)
         if (first) {
           first = false
           waiting += 1
           if (waiting === stores.length) release()
           await allRead
         }
-        return demo
+        return demos
       },
     }
   })

@@ -149,3 +149,27 @@ describe('demo get of a creating demo (in process)', () => {
     assert.doesNotMatch(run.stdout, /live:/)
   })
 })
+
+describe('naming a demo by more than its id (in process)', () => {
+  it('get, extend and destroy accept the name, an id prefix and the namespace', async () => {
+    const world = await worldWithDemo(['--name', 'sales-call'])
+    const got = await runInProcess<{id: string}>(Get, ['sales-call', '--json'], world)
+    assert.equal(got.exitCode, 0, said(got))
+    assert.equal(got.result?.id, ID)
+    const extended = await runInProcess<{extensionCount: number}>(Extend, ['abc', '--hours', '1', '--json'], world)
+    assert.equal(extended.exitCode, 0, said(extended))
+    assert.equal(extended.result?.extensionCount, 1)
+    const destroyed = await runInProcess(Destroy, [`demo-${ID}`, '--yes'], world)
+    assert.equal(destroyed.exitCode, 0, said(destroyed))
+    assert.match(destroyed.stdout, new RegExp(`^Destroyed demo ${ID}: namespace demo-${ID} is gone\\.$`, 'm'))
+    assert.equal((await world.store.get(ID))?.status, 'destroyed')
+  })
+
+  it('refuses a reference that cannot name any demo with exit 2, before asking the cluster anything', async () => {
+    const world = await worldWithDemo()
+    const run = await runInProcess(Destroy, ['Not An Id', '--yes'], world)
+    assert.equal(run.exitCode, 2, said(run))
+    assert.match(run.stderr, /^Error: "Not An Id" is not a demo id, id prefix, name or namespace\.$/m)
+    assert.equal((await world.store.get(ID))?.status, 'ready')
+  })
+})
