@@ -133,7 +133,7 @@ describe('demo list', () => {
       const lines = run.stdout.trim().split('\n')
       assert.match(lines[0] ?? '', /^ID\s+NAME\s+TYPE\s+STATUS\s+OWNER\s+EXPIRES IN\s+PORTAL$/)
       assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ['lista003', 'lista002', 'lista001'])
-      assert.match(lines[1] ?? '', /lista003\s+enterprise\s+degraded\s+ben@example\.com\s+1h 5\dm\s+https:\/\/portal-lista003/)
+      assert.match(lines[1] ?? '', /lista003\s+<none>\s+enterprise\s+degraded\s+ben@example\.com\s+1h 5\dm\s+https:\/\/portal-lista003/)
     })
 
     it('--json gives every demo view and the paging', async () => {
