@@ -36,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as DemoFlags<T>
     this.args = args as DemoArgs<T>
+    this.deps.checkConfigFlag()
   }
 
   protected get deps(): Deps {

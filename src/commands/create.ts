@@ -54,7 +54,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       actor: deps.identity().name,
       autoCleanup: flags['auto-cleanup'],
       wait: flags.wait,
-      waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout'),
+      waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout', {bareNumber: 'refuse'}),
       keepOnFailure: flags['keep-on-failure'],
     }
     if (flags['dry-run']) return this.dryRun(request)

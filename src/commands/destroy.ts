@@ -25,7 +25,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
   async run(): Promise<{outcome: DestroyOutcome['kind']; demo: DemoView}> {
     assertValidId(this.args.id)
     const {deps, flags} = this
-    const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    const timeoutMs = parseDuration(flags.timeout, '--timeout', {bareNumber: 'refuse'})
     deps.preloadClusterModules()
     const store = await deps.store()
     const found = await findDemo(store, this.args.id)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
+import Get from '../../../src/commands/get.js'
 import List from '../../../src/commands/list.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../../fakes/builders.js'
 import {runInProcess, said, World} from '../../support/in-process.js'
@@ -70,5 +71,16 @@ describe('demo list rows (in process)', () => {
     assert.deepEqual(cells('gone0001')?.slice(1), ['<none>', 'recruiting-agency', 'destroyed', 'alice@example.com', '-', '-'])
     assert.deepEqual(cells('fail0001')?.slice(5), ['-', '-'])
     assert.deepEqual(cells('live0001')?.slice(5), ['1h 00m', 'https://portal-live0001.demo.localhost'])
+  })
+})
+
+describe('--config that names no file (in process)', () => {
+  it('is refused by list and get too (exit 2), although they never load the config', async () => {
+    const world = await worldWith(0)
+    for (const [command, args] of [[List, []], [Get, ['abcdefgh']]] as const) {
+      const run = await runInProcess(command, [...args, '--config', '/nonexistent.yaml'], world)
+      assert.equal(run.exitCode, 2, said(run))
+      assert.match(run.stderr, /^Error: Config file \/nonexistent\.yaml does not exist\.$/m)
+    }
   })
 })
