@@ -108,11 +108,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
  * work in flight: write errors are dropped (the output has nowhere to go), and the use case finishes or
  * rolls back as it would have.
  */
+const guarded = new WeakSet<NodeJS.WriteStream>()
+
 function processIO(): IO {
   for (const stream of [process.stdout, process.stderr]) {
-    if (stream.listenerCount('error') === 0) stream.on('error', () => {})
+    if (guarded.has(stream)) continue
+    guarded.add(stream)
+    stream.once('error', () => dropWrites(stream))
   }
   return {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin}
+}
+
+/**
+ * After EPIPE every further write would fail, and oclif's final flush would wait for a 'drain' that never
+ * comes (the process then ends with Node's exit code 13): writes to a closed stream succeed and go nowhere.
+ */
+function dropWrites(stream: NodeJS.WriteStream): void {
+  stream.on('error', () => {})
+  stream.write = ((_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const done = typeof encoding === 'function' ? encoding : callback
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)())
+    return true
+  }) as typeof stream.write
+  // A flush that started before the error arrived waits for 'drain': release it.
+  stream.emit('drain')
 }
 
 function debugDetails(error: Error): string {

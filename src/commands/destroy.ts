@@ -10,6 +10,7 @@ import {toDemoView, type DemoView} from '../render.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
+  static override aliases = ['rm', 'delete']
   static override description =
     'Owner or admin only. Idempotent: a demo that is already destroyed is success, and running it again after a timeout, a crash or --no-wait finishes the job. Deletes only a namespace that carries the demo\'s ownership marks.'
   static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI']

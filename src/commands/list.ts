@@ -12,6 +12,7 @@ export interface ListResult {
 
 export default class List extends BaseCommand<typeof List> {
   static override summary = 'List demos from the shared state, newest first.'
+  static override aliases = ['ls']
   static override description = 'Shows live demos (creating, ready, degraded, destroying) unless --status says otherwise. Read-only.'
   static override examples = [
     '<%= config.bin %> list',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import Get from '../../../src/commands/get.js'
 import List from '../../../src/commands/list.js'
+import Version from '../../../src/commands/version.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../../fakes/builders.js'
 import {runInProcess, said, World} from '../../support/in-process.js'
 
@@ -82,5 +83,14 @@ describe('--config that names no file (in process)', () => {
       assert.equal(run.exitCode, 2, said(run))
       assert.match(run.stderr, /^Error: Config file \/nonexistent\.yaml does not exist\.$/m)
     }
+  })
+})
+
+describe('demo version (in process)', () => {
+  it('prints the line --version prints, and the parts under --json', async () => {
+    const run = await runInProcess<{version: string; node: string}>(Version, [], new World())
+    assert.equal(run.exitCode, 0, said(run))
+    assert.match(run.stdout, new RegExp(`^demo-cli/\\d+\\.\\d+\\.\\d+ ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}\\n$`))
+    assert.equal(run.result?.node, process.version)
   })
 })
