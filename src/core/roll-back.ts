@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
-import {ConflictError, CreateFailedError, DemoError, ExitCode, StateTransitionError} from './errors.js'
+import {CreateFailedError, DemoError, ExitCode, ForeignNamespaceError} from './errors.js'
 import type {Clock, Cluster, Databases, DemoStore, Sleeper} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
@@ -42,7 +42,7 @@ async function removeNamespace(deps: RollBackDeps, demo: Demo): Promise<string |
     return null
   } catch (error) {
     // A namespace of that name without our marks was never ours (create refused it): nothing of ours to remove.
-    if (error instanceof ConflictError && !(error instanceof StateTransitionError)) return null
+    if (error instanceof ForeignNamespaceError) return null
     return messageOf(error)
   }
 }

@@ -3,7 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
 import {createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
-import {ClusterError, ClusterUnavailableError, CreateFailedError, DemoError, LimitError, UsageError} from '../../src/core/errors.js'
+import {ClusterError, ClusterUnavailableError, ConflictError, CreateFailedError, DemoError, LimitError, UsageError} from '../../src/core/errors.js'
 import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {Manifest, Random} from '../../src/core/ports.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
@@ -350,7 +350,7 @@ describe('createDemo', () => {
         assert.equal(outcome.kind, 'deleting')
       }
       cluster.deletionTakes(3)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CONFLICT', message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_NAMESPACE_TERMINATING', message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/})
       assert.ok(!cluster.objectNames(NS).includes('Secret/demo-database'))
       assert.equal((await row()).status, 'destroying')
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
@@ -375,7 +375,7 @@ describe('createDemo', () => {
       cluster.addNamespace(NS, {labels: {team: 'payments'}})
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
-        assert.equal(error.code, 'E_CONFLICT')
+        assert.equal(error.code, 'E_NAMESPACE_FOREIGN')
         assert.match(error.message, /does not carry the marks of demo "abcdefgh"/)
         return true
       })
@@ -385,6 +385,19 @@ describe('createDemo', () => {
       assert.equal(demo.status, 'failed')
       // Nothing of ours was created, so the rollback is complete: no `demo destroy` that could never succeed.
       assert.deepEqual(demo.metadata, {cleanup: 'done'})
+    })
+
+    it('reports the rollback incomplete when deleting its own namespace meets an HTTP 409: only a foreign namespace counts as never ours', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      cluster.failWhile('deleteNamespace', new ConflictError('Cannot delete namespace "demo-abcdefgh": conflict: the object has been modified (HTTP 409).'))
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_CLUSTER')
+        assert.match(error.message, /Rollback incomplete \(Cannot delete namespace "demo-abcdefgh": conflict: .*\(HTTP 409\)\.\): namespace demo-abcdefgh may remain/)
+        return true
+      })
+      assert.equal(cluster.namespaces.has(NS), true)
+      assert.deepEqual((await row()).metadata, {cleanup: 'incomplete'})
     })
   })
 
