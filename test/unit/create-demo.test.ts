@@ -3,7 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
 import {createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
-import {ClusterError, ClusterUnavailableError, ConflictError, CreateFailedError, DemoError, LimitError, UsageError} from '../../src/core/errors.js'
+import {ClusterError, ClusterUnavailableError, ConflictError, CreateFailedError, DemoError, LimitError, StoreUnavailableError, UsageError} from '../../src/core/errors.js'
 import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {Manifest, Random} from '../../src/core/ports.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
@@ -237,7 +237,7 @@ describe('createDemo', () => {
         assert.equal(error.code, 'E_CLUSTER')
         assert.equal(error.exitCode, 1)
         assert.equal(error.cause, cause)
-        assert.ok(error.message.startsWith(cause.message), error.message)
+        assert.ok(error.message.startsWith('Create of demo abcdefgh failed: cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook'), error.message)
         assert.match(error.message, /Rolled back: namespace demo-abcdefgh and the database are gone; the demo is marked failed\./)
         return true
       })
@@ -261,7 +261,7 @@ describe('createDemo', () => {
 
     it('reports an unexpected error as E_CREATE_FAILED with exit code 1', async () => {
       cluster.failNext('apply', new TypeError('fetch failed'), isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CREATE_FAILED', exitCode: 1, message: /^fetch failed Rolled back/})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CREATE_FAILED', exitCode: 1, message: /^Create of demo abcdefgh failed: fetch failed\. Rolled back/})
     })
 
     it('waits for the namespace to be gone before reporting it rolled back', async () => {
@@ -399,6 +399,30 @@ describe('createDemo', () => {
       assert.equal(cluster.namespaces.has(NS), true)
       assert.deepEqual((await row()).metadata, {cleanup: 'incomplete'})
     })
+
+    it('says first that the state store became unreachable, rolls back the cluster and the database, and does not claim the row is failed', async () => {
+      const unreachable = new StoreUnavailableError('The state store at db.example.com:5432 is unreachable (ECONNREFUSED).', {hint: 'Check that the state database is up.'})
+      databases.onProvision = async () => {
+        store.unreachable = unreachable
+      }
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_STORE_UNREACHABLE')
+        assert.equal(error.exitCode, 1)
+        assert.equal(error.cause, unreachable)
+        assert.equal(
+          error.message,
+          'Create of demo abcdefgh failed: the state store at db.example.com:5432 is unreachable (ECONNREFUSED). ' +
+            'Rolled back: namespace demo-abcdefgh and the database are gone; the unreachable state store could not record it as failed; run `demo destroy abcdefgh` once it answers again.',
+        )
+        assert.match(error.hint ?? '', /^Check that the state database is up\./)
+        return true
+      })
+      assert.equal(cluster.namespaces.has(NS), false)
+      assert.deepEqual(databases.dropped, [ID])
+      store.unreachable = undefined
+      assert.equal((await row()).status, 'creating', 'the row stays for `demo destroy` (or gc) to finish')
+    })
   })
 
   describe('when cancelled during the wait', () => {
@@ -412,7 +436,7 @@ describe('createDemo', () => {
         assert.ok(error instanceof DemoError)
         assert.equal(error.code, 'E_CANCELLED')
         assert.equal(error.exitCode, 130)
-        assert.match(error.message, /^Cancelled \(Ctrl-C\)\. Rolled back/)
+        assert.match(error.message, /^Create of demo abcdefgh failed: cancelled \(Ctrl-C\)\. Rolled back/)
         return true
       })
       assert.equal(cluster.namespaces.has(NS), false, 'the rollback waits on a signal of its own')
