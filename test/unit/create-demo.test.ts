@@ -225,6 +225,8 @@ describe('createDemo', () => {
     assert.deepEqual([...store.rows.keys()], ['k3x9a2bq'])
     assert.deepEqual(cluster.calls, [])
     assert.equal(cluster.namespaces.size, 0)
+    assert.deepEqual(steps.failed, ['Record the demo'], 'the progress shows the refused step as failed')
+    assert.deepEqual(checkpoints, [])
   })
 
   describe('when a step fails', () => {
