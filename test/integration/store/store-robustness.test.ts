@@ -135,11 +135,7 @@ describe('a state database that stops answering in the middle of a command', () 
   })
 
   it('rolls back a create and says first that the state store became unreachable', async () => {
-    const config = projectConfigSchema.parse({
-      ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'},
-      types: {startup: {services: ['api']}},
-      services: {api: {image: 'nginx:1.27', port: 80}},
-    })
+    const config = projectConfigSchema.parse({ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'}})
     const clock = fixedClock('2026-11-25T12:00:00.000Z')
     const cluster = new FakeCluster('test')
     const databases = new FakeDatabases()
@@ -158,7 +154,7 @@ describe('a state database that stops answering in the middle of a command', () 
         checkpoint: () => {},
         signal: new AbortController().signal,
       },
-      {type: 'startup', duration: undefined, name: undefined, actor: 'alice@example.com', autoCleanup: true, wait: true, waitTimeoutMs: 60_000, keepOnFailure: false},
+      {type: undefined, duration: undefined, name: undefined, actor: 'alice@example.com', autoCleanup: true, wait: true, waitTimeoutMs: 60_000, keepOnFailure: false},
     ).catch((e: unknown) => e)
 
     assert.ok(error instanceof CreateFailedError, String(error))
