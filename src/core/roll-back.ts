@@ -104,11 +104,12 @@ function leftBehind(demo: Demo, cleanup: 'done' | 'kept' | 'incomplete', problem
   }
 }
 
-/** "Cannot apply ..." → "cannot apply ....", to go on after a colon and end a sentence; acronyms ("ECONNREFUSED") stay. */
-function continuing(message: string): string {
-  const [first = '', second = ''] = message
-  const text = second === second.toLowerCase() ? first.toLowerCase() + message.slice(1) : message
-  return text.endsWith('.') ? text : `${text}.`
+/**
+ * The cause as a sentence, unchanged but for a final period. Not lower-cased after the colon: it may begin
+ * with a Kubernetes kind ("Deployment api-gateway ...").
+ */
+function sentence(message: string): string {
+  return message.endsWith('.') ? message : `${message}.`
 }
 
 /**
@@ -122,7 +123,7 @@ export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<De
   const cleanup = failure.keep ? 'kept' : cleanupProblem === null ? 'done' : 'incomplete'
   const row = await markFailed(deps, failure, {reason, cleanup})
   const left = leftBehind(failure.demo, cleanup, cleanupProblem, rowNote(failure.demo, row))
-  return failedError(failure.error, `Create of demo ${failure.demo.id} failed: ${continuing(reason)} ${left.text}`, left.hint)
+  return failedError(failure.error, `Create of demo ${failure.demo.id} failed: ${sentence(reason)} ${left.text}`, left.hint)
 }
 
 /** The error to show: the cause's code, exit code and hint, with what is left behind. */

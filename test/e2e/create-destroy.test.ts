@@ -274,7 +274,7 @@ describe('demo create failures roll back to an honest failed row', () => {
     })
     const result = await running.result
     assert.equal(result.code, 130, transcript(result))
-    assert.match(result.stderr, /Create of demo \w+ failed: cancelled/i)
+    assert.match(result.stderr, /Create of demo \w+ failed: Cancelled/)
     const [id] = await demoIds()
     assert.ok(id)
     assert.equal((await row(id))?.status, 'failed')

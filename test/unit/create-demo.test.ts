@@ -239,7 +239,7 @@ describe('createDemo', () => {
         assert.equal(error.code, 'E_CLUSTER')
         assert.equal(error.exitCode, 1)
         assert.equal(error.cause, cause)
-        assert.ok(error.message.startsWith('Create of demo abcdefgh failed: cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook'), error.message)
+        assert.ok(error.message.startsWith('Create of demo abcdefgh failed: Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook'), error.message)
         assert.match(error.message, /Rolled back: namespace demo-abcdefgh and the database are gone; the demo is marked failed\./)
         return true
       })
@@ -414,7 +414,7 @@ describe('createDemo', () => {
         assert.equal(error.cause, unreachable)
         assert.equal(
           error.message,
-          'Create of demo abcdefgh failed: the state store at db.example.com:5432 is unreachable (ECONNREFUSED). ' +
+          'Create of demo abcdefgh failed: The state store at db.example.com:5432 is unreachable (ECONNREFUSED). ' +
             'Rolled back: namespace demo-abcdefgh and the database are gone; the unreachable state store could not record it as failed; run `demo destroy abcdefgh` once it answers again.',
         )
         assert.match(error.hint ?? '', /^Check that the state database is up\./)
@@ -438,7 +438,7 @@ describe('createDemo', () => {
         assert.ok(error instanceof DemoError)
         assert.equal(error.code, 'E_CANCELLED')
         assert.equal(error.exitCode, 130)
-        assert.match(error.message, /^Create of demo abcdefgh failed: cancelled \(Ctrl-C\)\. Rolled back/)
+        assert.match(error.message, /^Create of demo abcdefgh failed: Cancelled \(Ctrl-C\)\. Rolled back/)
         return true
       })
       assert.equal(cluster.namespaces.has(NS), false, 'the rollback waits on a signal of its own')

@@ -159,7 +159,7 @@ describe('a state database that stops answering in the middle of a command', () 
 
     assert.ok(error instanceof CreateFailedError, String(error))
     assert.equal(error.code, 'E_STORE_UNREACHABLE')
-    assert.match(error.message, new RegExp(`^Create of demo abcdefgh failed: the state store at 127\\.0\\.0\\.1:${proxy.port} is unreachable \\([^)]+\\)\\. Rolled back: namespace demo-abcdefgh and the database are gone; `))
+    assert.match(error.message, new RegExp(`^Create of demo abcdefgh failed: The state store at 127\\.0\\.0\\.1:${proxy.port} is unreachable \\([^)]+\\)\\. Rolled back: namespace demo-abcdefgh and the database are gone; `))
     assert.ok(proxiedUrl.password.length > 0)
     assert.ok(!error.message.includes(`:${proxiedUrl.password}@`) && !error.message.includes(proxiedUrl.username), 'no credentials in the message')
     assert.equal(cluster.namespaces.has('demo-abcdefgh'), false)
