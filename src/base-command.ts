@@ -125,11 +125,11 @@ function processIO(): IO {
  */
 function dropWrites(stream: NodeJS.WriteStream): void {
   stream.on('error', () => {})
-  stream.write = ((_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+  stream.write = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     const done = typeof encoding === 'function' ? encoding : callback
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)())
     return true
-  }) as typeof stream.write
+  }
   // A flush that started before the error arrived waits for 'drain': release it.
   stream.emit('drain')
 }

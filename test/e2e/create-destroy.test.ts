@@ -268,9 +268,9 @@ describe('demo create failures roll back to an honest failed row', () => {
   })
 
   for (const {signal, says} of [
-    {signal: 'SIGINT', says: /^Error: Cancelled: interrupted by Ctrl-C\. Rolled back/m},
-    {signal: 'SIGTERM', says: /^Error: Cancelled: interrupted by SIGTERM\. Rolled back/m},
-    {signal: 'SIGHUP', says: /^Error: Cancelled: interrupted by SIGHUP \(terminal closed\)\. Rolled back/m},
+    {signal: 'SIGINT', says: /^Error: Create of demo \w+ failed: Cancelled: interrupted by Ctrl-C\. Rolled back/m},
+    {signal: 'SIGTERM', says: /^Error: Create of demo \w+ failed: Cancelled: interrupted by SIGTERM\. Rolled back/m},
+    {signal: 'SIGHUP', says: /^Error: Create of demo \w+ failed: Cancelled: interrupted by SIGHUP \(terminal closed\)\. Rolled back/m},
   ] as const) {
     it(`${signal} while waiting: cancels, rolls back, exits 130`, async () => {
       const withTemplates = neverReadySandbox()

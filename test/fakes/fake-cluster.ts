@@ -1,4 +1,4 @@
-import {ClusterError, ConflictError} from '../../src/core/errors.js'
+import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
 import {POLICY_KINDS} from '../../src/core/render-stack.js'
@@ -46,8 +46,8 @@ function replicasOf(object: Manifest): number {
 
 /**
  * The Cluster port in memory, with the refusals of the real adapter (src/adapters/kubernetes): a namespace
- * without the demo's marks is neither adopted, applied into nor deleted (ConflictError); nothing is applied
- * into a namespace that does not exist or is terminating. Deletion is asynchronous like the API server's:
+ * without the demo's marks is neither adopted, applied into nor deleted (ForeignNamespaceError); nothing is applied
+ * into a namespace that does not exist or is terminating (NamespaceGoneError, NamespaceTerminatingError). Deletion is asynchronous like the API server's:
  * the namespace is terminating until `pollsUntilGone` namespaceStatus polls have passed and no finalizer is
  * left. Every call is logged in `calls`; failures are injected per method with failNext / failWhile.
  */
@@ -248,15 +248,15 @@ export class FakeCluster implements Cluster {
 
   private verified(owner: Ownership, verb: string): FakeNamespace {
     const existing = this.namespaces.get(owner.namespace)
-    if (!existing) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`)
+    if (!existing) throw new NamespaceGoneError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`)
     this.assertOurs(existing, owner, verb)
-    if (existing.terminating) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
+    if (existing.terminating) throw new NamespaceTerminatingError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
     return existing
   }
 
   private assertOurs(ns: FakeNamespace, owner: Ownership, verb: string): void {
     if (!hasOwnershipMarks(ns, owner.demoId)) {
-      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`)
+      throw new ForeignNamespaceError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`)
     }
   }
 }
