@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {isValidId} from './naming.js'
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "2" or "4Gi"')
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and "-"').max(63)
@@ -51,9 +52,32 @@ export const DEFAULT_SERVICES = {
   candidate: {image: 'ghcr.io/splits-network/candidate:latest', port: 8080, host: 'candidate'},
 } as const
 
+/** Namespaces every cluster has; no demo's namespace may ever be one of them. */
+export const BUILT_IN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
+
+const PREFIX_RULE = 'lowercase letters, digits and "-", ending in "-" (such as "demo-"), not starting with "kube-"'
+
+/** Why a namespace prefix is refused although it is a valid label start, or undefined when it is fine. */
+export function namespacePrefixProblem(prefix: string): string | undefined {
+  // https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces
+  if (prefix.startsWith('kube-')) return 'Kubernetes reserves "kube-" for its own namespaces'
+  if (prefix === 'default-') return 'it reads as the built-in namespace "default"'
+  const hit = BUILT_IN_NAMESPACES.find((ns) => ns.startsWith(prefix) && isValidId(ns.slice(prefix.length)))
+  return hit ? `with the id "${hit.slice(prefix.length)}" the namespace would be the built-in "${hit}"` : undefined
+}
+
+const namespacePrefix = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]*-)?$/, PREFIX_RULE)
+  .max(20)
+  .superRefine((prefix, ctx) => {
+    const problem = namespacePrefixProblem(prefix)
+    if (problem) ctx.addIssue({code: 'custom', input: prefix, message: `"${prefix}" is refused: ${problem}; use ${PREFIX_RULE}`})
+  })
+
 export const projectConfigSchema = z.strictObject({
   /** Prefix of every namespace; the id follows. */
-  namespacePrefix: z.string().regex(/^[a-z]([-a-z0-9]*-)?$/, 'lowercase letters, digits and "-", ending in "-"').max(20).default('demo-'),
+  namespacePrefix: namespacePrefix.default('demo-'),
   /** A directory of your own templates, relative to this file; the built-in stack when absent. */
   templatesDir: z.string().optional(),
   services: z

@@ -105,6 +105,38 @@ describe('parseProjectConfig', () => {
     )
   })
 
+  it('refuses a namespacePrefix in the kube- space Kubernetes reserves, naming the file, the key, the value and the rule', () => {
+    for (const prefix of ['kube-', 'kube-demo-']) {
+      assert.throws(
+        () => parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml'),
+        configError((e) => {
+          assert.ok(e.message.startsWith(`/x/demo.config.yaml: "namespacePrefix": "${prefix}" `), e.message)
+          assert.match(e.message, /reserve/)
+          assert.match(e.message, /ending in "-"/)
+        }),
+      )
+    }
+  })
+
+  it('refuses a namespacePrefix that with some id would name a built-in namespace, or reads as one', () => {
+    // "d" + the valid id "efault" is "default".
+    for (const prefix of ['d', 'default-']) {
+      assert.throws(
+        () => parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml'),
+        configError((e) => {
+          assert.ok(e.message.startsWith(`/x/demo.config.yaml: "namespacePrefix": "${prefix}" `), e.message)
+          assert.match(e.message, /default/)
+        }),
+      )
+    }
+  })
+
+  it('takes a namespacePrefix that cannot reach a built-in namespace', () => {
+    for (const prefix of ['demo-', 'k', 'kubex-', 'defaults-', 'acme-demo-']) {
+      assert.equal(parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml').namespacePrefix, prefix)
+    }
+  })
+
   it('refuses a file that is not a mapping', () => {
     assert.throws(() => parseProjectConfig('- a\n- b\n', '/x/demo.config.yaml'), configError((e) => assert.match(e.message, /"\(top level\)"/)))
   })
