@@ -7,7 +7,7 @@ const image = z.string().regex(/^[^\s"'{}]+$/, 'an image reference without space
 const urlPattern = z
   .string()
   .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
-  .refine((s) => s.includes('{id}'), 'a URL containing the placeholder {id}')
+  .regex(/\{id\}/, 'a URL containing the placeholder {id}')
 
 const service = z.strictObject({
   image,
@@ -29,6 +29,15 @@ const demoType = z.strictObject({
   seed: dnsLabel.optional(),
 })
 
+type LifetimeKey = 'defaultHours' | 'minHours' | 'maxHours' | 'maxLifetimeHours' | 'minExtendHours' | 'maxExtendHours'
+
+/** Each chain must be in non-decreasing order. */
+const LIFETIME_ORDER: readonly (readonly LifetimeKey[])[] = [
+  ['minHours', 'defaultHours', 'maxHours'],
+  ['maxHours', 'maxLifetimeHours'],
+  ['minExtendHours', 'maxExtendHours'],
+]
+
 const lifetime = z
   .strictObject({
     defaultHours: z.number().min(0.25).default(2),
@@ -39,9 +48,12 @@ const lifetime = z
     minExtendHours: z.number().min(0.25).default(1),
     maxExtendHours: z.number().min(0.25).default(4),
   })
-  .refine((l) => l.minHours <= l.defaultHours && l.defaultHours <= l.maxHours, 'minHours <= defaultHours <= maxHours')
-  .refine((l) => l.maxHours <= l.maxLifetimeHours, 'maxHours <= maxLifetimeHours')
-  .refine((l) => l.minExtendHours <= l.maxExtendHours, 'minExtendHours <= maxExtendHours')
+  .superRefine((l, ctx) => {
+    for (const chain of LIFETIME_ORDER) {
+      if (chain.every((key, i) => i === 0 || l[chain[i - 1]!] <= l[key])) continue
+      ctx.addIssue({code: 'custom', input: l, message: `${chain.map((key) => `${key} (${l[key]})`).join(' <= ')} must hold`})
+    }
+  })
 
 export const DEFAULT_SERVICES = {
   'api-gateway': {image: 'ghcr.io/splits-network/api-gateway:latest', port: 3000},
@@ -55,7 +67,7 @@ export const DEFAULT_SERVICES = {
 /** Namespaces every cluster has; no demo's namespace may ever be one of them. */
 export const BUILT_IN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
 
-const PREFIX_RULE = 'lowercase letters, digits and "-", ending in "-" (such as "demo-"), not starting with "kube-"'
+const PREFIX_RULE = 'a prefix of lowercase letters, digits and "-", ending in "-" (such as "demo-"), not starting with "kube-"'
 
 /** Why a namespace prefix is refused although it is a valid label start, or undefined when it is fine. */
 export function namespacePrefixProblem(prefix: string): string | undefined {
@@ -82,11 +94,11 @@ export const projectConfigSchema = z.strictObject({
   templatesDir: z.string().optional(),
   services: z
     .record(dnsLabel, service)
-    .refine((s) => Object.keys(s).length > 0, 'at least one service')
+    .refine((s) => Object.keys(s).length > 0, 'no service is left; keep at least one')
     .prefault(() => structuredClone(DEFAULT_SERVICES) as never),
   types: z
     .record(dnsLabel, demoType)
-    .refine((t) => Object.keys(t).length > 0, 'at least one demo type')
+    .refine((t) => Object.keys(t).length > 0, 'no demo type is given; give at least one')
     .prefault({
       'recruiting-agency': {description: 'A staffing agency with clients, jobs, candidates and recruiters', seed: 'recruiting-agency'},
       enterprise: {description: 'A large company hiring across departments', seed: 'enterprise'},
@@ -108,7 +120,7 @@ export const projectConfigSchema = z.strictObject({
       /** Required when level is baseline: why the stack cannot run restricted. */
       reason: z.string().optional(),
     })
-    .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'a reason when level is baseline')
+    .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'level "baseline" needs a reason: why the stack cannot run under "restricted"')
     .prefault({}),
   quota: z.record(z.string(), quantity).default({
     'requests.cpu': '2',

@@ -88,19 +88,45 @@ describe('parseProjectConfig', () => {
     )
   })
 
-  it('names the rule when the lifetime bounds contradict each other', () => {
+  it('names the rule and the values found when the lifetime bounds contradict each other', () => {
     assert.throws(
       () => parseProjectConfig('lifetime:\n  minHours: 5\n  defaultHours: 2\n', '/x/demo.config.yaml'),
-      configError((e) => assert.match(e.message, /"lifetime": minHours <= defaultHours <= maxHours/)),
+      configError((e) => assert.equal(e.message, '/x/demo.config.yaml: "lifetime": minHours (5) <= defaultHours (2) <= maxHours (8) must hold')),
     )
   })
 
-  it('counts further problems in the same one-line message', () => {
+  it('shows the value found next to the rule it breaks', () => {
+    const cases: [string, string][] = [
+      ['lifetime:\n  maxHours: "eight"\n', '"lifetime.maxHours": "eight" is not a number'],
+      ['services:\n  api:\n    image: api:1\n    port: 3000\n    replicas: 11\n', '"services.api.replicas": 11 is more than the maximum of 10'],
+      ['limits:\n  perOwner: 0\n', '"limits.perOwner": 0 is less than the minimum of 1'],
+      ['podSecurity:\n  level: privileged\n', '"podSecurity.level": "privileged" is not one of "restricted", "baseline"'],
+      ['ingress:\n  portalUrl: https://portal.example.com\n', '"ingress.portalUrl": "https://portal.example.com" is not a URL containing the placeholder {id}'],
+      ['quota:\n  pods: lots\n', '"quota.pods": "lots" is not a Kubernetes quantity such as "500m", "2" or "4Gi"'],
+      ['services:\n  Web:\n    image: web:1\n    port: 80\n', '"services.Web": the name "Web" is not a DNS-1123 label'],
+      ['lifetime:\n  maxExtensions: 1.5\n', '"lifetime.maxExtensions": 1.5 is not a whole number'],
+      ['- a\n- b\n', '"(top level)": ["a","b"] is not a mapping'],
+    ]
+    for (const [text, expected] of cases) {
+      assert.throws(
+        () => parseProjectConfig(text, '/x/demo.config.yaml'),
+        configError((e) => assert.ok(e.message.startsWith(`/x/demo.config.yaml: ${expected}`), `${e.message}\n  expected to start with: ${expected}`)),
+      )
+    }
+  })
+
+  it('lists every problem, each with its key and value, under a short first line', () => {
     assert.throws(
-      () => parseProjectConfig('lifetime:\n  maxHours: x\nlimits:\n  perOwner: 0\n', '/x/demo.config.yaml'),
+      () => parseProjectConfig('lifetme: 3\nlifetime:\n  maxHours: x\nlimits:\n  perOwner: 0\n', '/x/demo.config.yaml'),
       configError((e) => {
-        assert.match(e.message, /\(and 1 more: limits\.perOwner\)/)
-        assert.doesNotMatch(e.message, /\n/)
+        const [first, ...rest] = e.message.split('\n')
+        assert.equal(first, '/x/demo.config.yaml: 3 problems:')
+        assert.deepEqual(rest.map((line) => line.trim()).sort(), [
+          '"(top level)": unknown key "lifetme"',
+          '"lifetime.maxHours": "x" is not a number',
+          '"limits.perOwner": 0 is less than the minimum of 1',
+        ].sort())
+        assert.doesNotMatch(e.message, /and \d+ more/)
       }),
     )
   })
@@ -137,9 +163,6 @@ describe('parseProjectConfig', () => {
     }
   })
 
-  it('refuses a file that is not a mapping', () => {
-    assert.throws(() => parseProjectConfig('- a\n- b\n', '/x/demo.config.yaml'), configError((e) => assert.match(e.message, /"\(top level\)"/)))
-  })
 })
 
 describe('loadConfig', () => {
