@@ -91,7 +91,8 @@ const PROBLEMS: {[C in z.core.$ZodIssue['code']]?: (issue: IssueOf<C>) => string
   invalid_format: (issue) => `${showValue(issue.input)} is not ${issue.message}`,
   invalid_value: (issue) => `${showValue(issue.input)} is not one of ${issue.values.map((v) => showValue(v)).join(', ')}`,
   invalid_key: (issue) => `the name ${showValue(issue.input)} is not ${issue.issues[0]?.message ?? 'allowed'}`,
-  unrecognized_keys: (issue) => `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => showValue(k)).join(', ')}`,
+  // The schema's strict objects write these messages: the unknown keys and the ones meant.
+  unrecognized_keys: (issue) => issue.message,
   custom: (issue) => issue.message,
 }
 

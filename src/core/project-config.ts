@@ -1,5 +1,21 @@
 import {z} from 'zod'
+import {closestMatch} from './edit-distance.js'
 import {isValidId} from './naming.js'
+
+/** "unknown key "servics"; did you mean "services"?", or the known keys when none is close. */
+export function describeUnknownKeys(keys: readonly string[], known: readonly string[]): string {
+  const guesses = keys.map((key) => closestMatch(key, known))
+  const named = keys.map((key, i) => (guesses[i] ? `"${key}" (did you mean "${guesses[i]}"?)` : `"${key}"`))
+  if (keys.length === 1 && guesses[0]) return `unknown key "${keys[0]}"; did you mean "${guesses[0]}"?`
+  const list = `unknown key${keys.length > 1 ? 's' : ''} ${named.join(', ')}`
+  return guesses.every(Boolean) ? list : `${list}; known keys: ${known.join(', ')}`
+}
+
+/** z.strictObject whose unknown-key error suggests the key meant (strictObject reports them at every level). */
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const known = Object.keys(shape)
+  return z.strictObject(shape, {error: (issue) => (issue.code === 'unrecognized_keys' ? describeUnknownKeys(issue.keys, known) : undefined)})
+}
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "2" or "4Gi"')
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and "-"').max(63)
@@ -9,7 +25,7 @@ const urlPattern = z
   .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
   .regex(/\{id\}/, 'a URL containing the placeholder {id}')
 
-const service = z.strictObject({
+const service = strictObject({
   image,
   port: z.number().int().min(1).max(65535),
   replicas: z.number().int().min(0).max(10).default(1),
@@ -23,7 +39,7 @@ const service = z.strictObject({
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()).default({}),
 })
 
-const demoType = z.strictObject({
+const demoType = strictObject({
   description: z.string().default(''),
   /** The seed set in seeds/ to load for this type. */
   seed: dnsLabel.optional(),
@@ -38,22 +54,20 @@ const LIFETIME_ORDER: readonly (readonly LifetimeKey[])[] = [
   ['minExtendHours', 'maxExtendHours'],
 ]
 
-const lifetime = z
-  .strictObject({
-    defaultHours: z.number().min(0.25).default(2),
-    minHours: z.number().min(0.25).default(1),
-    maxHours: z.number().min(0.25).default(8),
-    maxLifetimeHours: z.number().min(1).default(24),
-    maxExtensions: z.number().int().min(0).default(3),
-    minExtendHours: z.number().min(0.25).default(1),
-    maxExtendHours: z.number().min(0.25).default(4),
-  })
-  .superRefine((l, ctx) => {
-    for (const chain of LIFETIME_ORDER) {
-      if (chain.every((key, i) => i === 0 || l[chain[i - 1]!] <= l[key])) continue
-      ctx.addIssue({code: 'custom', input: l, message: `${chain.map((key) => `${key} (${l[key]})`).join(' <= ')} must hold`})
-    }
-  })
+const lifetime = strictObject({
+  defaultHours: z.number().min(0.25).default(2),
+  minHours: z.number().min(0.25).default(1),
+  maxHours: z.number().min(0.25).default(8),
+  maxLifetimeHours: z.number().min(1).default(24),
+  maxExtensions: z.number().int().min(0).default(3),
+  minExtendHours: z.number().min(0.25).default(1),
+  maxExtendHours: z.number().min(0.25).default(4),
+}).superRefine((l, ctx) => {
+  for (const chain of LIFETIME_ORDER) {
+    if (chain.every((key, i) => i === 0 || l[chain[i - 1]!] <= l[key])) continue
+    ctx.addIssue({code: 'custom', input: l, message: `${chain.map((key) => `${key} (${l[key]})`).join(' <= ')} must hold`})
+  }
+})
 
 export const DEFAULT_SERVICES = {
   'api-gateway': {image: 'ghcr.io/splits-network/api-gateway:latest', port: 3000},
@@ -87,7 +101,7 @@ const namespacePrefix = z
     if (problem) ctx.addIssue({code: 'custom', input: prefix, message: `"${prefix}" is refused: ${problem}; use ${PREFIX_RULE}`})
   })
 
-export const projectConfigSchema = z.strictObject({
+export const projectConfigSchema = strictObject({
   /** Prefix of every namespace; the id follows. */
   namespacePrefix: namespacePrefix.default('demo-'),
   /** A directory of your own templates, relative to this file; the built-in stack when absent. */
@@ -104,22 +118,19 @@ export const projectConfigSchema = z.strictObject({
       enterprise: {description: 'A large company hiring across departments', seed: 'enterprise'},
       startup: {description: 'A small startup making its first hires', seed: 'startup'},
     }),
-  ingress: z
-    .strictObject({
-      className: z.string().default('nginx'),
-      /** Namespace of the ingress controller, allowed in by the NetworkPolicy. */
-      controllerNamespace: dnsLabel.default('ingress-nginx'),
-      portalUrl: urlPattern.default('https://portal-{id}.demo.localhost'),
-      candidateUrl: urlPattern.default('https://candidate-{id}.demo.localhost'),
-      tlsSecretName: dnsLabel.optional(),
-    })
-    .prefault({}),
-  podSecurity: z
-    .strictObject({
-      level: z.enum(['restricted', 'baseline']).default('restricted'),
-      /** Required when level is baseline: why the stack cannot run restricted. */
-      reason: z.string().optional(),
-    })
+  ingress: strictObject({
+    className: z.string().default('nginx'),
+    /** Namespace of the ingress controller, allowed in by the NetworkPolicy. */
+    controllerNamespace: dnsLabel.default('ingress-nginx'),
+    portalUrl: urlPattern.default('https://portal-{id}.demo.localhost'),
+    candidateUrl: urlPattern.default('https://candidate-{id}.demo.localhost'),
+    tlsSecretName: dnsLabel.optional(),
+  }).prefault({}),
+  podSecurity: strictObject({
+    level: z.enum(['restricted', 'baseline']).default('restricted'),
+    /** Required when level is baseline: why the stack cannot run restricted. */
+    reason: z.string().optional(),
+  })
     .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'level "baseline" needs a reason: why the stack cannot run under "restricted"')
     .prefault({}),
   quota: z.record(z.string(), quantity).default({
@@ -132,24 +143,18 @@ export const projectConfigSchema = z.strictObject({
     persistentvolumeclaims: '0',
   }),
   lifetime: lifetime.prefault({}),
-  limits: z
-    .strictObject({
-      perOwner: z.number().int().min(1).default(3),
-      global: z.number().int().min(1).default(50),
-    })
-    .prefault({}),
+  limits: strictObject({
+    perOwner: z.number().int().min(1).default(3),
+    global: z.number().int().min(1).default(50),
+  }).prefault({}),
   /** Identities (created_by values) allowed to extend and destroy anyone's demo. */
   admins: z.array(z.string().min(1)).default([]),
-  database: z
-    .strictObject({
-      mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
-    })
-    .prefault({}),
-  wait: z
-    .strictObject({
-      timeoutSeconds: z.number().int().min(10).max(3600).default(300),
-    })
-    .prefault({}),
+  database: strictObject({
+    mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
+  }).prefault({}),
+  wait: strictObject({
+    timeoutSeconds: z.number().int().min(10).max(3600).default(300),
+  }).prefault({}),
 })
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>

@@ -77,6 +77,27 @@ describe('parseProjectConfig', () => {
     )
   })
 
+  it('suggests the key meant for an unknown key, at every level', () => {
+    const cases: [string, string][] = [
+      ['servics: {}\n', '"(top level)": unknown key "servics"; did you mean "services"?'],
+      ['lifetime:\n  maxHourz: 3\n', '"lifetime": unknown key "maxHourz"; did you mean "maxHours"?'],
+      ['ingress:\n  clasName: traefik\n', '"ingress": unknown key "clasName"; did you mean "className"?'],
+      ['podSecurity:\n  levle: baseline\n', '"podSecurity": unknown key "levle"; did you mean "level"?'],
+      ['types:\n  trial: {sead: startup}\n', '"types.trial": unknown key "sead"; did you mean "seed"?'],
+      ['services:\n  api: {image: api:1, port: 80, replicsa: 2}\n', '"services.api": unknown key "replicsa"; did you mean "replicas"?'],
+    ]
+    for (const [text, expected] of cases) {
+      assert.throws(() => parseProjectConfig(text, '/x/demo.config.yaml'), configError((e) => assert.equal(e.message, `/x/demo.config.yaml: ${expected}`)))
+    }
+  })
+
+  it('lists the known keys when an unknown key is close to none of them', () => {
+    assert.throws(
+      () => parseProjectConfig('nonsense: true\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "\(top level\)": unknown key "nonsense"; known keys: namespacePrefix, templatesDir, services, /)),
+    )
+  })
+
   it('refuses a value of the wrong type, naming the file and the dotted key', () => {
     assert.throws(
       () => parseProjectConfig('lifetime:\n  maxHours: "eight"\n', '/x/demo.config.yaml'),
@@ -122,7 +143,7 @@ describe('parseProjectConfig', () => {
         const [first, ...rest] = e.message.split('\n')
         assert.equal(first, '/x/demo.config.yaml: 3 problems:')
         assert.deepEqual(rest.map((line) => line.trim()).sort(), [
-          '"(top level)": unknown key "lifetme"',
+          '"(top level)": unknown key "lifetme"; did you mean "lifetime"?',
           '"lifetime.maxHours": "x" is not a number',
           '"limits.perOwner": 0 is less than the minimum of 1',
         ].sort())
