@@ -25,19 +25,41 @@ const urlPattern = z
   .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
   .regex(/\{id\}/, 'a URL containing the placeholder {id}')
 
-const service = strictObject({
+const serviceFields = {
   image,
   port: z.number().int().min(1).max(65535),
-  replicas: z.number().int().min(0).max(10).default(1),
-  cpu: quantity.default('100m'),
-  memory: quantity.default('128Mi'),
-  cpuLimit: quantity.default('500m'),
-  memoryLimit: quantity.default('256Mi'),
-  healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').default('/health'),
+  replicas: z.number().int().min(0).max(10),
+  cpu: quantity,
+  memory: quantity,
+  cpuLimit: quantity,
+  memoryLimit: quantity,
+  healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"'),
   /** Which Ingress host routes to this service, if any. */
-  host: z.enum(['portal', 'candidate']).optional(),
-  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()).default({}),
+  host: z.enum(['portal', 'candidate']),
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()),
+}
+
+/** One service of the stack, complete: what the renderer gets. */
+const service = strictObject({
+  ...serviceFields,
+  replicas: serviceFields.replicas.default(1),
+  cpu: serviceFields.cpu.default('100m'),
+  memory: serviceFields.memory.default('128Mi'),
+  cpuLimit: serviceFields.cpuLimit.default('500m'),
+  memoryLimit: serviceFields.memoryLimit.default('256Mi'),
+  healthPath: serviceFields.healthPath.default('/health'),
+  host: serviceFields.host.optional(),
+  env: serviceFields.env.default({}),
 })
+
+/** One entry of `services:` in demo.config.yaml: any field, over the built-in service of that name if there is one. */
+const serviceEntry = strictObject({
+  ...z.object(serviceFields).partial().shape,
+  /** false removes the service (a built-in one, or your own without deleting its lines). */
+  enabled: z.boolean().optional(),
+})
+
+type ServiceEntry = z.infer<typeof serviceEntry>
 
 const demoType = strictObject({
   description: z.string().default(''),
@@ -69,14 +91,40 @@ const lifetime = strictObject({
   }
 })
 
-export const DEFAULT_SERVICES = {
+/** The built-in stack's services, in the order they are rendered; demo.config.yaml's `services` merge over them. */
+export const DEFAULT_SERVICES: Readonly<Record<string, Readonly<ServiceEntry>>> = {
   'api-gateway': {image: 'ghcr.io/splits-network/api-gateway:latest', port: 3000},
   'identity-service': {image: 'ghcr.io/splits-network/identity-service:latest', port: 3001},
   'ats-service': {image: 'ghcr.io/splits-network/ats-service:latest', port: 3002},
   'network-service': {image: 'ghcr.io/splits-network/network-service:latest', port: 3003},
   portal: {image: 'ghcr.io/splits-network/portal:latest', port: 8080, host: 'portal'},
   candidate: {image: 'ghcr.io/splits-network/candidate:latest', port: 8080, host: 'candidate'},
-} as const
+}
+
+function checkNewService(name: string, fields: Omit<ServiceEntry, 'enabled'>, ctx: z.core.$RefinementCtx): void {
+  const missing = (['image', 'port'] as const).filter((key) => fields[key] === undefined)
+  if (missing.length === 0) return
+  const guess = closestMatch(name, Object.keys(DEFAULT_SERVICES))
+  const meant = guess ? `; did you mean "${guess}"?` : ''
+  ctx.addIssue({code: 'custom', path: [name], input: fields, message: `"${name}" is not a built-in service, so it needs image and port; missing: ${missing.join(', ')}${meant}`})
+}
+
+/**
+ * The services of the stack: the built-in ones, each with the fields an entry of the same name gives
+ * (field by field, so `portal: {replicas: 2}` keeps portal's image and port), then new names in file order.
+ * `enabled: false` removes a service; a name that is not built in must give image and port.
+ */
+function mergeServices(entries: Record<string, ServiceEntry>, ctx: z.core.$RefinementCtx): Record<string, Omit<ServiceEntry, 'enabled'>> {
+  const merged: Record<string, Omit<ServiceEntry, 'enabled'>> = {}
+  for (const [name, builtIn] of Object.entries(DEFAULT_SERVICES)) merged[name] = {...builtIn}
+  for (const [name, {enabled, ...fields}] of Object.entries(entries)) {
+    const builtIn = Object.hasOwn(DEFAULT_SERVICES, name) ? DEFAULT_SERVICES[name] : undefined
+    if (!builtIn) checkNewService(name, fields, ctx)
+    if (enabled === false) delete merged[name]
+    else merged[name] = {...builtIn, ...fields}
+  }
+  return merged
+}
 
 /** Namespaces every cluster has; no demo's namespace may ever be one of them. */
 export const BUILT_IN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
@@ -106,10 +154,12 @@ export const projectConfigSchema = strictObject({
   namespacePrefix: namespacePrefix.default('demo-'),
   /** A directory of your own templates, relative to this file; the built-in stack when absent. */
   templatesDir: z.string().optional(),
+  /** Merged over DEFAULT_SERVICES by name (see mergeServices). */
   services: z
-    .record(dnsLabel, service)
-    .refine((s) => Object.keys(s).length > 0, 'no service is left; keep at least one')
-    .prefault(() => structuredClone(DEFAULT_SERVICES) as never),
+    .record(dnsLabel, serviceEntry)
+    .prefault({})
+    .transform(mergeServices)
+    .pipe(z.record(dnsLabel, service).refine((s) => Object.keys(s).length > 0, 'every service is disabled; keep at least one')),
   types: z
     .record(dnsLabel, demoType)
     .refine((t) => Object.keys(t).length > 0, 'no demo type is given; give at least one')

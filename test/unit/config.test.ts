@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {findConfigFile, loadConfig, parseProjectConfig} from '../../src/config.js'
 import {ConfigError} from '../../src/core/errors.js'
+import {defaultProjectConfig} from '../../src/core/project-config.js'
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'demo-config-'))
@@ -26,6 +27,8 @@ function configError(check: (error: ConfigError) => void) {
   }
 }
 
+const builtIn = defaultProjectConfig().services
+
 const sources = (cwd: string, env: NodeJS.ProcessEnv = {}) => ({cwd, env, packageRoot: '/pkg'})
 
 describe('parseProjectConfig', () => {
@@ -42,6 +45,61 @@ describe('parseProjectConfig', () => {
     assert.deepEqual(Object.keys(config.types), ['trial'])
     assert.equal(config.lifetime.maxHours, 6)
     assert.deepEqual(config.admins, ['root@example.com'])
+  })
+
+  it('merges services over the built-in ones by name: one field of one service changes, the rest stay', () => {
+    const config = parseProjectConfig('services:\n  portal: {replicas: 2}\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.services), ['api-gateway', 'identity-service', 'ats-service', 'network-service', 'portal', 'candidate'])
+    assert.deepEqual(config.services.portal, {...builtIn.portal, replicas: 2})
+    assert.deepEqual(config.services.candidate, builtIn.candidate)
+  })
+
+  it('adds a new service after the built-in ones, with the service defaults', () => {
+    const config = parseProjectConfig('services:\n  worker: {image: "registry.example/worker:1", port: 9000}\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.services).slice(-2), ['candidate', 'worker'])
+    assert.deepEqual(config.services.worker, {image: 'registry.example/worker:1', port: 9000, replicas: 1, cpu: '100m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi', healthPath: '/health', env: {}})
+  })
+
+  it('removes a built-in service with enabled: false, and keeps one with enabled: true', () => {
+    const config = parseProjectConfig('services:\n  candidate: {enabled: false}\n  network-service: {enabled: false}\n  portal: {enabled: true, image: "registry.example/portal:2"}\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.services), ['api-gateway', 'identity-service', 'ats-service', 'portal'])
+    assert.equal(config.services.portal?.image, 'registry.example/portal:2')
+    assert.equal(Object.hasOwn(config.services.portal ?? {}, 'enabled'), false)
+  })
+
+  it('refuses a new service without image and port, suggesting the built-in name meant', () => {
+    assert.throws(
+      () => parseProjectConfig('services:\n  worker: {replicas: 2}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "services\.worker": "worker" is not a built-in service, so it needs image and port; missing: image, port$/)),
+    )
+    assert.throws(
+      () => parseProjectConfig('services:\n  constructor: {replicas: 1}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services\.constructor": "constructor" is not a built-in service/)),
+    )
+    assert.throws(
+      () => parseProjectConfig('services:\n  portl: {enabled: false}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services\.portl": "portl" is not a built-in service.*did you mean "portal"\?/)),
+    )
+  })
+
+  it('says why a service field is refused', () => {
+    assert.throws(
+      () => parseProjectConfig('services:\n  portal: {replicas: 11}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.equal(e.message, '/x/demo.config.yaml: "services.portal.replicas": 11 is more than the maximum of 10')),
+    )
+  })
+
+  it('refuses a config that disables every service', () => {
+    const all = Object.keys(builtIn).map((name) => `  ${name}: {enabled: false}\n`).join('')
+    assert.throws(
+      () => parseProjectConfig(`services:\n${all}`, '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services": .*at least one/)),
+    )
+  })
+
+  it('replaces the built-in demo types instead of merging them', () => {
+    const config = parseProjectConfig('types:\n  trial: {description: Trial, seed: startup}\n', '/x/demo.config.yaml')
+    assert.deepEqual(config.types, {trial: {description: 'Trial', seed: 'startup'}})
   })
 
   it('refuses malformed YAML, naming the file and the line', () => {
