@@ -7,6 +7,7 @@ import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {AppsV1Api, CoreV1Api, NetworkingV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
+import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase} from '../support/databases.js'
 import {execa} from 'execa'
 import {BIN, cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
@@ -88,10 +89,10 @@ async function demoIds(): Promise<string[]> {
 }
 
 /** Two small services keep the failure cases quick; the happy path uses the built-in six. */
-const TWO_SERVICES = {
+const TWO_SERVICES = onlyServices({
   'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000},
   portal: {image: 'registry.example/portal:1', port: 8080, host: 'portal'},
-}
+})
 
 function sandbox(config: Record<string, unknown> = {}, user = 'alice@example.com'): CliSandbox {
   return cliSandbox({config, databaseUrl: database.url, user})
@@ -101,7 +102,7 @@ function sandbox(config: Record<string, unknown> = {}, user = 'alice@example.com
 function neverReadySandbox(): CliSandbox {
   const [label, value] = Object.entries(NEVER_READY_LABEL)[0] ?? []
   return cliSandbox({
-    config: {services: {'api-gateway': TWO_SERVICES['api-gateway']}},
+    config: {services: onlyServices({'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000}})},
     databaseUrl: database.url,
     editTemplates: (name, text) => (name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', `    metadata:\n      labels:\n        ${label}: "${value}"\n`) : text),
   })

@@ -1,5 +1,6 @@
 import type {Demo} from '../../src/core/demo.js'
 import type {Clock, DemoEvent, NewDemo} from '../../src/core/ports.js'
+import {DEFAULT_SERVICES} from '../../src/core/project-config.js'
 
 let counter = 0
 
@@ -49,3 +50,12 @@ export function fixedClock(iso: string): Clock & {set(iso: string): void; advanc
 }
 
 export const BIG_CAPS = {perOwner: 1000, global: 100_000}
+
+/**
+ * A `services:` value for a project config that runs only these services: every built-in service not named
+ * is disabled (user services merge over the built-in ones by name).
+ */
+export function onlyServices(services: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const disabled = Object.fromEntries(Object.keys(DEFAULT_SERVICES).map((name) => [name, {enabled: false}]))
+  return {...disabled, ...services}
+}

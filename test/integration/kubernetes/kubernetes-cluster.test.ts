@@ -10,6 +10,7 @@ import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPI
 import type {DeploymentState, Manifest, Ownership} from '../../../src/core/ports.js'
 import {projectConfigSchema} from '../../../src/core/project-config.js'
 import {renderStack, type RenderedStack, type TemplateFile} from '../../../src/core/render-stack.js'
+import {onlyServices} from '../../fakes/builders.js'
 import {deleteTestNamespace, eventually, loadTestKubeConfig, NEVER_READY_LABEL, TEST_NAMESPACE_LABEL} from '../../support/k8s.js'
 
 const kubeConfigPath = process.env.DEMO_TEST_KUBECONFIG
@@ -161,7 +162,7 @@ test('a namespace of ours that is still terminating is reported with its blocker
 })
 
 test('a quota too small for the stack shows "exceeded quota" as the reason of the Deployment that does not fit', async (t) => {
-  const services = {a: {image: 'example.com/a:1', port: 8080}, b: {image: 'example.com/b:1', port: 8080}}
+  const services = onlyServices({a: {image: 'example.com/a:1', port: 8080}, b: {image: 'example.com/b:1', port: 8080}})
   const {stack, owner} = aStack(aDemoId(), {config: {services, quota: {'requests.cpu': '150m', 'requests.memory': '1Gi', pods: '5'}}})
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
@@ -183,7 +184,7 @@ test('a Deployment whose pods never become Ready has a reason naming the pod tha
   const templates = builtInTemplates((name, text) =>
     name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n        app.kubernetes.io/name: "{{SERVICE_NAME}}"\n', (m) => m + neverReady) : text,
   )
-  const {stack, owner} = aStack(aDemoId(), {config: {services: {web: {image: 'example.com/web:1', port: 8080, host: 'portal'}}}, templates})
+  const {stack, owner} = aStack(aDemoId(), {config: {services: onlyServices({web: {image: 'example.com/web:1', port: 8080, host: 'portal'}})}, templates})
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
 
