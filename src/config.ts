@@ -5,6 +5,7 @@ import type {z} from 'zod'
 import {ConfigError} from './core/errors.js'
 import {projectConfigSchema, type ProjectConfig} from './core/project-config.js'
 import {stateDatabaseUrl} from './state-url.js'
+import {explicitConfigPath} from './config-path.js'
 
 export const CONFIG_FILE_NAME = 'demo.config.yaml'
 
@@ -41,15 +42,7 @@ export function findConfigFile(cwd: string): string | null {
 }
 
 function pickConfigPath(sources: ConfigSources): string | null {
-  const explicit = sources.configFlag ?? sources.env.DEMO_CONFIG
-  if (explicit) {
-    const path = resolve(sources.cwd, explicit)
-    if (!existsSync(path)) {
-      throw new ConfigError(`Config file ${path} does not exist.`, {hint: 'Fix --config / DEMO_CONFIG, or remove it to use demo.config.yaml or the built-in stack.'})
-    }
-    return path
-  }
-  return findConfigFile(sources.cwd)
+  return explicitConfigPath(sources) ?? findConfigFile(sources.cwd)
 }
 
 /** A value as the file holds it, short enough for one line of an error. */

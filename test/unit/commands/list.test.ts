@@ -94,3 +94,14 @@ describe('demo version (in process)', () => {
     assert.equal(run.result?.node, process.version)
   })
 })
+
+describe('a mistyped flag (in process)', () => {
+  it('suggests the flag that was meant, in text and under --json, with exit 2', async () => {
+    const text = await runInProcess(List, ['--stauts', 'ready'], await worldWith(0))
+    assert.equal(text.exitCode, 2, said(text))
+    assert.match(text.error?.message ?? '', /^Did you mean --status\?$/m)
+    const json = await runInProcess(List, ['--stauts', 'ready', '--json'], await worldWith(0))
+    assert.equal(json.exitCode, 2, said(json))
+    assert.match((JSON.parse(json.stdout) as {error: {hint: string}}).error.hint, /^Did you mean --status\? Run the command with --help/)
+  })
+})
