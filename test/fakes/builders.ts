@@ -1,12 +1,21 @@
 import type {Demo} from '../../src/core/demo.js'
 import type {Clock, DemoEvent, NewDemo} from '../../src/core/ports.js'
 
-let counter = 0
+let demoCount = 0
+
+/**
+ * The next demo id of this process: t0000001, t0000002 ... (valid ids of the real length), the same on
+ * every run, so a failing test names the same rows each time. Unique within a process; every test file runs
+ * in a process and against a store of its own.
+ */
+export function aDemoId(): string {
+  demoCount += 1
+  return `t${String(demoCount).padStart(7, '0')}`
+}
 
 /** A new demo row with sensible defaults; override what the test is about. */
 export function aNewDemo(overrides: Partial<NewDemo> = {}): NewDemo {
-  counter += 1
-  const id = overrides.id ?? `t${String(counter).padStart(5, '0')}${Math.random().toString(36).slice(2, 6)}`
+  const id = overrides.id ?? aDemoId()
   const createdAt = overrides.createdAt ?? new Date('2026-11-25T12:00:00Z')
   return {
     id,
