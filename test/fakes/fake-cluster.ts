@@ -35,8 +35,30 @@ interface InjectedFailure {
 
 const POLICY = new Set(POLICY_KINDS)
 
+/**
+ * Kinds the API server serves cluster-scoped (discovery says `namespaced: false`); the adapter refuses them,
+ * since their metadata.namespace is ignored and gc could never find them.
+ */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'RuntimeClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'APIService',
+])
+
+/** Like the adapter's messages: `Kind "name" in namespace "ns"`. */
 function describeObject(object: Pick<Manifest, 'kind' | 'metadata'>): string {
-  return `${object.kind} "${object.metadata.name}"`
+  const namespace = object.metadata.namespace ? ` in namespace "${object.metadata.namespace}"` : ''
+  return `${object.kind} "${object.metadata.name}"${namespace}`
 }
 
 function replicasOf(object: Manifest): number {
@@ -98,6 +120,8 @@ export class FakeCluster implements Cluster {
       }
     }
     const target = this.verified(owner, 'apply to')
+    const clusterScoped = objects.find((o) => CLUSTER_SCOPED_KINDS.has(o.kind))
+    if (clusterScoped) throw new ClusterError(`Refusing to apply ${describeObject(clusterScoped)}: ${clusterScoped.kind} is cluster-scoped.`)
     // Like the adapter: policy objects first, then the rest.
     for (const object of [...objects.filter((o) => POLICY.has(o.kind)), ...objects.filter((o) => !POLICY.has(o.kind))]) {
       const copy = structuredClone(object)
@@ -136,7 +160,9 @@ export class FakeCluster implements Cluster {
     if (!existing.terminating) return {exists: true, terminating: false, blockers: []}
     existing.pollsUntilGone = Math.max(0, existing.pollsUntilGone - 1)
     if (this.removeIfDone(existing)) return {exists: false, terminating: false, blockers: []}
-    const conditions = existing.finalizers.length > 0 ? [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${existing.finalizers.join(', ')}`] : []
+    // The namespace controller's condition, worded as it words it (pkg/controller/namespace/deletion).
+    const remaining = existing.finalizers.map((f) => `${f} in 1 resource instances`).join(', ')
+    const conditions = existing.finalizers.length > 0 ? [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${remaining}`] : []
     return {exists: true, terminating: true, blockers: [...conditions, ...existing.finalizers.map((f) => `finalizer ${f}`)]}
   }
 
