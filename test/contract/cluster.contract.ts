@@ -199,12 +199,15 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const owner = await aNamespace()
         const objects = [aConfigMap(owner, 'settings', {mode: 'demo'}), aDeployment(owner, 'web')]
 
-        // What apply decides; status is the controllers' and moves on its own.
+        // What apply decides; status and the controllers' own annotations (deployment.kubernetes.io/revision) move on their own.
         const declared = async () =>
           Promise.all(
             objects.map(async (o) => {
               const stored = (await handle.readObject(owner.namespace, o.kind, o.metadata.name)) as StoredObject | undefined
-              return stored && {kind: stored.kind, metadata: {labels: stored.metadata.labels, annotations: stored.metadata.annotations, generation: stored.metadata.generation}, spec: stored.spec, data: stored.data}
+              if (!stored) return undefined
+              const ours = new Set(Object.keys(o.metadata.annotations ?? {}))
+              const annotations = Object.fromEntries(Object.entries(stored.metadata.annotations ?? {}).filter(([key]) => ours.has(key)))
+              return {kind: stored.kind, metadata: {labels: stored.metadata.labels, annotations, generation: stored.metadata.generation}, spec: stored.spec, data: stored.data}
             }),
           )
 
