@@ -390,6 +390,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
           status.blockers.includes(`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${HOLD} in 1 resource instances`),
           status.blockers.join('; '),
         )
+        assert.equal(status.blockers.at(-1), 'finalizer kubernetes', 'the namespace’s own finalizer waits for the content')
         assert.equal(await gone(owner.namespace), true)
       })
     })

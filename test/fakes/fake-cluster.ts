@@ -12,7 +12,7 @@ export interface FakeNamespace {
   labels: Record<string, string>
   annotations: Record<string, string>
   terminating: boolean
-  /** spec.finalizers: while any is left, a terminating namespace never goes away. */
+  /** Finalizers of content in the namespace (a PVC's, a custom resource's): while any is left, a terminating namespace never goes away. */
   finalizers: string[]
   /** Objects applied into it, in apply order; re-applying an object replaces it in place (server-side apply). */
   objects: Manifest[]
@@ -160,10 +160,12 @@ export class FakeCluster implements Cluster {
     if (!existing.terminating) return {exists: true, terminating: false, blockers: []}
     existing.pollsUntilGone = Math.max(0, existing.pollsUntilGone - 1)
     if (this.removeIfDone(existing)) return {exists: false, terminating: false, blockers: []}
-    // The namespace controller's condition, worded as it words it (pkg/controller/namespace/deletion).
+    if (existing.finalizers.length === 0) return {exists: true, terminating: true, blockers: []}
+    // As the real adapter reports content held by finalizers: the namespace controller's condition, worded as
+    // it words it, and the namespace's own finalizer `kubernetes`, which stays until the content is gone.
+    // (The real one also has NamespaceContentRemaining, naming the resource kinds, which the fake does not know.)
     const remaining = existing.finalizers.map((f) => `${f} in 1 resource instances`).join(', ')
-    const conditions = existing.finalizers.length > 0 ? [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${remaining}`] : []
-    return {exists: true, terminating: true, blockers: [...conditions, ...existing.finalizers.map((f) => `finalizer ${f}`)]}
+    return {exists: true, terminating: true, blockers: [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${remaining}`, 'finalizer kubernetes']}
   }
 
   async setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean> {
@@ -204,7 +206,7 @@ export class FakeCluster implements Cluster {
     this.deletionPolls = polls
   }
 
-  /** A finalizer that holds the namespace while terminating, until removeFinalizer (a controller that is gone). */
+  /** Content with `finalizer` that holds the namespace while terminating, until removeFinalizer (a controller that is gone). */
   addFinalizer(namespace: string, finalizer: string): void {
     this.mustGet(namespace).finalizers.push(finalizer)
   }

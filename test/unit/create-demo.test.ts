@@ -334,7 +334,7 @@ describe('createDemo', () => {
       cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
       cluster.addFinalizer(NS, 'example.com/snapshot')
       cluster.failNext('apply', cause, isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by .*finalizer example\.com\/snapshot\.?\)/)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/snapshot in 1 resource instances; finalizer kubernetes\.?\)/)
       assert.equal(cluster.namespaces.get(NS)?.terminating, true)
       const demo = await row()
       assert.equal(demo.status, 'failed')
