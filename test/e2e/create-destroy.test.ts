@@ -339,7 +339,7 @@ describe('demo create with bad input writes nothing', () => {
     {why: 'an unknown type', args: ['--type', 'bank'], code: 2, message: /Unknown demo type "bank".*\n.*recruiting-agency, enterprise, startup/},
     {why: 'a duration out of range', args: ['--duration', '9h'], code: 2, message: /--duration must be between 1h and 8h/},
     {why: 'an unparseable duration', args: ['--duration', 'soon'], code: 2, message: /Cannot parse --duration "soon"/},
-    {why: 'an invalid name', args: ['--name', 'Bad Name!'], code: 2, message: /name/i},
+    {why: 'an invalid name', args: ['--name', 'Bad Name!'], code: 2, message: /Demo name "Bad Name!" is not allowed\./},
     {why: 'an unknown kubeconfig context', args: ['--context', 'nope'], code: 2, message: /no context "nope"/},
     {why: 'a template with an unknown placeholder', args: [], config: {templatesDir: 'BROKEN'}, code: 2, message: /\{\{NOT_A_PLACEHOLDER\}\}|NOT_A_PLACEHOLDER/},
   ]

@@ -185,7 +185,7 @@ describe('createDemo', () => {
       ['an unknown type', {type: 'bank'}, /Unknown demo type "bank"/],
       ['a duration below the minimum', {duration: '30m'}, /--duration must be between 1h and 8h, got 30m/],
       ['a duration above the maximum', {duration: '9h'}, /--duration must be between 1h and 8h/],
-      ['a malformed duration', {duration: 'soon'}, /duration/],
+      ['a malformed duration', {duration: 'soon'}, /^Cannot parse --duration "soon"\.$/],
       ['a bad name', {name: 'My_Demo'}, /Demo name "My_Demo" is not allowed/],
     ]
     for (const [what, overrides, message] of cases) {
@@ -355,7 +355,7 @@ describe('createDemo', () => {
       cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
       cluster.addFinalizer(NS, 'example.com/snapshot')
       cluster.failNext('apply', cause, isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by .*finalizer example\.com\/snapshot\.?\)/)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/snapshot in 1 resource instances; finalizer kubernetes\.?\)/)
       assert.equal(cluster.namespaces.get(NS)?.terminating, true)
       const demo = await row()
       assert.equal(demo.status, 'failed')
