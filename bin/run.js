@@ -14,7 +14,8 @@ if (alone && (flag === '--version' || flag === '-v')) {
   const {enableCompileCache} = await import('node:module')
   enableCompileCache?.()
   const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  const {normalizeArgv} = await import('../dist/argv.js')
+  await execute({dir: import.meta.url, args: normalizeArgv(process.argv.slice(2))})
 }
 
 /** <name>/<version> <platform>-<arch> node-<version>, as oclif prints it. */

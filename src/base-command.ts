@@ -4,6 +4,7 @@ import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {DemoError, ExitCode} from './core/errors.js'
 import {makeDeps, type Deps, type IO} from './deps.js'
+import {closestMatch} from './core/edit-distance.js'
 
 export type DemoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type DemoArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -36,6 +37,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as DemoFlags<T>
     this.args = args as DemoArgs<T>
+    this.deps.checkConfigFlag()
   }
 
   protected get deps(): Deps {
@@ -77,15 +79,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   // eslint-disable-next-line @typescript-eslint/require-await -- oclif's catch is async; this one decides synchronously.
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (!(error instanceof DemoError) && error.oclif) {
+      const suggestion = this.suggestFlag(error)
       // oclif's own --json rendering of a parse error serializes the whole error, config and package.json included.
-      if (!this.jsonEnabled() || !error.oclif.exit) throw error
-      this.logJson({error: oclifErrorReport(error, error.oclif.exit)})
+      if (!this.jsonEnabled() || !error.oclif.exit) {
+        if (suggestion) error.message = `${error.message}\n${suggestion}`
+        throw error
+      }
+      this.logJson({error: oclifErrorReport(error, error.oclif.exit, suggestion)})
       return Errors.exit(error.oclif.exit)
     }
     const report = errorReport(error)
     if (this.jsonEnabled()) this.logJson({error: report})
     else this.printError(error, report)
     return Errors.exit(report.exitCode)
+  }
+
+  /** "Did you mean --status?" for a mistyped flag (oclif's NonExistentFlagsError carries the flags it did not know). */
+  private suggestFlag(error: Error): string | undefined {
+    const unknown = (error as {flags?: unknown}).flags
+    if (!Array.isArray(unknown)) return undefined
+    const known = Object.keys({...this.ctor.flags, ...(this.ctor as typeof BaseCommand).baseFlags, json: true})
+    const matches = unknown.flatMap((flag) => {
+      const match = closestMatch(String(flag).replace(/^-+/, '').split('=')[0] ?? '', known)
+      return match ? [`--${match}`] : []
+    })
+    return matches.length > 0 ? `Did you mean ${matches.join(', ')}?` : undefined
   }
 
   private printError(error: Error, report: ReturnType<typeof errorReport>): void {
@@ -107,11 +125,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
  * work in flight: write errors are dropped (the output has nowhere to go), and the use case finishes or
  * rolls back as it would have.
  */
+const guarded = new WeakSet<NodeJS.WriteStream>()
+
 function processIO(): IO {
   for (const stream of [process.stdout, process.stderr]) {
-    if (stream.listenerCount('error') === 0) stream.on('error', () => {})
+    if (guarded.has(stream)) continue
+    guarded.add(stream)
+    stream.once('error', () => dropWrites(stream))
   }
   return {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin}
+}
+
+/**
+ * After EPIPE every further write would fail, and oclif's final flush would wait for a 'drain' that never
+ * comes (the process then ends with Node's exit code 13): writes to a closed stream succeed and go nowhere.
+ */
+function dropWrites(stream: NodeJS.WriteStream): void {
+  stream.on('error', () => {})
+  stream.write = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const done = typeof encoding === 'function' ? encoding : callback
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)())
+    return true
+  }
+  // A flush that started before the error arrived waits for 'drain': release it.
+  stream.emit('drain')
 }
 
 function debugDetails(error: Error): string {
@@ -120,10 +157,10 @@ function debugDetails(error: Error): string {
 }
 
 /** A flag or argument oclif refused (unknown flag, missing argument, not an integer), in the --json error shape. */
-function oclifErrorReport(error: Error, exitCode: number): ReturnType<typeof errorReport> {
+function oclifErrorReport(error: Error, exitCode: number, suggestion?: string): ReturnType<typeof errorReport> {
   const lines = error.message.split('\n').map((line) => line.trim())
   const message = lines.filter((line) => line !== '' && !line.startsWith('See more help')).join(' ').replaceAll(/\s+/g, ' ')
-  return {code: 'E_USAGE', message, hint: 'Run the command with --help to see its flags and arguments.', exitCode}
+  return {code: 'E_USAGE', message, hint: `${suggestion ? `${suggestion} ` : ''}Run the command with --help to see its flags and arguments.`, exitCode}
 }
 
 /** What the user sees of an error, in text or JSON: the code, the one-line message, the hint, the exit code. */

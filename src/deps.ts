@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import type {LoadedConfig} from './config.js'
 import {stateDatabaseUrl} from './state-url.js'
+import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
 import type {Checkpoint, Cluster, Clock, Databases, DemoStore, Random, Sleeper, StepRunner} from './core/ports.js'
@@ -80,6 +81,11 @@ export class Deps {
       this.loaded = loadConfig({cwd: this.options.cwd, env: this.options.env, packageRoot: this.options.packageRoot, configFlag: this.options.configFlag})
     }
     return this.loaded
+  }
+
+  /** Refuses a --config / DEMO_CONFIG that names no file, also for commands that never load the config. */
+  checkConfigFlag(): void {
+    explicitConfigPath({cwd: this.options.cwd, env: this.options.env, configFlag: this.options.configFlag})
   }
 
   identity(): Identity {

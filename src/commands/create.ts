@@ -4,16 +4,17 @@ import {BaseCommand} from '../base-command.js'
 import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
+import {PUBLIC_SECRET_KEYS} from '../core/render-stack.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
 import {MASK, toDemoView, type DemoView} from '../render.js'
 
-/** Secret values never reach stdout, even in a dry run. */
-function maskSecrets(manifest: Manifest): Manifest {
+/** Secret values never reach stdout, even in a dry run; the demo's id and type are no secret and stay readable. */
+export function maskSecrets(manifest: Manifest): Manifest {
   if (manifest.kind !== 'Secret') return manifest
   const masked = structuredClone(manifest)
   for (const field of ['data', 'stringData'] as const) {
     const values = masked[field] as Record<string, unknown> | undefined
-    if (values && typeof values === 'object') for (const key of Object.keys(values)) values[key] = MASK
+    if (values && typeof values === 'object') for (const key of Object.keys(values)) if (!PUBLIC_SECRET_KEYS.includes(key)) values[key] = MASK
   }
   return masked
 }
@@ -54,7 +55,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       actor: deps.identity().name,
       autoCleanup: flags['auto-cleanup'],
       wait: flags.wait,
-      waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout'),
+      waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout', {bareNumber: 'refuse'}),
       keepOnFailure: flags['keep-on-failure'],
     }
     if (flags['dry-run']) return this.dryRun(request)

@@ -9,6 +9,7 @@ import {toDemoView, type DemoView} from '../render.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
+  static override aliases = ['rm', 'delete']
   static override description =
     'Owner or admin only. Idempotent: a demo that is already destroyed is success, and running it again after a timeout, a crash or --no-wait finishes the job. Deletes only a namespace that carries the demo\'s ownership marks.'
   static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI', '<%= config.bin %> destroy demo-k3x9a2bq   # by namespace, --name or id prefix']
@@ -23,7 +24,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
 
   async run(): Promise<{outcome: DestroyOutcome['kind']; demo: DemoView}> {
     const {deps, flags} = this
-    const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    const timeoutMs = parseDuration(flags.timeout, '--timeout', {bareNumber: 'refuse'})
     deps.preloadClusterModules()
     const store = await deps.store()
     const found = await findDemo(store, this.args.id, (id) => `demo destroy ${id}`)

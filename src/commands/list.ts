@@ -12,6 +12,7 @@ export interface ListResult {
 
 export default class List extends BaseCommand<typeof List> {
   static override summary = 'List demos from the shared state, newest first.'
+  static override aliases = ['ls']
   static override description = 'Shows live demos (creating, ready, degraded, destroying, and failed demos that still hold objects: created with --keep-on-failure or not fully rolled back) unless --status says otherwise. Read-only.'
   static override examples = [
     '<%= config.bin %> list',

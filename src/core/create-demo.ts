@@ -136,6 +136,14 @@ function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<Create
   })
 }
 
+/** Inserts the row; a reached cap fails the step (LimitError), so the progress shows the step failed. */
+async function recordDemo(deps: CreateDeps, demo: NewDemo, actor: string): Promise<Demo> {
+  const ttlHours = (demo.expiresAt.getTime() - demo.createdAt.getTime()) / 3_600_000
+  const result = await deps.store.insert(demo, deps.config.limits, {demoId: demo.id, type: 'created', at: demo.createdAt, actor, data: {type: demo.demoType, ttlHours}})
+  if ('refused' in result) throw limitError(result.refused, result.live, deps, actor)
+  return result.inserted
+}
+
 function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw cancelledError(signal)
 }
@@ -166,11 +174,7 @@ export interface CreateResult {
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
   const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
   const timings: Record<string, number> = {}
-  const inserted = await step(deps, timings, {title: 'Record the demo', key: 'record'}, () =>
-    deps.store.insert(plan.demo, deps.config.limits, {demoId: plan.demo.id, type: 'created', at: plan.demo.createdAt, actor: request.actor, data: {type: plan.demo.demoType, ttlHours: (plan.demo.expiresAt.getTime() - plan.demo.createdAt.getTime()) / 3_600_000}}),
-  )
-  if ('refused' in inserted) throw limitError(inserted.refused, inserted.live, deps, request.actor)
-  let demo = inserted.inserted
+  let demo = await step(deps, timings, {title: 'Record the demo', key: 'record'}, () => recordDemo(deps, plan.demo, request.actor))
   try {
     demo = await provision(deps, demo, timings, request)
     return {demo, waited: request.wait}

@@ -5,11 +5,17 @@ const HOUR_MS = 3_600_000
 
 /**
  * Parses "2h", "90m", "1h30m", "1.5h" or a bare number of hours into milliseconds.
- * Throws UsageError naming the accepted forms.
+ * With `bareNumber: 'refuse'` a number without a unit is refused: for a timeout, "300" would be read as 300
+ * hours when its author surely meant seconds. Throws UsageError naming the accepted forms.
  */
-export function parseDuration(text: string, what = 'duration'): number {
+export function parseDuration(text: string, what = 'duration', options: {bareNumber?: 'hours' | 'refuse'} = {}): number {
   const trimmed = text.trim().toLowerCase()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * HOUR_MS)
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    if (options.bareNumber === 'refuse') {
+      throw new UsageError(`${what} "${text}" needs a unit.`, {hint: `Write e.g. ${trimmed}s or ${trimmed}m (s, m, h).`})
+    }
+    return Math.round(Number(trimmed) * HOUR_MS)
+  }
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)([smhd])/g)]
   const consumed = parts.map((p) => p[0]).join('')
   if (parts.length === 0 || consumed !== trimmed) {

@@ -38,13 +38,52 @@ export class NotFoundError extends DemoError {
   override readonly code = 'E_NOT_FOUND'
 }
 
-/** The demo exists but the request is not allowed now (expired, destroyed, limit reached ...). */
+/**
+ * The request conflicts with the current state of the demo or of a Kubernetes object: the API server
+ * answered 409, or the demo is gone or going. The subclasses below name the conflicts callers act on;
+ * decide on those types, never on this base or on message text.
+ */
 export class ConflictError extends DemoError {
   override readonly code: string = 'E_CONFLICT'
 }
 
-/** A cap on live demos (per owner or global) is reached. */
-export class LimitError extends ConflictError {
+/** The status change is not allowed by the state machine (a destroy raced a create, ...). */
+export class StateTransitionError extends ConflictError {
+  override readonly code = 'E_TRANSITION'
+}
+
+/** Someone else changed the row between our read and our write. Safe to re-read and decide again. */
+export class VersionConflictError extends ConflictError {
+  override readonly code = 'E_VERSION_CONFLICT'
+}
+
+/** The state store already holds a row with that key (SQLSTATE 23505): a demo with that id or namespace. */
+export class DuplicateError extends ConflictError {
+  override readonly code = 'E_DUPLICATE'
+}
+
+/** The demo's lifetime is over; it can no longer be extended. */
+export class DemoExpiredError extends ConflictError {
+  override readonly code = 'E_EXPIRED'
+}
+
+/** A namespace of the demo's name exists without the demo's marks: it was never ours and is left untouched. */
+export class ForeignNamespaceError extends ConflictError {
+  override readonly code = 'E_NAMESPACE_FOREIGN'
+}
+
+/** The demo's namespace is being deleted; nothing can be created in it until it is gone. */
+export class NamespaceTerminatingError extends ConflictError {
+  override readonly code = 'E_NAMESPACE_TERMINATING'
+}
+
+/** The demo's namespace disappeared while the demo was being set up (deleted by someone else). */
+export class NamespaceGoneError extends ConflictError {
+  override readonly code = 'E_NAMESPACE_GONE'
+}
+
+/** A configured cap is reached: live demos per owner or in all, or a demo's extensions or total lifetime. */
+export class LimitError extends DemoError {
   override readonly code = 'E_LIMIT'
 }
 
@@ -53,16 +92,12 @@ export class PermissionError extends DemoError {
   override readonly code = 'E_PERMISSION'
 }
 
-/** The state store refused a status change the state machine does not allow, or the row changed underneath. */
-export class StateTransitionError extends ConflictError {
-  override readonly code = 'E_TRANSITION'
-}
-
-/** The state store cannot be reached or answered with an error. */
+/** The state store answered with an error, or holds data this CLI cannot use. */
 export class StoreError extends DemoError {
   override readonly code: string = 'E_STORE'
 }
 
+/** The state store cannot be reached or stopped answering (at start-up or in the middle of a command). */
 export class StoreUnavailableError extends StoreError {
   override readonly code = 'E_STORE_UNREACHABLE'
 }
@@ -72,6 +107,7 @@ export class ClusterError extends DemoError {
   override readonly code: string = 'E_CLUSTER'
 }
 
+/** The API server cannot be reached, or is overloaded or failing (429, 5xx). */
 export class ClusterUnavailableError extends ClusterError {
   override readonly code = 'E_CLUSTER_UNREACHABLE'
 }
@@ -88,23 +124,20 @@ export class CancelledError extends DemoError {
 }
 
 /**
- * A create that failed and was cleaned up (or deliberately kept): the cause's code and exit code, with a
- * message that says what is left behind.
+ * A create that failed and was cleaned up (or deliberately kept), with a message that says what is left
+ * behind: the cause's code and exit code, or E_CREATE_FAILED and 1 when the cause was unexpected.
  */
 export class CreateFailedError extends DemoError {
   override readonly code: string
   override readonly exitCode: ExitCode
 
-  constructor(message: string, options: DemoErrorOptions & {code: string; exitCode: ExitCode}) {
+  constructor(message: string, options: DemoErrorOptions & {code?: string; exitCode?: ExitCode} = {}) {
     super(message, options)
-    this.code = options.code
-    this.exitCode = options.exitCode
+    this.code = options.code ?? 'E_CREATE_FAILED'
+    this.exitCode = options.exitCode ?? ExitCode.failed
   }
 }
 
 export function isDemoError(error: unknown): error is DemoError {
   return error instanceof DemoError
 }
-
-/** Someone else changed the row between our read and our write. Safe to re-read and decide again. */
-export class VersionConflictError extends StateTransitionError {}

@@ -1,6 +1,6 @@
 import {assertModifiable, assertSameContext, isExpired, type Demo, type LifetimePolicy} from './demo.js'
 import {formatDuration, hours} from './duration.js'
-import {ConflictError, PermissionError, UsageError, VersionConflictError} from './errors.js'
+import {DemoExpiredError, LimitError, PermissionError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
 import type {Clock, Cluster, DemoStore} from './ports.js'
@@ -45,10 +45,10 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
   }
   assertModifiable(demo, 'extend')
   if (isExpired(demo, now)) {
-    throw new ConflictError(`Cannot extend demo "${demo.id}": it expired at ${utc(demo.expiresAt)}.`, {hint: 'Create a new demo with `demo create`.'})
+    throw new DemoExpiredError(`Cannot extend demo "${demo.id}": it expired at ${utc(demo.expiresAt)}.`, {hint: 'Create a new demo with `demo create`.'})
   }
   if (demo.extensionCount >= policy.maxExtensions) {
-    throw new ConflictError(`Cannot extend demo "${demo.id}": it was already extended ${demo.extensionCount} times, and lifetime.maxExtensions is ${policy.maxExtensions}.`, {
+    throw new LimitError(`Cannot extend demo "${demo.id}": it was already extended ${demo.extensionCount} times, and lifetime.maxExtensions is ${policy.maxExtensions}.`, {
       hint: 'Create a new demo, or raise lifetime.maxExtensions in demo.config.yaml.',
     })
   }
@@ -56,7 +56,7 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
   const wanted = demo.expiresAt.getTime() + hours(request.hours)
   if (wanted > latest) {
     const left = latest - demo.expiresAt.getTime()
-    throw new ConflictError(
+    throw new LimitError(
       `Cannot extend demo "${demo.id}" by ${request.hours}h: it may live at most ${policy.maxLifetimeHours}h in all (until ${utc(new Date(latest))}).`,
       {hint: left >= 60_000 ? `Extend by at most ${formatDuration(left)}.` : 'Create a new demo with `demo create`.'},
     )
@@ -120,7 +120,9 @@ async function moveNamespaceExpiry(deps: ExtendDeps, demo: Demo, connected: Clus
  * Adds hours to a live demo's expiry, within the policy, then moves the namespace's expiry annotations.
  * Concurrent extends never lose an update: each is a compare-and-set on the row's version, re-read and
  * re-decided on conflict, so both count or the later one is refused by the policy. An explicit --context
- * that is unknown or not the demo's own is refused before anything is written (UsageError).
+ * that is unknown or not the demo's own is refused before anything is written (UsageError). Refusals:
+ * PermissionError, ConflictError (the demo is gone or going), DemoExpiredError, LimitError (extensions or
+ * lifetime used up), VersionConflictError (five lost races).
  */
 export async function extendDemo(deps: ExtendDeps, request: ExtendRequest): Promise<ExtendResult> {
   assertHours(request, deps.policy)

@@ -81,7 +81,7 @@ export type InsertResult = {inserted: Demo} | {refused: 'owner' | 'global'; live
  * concurrent writers never lose an update and an illegal status change is refused.
  */
 export interface DemoStore {
-  /** Inserts a row unless a live-demo cap is reached; the count and the insert are one atomic step. */
+  /** Inserts a row unless a live-demo cap is reached; the count and the insert are one atomic step. DuplicateError when the id or namespace is taken. */
   insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult>
   /** The row, or undefined when no demo has this id. */
   get(id: string): Promise<Demo | undefined>
@@ -145,13 +145,13 @@ export interface OwnedNamespace {
 export interface Cluster {
   /** The kubeconfig context name, recorded on the demo. */
   contextName(): string
-  /** Creates the demo's namespace, or adopts it if it already carries this demo's marks. Throws ConflictError otherwise. */
+  /** Creates the demo's namespace, or adopts it if it already carries this demo's marks. Throws ForeignNamespaceError or NamespaceTerminatingError otherwise. */
   ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void>
-  /** Server-side applies objects into the demo's namespace, in parallel under a concurrency bound. Idempotent. */
+  /** Server-side applies objects into the demo's namespace, in parallel under a concurrency bound. Idempotent. NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError when the namespace is not (or no longer) the demo's to fill. */
   apply(objects: Manifest[], owner: Ownership): Promise<void>
   /** Current readiness of every Deployment in the namespace. */
   deployments(namespace: string): Promise<DeploymentState[]>
-  /** Deletes the namespace if it carries the demo's marks; returns false when it was already gone. */
+  /** Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was already gone. */
   deleteNamespace(owner: Ownership): Promise<boolean>
   /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */
   namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}>

@@ -1,4 +1,21 @@
 import {z} from 'zod'
+import {closestMatch} from './edit-distance.js'
+import {isValidId} from './naming.js'
+
+/** "unknown key "servics"; did you mean "services"?", or the known keys when none is close. */
+export function describeUnknownKeys(keys: readonly string[], known: readonly string[]): string {
+  const guesses = keys.map((key) => closestMatch(key, known))
+  const named = keys.map((key, i) => (guesses[i] ? `"${key}" (did you mean "${guesses[i]}"?)` : `"${key}"`))
+  if (keys.length === 1 && guesses[0]) return `unknown key "${keys[0]}"; did you mean "${guesses[0]}"?`
+  const list = `unknown key${keys.length > 1 ? 's' : ''} ${named.join(', ')}`
+  return guesses.every(Boolean) ? list : `${list}; known keys: ${known.join(', ')}`
+}
+
+/** z.strictObject whose unknown-key error suggests the key meant (strictObject reports them at every level). */
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const known = Object.keys(shape)
+  return z.strictObject(shape, {error: (issue) => (issue.code === 'unrecognized_keys' ? describeUnknownKeys(issue.keys, known) : undefined)})
+}
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "2" or "4Gi"')
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and "-"').max(63)
@@ -6,85 +23,165 @@ const image = z.string().regex(/^[^\s"'{}]+$/, 'an image reference without space
 const urlPattern = z
   .string()
   .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL')
-  .refine((s) => s.includes('{id}'), 'a URL containing the placeholder {id}')
+  .regex(/\{id\}/, 'a URL containing the placeholder {id}')
 
-const service = z.strictObject({
+const serviceFields = {
   image,
   port: z.number().int().min(1).max(65535),
-  replicas: z.number().int().min(0).max(10).default(1),
-  cpu: quantity.default('100m'),
-  memory: quantity.default('128Mi'),
-  cpuLimit: quantity.default('500m'),
-  memoryLimit: quantity.default('256Mi'),
-  healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').default('/health'),
+  replicas: z.number().int().min(0).max(10),
+  cpu: quantity,
+  memory: quantity,
+  cpuLimit: quantity,
+  memoryLimit: quantity,
+  healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"'),
   /** Which Ingress host routes to this service, if any. */
-  host: z.enum(['portal', 'candidate']).optional(),
-  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()).default({}),
+  host: z.enum(['portal', 'candidate']),
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()),
+}
+
+/** One service of the stack, complete: what the renderer gets. */
+const service = strictObject({
+  ...serviceFields,
+  replicas: serviceFields.replicas.default(1),
+  cpu: serviceFields.cpu.default('100m'),
+  memory: serviceFields.memory.default('128Mi'),
+  cpuLimit: serviceFields.cpuLimit.default('500m'),
+  memoryLimit: serviceFields.memoryLimit.default('256Mi'),
+  healthPath: serviceFields.healthPath.default('/health'),
+  host: serviceFields.host.optional(),
+  env: serviceFields.env.default({}),
 })
 
-const demoType = z.strictObject({
+/** One entry of `services:` in demo.config.yaml: any field, over the built-in service of that name if there is one. */
+const serviceEntry = strictObject({
+  ...z.object(serviceFields).partial().shape,
+  /** false removes the service (a built-in one, or your own without deleting its lines). */
+  enabled: z.boolean().optional(),
+})
+
+type ServiceEntry = z.infer<typeof serviceEntry>
+
+const demoType = strictObject({
   description: z.string().default(''),
   /** The seed set in seeds/ to load for this type. */
   seed: dnsLabel.optional(),
 })
 
-const lifetime = z
-  .strictObject({
-    defaultHours: z.number().min(0.25).default(2),
-    minHours: z.number().min(0.25).default(1),
-    maxHours: z.number().min(0.25).default(8),
-    maxLifetimeHours: z.number().min(1).default(24),
-    maxExtensions: z.number().int().min(0).default(3),
-    minExtendHours: z.number().min(0.25).default(1),
-    maxExtendHours: z.number().min(0.25).default(4),
-  })
-  .refine((l) => l.minHours <= l.defaultHours && l.defaultHours <= l.maxHours, 'minHours <= defaultHours <= maxHours')
-  .refine((l) => l.maxHours <= l.maxLifetimeHours, 'maxHours <= maxLifetimeHours')
-  .refine((l) => l.minExtendHours <= l.maxExtendHours, 'minExtendHours <= maxExtendHours')
+type LifetimeKey = 'defaultHours' | 'minHours' | 'maxHours' | 'maxLifetimeHours' | 'minExtendHours' | 'maxExtendHours'
 
-export const DEFAULT_SERVICES = {
+/** Each chain must be in non-decreasing order. */
+const LIFETIME_ORDER: readonly (readonly LifetimeKey[])[] = [
+  ['minHours', 'defaultHours', 'maxHours'],
+  ['maxHours', 'maxLifetimeHours'],
+  ['minExtendHours', 'maxExtendHours'],
+]
+
+const lifetime = strictObject({
+  defaultHours: z.number().min(0.25).default(2),
+  minHours: z.number().min(0.25).default(1),
+  maxHours: z.number().min(0.25).default(8),
+  maxLifetimeHours: z.number().min(1).default(24),
+  maxExtensions: z.number().int().min(0).default(3),
+  minExtendHours: z.number().min(0.25).default(1),
+  maxExtendHours: z.number().min(0.25).default(4),
+}).superRefine((l, ctx) => {
+  for (const chain of LIFETIME_ORDER) {
+    if (chain.every((key, i) => i === 0 || l[chain[i - 1]!] <= l[key])) continue
+    ctx.addIssue({code: 'custom', input: l, message: `${chain.map((key) => `${key} (${l[key]})`).join(' <= ')} must hold`})
+  }
+})
+
+/** The built-in stack's services, in the order they are rendered; demo.config.yaml's `services` merge over them. */
+export const DEFAULT_SERVICES: Readonly<Record<string, Readonly<ServiceEntry>>> = {
   'api-gateway': {image: 'ghcr.io/splits-network/api-gateway:latest', port: 3000},
   'identity-service': {image: 'ghcr.io/splits-network/identity-service:latest', port: 3001},
   'ats-service': {image: 'ghcr.io/splits-network/ats-service:latest', port: 3002},
   'network-service': {image: 'ghcr.io/splits-network/network-service:latest', port: 3003},
   portal: {image: 'ghcr.io/splits-network/portal:latest', port: 8080, host: 'portal'},
   candidate: {image: 'ghcr.io/splits-network/candidate:latest', port: 8080, host: 'candidate'},
-} as const
+}
 
-export const projectConfigSchema = z.strictObject({
+function checkNewService(name: string, fields: Omit<ServiceEntry, 'enabled'>, ctx: z.core.$RefinementCtx): void {
+  const missing = (['image', 'port'] as const).filter((key) => fields[key] === undefined)
+  if (missing.length === 0) return
+  const guess = closestMatch(name, Object.keys(DEFAULT_SERVICES))
+  const meant = guess ? `; did you mean "${guess}"?` : ''
+  ctx.addIssue({code: 'custom', path: [name], input: fields, message: `"${name}" is not a built-in service, so it needs image and port; missing: ${missing.join(', ')}${meant}`})
+}
+
+/**
+ * The services of the stack: the built-in ones, each with the fields an entry of the same name gives
+ * (field by field, so `portal: {replicas: 2}` keeps portal's image and port), then new names in file order.
+ * `enabled: false` removes a service; a name that is not built in must give image and port.
+ */
+function mergeServices(entries: Record<string, ServiceEntry>, ctx: z.core.$RefinementCtx): Record<string, Omit<ServiceEntry, 'enabled'>> {
+  const merged: Record<string, Omit<ServiceEntry, 'enabled'>> = {}
+  for (const [name, builtIn] of Object.entries(DEFAULT_SERVICES)) merged[name] = {...builtIn}
+  for (const [name, {enabled, ...fields}] of Object.entries(entries)) {
+    const builtIn = Object.hasOwn(DEFAULT_SERVICES, name) ? DEFAULT_SERVICES[name] : undefined
+    if (!builtIn) checkNewService(name, fields, ctx)
+    if (enabled === false) delete merged[name]
+    else merged[name] = {...builtIn, ...fields}
+  }
+  return merged
+}
+
+/** Namespaces every cluster has; no demo's namespace may ever be one of them. */
+export const BUILT_IN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
+
+const PREFIX_RULE = 'a prefix of lowercase letters, digits and "-", ending in "-" (such as "demo-"), not starting with "kube-"'
+
+/** Why a namespace prefix is refused although it is a valid label start, or undefined when it is fine. */
+export function namespacePrefixProblem(prefix: string): string | undefined {
+  // https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces
+  if (prefix.startsWith('kube-')) return 'Kubernetes reserves "kube-" for its own namespaces'
+  if (prefix === 'default-') return 'it reads as the built-in namespace "default"'
+  const hit = BUILT_IN_NAMESPACES.find((ns) => ns.startsWith(prefix) && isValidId(ns.slice(prefix.length)))
+  return hit ? `with the id "${hit.slice(prefix.length)}" the namespace would be the built-in "${hit}"` : undefined
+}
+
+const namespacePrefix = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]*-)?$/, PREFIX_RULE)
+  .max(20)
+  .superRefine((prefix, ctx) => {
+    const problem = namespacePrefixProblem(prefix)
+    if (problem) ctx.addIssue({code: 'custom', input: prefix, message: `"${prefix}" is refused: ${problem}; use ${PREFIX_RULE}`})
+  })
+
+export const projectConfigSchema = strictObject({
   /** Prefix of every namespace; the id follows. */
-  namespacePrefix: z.string().regex(/^[a-z]([-a-z0-9]*-)?$/, 'lowercase letters, digits and "-", ending in "-"').max(20).default('demo-'),
+  namespacePrefix: namespacePrefix.default('demo-'),
   /** A directory of your own templates, relative to this file; the built-in stack when absent. */
   templatesDir: z.string().optional(),
+  /** Merged over DEFAULT_SERVICES by name (see mergeServices). */
   services: z
-    .record(dnsLabel, service)
-    .refine((s) => Object.keys(s).length > 0, 'at least one service')
-    .prefault(() => structuredClone(DEFAULT_SERVICES) as never),
+    .record(dnsLabel, serviceEntry)
+    .prefault({})
+    .transform(mergeServices)
+    .pipe(z.record(dnsLabel, service).refine((s) => Object.keys(s).length > 0, 'every service is disabled; keep at least one')),
   types: z
     .record(dnsLabel, demoType)
-    .refine((t) => Object.keys(t).length > 0, 'at least one demo type')
+    .refine((t) => Object.keys(t).length > 0, 'no demo type is given; give at least one')
     .prefault({
       'recruiting-agency': {description: 'A staffing agency with clients, jobs, candidates and recruiters', seed: 'recruiting-agency'},
       enterprise: {description: 'A large company hiring across departments', seed: 'enterprise'},
       startup: {description: 'A small startup making its first hires', seed: 'startup'},
     }),
-  ingress: z
-    .strictObject({
-      className: z.string().default('nginx'),
-      /** Namespace of the ingress controller, allowed in by the NetworkPolicy. */
-      controllerNamespace: dnsLabel.default('ingress-nginx'),
-      portalUrl: urlPattern.default('https://portal-{id}.demo.localhost'),
-      candidateUrl: urlPattern.default('https://candidate-{id}.demo.localhost'),
-      tlsSecretName: dnsLabel.optional(),
-    })
-    .prefault({}),
-  podSecurity: z
-    .strictObject({
-      level: z.enum(['restricted', 'baseline']).default('restricted'),
-      /** Required when level is baseline: why the stack cannot run restricted. */
-      reason: z.string().optional(),
-    })
-    .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'a reason when level is baseline')
+  ingress: strictObject({
+    className: z.string().default('nginx'),
+    /** Namespace of the ingress controller, allowed in by the NetworkPolicy. */
+    controllerNamespace: dnsLabel.default('ingress-nginx'),
+    portalUrl: urlPattern.default('https://portal-{id}.demo.localhost'),
+    candidateUrl: urlPattern.default('https://candidate-{id}.demo.localhost'),
+    tlsSecretName: dnsLabel.optional(),
+  }).prefault({}),
+  podSecurity: strictObject({
+    level: z.enum(['restricted', 'baseline']).default('restricted'),
+    /** Required when level is baseline: why the stack cannot run restricted. */
+    reason: z.string().optional(),
+  })
+    .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'level "baseline" needs a reason: why the stack cannot run under "restricted"')
     .prefault({}),
   quota: z.record(z.string(), quantity).default({
     'requests.cpu': '2',
@@ -96,24 +193,18 @@ export const projectConfigSchema = z.strictObject({
     persistentvolumeclaims: '0',
   }),
   lifetime: lifetime.prefault({}),
-  limits: z
-    .strictObject({
-      perOwner: z.number().int().min(1).default(3),
-      global: z.number().int().min(1).default(50),
-    })
-    .prefault({}),
+  limits: strictObject({
+    perOwner: z.number().int().min(1).default(3),
+    global: z.number().int().min(1).default(50),
+  }).prefault({}),
   /** Identities (created_by values) allowed to extend and destroy anyone's demo. */
   admins: z.array(z.string().min(1)).default([]),
-  database: z
-    .strictObject({
-      mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
-    })
-    .prefault({}),
-  wait: z
-    .strictObject({
-      timeoutSeconds: z.number().int().min(10).max(3600).default(300),
-    })
-    .prefault({}),
+  database: strictObject({
+    mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
+  }).prefault({}),
+  wait: strictObject({
+    timeoutSeconds: z.number().int().min(10).max(3600).default(300),
+  }).prefault({}),
 })
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>

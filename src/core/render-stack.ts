@@ -61,6 +61,9 @@ const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Z][A-Z0-9_]*)\s*\}\}$/
 const PLACEHOLDER_NAME = /^[A-Z][A-Z0-9_]*$/
 const DATABASE_SECRET_KEYS = {id: 'DEMO_ID', type: 'DEMO_TYPE'} as const
 
+/** Keys of the demo's Secret that hold no secret (the demo's id and type): a dry run shows them. */
+export const PUBLIC_SECRET_KEYS: readonly string[] = Object.values(DATABASE_SECRET_KEYS)
+
 /** Kinds that are cluster-scoped: a template may not create them (only the demo's own Namespace). */
 const CLUSTER_SCOPED_KINDS = new Set([
   'APIService',

@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
-import {CancelledError, ConflictError, CreateFailedError, DemoError, ExitCode, StateTransitionError} from './errors.js'
+import {CancelledError, CreateFailedError, DemoError, ForeignNamespaceError, StoreUnavailableError} from './errors.js'
 import type {Clock, Cluster, Databases, DemoStore, Sleeper} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
@@ -42,7 +42,7 @@ async function removeNamespace(deps: RollBackDeps, demo: Demo): Promise<string |
     return null
   } catch (error) {
     // A namespace of that name without our marks was never ours (create refused it): nothing of ours to remove.
-    if (error instanceof ConflictError && !(error instanceof StateTransitionError)) return null
+    if (error instanceof ForeignNamespaceError) return null
     return messageOf(error)
   }
 }
@@ -58,7 +58,7 @@ async function dropDatabase(deps: RollBackDeps, demo: Demo): Promise<string | nu
 }
 
 /** What recording the failure did to the row: marked it failed, found it changed by someone else, or failed itself. */
-type RowOutcome = {kind: 'marked'} | {kind: 'left'; status: DemoStatus | 'gone'} | {kind: 'problem'; problem: string}
+type RowOutcome = {kind: 'marked'} | {kind: 'left'; status: DemoStatus | 'gone'} | {kind: 'problem'; problem: unknown}
 
 /** Marks the row failed if it is still `creating`; a row someone else moved on (a destroy racing the create) is left as it is. */
 async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason: string; cleanup: 'done' | 'kept' | 'incomplete'}): Promise<RowOutcome> {
@@ -75,14 +75,18 @@ async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason
     )
     return {kind: 'marked'}
   } catch (error) {
-    return {kind: 'problem', problem: messageOf(error)}
+    return {kind: 'problem', problem: error}
   }
 }
 
 /** How the row ended up, for the message: only a row this rollback marked is "marked failed". */
 function rowNote(demo: Demo, row: RowOutcome): string {
   if (row.kind === 'left') return row.status === 'gone' ? 'its row is gone from the state store' : `the demo was left ${row.status} by another command`
-  if (row.kind === 'problem') return `recording it as failed in the state store failed too (${row.problem}); run \`demo destroy ${demo.id}\` later`
+  if (row.kind === 'problem') {
+    // The cause already said the store is unreachable when that is why the create failed; say it once, briefly.
+    if (row.problem instanceof StoreUnavailableError) return `the unreachable state store could not record it as failed; run \`demo destroy ${demo.id}\` once it answers again`
+    return `recording it as failed in the state store failed too (${messageOf(row.problem)}); run \`demo destroy ${demo.id}\` later`
+  }
   return 'the demo is marked failed'
 }
 
@@ -106,8 +110,17 @@ function leftBehind(failure: Failure, cleanup: 'done' | 'kept' | 'incomplete', p
 }
 
 /**
+ * The cause as a sentence, unchanged but for a final period. Not lower-cased after the colon: it may begin
+ * with a Kubernetes kind ("Deployment api-gateway ...").
+ */
+function sentence(message: string): string {
+  return message.endsWith('.') ? message : `${message}.`
+}
+
+/**
  * After a failed or cancelled create: cleans up (unless kept), records `failed` with the reason, and returns
- * the error to show: the cause's message and exit code, plus what is left behind and what to run next.
+ * the error to show: what happened first (the cause's message), then what is left behind and what to run
+ * next, with the cause's code and exit code.
  */
 export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<DemoError> {
   const reason = messageOf(failure.error)
@@ -115,12 +128,12 @@ export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<De
   const cleanup = failure.keep ? 'kept' : cleanupProblem === null ? 'done' : 'incomplete'
   const row = await markFailed(deps, failure, {reason, cleanup})
   const left = leftBehind(failure, cleanup, cleanupProblem, rowNote(failure.demo, row))
-  return failedError(failure.error, `${reason} ${left.text}`, left.hint)
+  return failedError(failure.error, `Create of demo ${failure.demo.id} failed: ${sentence(reason)} ${left.text}`, left.hint)
 }
 
 /** The error to show: the cause's code, exit code and hint, with what is left behind. */
 function failedError(error: unknown, message: string, extraHint: string): DemoError {
   const cause = error instanceof DemoError ? error : undefined
   const hint = [cause?.hint, extraHint].filter(Boolean).join(' ')
-  return new CreateFailedError(message, {code: cause?.code ?? 'E_CREATE_FAILED', exitCode: cause?.exitCode ?? ExitCode.failed, hint: hint || undefined, cause: error})
+  return new CreateFailedError(message, {code: cause?.code, exitCode: cause?.exitCode, hint: hint || undefined, cause: error})
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it, beforeEach, after} from 'node:test'
-import {NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
+import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
 import type {DemoStore} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../fakes/builders.js'
 
@@ -79,6 +79,19 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       assert.ok('refused' in result)
       assert.equal(result.refused, 'global')
       assert.equal(result.live.length, 2)
+    })
+
+    it('refuses a second demo with the same id with a DuplicateError naming it, and keeps the first', async () => {
+      const first = await insertOk(store, {createdBy: 'bob'})
+      const again = aNewDemo({id: first.id, namespace: first.namespace, createdBy: 'carol'})
+      await assert.rejects(store.insert(again, BIG_CAPS, aCreatedEvent(again)), (error: unknown) => {
+        assert.ok(error instanceof DuplicateError, String(error))
+        assert.equal(error.code, 'E_DUPLICATE')
+        assert.match(error.message, new RegExp(`demo "${first.id}"`))
+        return true
+      })
+      assert.equal((await store.get(first.id))?.createdBy, 'bob')
+      assert.deepEqual((await store.events(first.id)).map((e) => e.type), ['created'])
     })
 
     it('does not count destroyed or failed demos against the caps', async () => {

@@ -7,6 +7,7 @@ import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {AppsV1Api, CoreV1Api, NetworkingV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
+import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase} from '../support/databases.js'
 import {execa} from 'execa'
 import {BIN, cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
@@ -88,10 +89,10 @@ async function demoIds(): Promise<string[]> {
 }
 
 /** Two small services keep the failure cases quick; the happy path uses the built-in six. */
-const TWO_SERVICES = {
+const TWO_SERVICES = onlyServices({
   'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000},
   portal: {image: 'registry.example/portal:1', port: 8080, host: 'portal'},
-}
+})
 
 function sandbox(config: Record<string, unknown> = {}, user = 'alice@example.com'): CliSandbox {
   return cliSandbox({config, databaseUrl: database.url, user})
@@ -101,7 +102,7 @@ function sandbox(config: Record<string, unknown> = {}, user = 'alice@example.com
 function neverReadySandbox(): CliSandbox {
   const [label, value] = Object.entries(NEVER_READY_LABEL)[0] ?? []
   return cliSandbox({
-    config: {services: {'api-gateway': TWO_SERVICES['api-gateway']}},
+    config: {services: onlyServices({'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000}})},
     databaseUrl: database.url,
     editTemplates: (name, text) => (name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', `    metadata:\n      labels:\n        ${label}: "${value}"\n`) : text),
   })
@@ -268,9 +269,9 @@ describe('demo create failures roll back to an honest failed row', () => {
   })
 
   for (const {signal, says} of [
-    {signal: 'SIGINT', says: /^Error: Cancelled: interrupted by Ctrl-C\. Rolled back/m},
-    {signal: 'SIGTERM', says: /^Error: Cancelled: interrupted by SIGTERM\. Rolled back/m},
-    {signal: 'SIGHUP', says: /^Error: Cancelled: interrupted by SIGHUP \(terminal closed\)\. Rolled back/m},
+    {signal: 'SIGINT', says: /^Error: Create of demo \w+ failed: Cancelled: interrupted by Ctrl-C\. Rolled back/m},
+    {signal: 'SIGTERM', says: /^Error: Create of demo \w+ failed: Cancelled: interrupted by SIGTERM\. Rolled back/m},
+    {signal: 'SIGHUP', says: /^Error: Create of demo \w+ failed: Cancelled: interrupted by SIGHUP \(terminal closed\)\. Rolled back/m},
   ] as const) {
     it(`${signal} while waiting: cancels, rolls back, exits 130`, async () => {
       const withTemplates = neverReadySandbox()
@@ -338,7 +339,7 @@ describe('demo create with bad input writes nothing', () => {
     {why: 'an unknown type', args: ['--type', 'bank'], code: 2, message: /Unknown demo type "bank".*\n.*recruiting-agency, enterprise, startup/},
     {why: 'a duration out of range', args: ['--duration', '9h'], code: 2, message: /--duration must be between 1h and 8h/},
     {why: 'an unparseable duration', args: ['--duration', 'soon'], code: 2, message: /Cannot parse --duration "soon"/},
-    {why: 'an invalid name', args: ['--name', 'Bad Name!'], code: 2, message: /name/i},
+    {why: 'an invalid name', args: ['--name', 'Bad Name!'], code: 2, message: /Demo name "Bad Name!" is not allowed\./},
     {why: 'an unknown kubeconfig context', args: ['--context', 'nope'], code: 2, message: /no context "nope"/},
     {why: 'a template with an unknown placeholder', args: [], config: {templatesDir: 'BROKEN'}, code: 2, message: /\{\{NOT_A_PLACEHOLDER\}\}|NOT_A_PLACEHOLDER/},
   ]
@@ -376,7 +377,7 @@ describe('demo create with bad input writes nothing', () => {
     assert.equal(destroyed.code, 0, transcript(destroyed))
   })
 
-  it('--dry-run prints every manifest with Secret values masked and creates nothing', async () => {
+  it('--dry-run prints every manifest (Secret values other than id and type masked) and creates nothing', async () => {
     const box = sandbox()
     const before = await demoIds()
     const result = await runDemo(box, ['create', '--dry-run', '--type', 'enterprise'])
@@ -384,10 +385,10 @@ describe('demo create with bad input writes nothing', () => {
     const kinds = [...result.stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
     assert.equal(kinds[0], 'Namespace')
     for (const kind of ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'Secret', 'Deployment', 'Service', 'Ingress']) assert.ok(kinds.includes(kind), kind)
-    assert.match(result.stdout, /DEMO_ID: '\*{8}'/)
     assert.deepEqual(await demoIds(), before)
     const id = /demo-([a-z0-9]+)/.exec(result.stdout)?.[1]
     assert.ok(id)
+    assert.match(result.stdout, new RegExp(`^  DEMO_ID: ${id}$`, 'm'), 'the id is no secret')
     assert.equal(await namespaceExists(`demo-${id}`), false)
   })
 })

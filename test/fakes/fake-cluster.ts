@@ -1,4 +1,4 @@
-import {ClusterError, ConflictError} from '../../src/core/errors.js'
+import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
 import {POLICY_KINDS} from '../../src/core/render-stack.js'
@@ -12,7 +12,7 @@ export interface FakeNamespace {
   labels: Record<string, string>
   annotations: Record<string, string>
   terminating: boolean
-  /** spec.finalizers: while any is left, a terminating namespace never goes away. */
+  /** Finalizers of content in the namespace (a PVC's, a custom resource's): while any is left, a terminating namespace never goes away. */
   finalizers: string[]
   /** Objects applied into it, in apply order; re-applying an object replaces it in place (server-side apply). */
   objects: Manifest[]
@@ -35,8 +35,30 @@ interface InjectedFailure {
 
 const POLICY = new Set(POLICY_KINDS)
 
+/**
+ * Kinds the API server serves cluster-scoped (discovery says `namespaced: false`); the adapter refuses them,
+ * since their metadata.namespace is ignored and gc could never find them.
+ */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'RuntimeClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'APIService',
+])
+
+/** Like the adapter's messages: `Kind "name" in namespace "ns"`. */
 function describeObject(object: Pick<Manifest, 'kind' | 'metadata'>): string {
-  return `${object.kind} "${object.metadata.name}"`
+  const namespace = object.metadata.namespace ? ` in namespace "${object.metadata.namespace}"` : ''
+  return `${object.kind} "${object.metadata.name}"${namespace}`
 }
 
 function replicasOf(object: Manifest): number {
@@ -46,8 +68,8 @@ function replicasOf(object: Manifest): number {
 
 /**
  * The Cluster port in memory, with the refusals of the real adapter (src/adapters/kubernetes): a namespace
- * without the demo's marks is neither adopted, applied into nor deleted (ConflictError); nothing is applied
- * into a namespace that does not exist or is terminating. Deletion is asynchronous like the API server's:
+ * without the demo's marks is neither adopted, applied into nor deleted (ForeignNamespaceError); nothing is applied
+ * into a namespace that does not exist or is terminating (NamespaceGoneError, NamespaceTerminatingError). Deletion is asynchronous like the API server's:
  * the namespace is terminating until `pollsUntilGone` namespaceStatus polls have passed and no finalizer is
  * left. Every call is logged in `calls`; failures are injected per method with failNext / failWhile.
  */
@@ -98,6 +120,8 @@ export class FakeCluster implements Cluster {
       }
     }
     const target = this.verified(owner, 'apply to')
+    const clusterScoped = objects.find((o) => CLUSTER_SCOPED_KINDS.has(o.kind))
+    if (clusterScoped) throw new ClusterError(`Refusing to apply ${describeObject(clusterScoped)}: ${clusterScoped.kind} is cluster-scoped.`)
     // Like the adapter: policy objects first, then the rest.
     for (const object of [...objects.filter((o) => POLICY.has(o.kind)), ...objects.filter((o) => !POLICY.has(o.kind))]) {
       const copy = structuredClone(object)
@@ -136,8 +160,12 @@ export class FakeCluster implements Cluster {
     if (!existing.terminating) return {exists: true, terminating: false, blockers: []}
     existing.pollsUntilGone = Math.max(0, existing.pollsUntilGone - 1)
     if (this.removeIfDone(existing)) return {exists: false, terminating: false, blockers: []}
-    const conditions = existing.finalizers.length > 0 ? [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${existing.finalizers.join(', ')}`] : []
-    return {exists: true, terminating: true, blockers: [...conditions, ...existing.finalizers.map((f) => `finalizer ${f}`)]}
+    if (existing.finalizers.length === 0) return {exists: true, terminating: true, blockers: []}
+    // As the real adapter reports content held by finalizers: the namespace controller's condition, worded as
+    // it words it, and the namespace's own finalizer `kubernetes`, which stays until the content is gone.
+    // (The real one also has NamespaceContentRemaining, naming the resource kinds, which the fake does not know.)
+    const remaining = existing.finalizers.map((f) => `${f} in 1 resource instances`).join(', ')
+    return {exists: true, terminating: true, blockers: [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${remaining}`, 'finalizer kubernetes']}
   }
 
   async setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean> {
@@ -178,7 +206,7 @@ export class FakeCluster implements Cluster {
     this.deletionPolls = polls
   }
 
-  /** A finalizer that holds the namespace while terminating, until removeFinalizer (a controller that is gone). */
+  /** Content with `finalizer` that holds the namespace while terminating, until removeFinalizer (a controller that is gone). */
   addFinalizer(namespace: string, finalizer: string): void {
     this.mustGet(namespace).finalizers.push(finalizer)
   }
@@ -248,15 +276,15 @@ export class FakeCluster implements Cluster {
 
   private verified(owner: Ownership, verb: string): FakeNamespace {
     const existing = this.namespaces.get(owner.namespace)
-    if (!existing) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`)
+    if (!existing) throw new NamespaceGoneError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`)
     this.assertOurs(existing, owner, verb)
-    if (existing.terminating) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
+    if (existing.terminating) throw new NamespaceTerminatingError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
     return existing
   }
 
   private assertOurs(ns: FakeNamespace, owner: Ownership, verb: string): void {
     if (!hasOwnershipMarks(ns, owner.demoId)) {
-      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`)
+      throw new ForeignNamespaceError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`)
     }
   }
 }

@@ -21,15 +21,24 @@ export class FakeSleeper implements Sleeper {
   }
 }
 
-/** A StepRunner that runs each step and remembers its title; with `tick`, each step also takes `tick.ms` of fake time. */
+/**
+ * A StepRunner that runs each step and remembers its title, and the titles of the steps that failed (as the
+ * progress display would show them); with `tick`, each step also takes `tick.ms` of fake time.
+ */
 export class RecordingSteps implements StepRunner {
   readonly titles: string[] = []
+  readonly failed: string[] = []
 
   constructor(private readonly tick?: {clock: Clock & {advance(ms: number): void}; ms: number}) {}
 
   async run<T>(title: string, step: () => Promise<T>): Promise<T> {
     this.titles.push(title)
     this.tick?.clock.advance(this.tick.ms)
-    return step()
+    try {
+      return await step()
+    } catch (error) {
+      this.failed.push(title)
+      throw error
+    }
   }
 }

@@ -1,24 +1,31 @@
 import {allowedPredecessors, LIVE_STATUSES, mayHoldObjects, type Demo} from '../../src/core/demo.js'
 import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../src/core/naming.js'
-import {NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
+import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../src/core/ports.js'
 
 /** An in-memory DemoStore with the same contract as the Postgres one (test/contract/demo-store.contract.ts). */
 export class MemoryDemoStore implements DemoStore {
   readonly rows = new Map<string, Demo>()
   readonly log: DemoEvent[] = []
+  /** When set, every call fails with it: the store stopped answering (a Postgres server gone mid-command). */
+  unreachable: Error | undefined
+
+  private answer(): void {
+    if (this.unreachable) throw this.unreachable
+  }
 
   describe(): string {
     return 'memory store'
   }
 
   async insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
+    this.answer()
     const live = [...this.rows.values()].filter((d) => LIVE_STATUSES.includes(d.status)).sort((a, b) => +a.expiresAt - +b.expiresAt)
     const mine = live.filter((d) => d.createdBy === demo.createdBy)
     if (mine.length >= caps.perOwner) return {refused: 'owner', live: mine}
     if (live.length >= caps.global) return {refused: 'global', live: live.slice(0, 10)}
     if (this.rows.has(demo.id) || [...this.rows.values()].some((d) => d.namespace === demo.namespace)) {
-      throw new Error(`duplicate key: ${demo.id}`)
+      throw new DuplicateError(`Cannot record demo "${demo.id}": the state store already has a demo with that id or namespace "${demo.namespace}".`)
     }
     const row: Demo = {...structuredClone(demo), updatedAt: demo.createdAt, readyAt: null, destroyedAt: null, extensionCount: 0, lastError: null, phaseTimings: {}, version: 1}
     this.rows.set(demo.id, row)
@@ -27,11 +34,13 @@ export class MemoryDemoStore implements DemoStore {
   }
 
   async get(id: string): Promise<Demo | undefined> {
+    this.answer()
     const row = this.rows.get(id)
     return row ? structuredClone(row) : undefined
   }
 
   async findByReference(ref: string): Promise<Demo[]> {
+    this.answer()
     const rank = (d: Demo) => (d.id === ref ? 0 : d.namespace === ref ? 1 : mayHoldObjects(d) ? 2 : 3)
     return [...this.rows.values()]
       .filter((d) => d.id === ref || d.namespace === ref || d.name === ref || (ref.length >= MIN_ID_PREFIX && d.id.startsWith(ref)))
@@ -41,6 +50,7 @@ export class MemoryDemoStore implements DemoStore {
   }
 
   async list(filter: DemoFilter, page: Page): Promise<DemoPage> {
+    this.answer()
     const inStatuses = (d: Demo) => !filter.statuses || filter.statuses.length === 0 || filter.statuses.includes(d.status)
     const isLeftover = (d: Demo) => filter.includeFailedWithLeftovers === true && d.status === 'failed' && mayHoldObjects(d)
     const all = [...this.rows.values()]
@@ -52,6 +62,7 @@ export class MemoryDemoStore implements DemoStore {
   }
 
   async update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo> {
+    this.answer()
     const row = this.rows.get(id)
     if (!row) throw new NotFoundError(`No demo with id "${id}".`)
     if (row.version !== expectedVersion) throw new VersionConflictError(`Demo "${id}" was changed by another process.`)
@@ -66,6 +77,7 @@ export class MemoryDemoStore implements DemoStore {
   }
 
   async events(demoId: string): Promise<DemoEvent[]> {
+    this.answer()
     return this.log.filter((e) => e.demoId === demoId).map((e) => structuredClone(e))
   }
 }

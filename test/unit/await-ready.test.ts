@@ -187,7 +187,7 @@ describe('awaitNamespaceGone', () => {
     await assert.rejects(awaitNamespaceGone(deps(), {namespace: NS, timeoutMs: 30_000}), (error: unknown) => {
       assert.ok(error instanceof TimeoutError)
       assert.match(error.message, /Namespace demo-k3x9a2bq is still terminating after 30s/)
-      assert.match(error.message, /held by .*finalizer example\.com\/backup-protection/)
+      assert.match(error.message, /held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/backup-protection in 1 resource instances; finalizer kubernetes/)
       assert.match(error.message, /NamespaceFinalizersRemaining/)
       assert.match(error.hint ?? '', /kubectl get namespace demo-k3x9a2bq -o yaml/)
       return true

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {findConfigFile, loadConfig, parseProjectConfig} from '../../src/config.js'
 import {ConfigError} from '../../src/core/errors.js'
+import {defaultProjectConfig} from '../../src/core/project-config.js'
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'demo-config-'))
@@ -26,6 +27,8 @@ function configError(check: (error: ConfigError) => void) {
   }
 }
 
+const builtIn = defaultProjectConfig().services
+
 const sources = (cwd: string, env: NodeJS.ProcessEnv = {}) => ({cwd, env, packageRoot: '/pkg'})
 
 describe('parseProjectConfig', () => {
@@ -42,6 +45,61 @@ describe('parseProjectConfig', () => {
     assert.deepEqual(Object.keys(config.types), ['trial'])
     assert.equal(config.lifetime.maxHours, 6)
     assert.deepEqual(config.admins, ['root@example.com'])
+  })
+
+  it('merges services over the built-in ones by name: one field of one service changes, the rest stay', () => {
+    const config = parseProjectConfig('services:\n  portal: {replicas: 2}\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.services), ['api-gateway', 'identity-service', 'ats-service', 'network-service', 'portal', 'candidate'])
+    assert.deepEqual(config.services.portal, {...builtIn.portal, replicas: 2})
+    assert.deepEqual(config.services.candidate, builtIn.candidate)
+  })
+
+  it('adds a new service after the built-in ones, with the service defaults', () => {
+    const config = parseProjectConfig('services:\n  worker: {image: "registry.example/worker:1", port: 9000}\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.services).slice(-2), ['candidate', 'worker'])
+    assert.deepEqual(config.services.worker, {image: 'registry.example/worker:1', port: 9000, replicas: 1, cpu: '100m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi', healthPath: '/health', env: {}})
+  })
+
+  it('removes a built-in service with enabled: false, and keeps one with enabled: true', () => {
+    const config = parseProjectConfig('services:\n  candidate: {enabled: false}\n  network-service: {enabled: false}\n  portal: {enabled: true, image: "registry.example/portal:2"}\n', '/x/demo.config.yaml')
+    assert.deepEqual(Object.keys(config.services), ['api-gateway', 'identity-service', 'ats-service', 'portal'])
+    assert.equal(config.services.portal?.image, 'registry.example/portal:2')
+    assert.equal(Object.hasOwn(config.services.portal ?? {}, 'enabled'), false)
+  })
+
+  it('refuses a new service without image and port, suggesting the built-in name meant', () => {
+    assert.throws(
+      () => parseProjectConfig('services:\n  worker: {replicas: 2}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "services\.worker": "worker" is not a built-in service, so it needs image and port; missing: image, port$/)),
+    )
+    assert.throws(
+      () => parseProjectConfig('services:\n  constructor: {replicas: 1}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services\.constructor": "constructor" is not a built-in service/)),
+    )
+    assert.throws(
+      () => parseProjectConfig('services:\n  portl: {enabled: false}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services\.portl": "portl" is not a built-in service.*did you mean "portal"\?/)),
+    )
+  })
+
+  it('says why a service field is refused', () => {
+    assert.throws(
+      () => parseProjectConfig('services:\n  portal: {replicas: 11}\n', '/x/demo.config.yaml'),
+      configError((e) => assert.equal(e.message, '/x/demo.config.yaml: "services.portal.replicas": 11 is more than the maximum of 10')),
+    )
+  })
+
+  it('refuses a config that disables every service', () => {
+    const all = Object.keys(builtIn).map((name) => `  ${name}: {enabled: false}\n`).join('')
+    assert.throws(
+      () => parseProjectConfig(`services:\n${all}`, '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /"services": .*at least one/)),
+    )
+  })
+
+  it('replaces the built-in demo types instead of merging them', () => {
+    const config = parseProjectConfig('types:\n  trial: {description: Trial, seed: startup}\n', '/x/demo.config.yaml')
+    assert.deepEqual(config.types, {trial: {description: 'Trial', seed: 'startup'}})
   })
 
   it('refuses malformed YAML, naming the file and the line', () => {
@@ -77,6 +135,27 @@ describe('parseProjectConfig', () => {
     )
   })
 
+  it('suggests the key meant for an unknown key, at every level', () => {
+    const cases: [string, string][] = [
+      ['servics: {}\n', '"(top level)": unknown key "servics"; did you mean "services"?'],
+      ['lifetime:\n  maxHourz: 3\n', '"lifetime": unknown key "maxHourz"; did you mean "maxHours"?'],
+      ['ingress:\n  clasName: traefik\n', '"ingress": unknown key "clasName"; did you mean "className"?'],
+      ['podSecurity:\n  levle: baseline\n', '"podSecurity": unknown key "levle"; did you mean "level"?'],
+      ['types:\n  trial: {sead: startup}\n', '"types.trial": unknown key "sead"; did you mean "seed"?'],
+      ['services:\n  api: {image: api:1, port: 80, replicsa: 2}\n', '"services.api": unknown key "replicsa"; did you mean "replicas"?'],
+    ]
+    for (const [text, expected] of cases) {
+      assert.throws(() => parseProjectConfig(text, '/x/demo.config.yaml'), configError((e) => assert.equal(e.message, `/x/demo.config.yaml: ${expected}`)))
+    }
+  })
+
+  it('lists the known keys when an unknown key is close to none of them', () => {
+    assert.throws(
+      () => parseProjectConfig('nonsense: true\n', '/x/demo.config.yaml'),
+      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "\(top level\)": unknown key "nonsense"; known keys: namespacePrefix, templatesDir, services, /)),
+    )
+  })
+
   it('refuses a value of the wrong type, naming the file and the dotted key', () => {
     assert.throws(
       () => parseProjectConfig('lifetime:\n  maxHours: "eight"\n', '/x/demo.config.yaml'),
@@ -88,26 +167,81 @@ describe('parseProjectConfig', () => {
     )
   })
 
-  it('names the rule when the lifetime bounds contradict each other', () => {
+  it('names the rule and the values found when the lifetime bounds contradict each other', () => {
     assert.throws(
       () => parseProjectConfig('lifetime:\n  minHours: 5\n  defaultHours: 2\n', '/x/demo.config.yaml'),
-      configError((e) => assert.match(e.message, /"lifetime": minHours <= defaultHours <= maxHours/)),
+      configError((e) => assert.equal(e.message, '/x/demo.config.yaml: "lifetime": minHours (5) <= defaultHours (2) <= maxHours (8) must hold')),
     )
   })
 
-  it('counts further problems in the same one-line message', () => {
+  it('shows the value found next to the rule it breaks', () => {
+    const cases: [string, string][] = [
+      ['lifetime:\n  maxHours: "eight"\n', '"lifetime.maxHours": "eight" is not a number'],
+      ['services:\n  api:\n    image: api:1\n    port: 3000\n    replicas: 11\n', '"services.api.replicas": 11 is more than the maximum of 10'],
+      ['limits:\n  perOwner: 0\n', '"limits.perOwner": 0 is less than the minimum of 1'],
+      ['podSecurity:\n  level: privileged\n', '"podSecurity.level": "privileged" is not one of "restricted", "baseline"'],
+      ['ingress:\n  portalUrl: https://portal.example.com\n', '"ingress.portalUrl": "https://portal.example.com" is not a URL containing the placeholder {id}'],
+      ['quota:\n  pods: lots\n', '"quota.pods": "lots" is not a Kubernetes quantity such as "500m", "2" or "4Gi"'],
+      ['services:\n  Web:\n    image: web:1\n    port: 80\n', '"services.Web": the name "Web" is not a DNS-1123 label'],
+      ['lifetime:\n  maxExtensions: 1.5\n', '"lifetime.maxExtensions": 1.5 is not a whole number'],
+      ['- a\n- b\n', '"(top level)": ["a","b"] is not a mapping'],
+    ]
+    for (const [text, expected] of cases) {
+      assert.throws(
+        () => parseProjectConfig(text, '/x/demo.config.yaml'),
+        configError((e) => assert.ok(e.message.startsWith(`/x/demo.config.yaml: ${expected}`), `${e.message}\n  expected to start with: ${expected}`)),
+      )
+    }
+  })
+
+  it('lists every problem, each with its key and value, under a short first line', () => {
     assert.throws(
-      () => parseProjectConfig('lifetime:\n  maxHours: x\nlimits:\n  perOwner: 0\n', '/x/demo.config.yaml'),
+      () => parseProjectConfig('lifetme: 3\nlifetime:\n  maxHours: x\nlimits:\n  perOwner: 0\n', '/x/demo.config.yaml'),
       configError((e) => {
-        assert.match(e.message, /\(and 1 more: limits\.perOwner\)/)
-        assert.doesNotMatch(e.message, /\n/)
+        const [first, ...rest] = e.message.split('\n')
+        assert.equal(first, '/x/demo.config.yaml: 3 problems:')
+        assert.deepEqual(rest.map((line) => line.trim()).sort(), [
+          '"(top level)": unknown key "lifetme"; did you mean "lifetime"?',
+          '"lifetime.maxHours": "x" is not a number',
+          '"limits.perOwner": 0 is less than the minimum of 1',
+        ].sort())
+        assert.doesNotMatch(e.message, /and \d+ more/)
       }),
     )
   })
 
-  it('refuses a file that is not a mapping', () => {
-    assert.throws(() => parseProjectConfig('- a\n- b\n', '/x/demo.config.yaml'), configError((e) => assert.match(e.message, /"\(top level\)"/)))
+  it('refuses a namespacePrefix in the kube- space Kubernetes reserves, naming the file, the key, the value and the rule', () => {
+    for (const prefix of ['kube-', 'kube-demo-']) {
+      assert.throws(
+        () => parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml'),
+        configError((e) => {
+          assert.ok(e.message.startsWith(`/x/demo.config.yaml: "namespacePrefix": "${prefix}" `), e.message)
+          assert.match(e.message, /reserve/)
+          assert.match(e.message, /ending in "-"/)
+        }),
+      )
+    }
   })
+
+  it('refuses a namespacePrefix that with some id would name a built-in namespace, or reads as one', () => {
+    // "d" + the valid id "efault" is "default".
+    for (const prefix of ['d', 'default-']) {
+      assert.throws(
+        () => parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml'),
+        configError((e) => {
+          assert.ok(e.message.startsWith(`/x/demo.config.yaml: "namespacePrefix": "${prefix}" `), e.message)
+          assert.match(e.message, /default/)
+        }),
+      )
+    }
+  })
+
+  it('takes a namespacePrefix that cannot reach a built-in namespace', () => {
+    for (const prefix of ['demo-', 'k', 'kubex-', 'defaults-', 'acme-demo-']) {
+      assert.equal(parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml').namespacePrefix, prefix)
+    }
+  })
+
 })
 
 describe('loadConfig', () => {

@@ -3,7 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
 import {createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
-import {ClusterError, ClusterUnavailableError, CreateFailedError, DemoError, LimitError, UsageError} from '../../src/core/errors.js'
+import {ClusterError, ClusterUnavailableError, ConflictError, CreateFailedError, DemoError, LimitError, StoreUnavailableError, UsageError} from '../../src/core/errors.js'
 import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {Manifest, Random} from '../../src/core/ports.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
@@ -185,7 +185,7 @@ describe('createDemo', () => {
       ['an unknown type', {type: 'bank'}, /Unknown demo type "bank"/],
       ['a duration below the minimum', {duration: '30m'}, /--duration must be between 1h and 8h, got 30m/],
       ['a duration above the maximum', {duration: '9h'}, /--duration must be between 1h and 8h/],
-      ['a malformed duration', {duration: 'soon'}, /duration/],
+      ['a malformed duration', {duration: 'soon'}, /^Cannot parse --duration "soon"\.$/],
       ['a bad name', {name: 'My_Demo'}, /Demo name "My_Demo" is not allowed/],
     ]
     for (const [what, overrides, message] of cases) {
@@ -225,6 +225,8 @@ describe('createDemo', () => {
     assert.deepEqual([...store.rows.keys()], ['k3x9a2bq'])
     assert.deepEqual(cluster.calls, [])
     assert.equal(cluster.namespaces.size, 0)
+    assert.deepEqual(steps.failed, ['Record the demo'], 'the progress shows the refused step as failed')
+    assert.deepEqual(checkpoints, [])
   })
 
   describe('when a step fails', () => {
@@ -237,7 +239,7 @@ describe('createDemo', () => {
         assert.equal(error.code, 'E_CLUSTER')
         assert.equal(error.exitCode, 1)
         assert.equal(error.cause, cause)
-        assert.ok(error.message.startsWith(cause.message), error.message)
+        assert.ok(error.message.startsWith('Create of demo abcdefgh failed: Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook'), error.message)
         assert.match(error.message, /Rolled back: namespace demo-abcdefgh and the database are gone; the demo is marked failed\./)
         return true
       })
@@ -261,7 +263,7 @@ describe('createDemo', () => {
 
     it('reports an unexpected error as E_CREATE_FAILED with exit code 1', async () => {
       cluster.failNext('apply', new TypeError('fetch failed'), isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CREATE_FAILED', exitCode: 1, message: /^fetch failed Rolled back/})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CREATE_FAILED', exitCode: 1, message: /^Create of demo abcdefgh failed: fetch failed\. Rolled back/})
     })
 
     it('waits for the namespace to be gone before reporting it rolled back', async () => {
@@ -353,7 +355,7 @@ describe('createDemo', () => {
       cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
       cluster.addFinalizer(NS, 'example.com/snapshot')
       cluster.failNext('apply', cause, isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by .*finalizer example\.com\/snapshot\.?\)/)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/snapshot in 1 resource instances; finalizer kubernetes\.?\)/)
       assert.equal(cluster.namespaces.get(NS)?.terminating, true)
       const demo = await row()
       assert.equal(demo.status, 'failed')
@@ -369,7 +371,7 @@ describe('createDemo', () => {
         assert.equal(outcome.kind, 'deleting')
       }
       cluster.deletionTakes(3)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CONFLICT', message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_NAMESPACE_TERMINATING', message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/})
       assert.ok(!cluster.objectNames(NS).includes('Secret/demo-database'))
       assert.equal((await row()).status, 'destroying')
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
@@ -394,7 +396,7 @@ describe('createDemo', () => {
       cluster.addNamespace(NS, {labels: {team: 'payments'}})
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
-        assert.equal(error.code, 'E_CONFLICT')
+        assert.equal(error.code, 'E_NAMESPACE_FOREIGN')
         assert.match(error.message, /does not carry the marks of demo "abcdefgh"/)
         return true
       })
@@ -404,6 +406,43 @@ describe('createDemo', () => {
       assert.equal(demo.status, 'failed')
       // Nothing of ours was created, so the rollback is complete: no `demo destroy` that could never succeed.
       assert.deepEqual(demo.metadata, {cleanup: 'done'})
+    })
+
+    it('reports the rollback incomplete when deleting its own namespace meets an HTTP 409: only a foreign namespace counts as never ours', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      cluster.failWhile('deleteNamespace', new ConflictError('Cannot delete namespace "demo-abcdefgh": conflict: the object has been modified (HTTP 409).'))
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_CLUSTER')
+        assert.match(error.message, /Rollback incomplete \(Cannot delete namespace "demo-abcdefgh": conflict: .*\(HTTP 409\)\.\): namespace demo-abcdefgh may remain/)
+        return true
+      })
+      assert.equal(cluster.namespaces.has(NS), true)
+      assert.deepEqual((await row()).metadata, {cleanup: 'incomplete'})
+    })
+
+    it('says first that the state store became unreachable, rolls back the cluster and the database, and does not claim the row is failed', async () => {
+      const unreachable = new StoreUnavailableError('The state store at db.example.com:5432 is unreachable (ECONNREFUSED).', {hint: 'Check that the state database is up.'})
+      databases.onProvision = async () => {
+        store.unreachable = unreachable
+      }
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_STORE_UNREACHABLE')
+        assert.equal(error.exitCode, 1)
+        assert.equal(error.cause, unreachable)
+        assert.equal(
+          error.message,
+          'Create of demo abcdefgh failed: The state store at db.example.com:5432 is unreachable (ECONNREFUSED). ' +
+            'Rolled back: namespace demo-abcdefgh and the database are gone; the unreachable state store could not record it as failed; run `demo destroy abcdefgh` once it answers again.',
+        )
+        assert.match(error.hint ?? '', /^Check that the state database is up\./)
+        return true
+      })
+      assert.equal(cluster.namespaces.has(NS), false)
+      assert.deepEqual(databases.dropped, [ID])
+      store.unreachable = undefined
+      assert.equal((await row()).status, 'creating', 'the row stays for `demo destroy` (or gc) to finish')
     })
   })
 
@@ -418,7 +457,7 @@ describe('createDemo', () => {
         assert.ok(error instanceof DemoError)
         assert.equal(error.code, 'E_CANCELLED')
         assert.equal(error.exitCode, 130)
-        assert.match(error.message, /^Cancelled: interrupted by SIGTERM\. Rolled back/)
+        assert.match(error.message, /^Create of demo abcdefgh failed: Cancelled: interrupted by SIGTERM\. Rolled back/)
         return true
       })
       assert.equal(cluster.namespaces.has(NS), false, 'the rollback waits on a signal of its own')

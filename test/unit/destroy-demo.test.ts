@@ -172,7 +172,7 @@ describe('destroyDemo', () => {
     cluster.addFinalizer(NS, 'kubernetes.io/pvc-protection')
     await assert.rejects(destroyDemo(deps(), aDestroyRequest({timeoutMs: 30_000})), (error: unknown) => {
       assert.ok(error instanceof TimeoutError)
-      assert.match(error.message, /Namespace demo-k3x9a2bq is still terminating after 30s; it is held by .*finalizer kubernetes\.io\/pvc-protection/)
+      assert.match(error.message, /Namespace demo-k3x9a2bq is still terminating after 30s; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: kubernetes\.io\/pvc-protection in 1 resource instances/)
       return true
     })
     assert.equal((await row()).status, 'destroying')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
 import type {Demo, LifetimePolicy} from '../../src/core/demo.js'
-import {ConflictError, NotFoundError, PermissionError, UsageError, VersionConflictError} from '../../src/core/errors.js'
+import {ConflictError, DemoExpiredError, LimitError, NotFoundError, PermissionError, UsageError, VersionConflictError} from '../../src/core/errors.js'
 import {extendDemo, type ExtendRequest} from '../../src/core/extend-demo.js'
 import type {DemoEvent, DemoPatch} from '../../src/core/ports.js'
 import {defaultProjectConfig} from '../../src/core/project-config.js'
@@ -96,10 +96,11 @@ describe('extendDemo', () => {
     assert.equal((await extendDemo(deps(), request({hours: 4}))).demo.extensionCount, 2)
   })
 
-  it('refuses to go past the maximum lifetime and says how much is left', async () => {
+  it('refuses to go past the maximum lifetime with a LimitError and says how much is left', async () => {
     await seed(store, {expiresAt: new Date('2026-11-26T10:00:00Z')}) // 22h after creation; max is 24h
     await assert.rejects(extendDemo(deps(), request({hours: 3})), (error: unknown) => {
-      assert.ok(error instanceof ConflictError)
+      assert.ok(error instanceof LimitError)
+      assert.equal(error.code, 'E_LIMIT')
       assert.match(error.message, /may live at most 24h in all \(until 2026-11-26 12:00 UTC\)/)
       assert.equal(error.hint, 'Extend by at most 2h 00m.')
       return true
@@ -108,12 +109,12 @@ describe('extendDemo', () => {
     assert.equal(demo.expiresAt.toISOString(), '2026-11-26T12:00:00.000Z')
   })
 
-  it('refuses once the maximum number of extensions is reached', async () => {
+  it('refuses with a LimitError once the maximum number of extensions is reached', async () => {
     await seed(store)
     for (let i = 0; i < policy.maxExtensions; i++) await extendDemo(deps(), request({hours: 1}))
     const before = await store.get('k3x9a2bq')
     await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => {
-      assert.ok(error instanceof ConflictError)
+      assert.ok(error instanceof LimitError)
       assert.match(error.message, /already extended 3 times, and lifetime\.maxExtensions is 3\./)
       return true
     })
@@ -149,11 +150,12 @@ describe('extendDemo', () => {
     })
   }
 
-  it('refuses an expired demo, naming when it expired', async () => {
+  it('refuses an expired demo with a DemoExpiredError, naming when it expired', async () => {
     await seed(store)
     clock.set('2026-11-25T14:05:00Z')
     await assert.rejects(extendDemo(deps(), request()), (error: unknown) => {
-      assert.ok(error instanceof ConflictError)
+      assert.ok(error instanceof DemoExpiredError)
+      assert.equal(error.code, 'E_EXPIRED')
       assert.equal(error.message, 'Cannot extend demo "k3x9a2bq": it expired at 2026-11-25 14:00 UTC.')
       return true
     })
@@ -182,7 +184,7 @@ describe('extendDemo', () => {
     await extendDemo(deps(), request({hours: 1}))
     await extendDemo(deps(), request({hours: 1}))
     store.racesLeft = 1
-    await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => error instanceof ConflictError && /already extended 3 times, and lifetime.maxExtensions is 3\./.test(error.message))
+    await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => error instanceof LimitError && /already extended 3 times, and lifetime.maxExtensions is 3\./.test(error.message))
     const demo = await store.get('k3x9a2bq')
     assert.equal(demo?.extensionCount, 3)
     assert.equal(demo?.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
@@ -210,7 +212,7 @@ describe('extendDemo', () => {
     const generous = {...policy, maxExtensions: 10, maxLifetimeHours: 100}
     for (let i = 0; i < 4; i++) await extendDemo({...deps(), policy: generous}, request({hours: 1}))
     await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => {
-      assert.ok(error instanceof ConflictError)
+      assert.ok(error instanceof LimitError)
       assert.equal(error.message, 'Cannot extend demo "k3x9a2bq": it was already extended 4 times, and lifetime.maxExtensions is 3.')
       return true
     })

@@ -177,14 +177,11 @@ test('an unknown context is a UsageError listing the known ones', async () => {
   assert.match(error.hint ?? '', /kind-demo, prod/)
 })
 
-test('a missing kubeconfig file is a UsageError; the http://localhost:8080 fallback is refused', async () => {
+test('a missing kubeconfig file is a UsageError naming it (the loader never falls back to http://localhost:8080: test/unit/kubeconfig.test.ts)', async () => {
   const missing = await failureOf(connectKubernetesCluster({kubeconfig: '/nonexistent/kubeconfig'}))
-  const fallback = await failureOf(connectKubernetesCluster({kubeconfig: kubeconfigFor('http://localhost:8080')}))
 
   assert.ok(missing instanceof UsageError)
-  assert.match(missing.message, /\/nonexistent\/kubeconfig.*ENOENT/)
-  assert.ok(fallback instanceof ClusterError)
-  assert.match(fallback.message, /No Kubernetes cluster is configured/)
+  assert.equal(missing.message, 'Cannot read the kubeconfig /nonexistent/kubeconfig (from --kubeconfig): no such file.')
 })
 
 test('the context name is the kubeconfig\'s current context, or the one asked for', async () => {

@@ -17,6 +17,7 @@ import {
 import type {DatabaseAccess, Manifest} from '../../src/core/ports.js'
 import {projectConfigSchema, type ProjectConfig} from '../../src/core/project-config.js'
 import {demoUrls, renderStack, type RenderInput, type TemplateFile} from '../../src/core/render-stack.js'
+import {onlyServices} from '../fakes/builders.js'
 
 const TEMPLATES_DIR = join(import.meta.dirname, '../../templates')
 const BUILT_IN: TemplateFile[] = readdirSync(TEMPLATES_DIR)
@@ -110,6 +111,20 @@ test('the built-in stack has a quota, limits, network policies, a secret, a Depl
   assert.ok(kinds.includes('Ingress/demo'))
 })
 
+test('a config that overrides one field of a built-in service and disables another renders the merged stack', () => {
+  const config = aConfig({services: {portal: {replicas: 2}, candidate: {enabled: false}, worker: {image: 'worker:1', port: 9000}}})
+
+  const stack = renderStack(anInput({config}))
+
+  assert.deepEqual(stack.deploymentNames, ['api-gateway', 'identity-service', 'ats-service', 'network-service', 'portal', 'worker'])
+  const portal = find(stack.objects, 'Deployment', 'portal')
+  assert.equal((portal.spec as {replicas: unknown}).replicas, 2)
+  assert.equal(podSpecOf(portal).containers[0]?.image, 'ghcr.io/splits-network/portal:latest')
+  assert.equal(stack.objects.some((o) => o.metadata.name === 'candidate'), false)
+  const rules = (find(stack.objects, 'Ingress').spec as {rules: {http: {paths: {backend: {service: {name: string}}}[]}}[]}).rules
+  assert.deepEqual(rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)), ['portal'])
+})
+
 test('the namespace carries the Pod Security labels of the restricted level and kube-janitor\'s expiry', () => {
   const {namespace} = renderStack(anInput())
   const labels = namespace.metadata.labels ?? {}
@@ -175,7 +190,7 @@ test('the quota comes from the config as a map, inserted as data rather than tex
 })
 
 test('a Deployment takes image, port, replicas, resources and health path from its service config, with a restricted-compliant pod', () => {
-  const config = aConfig({services: {web: {image: 'registry.example.com/web:1.2', port: 9000, replicas: 2, cpu: '250m', memory: '300Mi', healthPath: '/healthz', host: 'portal'}}})
+  const config = aConfig({services: onlyServices({web: {image: 'registry.example.com/web:1.2', port: 9000, replicas: 2, cpu: '250m', memory: '300Mi', healthPath: '/healthz', host: 'portal'}})})
 
   const deployment = find(renderStack(anInput({config})).objects, 'Deployment', 'web')
   const pod = podSpecOf(deployment)
@@ -256,7 +271,7 @@ test('the Ingress terminates TLS for both hosts when a TLS secret is configured'
 })
 
 test('without a service that has a host, the Ingress is left out instead of rendered invalid', () => {
-  const config = aConfig({services: {worker: {image: 'worker:1', port: 8080}}})
+  const config = aConfig({services: onlyServices({worker: {image: 'worker:1', port: 8080}})})
 
   const stack = renderStack(anInput({config}))
 
@@ -264,7 +279,7 @@ test('without a service that has a host, the Ingress is left out instead of rend
 })
 
 test('two services claiming the same host are rejected', () => {
-  const config = aConfig({services: {a: {image: 'a:1', port: 80, host: 'portal'}, b: {image: 'b:1', port: 80, host: 'portal'}}})
+  const config = aConfig({services: onlyServices({a: {image: 'a:1', port: 80, host: 'portal'}, b: {image: 'b:1', port: 80, host: 'portal'}})})
 
   assert.match(renderError(anInput({config})).message, /"a" and "b" both claim the portal host/)
 })
@@ -358,7 +373,7 @@ test('two Namespaces or the same object twice are rejected', () => {
 })
 
 test('own templates without a Namespace get one with our marks; *.service.yaml renders once per service', () => {
-  const config = aConfig({services: {a: {image: 'a:1', port: 80}, b: {image: 'b:1', port: 81}}})
+  const config = aConfig({services: onlyServices({a: {image: 'a:1', port: 80}, b: {image: 'b:1', port: 81}})})
   const templates = [{name: 'worker.service.yaml', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{SERVICE_NAME}}-settings"\ndata:\n  port: "port {{PORT}} of {{ID}}"\n'}]
 
   const stack = renderStack(anInput({config, templates}))

@@ -39,10 +39,16 @@ const NETWORK_CODES = new Set([
 /**
  * Right after a ResourceQuota is created, quota admission answers 403 "status unknown for quota" until the
  * quota controller has computed status.used. It is the one 403 that is transient, and it has no reason of
- * its own, so this is the only place that matches message text.
+ * its own, so this and QUOTA_EXCEEDED are the only places that match message text.
  * https://github.com/kubernetes/kubernetes/blob/v1.36.0/staging/src/k8s.io/apiserver/pkg/admission/plugin/resourcequota/controller.go
  */
 const QUOTA_NOT_READY = /status unknown for quota/
+
+/**
+ * A request refused by a ResourceQuota is a 403 whose only mark is its message ("exceeded quota: ..."), from
+ * the same admission plugin; it picks the hint (raise the quota), never the error type or a retry.
+ */
+const QUOTA_EXCEEDED = /exceeded quota/
 
 function isApiError(error: unknown): error is ApiErrorLike {
   return error instanceof Error && typeof (error as Partial<ApiErrorLike>).code === 'number' && 'body' in error
@@ -126,7 +132,7 @@ function errorForStatus(error: unknown, status: number, context: ErrorContext): 
       return new ClusterError(`${context.what}: the API server did not accept the credentials (HTTP 401).`, {...options, hint: 'Log in to the cluster again (your provider\'s login command), then retry.'})
     }
     case 403: {
-      const quota = /exceeded quota/.test(detail)
+      const quota = QUOTA_EXCEEDED.test(detail)
       return new ClusterError(`${context.what}: forbidden: ${detail}.`, {
         ...options,
         hint: quota ? 'Raise `quota` in demo.config.yaml or lower the services\' requests.' : 'Ask a cluster admin for the permission named above, or use another context (--context).',

@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
-import {ClusterError, ConflictError} from '../../core/errors.js'
+import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
 import {POLICY_KINDS} from '../../core/render-stack.js'
@@ -314,13 +314,13 @@ export class KubernetesCluster implements Cluster {
     return this.requestOr(`Cannot read namespace "${name}"`, () => this.clients.core.readNamespace({name}), 404, null)
   }
 
-  /** The namespace, if it carries the marks of the demo and is not terminating; ConflictError otherwise. */
+  /** The namespace, if it carries the marks of the demo and is not terminating; NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError otherwise. */
   private async verifiedNamespace(owner: Ownership, verb: string): Promise<V1Namespace> {
     const existing = await this.readNamespace(owner.namespace)
-    if (!existing) throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`, {hint: `Run \`demo get ${owner.demoId}\`.`})
+    if (!existing) throw new NamespaceGoneError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`, {hint: `Run \`demo get ${owner.demoId}\`.`})
     this.assertOurs(existing, owner, verb)
     if (isTerminating(existing)) {
-      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`, {
+      throw new NamespaceTerminatingError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`, {
         hint: `Wait until \`kubectl get namespace ${owner.namespace}\` says NotFound, then retry.`,
       })
     }
@@ -329,7 +329,7 @@ export class KubernetesCluster implements Cluster {
 
   private assertOurs(namespace: V1Namespace, owner: Ownership, verb: string): void {
     if (!hasOwnershipMarks(namespace.metadata, owner.demoId)) {
-      throw new ConflictError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`, {
+      throw new ForeignNamespaceError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`, {
         hint: 'Another demo or someone else owns it. Pick another demo id or namespace prefix.',
       })
     }

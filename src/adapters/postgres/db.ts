@@ -1,4 +1,5 @@
-import {StoreError, StoreUnavailableError} from '../../core/errors.js'
+import {StoreUnavailableError} from '../../core/errors.js'
+import {toStoreError, type StoreErrorContext} from './store-errors.js'
 
 export interface QueryResult<T> {
   rows: T[]
@@ -31,39 +32,38 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Host and port of a connection URL, for messages: never the user or the password. */
+export function hostOf(url: string): string {
+  try {
+    const {host} = new URL(url)
+    return host || redactUrl(url)
+  } catch {
+    return redactUrl(url)
+  }
+}
+
 interface PgQueryable {
   query(sql: string, params?: unknown[]): Promise<{rows: unknown[]; rowCount: number | null}>
 }
 
-function sqlState(error: unknown): string | undefined {
-  const code = (error as {code?: unknown} | null)?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
-}
-
-// SQLSTATE classes 08 (connection exception) and 57P0x (admin shutdown, cannot connect now) mean "unreachable".
-function wrapQueryError(error: unknown): Error {
-  const state = sqlState(error)
-  if (state?.startsWith('08') || state?.startsWith('57P')) {
-    return new StoreUnavailableError('The state database closed the connection.', {cause: error, hint: 'Check that the database is up, then retry.'})
-  }
-  return error instanceof Error ? error : new StoreError(String(error))
-}
-
-function pgFacade(q: PgQueryable, embedded: boolean): Pick<Db, 'query' | 'embedded'> {
+function pgFacade(q: PgQueryable, context: StoreErrorContext): Pick<Db, 'query' | 'embedded'> {
   return {
-    embedded,
+    embedded: false,
     async query<T>(sql: string, params?: unknown[]) {
       try {
         const result = await q.query(sql, params)
         return {rows: result.rows as T[], rowCount: result.rowCount ?? 0}
       } catch (error) {
-        throw wrapQueryError(error)
+        throw toStoreError(error, context)
       }
     },
   }
 }
 
-/** Opens a pool on a shared PostgreSQL server. Fails within seconds with StoreUnavailableError when it is down. */
+/**
+ * Opens a pool on a shared PostgreSQL server. Fails within seconds with StoreUnavailableError when it is
+ * down; a query or transaction that loses the server later fails with StoreUnavailableError naming the host.
+ */
 export async function openPostgres(url: string): Promise<Db> {
   const {default: pg} = await import('pg')
   const pool = new pg.Pool({
@@ -78,34 +78,43 @@ export async function openPostgres(url: string): Promise<Db> {
   })
   // An idle client that loses its server emits 'error' on the pool; without a listener Node would crash.
   pool.on('error', () => {})
+  const context: StoreErrorContext = {where: `at ${hostOf(url)}`, networked: true}
+  // Connect once up front so a wrong URL fails here, with one clear message, not deep inside a command.
+  try {
+    const probe = await pool.connect()
+    probe.release()
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
+      cause: error,
+      hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
+    })
+  }
   const connect = async () => {
     try {
       return await pool.connect()
     } catch (error) {
-      throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
-        cause: error,
-        hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
-      })
+      throw toStoreError(error, context)
     }
   }
-  // Connect once up front so a wrong URL fails here, with one clear message, not deep inside a command.
-  const probe = await connect()
-  probe.release()
   const db: Db = {
-    ...pgFacade(pool, false),
+    ...pgFacade(pool, context),
     async transaction(work) {
       const client = await connect()
+      let failure: Error | undefined
       try {
-        await client.query('BEGIN')
-        const tx: Db = {...pgFacade(client, false), transaction: (inner) => inner(tx), close: async () => {}}
+        const tx: Db = {...pgFacade(client, context), transaction: (inner) => inner(tx), close: async () => {}}
+        await tx.query('BEGIN')
         const result = await work(tx)
-        await client.query('COMMIT')
+        await tx.query('COMMIT')
         return result
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw wrapQueryError(error)
+        failure = toStoreError(error, context)
+        if (!(failure instanceof StoreUnavailableError)) await client.query('ROLLBACK').catch(() => {})
+        throw failure
       } finally {
-        client.release()
+        // A client whose connection failed is destroyed, not handed back to the pool for the next query.
+        client.release(failure instanceof StoreUnavailableError ? failure : undefined)
       }
     },
     close: () => pool.end(),

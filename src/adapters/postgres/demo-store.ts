@@ -1,5 +1,5 @@
 import {allowedPredecessors, type Demo} from '../../core/demo.js'
-import {NotFoundError, StateTransitionError, VersionConflictError} from '../../core/errors.js'
+import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../core/ports.js'
 import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../core/naming.js'
 import type {Db} from './db.js'
@@ -89,6 +89,14 @@ async function appendEvent(db: Db, event: DemoEvent): Promise<void> {
   ])
 }
 
+/** The id or the namespace (both unique) is taken: a retried insert, or an id picked twice. */
+function duplicateDemo(demo: Pick<NewDemo, 'id' | 'namespace'>, cause?: unknown): DuplicateError {
+  return new DuplicateError(`Cannot record demo "${demo.id}": the state store already has a demo with that id or namespace "${demo.namespace}".`, {
+    cause,
+    hint: `Run \`demo get ${demo.id}\` to see it; a new \`demo create\` picks a new id.`,
+  })
+}
+
 /** The DemoStore on PostgreSQL or PGlite: all SQL of the state store lives here. */
 export class PostgresDemoStore implements DemoStore {
   constructor(
@@ -101,6 +109,15 @@ export class PostgresDemoStore implements DemoStore {
   }
 
   async insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
+    try {
+      return await this.insertUnderLock(demo, caps, event)
+    } catch (error) {
+      if (!(error instanceof DuplicateError)) throw error
+      throw duplicateDemo(demo, error)
+    }
+  }
+
+  private async insertUnderLock(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
     return this.db.transaction(async (tx) => {
       // Counting and inserting under one lock keeps two concurrent creates from both slipping under a cap.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('demo_orchestrator:insert', 0))`)

@@ -3,6 +3,7 @@ import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {StoreUnavailableError} from '../../core/errors.js'
 import type {Db, QueryResult} from './db.js'
+import {toStoreError, type StoreErrorContext} from './store-errors.js'
 
 const LOCK_WAIT_MS = 10_000
 
@@ -67,13 +68,17 @@ interface PgliteLike {
   exec(sql: string): Promise<Array<{rows: unknown[]; affectedRows?: number}>>
 }
 
-function facade(q: PgliteLike): Pick<Db, 'query' | 'embedded'> {
+function facade(q: PgliteLike, context: StoreErrorContext): Pick<Db, 'query' | 'embedded'> {
   return {
     embedded: true,
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      // PGlite's query() speaks the extended protocol (one statement); exec() takes a script, as pg does without params.
-      const result = params && params.length > 0 ? await q.query<T>(sql, params) : (await q.exec(sql)).at(-1)
-      return {rows: (result?.rows ?? []) as T[], rowCount: result?.affectedRows ?? result?.rows.length ?? 0}
+      try {
+        // PGlite's query() speaks the extended protocol (one statement); exec() takes a script, as pg does without params.
+        const result = params && params.length > 0 ? await q.query<T>(sql, params) : (await q.exec(sql)).at(-1)
+        return {rows: (result?.rows ?? []) as T[], rowCount: result?.affectedRows ?? result?.rows.length ?? 0}
+      } catch (error) {
+        throw toStoreError(error, context)
+      }
     },
   }
 }
@@ -85,13 +90,19 @@ export async function openEmbedded(dataDir: string): Promise<Db> {
     const {PGlite} = await import('@electric-sql/pglite')
     mkdirSync(dataDir, {recursive: true})
     const pglite = await PGlite.create(dataDir)
+    const context: StoreErrorContext = {where: `at ${dataDir}`, networked: false}
     return {
-      ...facade(pglite),
-      transaction: (work) =>
-        pglite.transaction(async (t) => {
-          const tx: Db = {...facade(t), transaction: (inner) => inner(tx), close: async () => {}}
-          return work(tx)
-        }),
+      ...facade(pglite, context),
+      transaction: async (work) => {
+        try {
+          return await pglite.transaction(async (t) => {
+            const tx: Db = {...facade(t, context), transaction: (inner) => inner(tx), close: async () => {}}
+            return work(tx)
+          })
+        } catch (error) {
+          throw toStoreError(error, context)
+        }
+      },
       async close() {
         await pglite.close()
         release()

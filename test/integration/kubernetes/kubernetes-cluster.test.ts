@@ -5,11 +5,12 @@ import {join} from 'node:path'
 import {test} from 'node:test'
 import {CoreV1Api, KubernetesObjectApi, PatchStrategy} from '@kubernetes/client-node'
 import {connectKubernetesCluster, type KubernetesCluster} from '../../../src/adapters/kubernetes/kubernetes-cluster.js'
-import {ClusterError, ConflictError, DemoError} from '../../../src/core/errors.js'
+import {ClusterError, DemoError, ForeignNamespaceError, NamespaceTerminatingError} from '../../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, MANAGED_BY_LABEL} from '../../../src/core/labels.js'
 import type {DeploymentState, Manifest, Ownership} from '../../../src/core/ports.js'
 import {projectConfigSchema} from '../../../src/core/project-config.js'
 import {renderStack, type RenderedStack, type TemplateFile} from '../../../src/core/render-stack.js'
+import {onlyServices} from '../../fakes/builders.js'
 import {deleteTestNamespace, eventually, loadTestKubeConfig, NEVER_READY_LABEL, TEST_NAMESPACE_LABEL} from '../../support/k8s.js'
 
 const kubeConfigPath = process.env.DEMO_TEST_KUBECONFIG
@@ -127,9 +128,9 @@ test('ensureNamespace adopts a namespace that carries the same demo\'s marks, an
   const stolen = await failureOf(cluster.ensureNamespace({...other.stack.namespace, metadata: {...other.stack.namespace.metadata, name: owner.namespace}}, {...other.owner, namespace: owner.namespace}))
   const unmarked = await failureOf(cluster.ensureNamespace({...stack.namespace, metadata: {...stack.namespace.metadata, name: foreign}}, {...owner, namespace: foreign}))
 
-  assert.ok(stolen instanceof ConflictError)
+  assert.ok(stolen instanceof ForeignNamespaceError)
   assert.match(stolen.message, new RegExp(`namespace "${owner.namespace}".*does not carry the marks of demo "${other.owner.demoId}"`))
-  assert.ok(unmarked instanceof ConflictError)
+  assert.ok(unmarked instanceof ForeignNamespaceError)
   const untouched = await core.readNamespace({name: foreign})
   assert.equal(untouched.metadata?.labels?.[MANAGED_BY_LABEL], undefined)
   assert.equal(untouched.metadata?.labels?.team, 'sales')
@@ -155,13 +156,13 @@ test('a namespace of ours that is still terminating is reported with its blocker
   assert.equal(status.exists, true)
   assert.equal(status.terminating, true)
   assert.ok(status.blockers.some((b) => b.includes('demo.test/hold')), status.blockers.join('; '))
-  assert.ok(adopt instanceof ConflictError)
+  assert.ok(adopt instanceof NamespaceTerminatingError)
   assert.match(adopt.message, /still terminating; retry later/)
   assert.equal(await cluster.deleteNamespace(owner), true, 'deleting a terminating namespace again is fine')
 })
 
 test('a quota too small for the stack shows "exceeded quota" as the reason of the Deployment that does not fit', async (t) => {
-  const services = {a: {image: 'example.com/a:1', port: 8080}, b: {image: 'example.com/b:1', port: 8080}}
+  const services = onlyServices({a: {image: 'example.com/a:1', port: 8080}, b: {image: 'example.com/b:1', port: 8080}})
   const {stack, owner} = aStack(aDemoId(), {config: {services, quota: {'requests.cpu': '150m', 'requests.memory': '1Gi', pods: '5'}}})
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
@@ -183,7 +184,7 @@ test('a Deployment whose pods never become Ready has a reason naming the pod tha
   const templates = builtInTemplates((name, text) =>
     name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n        app.kubernetes.io/name: "{{SERVICE_NAME}}"\n', (m) => m + neverReady) : text,
   )
-  const {stack, owner} = aStack(aDemoId(), {config: {services: {web: {image: 'example.com/web:1', port: 8080, host: 'portal'}}}, templates})
+  const {stack, owner} = aStack(aDemoId(), {config: {services: onlyServices({web: {image: 'example.com/web:1', port: 8080, host: 'portal'}})}, templates})
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
 
@@ -251,8 +252,8 @@ test('deleteNamespace deletes ours, refuses a foreign namespace, and reports an 
   await eventually('our namespace to be gone', async () => ((await cluster.namespaceStatus(owner.namespace)).exists ? undefined : true), {timeoutMs: 60_000})
   const again = await cluster.deleteNamespace(owner)
 
-  assert.ok(refused instanceof ConflictError)
-  assert.ok(refusedLookalike instanceof ConflictError)
+  assert.ok(refused instanceof ForeignNamespaceError)
+  assert.ok(refusedLookalike instanceof ForeignNamespaceError)
   assert.equal(deleted, true)
   assert.equal(again, false)
   assert.equal((await core.readNamespace({name: foreign})).metadata?.deletionTimestamp, undefined)

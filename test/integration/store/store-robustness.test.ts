@@ -1,16 +1,32 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
-import {createServer, type Server, type Socket} from 'node:net'
-import {after, before, describe, it} from 'node:test'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {connect, createServer, type Server, type Socket} from 'node:net'
+import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
 import {promisify} from 'node:util'
 import pg from 'pg'
 import {acquireLock} from '../../../src/adapters/postgres/embedded.js'
-import {openStore} from '../../../src/adapters/postgres/open-store.js'
-import {StoreUnavailableError} from '../../../src/core/errors.js'
-import {resetSchema, tempDir, testDatabaseUrl} from '../../support/databases.js'
+import {openStore, type OpenedStore} from '../../../src/adapters/postgres/open-store.js'
+import {createDemo} from '../../../src/core/create-demo.js'
+import {CreateFailedError, StoreUnavailableError} from '../../../src/core/errors.js'
+import {projectConfigSchema} from '../../../src/core/project-config.js'
+import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../../fakes/builders.js'
+import {FakeCluster} from '../../fakes/fake-cluster.js'
+import {FakeDatabases} from '../../fakes/fake-databases.js'
+import {FakeSleeper, RecordingSteps} from '../../fakes/fake-time.js'
+import {resetSchema, scratchDatabase, tempDir, testDatabaseUrl} from '../../support/databases.js'
 
 const run = promisify(execFile)
+/** openPostgres's connect timeout (CONNECT_TIMEOUT_MS in src/adapters/postgres/db.ts). */
+const CONNECT_TIMEOUT_MS = 5_000
+const BOUND_MARGIN_MS = 10_000
+
+function templates(): {name: string; text: string}[] {
+  const dir = new URL('../../../templates/', import.meta.url)
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.yaml'))
+    .map((name) => ({name, text: readFileSync(new URL(name, dir), 'utf8')}))
+}
 
 describe('state store migrations', () => {
   before(() => resetSchema())
@@ -57,9 +73,107 @@ describe('an unreachable state database', () => {
     assert.match(error.hint ?? '', /DEMO_DATABASE_URL/)
   })
 
-  it('gives up on a server that never answers instead of hanging', async () => {
+  it('gives up on a server that never answers within its connect timeout instead of hanging', async () => {
+    const started = performance.now()
     const error = await openStore({databaseUrl: `postgres://app:pw@127.0.0.1:${silentPort}/demo`, stateDir: '/x'}).catch((e: unknown) => e)
-    assert.ok(error instanceof StoreUnavailableError)
+    const elapsedMs = performance.now() - started
+
+    assert.ok(error instanceof StoreUnavailableError, `a StoreUnavailableError, got ${String(error)}`)
+    assert.match(error.message, new RegExp(`^Cannot reach the state database at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${silentPort}/demo\\.$`))
+    // Not a speed target (those live in bench/): a bound generous enough for a loaded CI machine that still
+    // proves the connect timeout fired, rather than the test runner's 10-minute limit.
+    assert.ok(elapsedMs < CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS, `gave up after ${Math.round(elapsedMs)} ms, expected under ${CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS} ms`)
+  })
+})
+
+/** A TCP proxy to the test database that can be cut, as when the database server goes away mid-command. */
+async function aCuttableProxy(target: URL): Promise<{port: number; cut: () => Promise<void>}> {
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => socket.destroy())
+      socket.on('close', () => sockets.delete(socket))
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  const cut = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      for (const socket of sockets) socket.destroy()
+    })
+  return {port, cut}
+}
+
+describe('a state database that stops answering in the middle of a command', () => {
+  let scratch: {url: string; drop: () => Promise<void>}
+  let proxy: {port: number; cut: () => Promise<void>}
+  let opened: OpenedStore
+  let proxiedUrl: URL
+
+  beforeEach(async () => {
+    scratch = await scratchDatabase('cut')
+    proxy = await aCuttableProxy(new URL(scratch.url))
+    proxiedUrl = new URL(scratch.url)
+    proxiedUrl.hostname = '127.0.0.1'
+    proxiedUrl.port = String(proxy.port)
+    opened = await openStore({databaseUrl: proxiedUrl.toString(), stateDir: '/nonexistent'})
+  })
+  afterEach(async () => {
+    await opened.close().catch(() => {})
+    await proxy.cut()
+    await scratch.drop()
+  })
+
+  it('fails a read and a write with StoreUnavailableError naming the host, once the server is gone', async () => {
+    const demo = aNewDemo()
+    await opened.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+    await proxy.cut()
+
+    const read = await opened.store.get(demo.id).catch((e: unknown) => e)
+    const write = await opened.store.update(demo.id, 1, {extensionCount: 1}).catch((e: unknown) => e)
+
+    for (const error of [read, write]) {
+      assert.ok(error instanceof StoreUnavailableError, String(error))
+      assert.equal(error.code, 'E_STORE_UNREACHABLE')
+      assert.match(error.message, new RegExp(`^The state store at 127\\.0\\.0\\.1:${proxy.port} is unreachable \\(`))
+      assert.ok(!error.message.includes(proxiedUrl.username), 'no user name or password in the message')
+    }
+  })
+
+  it('rolls back a create and says first that the state store became unreachable', async () => {
+    const config = projectConfigSchema.parse({ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'}})
+    const clock = fixedClock('2026-11-25T12:00:00.000Z')
+    const cluster = new FakeCluster('test')
+    const databases = new FakeDatabases()
+    databases.onProvision = () => proxy.cut()
+    const error = await createDemo(
+      {
+        config,
+        templates: templates(),
+        store: opened.store,
+        cluster,
+        databases,
+        clock,
+        random: {bytes: (count) => Uint8Array.from({length: count}, (_, i) => i)},
+        sleeper: new FakeSleeper(clock),
+        steps: new RecordingSteps(),
+        checkpoint: () => {},
+        signal: new AbortController().signal,
+      },
+      {type: undefined, duration: undefined, name: undefined, actor: 'alice@example.com', autoCleanup: true, wait: true, waitTimeoutMs: 60_000, keepOnFailure: false},
+    ).catch((e: unknown) => e)
+
+    assert.ok(error instanceof CreateFailedError, String(error))
+    assert.equal(error.code, 'E_STORE_UNREACHABLE')
+    assert.match(error.message, new RegExp(`^Create of demo abcdefgh failed: The state store at 127\\.0\\.0\\.1:${proxy.port} is unreachable \\([^)]+\\)\\. Rolled back: namespace demo-abcdefgh and the database are gone; `))
+    assert.ok(proxiedUrl.password.length > 0)
+    assert.ok(!error.message.includes(`:${proxiedUrl.password}@`) && !error.message.includes(proxiedUrl.username), 'no credentials in the message')
+    assert.equal(cluster.namespaces.has('demo-abcdefgh'), false)
+    assert.deepEqual(databases.dropped, ['abcdefgh'])
   })
 })
 
@@ -82,8 +196,13 @@ describe('the embedded store lock', () => {
     const lock = `${tempDir()}/state.lock`
     const {stdout} = await run(process.execPath, ['-e', 'console.log(process.pid)'])
     writeFileSync(lock, stdout.trim())
+
     const release = await acquireLock(lock, 300)
+    const holder = readFileSync(lock, 'utf8')
     release()
+
+    assert.equal(holder, String(process.pid), 'the lock file now names this process')
+    assert.equal(existsSync(lock), false, 'release removes the lock file')
   })
 
   it('keeps a second process out of the embedded store while the first has it open', async () => {

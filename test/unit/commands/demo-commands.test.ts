@@ -2,7 +2,8 @@
 // real process (signals, pipes and the built bundle are in test/e2e).
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import Create from '../../../src/commands/create.js'
+import Create, {maskSecrets} from '../../../src/commands/create.js'
+import {MASK} from '../../../src/render.js'
 import Destroy from '../../../src/commands/destroy.js'
 import Extend from '../../../src/commands/extend.js'
 import Get from '../../../src/commands/get.js'
@@ -171,5 +172,18 @@ describe('naming a demo by more than its id (in process)', () => {
     assert.equal(run.exitCode, 2, said(run))
     assert.match(run.stderr, /^Error: "Not An Id" is not a demo id, id prefix, name or namespace\.$/m)
     assert.equal((await world.store.get(ID))?.status, 'ready')
+  })
+})
+
+describe('demo create --dry-run (in process)', () => {
+  it('shows the demo id and type in the Secret, masks every other value, and creates nothing', async () => {
+    const world = new World()
+    const run = await runInProcess<{manifests: Array<{kind: string; stringData?: Record<string, string>}>}>(Create, ['--dry-run', '--json', '--type', 'startup'], world)
+    assert.equal(run.exitCode, 0, said(run))
+    const secret = run.result?.manifests.find((m) => m.kind === 'Secret')
+    assert.deepEqual(secret?.stringData, {DEMO_ID: ID, DEMO_TYPE: 'startup'})
+    assert.equal(world.store.rows.size, 0)
+    const masked = maskSecrets({apiVersion: 'v1', kind: 'Secret', metadata: {name: 's'}, stringData: {DEMO_ID: ID, DATABASE_URL: 'postgres://u:pw@h/db'}, data: {TOKEN: 'dG9rZW4='}})
+    assert.deepEqual([masked.stringData, masked.data], [{DEMO_ID: ID, DATABASE_URL: MASK}, {TOKEN: MASK}])
   })
 })

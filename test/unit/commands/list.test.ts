@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
+import Get from '../../../src/commands/get.js'
 import List from '../../../src/commands/list.js'
+import Version from '../../../src/commands/version.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../../fakes/builders.js'
 import {runInProcess, said, World} from '../../support/in-process.js'
 
@@ -70,5 +72,36 @@ describe('demo list rows (in process)', () => {
     assert.deepEqual(cells('gone0001')?.slice(1), ['<none>', 'recruiting-agency', 'destroyed', 'alice@example.com', '-', '-'])
     assert.deepEqual(cells('fail0001')?.slice(5), ['-', '-'])
     assert.deepEqual(cells('live0001')?.slice(5), ['1h 00m', 'https://portal-live0001.demo.localhost'])
+  })
+})
+
+describe('--config that names no file (in process)', () => {
+  it('is refused by list and get too (exit 2), although they never load the config', async () => {
+    const world = await worldWith(0)
+    for (const [command, args] of [[List, []], [Get, ['abcdefgh']]] as const) {
+      const run = await runInProcess(command, [...args, '--config', '/nonexistent.yaml'], world)
+      assert.equal(run.exitCode, 2, said(run))
+      assert.match(run.stderr, /^Error: Config file \/nonexistent\.yaml does not exist\.$/m)
+    }
+  })
+})
+
+describe('demo version (in process)', () => {
+  it('prints the line --version prints, and the parts under --json', async () => {
+    const run = await runInProcess<{version: string; node: string}>(Version, [], new World())
+    assert.equal(run.exitCode, 0, said(run))
+    assert.match(run.stdout, new RegExp(`^demo-cli/\\d+\\.\\d+\\.\\d+ ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}\\n$`))
+    assert.equal(run.result?.node, process.version)
+  })
+})
+
+describe('a mistyped flag (in process)', () => {
+  it('suggests the flag that was meant, in text and under --json, with exit 2', async () => {
+    const text = await runInProcess(List, ['--stauts', 'ready'], await worldWith(0))
+    assert.equal(text.exitCode, 2, said(text))
+    assert.match(text.error?.message ?? '', /^Did you mean --status\?$/m)
+    const json = await runInProcess(List, ['--stauts', 'ready', '--json'], await worldWith(0))
+    assert.equal(json.exitCode, 2, said(json))
+    assert.match((JSON.parse(json.stdout) as {error: {hint: string}}).error.hint, /^Did you mean --status\? Run the command with --help/)
   })
 })
