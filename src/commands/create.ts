@@ -62,6 +62,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     validateCreateRequest(project, request)
     deps.preloadClusterModules()
     const cancel = deps.cancellation((message) => this.note(message))
+    const checkpoint = deps.checkpoint()
     try {
       const store = await deps.store()
       this.note(`State: ${store.describe()}. Owner: ${request.actor}.`)
@@ -76,7 +77,10 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
           random: deps.random,
           sleeper: deps.sleeper,
           steps: deps.steps(),
-          checkpoint: deps.checkpoint(),
+          checkpoint: (name, demoId) => {
+            cancel.track(demoId)
+            checkpoint(name, demoId)
+          },
           signal: cancel.signal,
         },
         request,

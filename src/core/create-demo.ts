@@ -148,13 +148,79 @@ function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw cancelledError(signal)
 }
 
+/** What the steps of one create share: the row as it is now, and what earlier steps produced. */
+interface CreateRun {
+  deps: CreateDeps
+  request: CreateRequest
+  timings: Record<string, number>
+  demo: Demo
+  owner: Ownership
+  /** The stack rendered without database secrets: names and policy objects, known before the database exists. */
+  preview: RenderedStack
+  /** The stack's objects rendered with the database access; set by the database step. */
+  objects?: ReturnType<typeof stepObjects>
+}
+
+/**
+ * One named step of a create: its progress title, its key (in phase timings, and the checkpoint passed after
+ * it), what it does, and what a rollback undoes of it. Every step is safe to repeat.
+ */
+interface CreateStep {
+  key: string
+  title: (run: CreateRun) => string
+  /** Left out when this returns true (the wait with --no-wait). */
+  skip?: (run: CreateRun) => boolean
+  /** What a rollback removes of this step's work (it removes the namespace and the database, whichever step failed). */
+  undo?: 'namespace' | 'database'
+  run: (run: CreateRun) => Promise<void>
+}
+
+function objectsOf(run: CreateRun): ReturnType<typeof stepObjects> {
+  if (!run.objects) throw new DemoError(`Create of demo "${run.demo.id}": the database step must run before the objects are applied.`)
+  return run.objects
+}
+
+/** The steps after the row is recorded, in order. A new step (migrations, seeds, logins) is one more entry. */
+export const CREATE_STEPS: readonly CreateStep[] = [
+  {
+    key: 'namespace',
+    title: (r) => `Namespace ${r.demo.namespace} and policies`,
+    undo: 'namespace',
+    run: async (r) => {
+      await r.deps.cluster.ensureNamespace(r.preview.namespace, r.owner)
+      await r.deps.cluster.apply(stepObjects(r.preview).policy, r.owner)
+    },
+  },
+  {
+    key: 'database',
+    title: (r) => `Database (${r.deps.databases.mode})`,
+    undo: 'database',
+    run: async (r) => {
+      const access = await r.deps.databases.provision(r.demo)
+      r.demo = await recordDatabase(r.deps, r.demo, access)
+      r.objects = stepObjects(render(r.deps, r.demo, access))
+    },
+  },
+  {key: 'secrets', title: () => 'Secrets', run: (r) => r.deps.cluster.apply(objectsOf(r).secrets, r.owner)},
+  {key: 'services', title: (r) => `Services (${r.preview.deploymentNames.length} deployments)`, run: (r) => r.deps.cluster.apply(objectsOf(r).services, r.owner)},
+  {key: 'ingress', title: () => 'Ingress', run: (r) => r.deps.cluster.apply(objectsOf(r).ingress, r.owner)},
+  {
+    key: 'wait',
+    title: () => 'Wait until every deployment is Available',
+    skip: (r) => !r.request.wait,
+    run: async (r) => {
+      await awaitReady(r.deps, {namespace: r.demo.namespace, deploymentNames: r.preview.deploymentNames, timeoutMs: r.request.waitTimeoutMs})
+    },
+  },
+]
+
 /** Runs a timed step, records its duration in seconds, stops first if cancelled, then passes the named checkpoint. */
-async function step<T>(deps: CreateDeps, timings: Record<string, number>, names: {title: string; key: string}, run: () => Promise<T>): Promise<T> {
+async function timed<T>(deps: CreateDeps, timings: Record<string, number>, names: {title: string; key: string; demoId: string}, run: () => Promise<T>): Promise<T> {
   throwIfCancelled(deps.signal)
   const started = deps.clock.now().getTime()
   const result = await deps.steps.run(names.title, run)
   timings[names.key] = Math.round(deps.clock.now().getTime() - started) / 1000
-  deps.checkpoint(names.key)
+  deps.checkpoint(names.key, names.demoId)
   return result
 }
 
@@ -165,43 +231,26 @@ export interface CreateResult {
 }
 
 /**
- * Creates a demo: row `creating` → namespace and policies → database → secrets → services (server-side
- * apply, in parallel) → ingress → wait until every Deployment is Available → row `ready` with phase timings.
- * Every step is idempotent. On failure or cancel the namespace and database are removed (unless
- * keepOnFailure) and the row says `failed` with the reason; a crash leaves a `creating` row and labelled
- * objects that `demo destroy` (or gc) finishes.
+ * Creates a demo: row `creating`, then CREATE_STEPS in order (namespace and policies → database → secrets →
+ * services, server-side applied in parallel → ingress → wait until every Deployment is Available), then row
+ * `ready` with phase timings. Every step is idempotent. On failure or cancel the namespace and database are
+ * removed (unless keepOnFailure) and the row says `failed` with the reason; a crash leaves a `creating` row
+ * and labelled objects that `demo destroy` (or gc) finishes.
  */
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
   const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
   const timings: Record<string, number> = {}
-  let demo = await step(deps, timings, {title: 'Record the demo', key: 'record'}, () => recordDemo(deps, plan.demo, request.actor))
+  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () => recordDemo(deps, plan.demo, request.actor))
+  const run: CreateRun = {deps, request, timings, demo: inserted, owner: {demoId: inserted.id, namespace: inserted.namespace}, preview: render(deps, inserted, previewAccess(deps.databases))}
   try {
-    demo = await provision(deps, demo, timings, request)
+    for (const step of CREATE_STEPS) {
+      if (!step.skip?.(run)) await timed(deps, timings, {title: step.title(run), key: step.key, demoId: run.demo.id}, () => step.run(run))
+    }
+    const demo = request.wait ? await markReady(deps, run.demo, timings, request.actor) : await saveTimings(deps, run.demo, timings)
     return {demo, waited: request.wait}
   } catch (error) {
-    throw await rollBack(deps, {demo, error, timings, keep: request.keepOnFailure, actor: request.actor})
+    throw await rollBack(deps, {demo: run.demo, error, timings, keep: request.keepOnFailure, actor: request.actor})
   }
-}
-
-async function provision(deps: CreateDeps, inserted: Demo, timings: Record<string, number>, request: CreateRequest): Promise<Demo> {
-  let demo = inserted
-  const owner: Ownership = {demoId: demo.id, namespace: demo.namespace}
-  const preview = render(deps, demo, previewAccess(deps.databases))
-  await step(deps, timings, {title: `Namespace ${demo.namespace} and policies`, key: 'namespace'}, async () => {
-    await deps.cluster.ensureNamespace(preview.namespace, owner)
-    await deps.cluster.apply(stepObjects(preview).policy, owner)
-  })
-  const access = await step(deps, timings, {title: `Database (${deps.databases.mode})`, key: 'database'}, () => deps.databases.provision(demo))
-  demo = await recordDatabase(deps, demo, access)
-  const objects = stepObjects(render(deps, demo, access))
-  await step(deps, timings, {title: 'Secrets', key: 'secrets'}, () => deps.cluster.apply(objects.secrets, owner))
-  await step(deps, timings, {title: `Services (${preview.deploymentNames.length} deployments)`, key: 'services'}, () => deps.cluster.apply(objects.services, owner))
-  await step(deps, timings, {title: 'Ingress', key: 'ingress'}, () => deps.cluster.apply(objects.ingress, owner))
-  if (!request.wait) return saveTimings(deps, demo, timings)
-  await step(deps, timings, {title: 'Wait until every deployment is Available', key: 'wait'}, () =>
-    awaitReady(deps, {namespace: demo.namespace, deploymentNames: preview.deploymentNames, timeoutMs: request.waitTimeoutMs}),
-  )
-  return markReady(deps, demo, timings, request.actor)
 }
 
 async function recordDatabase(deps: CreateDeps, demo: Demo, access: DatabaseAccess): Promise<Demo> {

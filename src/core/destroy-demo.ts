@@ -72,10 +72,10 @@ export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): P
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
   assertSameContext(found, deps.cluster.contextName(), `demo destroy ${found.id}`)
   const demo = await deps.steps.run('Mark the demo destroying', () => markDestroying(deps, found, request.actor))
-  deps.checkpoint('destroying')
+  deps.checkpoint('destroying', demo.id)
   const owner = {demoId: demo.id, namespace: demo.namespace}
   const namespaceDeleted = await deps.steps.run(`Delete namespace ${demo.namespace}`, () => deps.cluster.deleteNamespace(owner))
-  deps.checkpoint('namespace-deleted')
+  deps.checkpoint('namespace-deleted', demo.id)
   if (!request.wait) return {kind: 'deleting', demo}
   await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone(deps, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
   await deps.steps.run(`Drop the database (${demo.databaseMode})`, () => deps.databases.drop(demo))

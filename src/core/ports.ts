@@ -192,9 +192,10 @@ export interface Sleeper {
 
 /**
  * Named points in a long use case ("namespace-created", "applied" ...). The CLI uses them for nothing but a
- * test hook that kills the process there (DEMO_TEST_KILL_AT), to prove a crash at any step is recoverable.
+ * test hook that kills the process there (DEMO_TEST_KILL_AT), to prove a crash at any step is recoverable,
+ * and to learn the demo's id (the second Ctrl-C names it).
  */
-export type Checkpoint = (name: string) => void
+export type Checkpoint = (name: string, demoId: string) => void
 
 /** Runs one named step of a use case and reports its progress (Listr on a TTY, a line per step otherwise). */
 export interface StepRunner {

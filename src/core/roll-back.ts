@@ -1,7 +1,7 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
 import {CancelledError, CreateFailedError, DemoError, ForeignNamespaceError, StoreUnavailableError} from './errors.js'
-import type {Clock, Cluster, Databases, DemoStore, Sleeper} from './ports.js'
+import type {Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
 export const ROLLBACK_WAIT_MS = 120_000
@@ -12,6 +12,8 @@ interface RollBackDeps {
   databases: Databases
   clock: Clock
   sleeper: Sleeper
+  /** The rollback shows its own steps: deleting a namespace takes seconds, and silence looks like a hang. */
+  steps: StepRunner
 }
 
 interface Failure {
@@ -29,7 +31,9 @@ function messageOf(error: unknown): string {
 
 /** Removes the namespace (waiting until it is gone) and the database; returns why it could not, or null. */
 async function cleanUp(deps: RollBackDeps, demo: Demo): Promise<string | null> {
-  const problems = [await removeNamespace(deps, demo), await dropDatabase(deps, demo)].filter((p): p is string => p !== null)
+  const namespace = await deps.steps.run(`Roll back: delete namespace ${demo.namespace}`, () => removeNamespace(deps, demo))
+  const database = await deps.steps.run(`Roll back: drop the database (${demo.databaseMode})`, () => dropDatabase(deps, demo))
+  const problems = [namespace, database].filter((p): p is string => p !== null)
   return problems.length > 0 ? problems.join('; ') : null
 }
 
@@ -126,7 +130,7 @@ export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<De
   const reason = messageOf(failure.error)
   const cleanupProblem = failure.keep ? null : await cleanUp(deps, failure.demo)
   const cleanup = failure.keep ? 'kept' : cleanupProblem === null ? 'done' : 'incomplete'
-  const row = await markFailed(deps, failure, {reason, cleanup})
+  const row = await deps.steps.run('Roll back: record the demo as failed', () => markFailed(deps, failure, {reason, cleanup}))
   const left = leftBehind(failure, cleanup, cleanupProblem, rowNote(failure.demo, row))
   return failedError(failure.error, `Create of demo ${failure.demo.id} failed: ${sentence(reason)} ${left.text}`, left.hint)
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
-import {createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
+import {CREATE_STEPS, createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
 import {ClusterError, ClusterUnavailableError, ConflictError, CreateFailedError, DemoError, LimitError, StoreUnavailableError, UsageError} from '../../src/core/errors.js'
 import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
@@ -37,6 +37,14 @@ function aCreateRequest(overrides: Partial<CreateRequest> = {}): CreateRequest {
 }
 
 const isDeployments = (objects: Manifest[]) => objects.some((o) => o.kind === 'Deployment')
+
+/** The keys of phase timings and checkpoints: the row, then every declared step. */
+const STEP_KEYS = ['record', ...CREATE_STEPS.map((step) => step.key)]
+
+/** Phase timings where each of `keys` took one fake step (RecordingSteps' tick). */
+function timingsOf(keys: string[], extra: Record<string, number> = {}): Record<string, number> {
+  return {...Object.fromEntries(keys.map((key) => [key, STEP_MS / 1000])), ...extra}
+}
 
 /** Which create step applies a kind (stepObjects' grouping), to check the cluster saw the steps in order. */
 function stepOfKind(kind: string): number {
@@ -103,9 +111,9 @@ describe('createDemo', () => {
       assert.equal(demo.createdAt.toISOString(), START)
       assert.equal(demo.expiresAt.toISOString(), '2026-11-25T14:00:00.000Z')
       assert.equal(demo.readyAt?.toISOString(), '2026-11-25T12:00:07.000Z')
-      assert.deepEqual(demo.phaseTimings, {record: 1, namespace: 1, database: 1, secrets: 1, services: 1, ingress: 1, wait: 1, total: 7})
+      assert.deepEqual(demo.phaseTimings, timingsOf(STEP_KEYS, {total: STEP_KEYS.length}))
       assert.equal(demo.lastError, null)
-      assert.deepEqual(checkpoints, ['record', 'namespace', 'database', 'secrets', 'services', 'ingress', 'wait'])
+      assert.deepEqual(checkpoints, STEP_KEYS)
       assert.deepEqual(databases.provisioned, [ID])
     })
 
@@ -173,7 +181,7 @@ describe('createDemo', () => {
       const demo = await row()
       assert.equal(demo.status, 'creating')
       assert.equal(demo.readyAt, null)
-      assert.deepEqual(demo.phaseTimings, {record: 1, namespace: 1, database: 1, secrets: 1, services: 1, ingress: 1})
+      assert.deepEqual(demo.phaseTimings, timingsOf(STEP_KEYS.filter((key) => key !== 'wait')))
       assert.deepEqual(await eventTypes(), ['created'])
       assert.deepEqual(cluster.callsOf('deployments'), [])
       assert.equal(cluster.objectNames(NS).at(-1), 'Ingress/demo')
@@ -249,7 +257,7 @@ describe('createDemo', () => {
       assert.equal(demo.status, 'failed')
       assert.equal(demo.lastError, cause.message)
       assert.deepEqual(demo.metadata, {cleanup: 'done'})
-      assert.deepEqual(demo.phaseTimings, {record: 1, namespace: 1, database: 1, secrets: 1})
+      assert.deepEqual(demo.phaseTimings, timingsOf(STEP_KEYS.slice(0, STEP_KEYS.indexOf('services'))))
       assert.deepEqual(await eventTypes(), ['created', 'rolled-back'])
       const rolledBack = (await store.events(ID))[1]
       assert.deepEqual(rolledBack?.data, {reason: cause.message, cleanup: 'done'})
@@ -272,6 +280,12 @@ describe('createDemo', () => {
       await assert.rejects(createDemo(deps(), aCreateRequest()), /Rolled back/)
       assert.equal(cluster.namespaces.has(NS), false)
       assert.equal(sleeper.slept.length, 2)
+    })
+
+    it('shows the rollback as steps of its own after the failed one', async () => {
+      cluster.failNext('apply', cause, isDeployments)
+      await assert.rejects(createDemo(deps(), aCreateRequest()), CreateFailedError)
+      assert.deepEqual(steps.titles.slice(-3), [`Roll back: delete namespace ${NS}`, 'Roll back: drop the database (none)', 'Roll back: record the demo as failed'])
     })
 
     it('after a rollback offers --keep-on-failure, and no kubectl command for the namespace that is gone', async () => {
