@@ -13,6 +13,8 @@ if (alone && (flag === '--version' || flag === '-v')) {
   // dir: about 0.1 s off each start of a command that talks to the cluster.
   const {enableCompileCache} = await import('node:module')
   enableCompileCache?.()
+  const {guardProcessStreams} = await import('../dist/process-streams.js')
+  guardProcessStreams()
   const {execute} = await import('@oclif/core')
   const {normalizeArgv} = await import('../dist/argv.js')
   await execute({dir: import.meta.url, args: normalizeArgv(process.argv.slice(2))})

@@ -5,6 +5,7 @@ import {fileURLToPath} from 'node:url'
 import {DemoError, ExitCode} from './core/errors.js'
 import {makeDeps, type Deps, type IO} from './deps.js'
 import {closestMatch} from './core/edit-distance.js'
+import {guardProcessStreams} from './process-streams.js'
 
 export type DemoFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type DemoArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -120,35 +121,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
-/**
- * The process's streams. A closed pipe (`demo create | head -2`) or a closed terminal must never abort the
- * work in flight: write errors are dropped (the output has nowhere to go), and the use case finishes or
- * rolls back as it would have.
- */
-const guarded = new WeakSet<NodeJS.WriteStream>()
-
+/** The process's streams, guarded against a closed pipe (src/process-streams.ts). */
 function processIO(): IO {
-  for (const stream of [process.stdout, process.stderr]) {
-    if (guarded.has(stream)) continue
-    guarded.add(stream)
-    stream.once('error', () => dropWrites(stream))
-  }
+  guardProcessStreams()
   return {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin}
-}
-
-/**
- * After EPIPE every further write would fail, and oclif's final flush would wait for a 'drain' that never
- * comes (the process then ends with Node's exit code 13): writes to a closed stream succeed and go nowhere.
- */
-function dropWrites(stream: NodeJS.WriteStream): void {
-  stream.on('error', () => {})
-  stream.write = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
-    const done = typeof encoding === 'function' ? encoding : callback
-    if (typeof done === 'function') queueMicrotask(() => (done as () => void)())
-    return true
-  }
-  // A flush that started before the error arrived waits for 'drain': release it.
-  stream.emit('drain')
 }
 
 function debugDetails(error: Error): string {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {cliSandbox, REPO_ROOT, runDemo, transcript} from '../support/cli.js'
+import {execa} from 'execa'
+import {BIN, cliSandbox, jsonOf, REPO_ROOT, runDemo, transcript} from '../support/cli.js'
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {name: string; version: string}
 
@@ -34,6 +35,42 @@ describe('demo --version and --help', () => {
   it('refuses an unknown command with exit 2', async () => {
     const result = await runDemo(cliSandbox(), ['launch'])
     assert.equal(result.code, 2, transcript(result))
-    assert.match(result.stderr, /launch/)
+    assert.match(result.stderr, /^Error: Unknown command "launch"\.$/m)
+  })
+
+  it('suggests the command a typo meant, in the words typed (never topic:command), and runs nothing', async () => {
+    for (const [typed, meant] of [['creat', 'create'], ['lst', 'list'], ['destory', 'destroy']] as const) {
+      const result = await runDemo(cliSandbox(), [typed, 'x'])
+      assert.equal(result.code, 2, transcript(result))
+      assert.match(result.stderr, new RegExp(`^Error: Unknown command "${typed}"\\.$`, 'm'))
+      assert.match(result.stderr, new RegExp(`^Hint: Did you mean \`demo ${meant}\`\\? Run \`demo --help\` for the list of commands\\.$`, 'm'))
+      assert.doesNotMatch(result.stderr, /:x/)
+    }
+  })
+
+  it('takes the aliases people type (ls, rm, delete), `demo version`, `demo --json list` and `demo create help`', async () => {
+    const box = cliSandbox()
+    const listed = await runDemo(box, ['ls', '--json'])
+    assert.equal(listed.code, 0, transcript(listed))
+    assert.deepEqual(jsonOf<{demos: unknown[]}>(listed).demos, [])
+    const flagFirst = await runDemo(box, ['--json', 'list'])
+    assert.equal(flagFirst.code, 0, transcript(flagFirst))
+    assert.deepEqual(jsonOf<{demos: unknown[]}>(flagFirst).demos, [])
+    for (const alias of ['rm', 'delete']) {
+      const refused = await runDemo(box, [alias, 'abcdefgh', '--yes'])
+      assert.equal(refused.code, 1, transcript(refused))
+      assert.match(refused.stderr, /No demo/)
+    }
+    const version = await runDemo(box, ['version'])
+    assert.equal(version.stdout, `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+    const help = await runDemo(box, ['create', 'help'])
+    assert.equal(help.code, 0, transcript(help))
+    assert.match(help.stdout, /^USAGE\n {2}\$ demo create/m)
+  })
+
+  it('exits 0 when a pipe closes early (`demo create --help | head -1`)', async () => {
+    const piped = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" create --help | head -1; exit "\${PIPESTATUS[0]}"`], {reject: false, env: cliSandbox().env, extendEnv: false})
+    assert.equal(piped.exitCode, 0, String(piped.stderr))
+    assert.equal(String(piped.stderr), '')
   })
 })
