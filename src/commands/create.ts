@@ -5,7 +5,7 @@ import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '.
 import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
 import {PUBLIC_SECRET_KEYS} from '../core/render-stack.js'
-import {clusterFlags, ownerFlag} from '../flags.js'
+import {clusterFlags, ownerFlag, waitFlag, waitTimeoutFlag} from '../flags.js'
 import {MASK, toDemoView, type DemoView} from '../render.js'
 
 /** Secret values never reach stdout, even in a dry run; the demo's id and type are no secret and stay readable. */
@@ -32,14 +32,14 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
   ]
 
   static override flags = {
-    type: Flags.string({char: 't', description: 'Demo type (types in demo.config.yaml; default: your `demo config set type`, else the first type).'}),
+    type: Flags.string({char: 't', description: 'Demo type: one of `types` in demo.config.yaml (built in: recruiting-agency, enterprise, startup); default: your `demo config set type`, else the first type.'}),
     duration: Flags.string({char: 'd', description: 'Lifetime, e.g. 2h, 90m (default: your `demo config set duration`, else lifetime.defaultHours).'}),
     name: Flags.string({description: 'A label for humans (lowercase letters, digits, "-").'}),
-    'auto-cleanup': Flags.boolean({description: 'Let `demo gc` destroy it when it expires.', default: true, allowNo: true}),
-    wait: Flags.boolean({description: 'Wait until every Deployment is Available (--no-wait: return after apply; the demo stays `creating`).', default: true, allowNo: true}),
-    'wait-timeout': Flags.string({description: 'How long to wait for Available, e.g. 300s, 10m (default: wait.timeoutSeconds).'}),
-    'keep-on-failure': Flags.boolean({description: 'On failure, keep the namespace for debugging instead of rolling back.', default: false}),
-    'dry-run': Flags.boolean({description: 'Print the manifests that would be applied (Secret values masked) and change nothing.', default: false}),
+    'auto-cleanup': Flags.boolean({description: 'Let `demo gc` destroy it when it expires (--no-auto-cleanup: keep it until destroyed). [default: on]', default: true, allowNo: true}),
+    wait: waitFlag('Wait until every Deployment is Available (--no-wait: return after apply; the demo stays `creating`).'),
+    'wait-timeout': waitTimeoutFlag({description: 'How long to wait for Available (default: wait.timeoutSeconds, 300s).'}),
+    'keep-on-failure': Flags.boolean({description: 'On failure, keep the namespace for debugging instead of rolling back. [default: off]', default: false}),
+    'dry-run': Flags.boolean({description: 'Print the manifests that would be applied (Secret values masked) and change nothing. [default: off]', default: false}),
     owner: ownerFlag,
     ...clusterFlags,
   }

@@ -4,8 +4,11 @@ import {destroyDemo, type DestroyOutcome} from '../core/destroy-demo.js'
 import {parseDuration} from '../core/duration.js'
 import {CancelledError, DemoError, UsageError} from '../core/errors.js'
 import {findDemo} from '../core/find-demo.js'
-import {clusterFlags, ownerFlag} from '../flags.js'
+import {clusterFlags, ownerFlag, waitFlag, waitTimeoutFlag} from '../flags.js'
 import {toDemoView, type DemoView} from '../render.js'
+
+/** How long destroy waits for the namespace to be gone unless --wait-timeout says otherwise. */
+const DEFAULT_WAIT = '5m'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
@@ -15,16 +18,16 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
   static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI', '<%= config.bin %> destroy demo-k3x9a2bq   # by namespace, --name or id prefix']
   static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when stdin is not a terminal).', default: false}),
-    wait: Flags.boolean({description: 'Wait until the namespace is gone (--no-wait: return once deletion is accepted; the demo stays `destroying`).', default: true, allowNo: true}),
-    timeout: Flags.string({description: 'How long to wait for the namespace to be gone, e.g. 300s, 10m.', default: '5m'}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when stdin is not a terminal, and with --json). [default: ask]', default: false}),
+    wait: waitFlag('Wait until the namespace is gone (--no-wait: return once deletion is accepted; the demo stays `destroying`).'),
+    'wait-timeout': waitTimeoutFlag({description: `How long to wait for the namespace to be gone (default: ${DEFAULT_WAIT}).`, aliases: ['timeout']}),
     owner: ownerFlag,
     ...clusterFlags,
   }
 
   async run(): Promise<{outcome: DestroyOutcome['kind']; demo: DemoView}> {
     const {deps, flags} = this
-    const timeoutMs = parseDuration(flags.timeout, '--timeout', {bareNumber: 'refuse'})
+    const timeoutMs = parseDuration(flags['wait-timeout'] ?? DEFAULT_WAIT, '--wait-timeout', {bareNumber: 'refuse'})
     deps.preloadClusterModules()
     const store = await deps.store()
     const found = await findDemo(store, this.args.id, (id) => `demo destroy ${id}`)

@@ -10,10 +10,10 @@ export default class Extend extends BaseCommand<typeof Extend> {
   static override summary = "Push a demo's expiry back by 1-4 hours."
   static override description =
     'Owner or admin only. Bounded by lifetime.maxLifetimeHours and lifetime.maxExtensions; refused for destroyed, failed or expired demos. Two extends at the same moment both count or one is refused; none is lost. Uses the kubeconfig context the demo was created in; an explicit --context must be that one.'
-  static override examples = ['<%= config.bin %> extend k3x9a2bq --hours 2', '<%= config.bin %> extend k3x9a2bq --hours 1 --json', '<%= config.bin %> extend sales-call --hours 1   # by --name, id prefix or namespace']
+  static override examples = ['<%= config.bin %> extend k3x9a2bq --by 2h', '<%= config.bin %> extend k3x9a2bq --by 90m --json', '<%= config.bin %> extend sales-call --hours 1   # by --name, id prefix or namespace']
   static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {
-    hours: Flags.string({char: 'H', description: 'Hours to add, 1-4 by default: 2, 1.5, 90m or 2h.', required: true}),
+    by: Flags.string({description: 'How much to add: 2h, 90m, 1h30m (a bare number is hours); 1-4 h by default (lifetime.minExtendHours/maxExtendHours).', required: true, aliases: ['hours'], charAliases: ['H'], deprecateAliases: true}),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -21,7 +21,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
   async run(): Promise<DemoView & {namespaceExpiryUpdated: boolean}> {
     const {deps, flags} = this
     const config = (await deps.config()).project
-    const hours = parseDuration(flags.hours, '--hours') / 3_600_000
+    const hours = parseDuration(flags.by, '--by') / 3_600_000
     deps.preloadClusterModules()
     const store = await deps.store()
     const {demo, namespaceExpiry} = await extendDemo(

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import {createdByFlag} from '../flags.js'
 import {listDemos, MAX_PAGE_SIZE} from '../core/list-demos.js'
 import {table, toDemoView, type DemoView} from '../render.js'
 
@@ -22,8 +23,8 @@ export default class List extends BaseCommand<typeof List> {
 
   static override flags = {
     status: Flags.string({char: 's', description: 'Status to show: live, all, creating, ready, degraded, destroying, destroyed, failed. Repeatable.', multiple: true, default: ['live']}),
-    owner: Flags.string({description: 'Only demos created by this identity.'}),
-    mine: Flags.boolean({description: 'Only demos created by you.', exclusive: ['owner']}),
+    'created-by': createdByFlag,
+    mine: Flags.boolean({description: 'Only demos created by you.', exclusive: ['created-by']}),
     type: Flags.string({char: 't', description: 'Only demos of this type.'}),
     limit: Flags.integer({description: `Rows per page (1-${MAX_PAGE_SIZE}).`, default: 25}),
     page: Flags.integer({description: 'Page number, from 1.', default: 1}),
@@ -32,7 +33,7 @@ export default class List extends BaseCommand<typeof List> {
   async run(): Promise<ListResult> {
     const {flags, deps} = this
     const store = await deps.store()
-    const createdBy = flags.mine ? deps.identity().name : flags.owner
+    const createdBy = flags.mine ? deps.identity().name : flags['created-by']
     const result = await listDemos(store, {status: flags.status, createdBy, demoType: flags.type, limit: flags.limit, page: flags.page})
     const now = deps.clock.now()
     const demos = result.items.map((d) => toDemoView(d, now))

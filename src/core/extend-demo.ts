@@ -66,8 +66,8 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
 
 function assertHours(request: ExtendRequest, policy: LifetimePolicy): void {
   if (!Number.isFinite(request.hours) || request.hours < policy.minExtendHours || request.hours > policy.maxExtendHours) {
-    throw new UsageError(`--hours must be between ${policy.minExtendHours} and ${policy.maxExtendHours}, got ${request.hours}.`, {
-      hint: `Run \`demo extend ${request.id} --hours 2\`.`,
+    throw new UsageError(`--by must be between ${policy.minExtendHours}h and ${policy.maxExtendHours}h, got ${Number.isFinite(request.hours) ? formatDuration(hours(request.hours)) : String(request.hours)}.`, {
+      hint: `Run \`demo extend ${request.id} --by 2h\`.`,
     })
   }
 }
@@ -76,7 +76,7 @@ function assertHours(request: ExtendRequest, policy: LifetimePolicy): void {
 async function checkedCluster(deps: ExtendDeps, demo: Demo, request: ExtendRequest): Promise<Cluster | undefined> {
   if (!request.explicitContext) return undefined
   const cluster = await deps.cluster(demo.kubeContext)
-  assertSameContext(demo, cluster.contextName(), `demo extend ${demo.id} --hours ${request.hours}`)
+  assertSameContext(demo, cluster.contextName(), `demo extend ${demo.id} --by ${request.hours}h`)
   return cluster
 }
 
@@ -86,7 +86,7 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
   // Resolved once; a retry re-reads the same demo by its exact id, whatever else has come to match the reference.
   let ref = request.id
   for (let attempt = 1; ; attempt++) {
-    const demo = await findDemo(deps.store, ref, (id) => `demo extend ${id} --hours ${request.hours}`)
+    const demo = await findDemo(deps.store, ref, (id) => `demo extend ${id} --by ${request.hours}h`)
     ref = demo.id
     const now = deps.clock.now()
     const expiresAt = decideNewExpiry(demo, request, deps.policy, now)

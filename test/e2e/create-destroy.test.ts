@@ -185,7 +185,7 @@ describe('demo create → get → list → extend → destroy with the built-in 
     const listed = await runDemo(box, ['list'])
     assert.equal(listed.code, 0, transcript(listed))
     assert.match(listed.stdout, new RegExp(`${demo.id}\\s.*recruiting-agency\\s+ready`))
-    const extended = await runDemo(box, ['extend', demo.id, '--hours', '1', '--json'])
+    const extended = await runDemo(box, ['extend', demo.id, '--by', '1h', '--json'])
     assert.equal(extended.code, 0, transcript(extended))
     const view = jsonOf<View>(extended)
     assert.equal(new Date(view.expiresAt).getTime() - new Date(demo.expiresAt).getTime(), 3_600_000)

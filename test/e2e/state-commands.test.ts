@@ -150,9 +150,9 @@ describe('demo list', () => {
     it('filters by status, owner, type and --mine', async () => {
       const ids = async (...args: string[]) => json<ListJson>(await demo(['list', '--json', ...args])).demos.map((d) => d.id)
       assert.deepEqual(await ids('--status', 'failed', '--status', 'destroyed'), ['lista005', 'lista004'])
-      assert.deepEqual(await ids('--owner', 'ann@example.com'), ['lista002', 'lista001'])
+      assert.deepEqual(await ids('--created-by', 'ann@example.com'), ['lista002', 'lista001'])
       assert.deepEqual(await ids('--status', 'all', '--type', 'startup'), ['lista004', 'lista001'])
-      assert.deepEqual(await ids('--status', 'all', '--type', 'enterprise', '--owner', 'ben@example.com'), ['lista003'])
+      assert.deepEqual(await ids('--status', 'all', '--type', 'enterprise', '--created-by', 'ben@example.com'), ['lista003'])
       assert.deepEqual(await ids('--mine', '--status', 'all'), [], 'alice owns none of them')
       const asAnn = json<ListJson>(await demo(['list', '--json', '--mine'], {env: {DEMO_USER: 'ann@example.com'}}))
       assert.deepEqual(asAnn.demos.map((d) => d.id), ['lista002', 'lista001'])
@@ -174,16 +174,16 @@ describe('demo list', () => {
     })
 
     it('returns the requested page and the total', async () => {
-      const page3 = json<ListJson>(await demo(['list', '--json', '--owner', 'pager@example.com', '--limit', '10', '--page', '3']))
+      const page3 = json<ListJson>(await demo(['list', '--json', '--created-by', 'pager@example.com', '--limit', '10', '--page', '3']))
       assert.deepEqual([page3.total, page3.page, page3.limit, page3.demos.length], [30, 3, 10, 10])
       assert.equal(page3.demos[0]?.id, 'pager009')
       assert.equal(page3.demos.at(-1)?.id, 'pager000')
-      const page4 = json<ListJson>(await demo(['list', '--json', '--owner', 'pager@example.com', '--limit', '10', '--page', '4']))
+      const page4 = json<ListJson>(await demo(['list', '--json', '--created-by', 'pager@example.com', '--limit', '10', '--page', '4']))
       assert.deepEqual([page4.total, page4.demos.length], [30, 0])
     })
 
     it('tells a human how to get the next page', async () => {
-      const run = await demo(['list', '--owner', 'pager@example.com', '--limit', '10'])
+      const run = await demo(['list', '--created-by', 'pager@example.com', '--limit', '10'])
       assert.equal(run.code, 0, run.stderr)
       assert.match(run.stderr, /Page 1 of 3 \(30 demos\); next: --page 2/)
     })
@@ -289,7 +289,7 @@ describe('demo get', () => {
 describe('demo extend', () => {
   it('pushes the expiry back, counts the extension and records who did it', async () => {
     const before = await insert({id: 'extend01', createdBy: 'alice@example.com'})
-    const run = await demo(['extend', 'extend01', '--hours', '2', '--json'])
+    const run = await demo(['extend', 'extend01', '--by', '2', '--json'])
     assert.equal(run.code, 0, run.stderr)
     const view = json<{expiresAt: string; extensionCount: number}>(run)
     const expected = new Date(before.expiresAt.getTime() + 2 * HOUR).toISOString()
@@ -304,27 +304,28 @@ describe('demo extend', () => {
 
   it('says what it did in human output', async () => {
     await insert({id: 'extend02', createdBy: 'alice@example.com'})
-    const run = await demo(['extend', 'extend02', '--hours', '1'])
+    const run = await demo(['extend', 'extend02', '--by', '1'])
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^Extended extend02: now expires at .* \(in (2h 59m|3h 00m)\); extension 1 of 3\.\n$/)
   })
 
   for (const hours of ['5', '0', '0.5', '30m', 'abc']) {
-    it(`refuses --hours ${hours} with exit 2 and leaves the row unchanged`, async () => {
+    it(`refuses --by ${hours} with exit 2 and leaves the row unchanged`, async () => {
       const id = `extbad${hours.replace(/\W/g, '')}x`
       const before = await insert({id, createdBy: 'alice@example.com'})
-      const run = await demo(['extend', id, '--hours', hours])
+      const run = await demo(['extend', id, '--by', hours])
       assert.equal(run.code, 2, run.stderr)
-      const expected = hours === 'abc' ? /^Error: Cannot parse --hours "abc"\.\nHint: / : /^Error: --hours must be between 1 and 4, got .*\.\nHint: Run `demo extend .* --hours 2`\.\n$/
+      const expected = hours === 'abc' ? /^Error: Cannot parse --by "abc"\.\nHint: / : /^Error: --by must be between 1h and 4h, got .*\.\nHint: Run `demo extend .* --by 2h`\.\n$/
       assert.match(run.stderr, expected)
       assert.deepEqual(await row(id), before)
     })
   }
 
-  it('takes --hours as a duration too: 90m adds an hour and a half', async () => {
+  it('still takes the deprecated --hours spelling (a duration: 90m adds an hour and a half), with a warning', async () => {
     const before = await insert({id: 'extdur01', createdBy: 'alice@example.com'})
     const run = await demo(['extend', 'extdur01', '--hours', '90m', '--json'])
     assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stderr, /--hours.*deprecated.*--by/i, 'the old spelling still works, with a deprecation warning')
     const after = await row('extdur01')
     assert.equal(after.expiresAt.getTime() - before.expiresAt.getTime(), 90 * 60_000)
     assert.equal(after.extensionCount, 1)
@@ -332,7 +333,7 @@ describe('demo extend', () => {
 
   it('refuses someone who is not the owner (exit 1) and leaves the row unchanged', async () => {
     const before = await insert({id: 'extend03', createdBy: 'alice@example.com'})
-    const run = await demo(['extend', 'extend03', '--hours', '1', '--json'], {env: {DEMO_USER: 'mallory@example.com'}})
+    const run = await demo(['extend', 'extend03', '--by', '1', '--json'], {env: {DEMO_USER: 'mallory@example.com'}})
     assert.equal(run.code, 1)
     const body = json<{error: {code: string; message: string; hint: string}}>(run)
     assert.equal(body.error.code, 'E_PERMISSION')
@@ -345,21 +346,21 @@ describe('demo extend', () => {
     await insert({id: 'extend04', createdBy: 'alice@example.com'})
     const dir = tempDir('demo-e2e-admins-')
     writeFileSync(join(dir, 'demo.config.yaml'), 'admins: [root@example.com]\n')
-    const run = await demo(['extend', 'extend04', '--hours', '1', '--json'], {cwd: dir, env: {DEMO_USER: 'root@example.com'}})
+    const run = await demo(['extend', 'extend04', '--by', '1', '--json'], {cwd: dir, env: {DEMO_USER: 'root@example.com'}})
     assert.equal(run.code, 0, run.stderr)
     assert.equal((await row('extend04')).extensionCount, 1)
   })
 
   it('refuses a destroyed demo with exit 1 and a hint', async () => {
     const before = await insert({id: 'extend05', createdBy: 'alice@example.com', status: 'destroyed'})
-    const run = await demo(['extend', 'extend05', '--hours', '1'])
+    const run = await demo(['extend', 'extend05', '--by', '1'])
     assert.equal(run.code, 1)
     assert.match(run.stderr, /^Error: Cannot extend demo "extend05": it is destroyed\.\nHint: /)
     assert.deepEqual(await row('extend05'), before)
   })
 
   it('refuses an unknown id with exit 1', async () => {
-    const run = await demo(['extend', 'nosuchid', '--hours', '1'])
+    const run = await demo(['extend', 'nosuchid', '--by', '1'])
     assert.equal(run.code, 1)
     assert.match(run.stderr, /^Error: No demo matches "nosuchid"/)
   })
@@ -371,7 +372,7 @@ describe('a malformed demo.config.yaml', () => {
     const dir = tempDir('demo-e2e-badcfg-')
     const file = join(dir, 'demo.config.yaml')
     writeFileSync(file, 'lifetime:\n  maxExtendHours: "four"\n')
-    const run = await demo(['extend', 'badcfg01', '--hours', '1'], {cwd: dir})
+    const run = await demo(['extend', 'badcfg01', '--by', '1'], {cwd: dir})
     assert.equal(run.code, 2)
     assert.ok(run.stderr.startsWith(`Error: ${file}: "lifetime.maxExtendHours": `), run.stderr)
     assert.match(run.stderr, new RegExp(`Hint: Edit ${file.replaceAll('/', '\\/')}`))
@@ -560,7 +561,7 @@ describe('naming a demo by its name, an id prefix or its namespace', () => {
     const run = await demo(['get', 'trade-show'])
     assert.equal(run.code, 2)
     assert.match(run.stderr, /^Error: "trade-show" could mean any of 2 demos:\n {2}named002 +trade-show +ready +ben@example\.com +created .* UTC\n {2}named001 +trade-show +ready +ann@example\.com +created .* UTC\nHint: Name one by its exact id: `demo get named002`\.\n$/)
-    const asJson = json<{error: {code: string; exitCode: number}}>(await demo(['extend', 'named0', '--hours', '1', '--json']))
+    const asJson = json<{error: {code: string; exitCode: number}}>(await demo(['extend', 'named0', '--by', '1', '--json']))
     assert.deepEqual([asJson.error.code, asJson.error.exitCode], ['E_USAGE', 2])
   })
 })
@@ -572,7 +573,7 @@ describe('demo list: failed demos that still hold objects', () => {
   })
 
   it('shows a failed demo whose namespace was kept by default, and not one that was cleaned up', async () => {
-    const page = json<ListJson>(await demo(['list', '--json', '--owner', 'keeper@example.com']))
+    const page = json<ListJson>(await demo(['list', '--json', '--created-by', 'keeper@example.com']))
     assert.deepEqual(page.demos.map((d) => [d.id, d.status]), [['keeper01', 'failed']])
   })
 })

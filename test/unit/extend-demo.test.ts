@@ -82,8 +82,8 @@ describe('extendDemo', () => {
       await assert.rejects(extendDemo(deps(), request({hours})), (error: unknown) => {
         assert.ok(error instanceof UsageError)
         assert.equal(error.exitCode, 2)
-        assert.match(error.message, /--hours must be between 1 and 4/)
-        assert.match(error.hint ?? '', /demo extend k3x9a2bq --hours 2/)
+        assert.match(error.message, /^--by must be between 1h and 4h, got /)
+        assert.equal(error.hint, 'Run `demo extend k3x9a2bq --by 2h`.')
         return true
       })
       assert.deepEqual(await store.get('k3x9a2bq'), before)
@@ -245,7 +245,7 @@ describe('extendDemo', () => {
     await assert.rejects(extendDemo(other, request({explicitContext: true})), (error: unknown) => {
       assert.ok(error instanceof UsageError)
       assert.equal(error.message, 'Demo "k3x9a2bq" was created in kubeconfig context "test", not "other".')
-      assert.equal(error.hint, 'Run `demo extend k3x9a2bq --hours 2 --context test`, or leave --context out.')
+      assert.equal(error.hint, 'Run `demo extend k3x9a2bq --by 2h --context test`, or leave --context out.')
       return true
     })
     assert.deepEqual(await store.get('k3x9a2bq'), before)

@@ -43,7 +43,7 @@ describe('demo extend (in process)', () => {
   it('refuses --context of a context the kubeconfig does not have: exit 2, and no extension is used up', async () => {
     const world = await worldWithDemo()
     const before = await world.store.get(ID)
-    const run = await runInProcess(Extend, [ID, '--hours', '1', '--context', 'other'], world)
+    const run = await runInProcess(Extend, [ID, '--by', '1', '--context', 'other'], world)
     assert.equal(run.exitCode, 2, said(run))
     assert.match(run.stderr, /^Error: The kubeconfig has no context "other"\.$/m)
     assert.deepEqual(await world.store.get(ID), before)
@@ -53,7 +53,7 @@ describe('demo extend (in process)', () => {
     const world = await worldWithDemo()
     world.clusters.set('other', new FakeCluster('other'))
     const before = await world.store.get(ID)
-    const run = await runInProcess(Extend, [ID, '--hours', '1', '--context', 'other'], world)
+    const run = await runInProcess(Extend, [ID, '--by', '1', '--context', 'other'], world)
     assert.equal(run.exitCode, 2, said(run))
     assert.match(run.stderr, /^Error: Demo "abcdefgh" was created in kubeconfig context "test", not "other"\.$/m)
     assert.deepEqual(await world.store.get(ID), before)
@@ -63,7 +63,7 @@ describe('demo extend (in process)', () => {
 
   it('with the demo\'s own context extends it and moves the namespace expiry', async () => {
     const world = await worldWithDemo()
-    const run = await runInProcess<{namespaceExpiryUpdated: boolean; extensionCount: number}>(Extend, [ID, '--hours', '1', '--context', 'test', '--json'], world)
+    const run = await runInProcess<{namespaceExpiryUpdated: boolean; extensionCount: number}>(Extend, [ID, '--by', '1', '--context', 'test', '--json'], world)
     assert.equal(run.exitCode, 0, said(run))
     assert.equal(run.result?.namespaceExpiryUpdated, true)
     assert.equal(run.result?.extensionCount, 1)
@@ -157,7 +157,7 @@ describe('naming a demo by more than its id (in process)', () => {
     const got = await runInProcess<{id: string}>(Get, ['sales-call', '--json'], world)
     assert.equal(got.exitCode, 0, said(got))
     assert.equal(got.result?.id, ID)
-    const extended = await runInProcess<{extensionCount: number}>(Extend, ['abc', '--hours', '1', '--json'], world)
+    const extended = await runInProcess<{extensionCount: number}>(Extend, ['abc', '--by', '1', '--json'], world)
     assert.equal(extended.exitCode, 0, said(extended))
     assert.equal(extended.result?.extensionCount, 1)
     const destroyed = await runInProcess(Destroy, [`demo-${ID}`, '--yes'], world)

@@ -105,3 +105,15 @@ describe('a mistyped flag (in process)', () => {
     assert.match((JSON.parse(json.stdout) as {error: {hint: string}}).error.hint, /^Did you mean --status\? Run the command with --help/)
   })
 })
+
+describe('flags mean the same everywhere (in process)', () => {
+  it('--created-by filters list; the old --owner spelling still works with a deprecation warning', async () => {
+    const world = await worldWith(2)
+    const bob = aNewDemo({id: 'bobs0001', createdBy: 'bob@example.com', createdAt: new Date('2026-11-25T11:30:00Z')})
+    await world.store.insert(bob, BIG_CAPS, aCreatedEvent(bob))
+    const filtered = await runInProcess<{demos: Array<{id: string}>}>(List, ['--created-by', 'bob@example.com', '--json'], world)
+    assert.deepEqual(filtered.result?.demos.map((d) => d.id), ['bobs0001'])
+    const old = await runInProcess<{demos: Array<{id: string}>}>(List, ['--owner', 'bob@example.com', '--json'], world)
+    assert.deepEqual(old.result?.demos.map((d) => d.id), ['bobs0001'])
+  })
+})
