@@ -16,16 +16,27 @@ function isDebug(env: NodeJS.ProcessEnv): boolean {
   return /(^|,)\s*demo\*?/.test(env.DEBUG ?? '')
 }
 
+const OUTPUT_FORMATS = ['json', 'yaml', 'wide', 'name'] as const
+type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+
 /** Shared flags, --json, dependencies built once, errors rendered as one line with a hint and a documented exit code. */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
   static override baseFlags = {
     config: Flags.string({description: 'Path to demo.config.yaml (default: searched upward from the working directory).', env: 'DEMO_CONFIG', helpGroup: 'GLOBAL'}),
+    output: Flags.option({
+      char: 'o',
+      options: OUTPUT_FORMATS,
+      description: 'Output format: json (same as --json), yaml, name (ids only, one per line), wide (list: more columns).',
+      helpGroup: 'GLOBAL',
+    })(),
   }
 
   protected flags!: DemoFlags<T>
   protected args!: DemoArgs<T>
   private built: Deps | undefined
+  /** js-yaml, loaded in init only for -o yaml (list and get must not pay for it otherwise). */
+  private yaml: typeof import('js-yaml') | undefined
 
   public override async init(): Promise<void> {
     await super.init()
@@ -38,6 +49,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as DemoFlags<T>
     this.args = args as DemoArgs<T>
+    if (this.output === 'yaml') this.yaml = await import('js-yaml')
     this.deps.checkConfigFlag()
   }
 
@@ -58,14 +70,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.built
   }
 
+  /** -o, once flags are parsed (undefined before, e.g. in catch after a parse error). */
+  protected get output(): OutputFormat | undefined {
+    return (this.flags as {output?: OutputFormat} | undefined)?.output
+  }
+
+  /** -o json, yaml and name print the result document (and no human text), as --json does. */
+  override jsonEnabled(): boolean {
+    const format = this.output
+    return format === 'json' || format === 'yaml' || format === 'name' || super.jsonEnabled()
+  }
+
   /** Data goes to the command's stdout (the injected stream, not oclif's global one). */
   override log(message = '', ...args: unknown[]): void {
     if (this.jsonEnabled()) return
     this.deps.io.stdout.write(`${format(message, ...args)}\n`)
   }
 
+  /** The result (or error) document, in the format of -o: JSON by default, YAML, or names only. */
   override logJson(json: unknown): void {
-    this.deps.io.stdout.write(`${ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})}\n`)
+    const {stdout} = this.deps.io
+    const names = this.output === 'name' ? namesOf(json) : undefined
+    if (names) stdout.write(names.map((name) => `${name}\n`).join(''))
+    else if (this.output === 'yaml' && this.yaml) stdout.write(this.yaml.dump(json, {noRefs: true, lineWidth: -1}))
+    else stdout.write(`${ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})}\n`)
   }
 
   /** Progress and notes go to stderr so stdout stays data (`--json | jq` always works). */
@@ -90,7 +118,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return Errors.exit(error.oclif.exit)
     }
     const report = errorReport(error)
-    if (this.jsonEnabled()) this.logJson({error: report})
+    // -o name has no error document: names go to stdout, the error to stderr as text.
+    if (this.jsonEnabled() && this.output !== 'name') this.logJson({error: report})
     else this.printError(error, report)
     return Errors.exit(report.exitCode)
   }
@@ -119,6 +148,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await this.built?.close()
     return super.finally(error)
   }
+}
+
+/**
+ * What -o name prints of a result: the ids of a list, the id of one demo, kind/name of manifests (as kubectl
+ * does). Undefined for anything else (an error document, a preference), which then prints as JSON.
+ */
+function namesOf(json: unknown): string[] | undefined {
+  if (json === null || typeof json !== 'object') return undefined
+  const doc = json as {demos?: Array<{id: string}>; id?: unknown; manifests?: Array<{kind: string; metadata: {name: string}}>}
+  if (Array.isArray(doc.demos)) return doc.demos.map((d) => d.id)
+  if (typeof doc.id === 'string') return [doc.id]
+  if (Array.isArray(doc.manifests)) return doc.manifests.map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`)
+  return undefined
 }
 
 /** The process's streams, guarded against a closed pipe (src/process-streams.ts). */

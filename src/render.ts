@@ -84,5 +84,15 @@ export function table(headers: string[], rows: string[][], options: {width?: num
 
 export function eventLine(event: DemoEvent): string {
   const data = Object.keys(event.data).length > 0 ? ` ${JSON.stringify(event.data)}` : ''
-  return `${event.at.toISOString()}  ${event.type.padEnd(11)} ${event.actor}${data}`
+  return `${localTime(event.at)}  ${event.type.padEnd(11)} ${event.actor}${data}`
+}
+
+/**
+ * A moment for people: local time to the minute with the zone ("2026-11-25 15:05 CET"), in the zone of the
+ * TZ environment variable or the system. --json keeps ISO 8601 in UTC.
+ */
+export function localTime(at: Date, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short', ...(timeZone ? {timeZone} : {})}).formatToParts(at)
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? ''
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${part('timeZoneName')}`
 }

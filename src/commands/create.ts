@@ -6,7 +6,7 @@ import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
 import {PUBLIC_SECRET_KEYS} from '../core/render-stack.js'
 import {clusterFlags, ownerFlag, waitFlag, waitTimeoutFlag} from '../flags.js'
-import {MASK, toDemoView, type DemoView} from '../render.js'
+import {localTime, MASK, toDemoView, type DemoView} from '../render.js'
 
 /** Secret values never reach stdout, even in a dry run; the demo's id and type are no secret and stay readable. */
 export function maskSecrets(manifest: Manifest): Manifest {
@@ -104,7 +104,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
 
   private printResult(view: DemoView, waited: boolean): void {
     const headline = waited
-      ? `Demo ${view.id} is ready (${view.type}, expires in ${view.expiresIn}, at ${view.expiresAt}).`
+      ? `Demo ${view.id} is ready (${view.type}, expires in ${view.expiresIn}, at ${localTime(new Date(view.expiresAt))}).`
       : `Demo ${view.id} is applied; not waiting for it to be ready (--no-wait). \`demo get ${view.id}\` shows its state.`
     this.log(headline)
     this.log(`  Portal:     ${view.portalUrl}`)

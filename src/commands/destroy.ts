@@ -5,7 +5,7 @@ import {parseDuration} from '../core/duration.js'
 import {CancelledError, DemoError, UsageError} from '../core/errors.js'
 import {findDemo} from '../core/find-demo.js'
 import {clusterFlags, ownerFlag, waitFlag, waitTimeoutFlag} from '../flags.js'
-import {toDemoView, type DemoView} from '../render.js'
+import {localTime, toDemoView, type DemoView} from '../render.js'
 
 /** How long destroy waits for the namespace to be gone unless --wait-timeout says otherwise. */
 const DEFAULT_WAIT = '5m'
@@ -25,7 +25,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     ...clusterFlags,
   }
 
-  async run(): Promise<{outcome: DestroyOutcome['kind']; demo: DemoView}> {
+  async run(): Promise<DemoView & {outcome: DestroyOutcome['kind']}> {
     const {deps, flags} = this
     const timeoutMs = parseDuration(flags['wait-timeout'] ?? DEFAULT_WAIT, '--wait-timeout', {bareNumber: 'refuse'})
     deps.preloadClusterModules()
@@ -40,7 +40,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
         {id: found.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))
-      return {outcome: outcome.kind, demo: toDemoView(outcome.demo, deps.clock.now())}
+      return {...toDemoView(outcome.demo, deps.clock.now()), outcome: outcome.kind}
     } finally {
       cancel.dispose()
     }
@@ -61,7 +61,7 @@ function describeOutcome(outcome: DestroyOutcome): string {
   const {demo} = outcome
   switch (outcome.kind) {
     case 'already-destroyed':
-      return `Demo ${demo.id} was already destroyed${demo.destroyedAt ? ` at ${demo.destroyedAt.toISOString()}` : ''}; nothing to do.`
+      return `Demo ${demo.id} was already destroyed${demo.destroyedAt ? ` at ${localTime(demo.destroyedAt)}` : ''}; nothing to do.`
     case 'deleting':
       return `Deletion of namespace ${demo.namespace} accepted; demo ${demo.id} stays destroying until it is gone. Run \`demo destroy ${demo.id}\` again to wait and finish.`
     case 'destroyed':

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {extendDemo, type NamespaceExpiry} from '../core/extend-demo.js'
-import {toDemoView, type DemoView} from '../render.js'
+import {localTime, toDemoView, type DemoView} from '../render.js'
 import {parseDuration} from '../core/duration.js'
 import type {Demo} from '../core/demo.js'
 import {clusterFlags, ownerFlag} from '../flags.js'
@@ -29,7 +29,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
       {id: this.args.id, hours, actor: deps.identity().name, admins: config.admins, explicitContext: flags.context !== undefined},
     )
     const view = toDemoView(demo, deps.clock.now())
-    this.log(`Extended ${view.id}: now expires at ${view.expiresAt} (in ${view.expiresIn}); extension ${view.extensionCount} of ${config.lifetime.maxExtensions}.`)
+    this.log(`Extended ${view.id}: now expires at ${localTime(demo.expiresAt)} (in ${view.expiresIn}); extension ${view.extensionCount} of ${config.lifetime.maxExtensions}.`)
     this.reportNamespaceExpiry(demo, namespaceExpiry)
     return {...view, namespaceExpiryUpdated: namespaceExpiry.kind === 'moved'}
   }
@@ -38,7 +38,7 @@ export default class Extend extends BaseCommand<typeof Extend> {
     if (expiry.kind === 'namespace-gone') this.note(`Note: namespace ${demo.namespace} does not exist; only the state store was updated.`)
     if (expiry.kind !== 'not-updated') return
     this.note(
-      `Warning: the state store says the demo now expires at ${demo.expiresAt.toISOString()}, but the expiry annotations of namespace ${demo.namespace} could not be updated (${expiry.reason}). demo gc goes by the state store; kube-janitor, where the cluster runs it, would still use the old time.`,
+      `Warning: the state store says the demo now expires at ${localTime(demo.expiresAt)}, but the expiry annotations of namespace ${demo.namespace} could not be updated (${expiry.reason}). demo gc goes by the state store; kube-janitor, where the cluster runs it, would still use the old time.`,
     )
   }
 }

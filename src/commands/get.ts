@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {findDemo} from '../core/find-demo.js'
-import {eventLine, toDemoView, type DemoView} from '../render.js'
+import {eventLine, localTime, toDemoView, type DemoView} from '../render.js'
 import {readCreatingReadiness, type CreatingReadiness} from '../core/creating-readiness.js'
 import {clusterFlags} from '../flags.js'
 
@@ -32,8 +32,8 @@ export default class Get extends BaseCommand<typeof Get> {
         `  namespace:   ${view.namespace}${view.kubeContext ? ` (context ${view.kubeContext})` : ''}`,
         `  portal:      ${view.portalUrl}`,
         `  candidate:   ${view.candidateUrl}`,
-        `  created:     ${view.createdAt}`,
-        `  expires:     ${view.expiresAt} (${view.expiresIn})${view.autoCleanup ? '' : ', auto-cleanup off'}`,
+        `  created:     ${localTime(demo.createdAt)}`,
+        `  expires:     ${localTime(demo.expiresAt)} (${view.expiresIn})${view.autoCleanup ? '' : ', auto-cleanup off'}`,
         `  extensions:  ${view.extensionCount}`,
         `  database:    ${view.database.mode}${view.database.schema ? ` schema ${view.database.schema}` : ''}${view.database.supabaseProjectId ? ` project ${view.database.supabaseProjectId}` : ''}`,
         ...(view.database.supabaseAnonKey ? [`  anon key:    ${view.database.supabaseAnonKey}`] : []),

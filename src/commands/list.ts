@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {createdByFlag} from '../flags.js'
 import {listDemos, MAX_PAGE_SIZE} from '../core/list-demos.js'
-import {table, toDemoView, type DemoView} from '../render.js'
+import {localTime, table, toDemoView, type DemoView} from '../render.js'
 
 export interface ListResult {
   demos: DemoView[]
@@ -39,7 +39,7 @@ export default class List extends BaseCommand<typeof List> {
     const demos = result.items.map((d) => toDemoView(d, now))
     this.note(`State: ${store.describe()}`)
     if (demos.length === 0) this.log('No demos match.')
-    else this.log(table(['ID', 'NAME', 'TYPE', 'STATUS', 'OWNER', 'EXPIRES IN', 'PORTAL'], demos.map((d) => listRow(d)), {width: this.deps.io.stdout.isTTY ? this.deps.io.stdout.columns : undefined}))
+    else this.log(listTable(demos, {wide: this.output === 'wide', width: this.deps.io.stdout.isTTY ? this.deps.io.stdout.columns : undefined}))
     const footer = pageFooter(result)
     if (footer) this.note(footer)
     return {demos, total: result.total, page: result.page, limit: result.limit}
@@ -49,9 +49,17 @@ export default class List extends BaseCommand<typeof List> {
 const NONE = '<none>'
 
 /** A demo that is gone or never came up has no expiry to count down and no URL to open. */
-function listRow(d: DemoView): string[] {
+function listRow(d: DemoView, wide: boolean): string[] {
   const over = d.status === 'destroyed' || d.status === 'failed'
-  return [d.id, d.name ?? NONE, d.type, d.status, d.createdBy, over ? '-' : d.expiresIn, over ? '-' : d.portalUrl]
+  const row = [d.id, d.name ?? NONE, d.type, d.status, d.createdBy, over ? '-' : d.expiresIn]
+  const more = wide ? [d.namespace, d.kubeContext ?? NONE, localTime(new Date(d.createdAt))] : []
+  return [...row, ...more, over ? '-' : d.portalUrl]
+}
+
+/** The table of `list`; -o wide adds the namespace, the kubeconfig context and when it was created. The URL stays last (cut to the terminal's width). */
+function listTable(demos: DemoView[], options: {wide: boolean; width: number | undefined}): string {
+  const headers = ['ID', 'NAME', 'TYPE', 'STATUS', 'OWNER', 'EXPIRES IN', ...(options.wide ? ['NAMESPACE', 'CONTEXT', 'CREATED'] : []), 'PORTAL']
+  return table(headers, demos.map((d) => listRow(d, options.wide)), {width: options.width})
 }
 
 /** Where this page is among all of them, on stderr; "next" only when there is a next page. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
-import {eventLine, MASK, table, toDemoView} from '../../src/render.js'
+import {eventLine, localTime, MASK, table, toDemoView} from '../../src/render.js'
 import {aNewDemo} from '../fakes/builders.js'
 
 function aDemo(overrides: Partial<Demo> = {}): Demo {
@@ -75,9 +75,17 @@ describe('eventLine', () => {
   it('shows time, type, actor and data', () => {
     assert.equal(
       eventLine({demoId: 'k3x9a2bq', type: 'extended', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {hours: 2}}),
-      '2026-11-25T12:00:00.000Z  extended    alice {"hours":2}',
+      `${localTime(new Date('2026-11-25T12:00:00Z'))}  extended    alice {"hours":2}`,
     )
-    assert.equal(eventLine({demoId: 'k3x9a2bq', type: 'created', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {}}), '2026-11-25T12:00:00.000Z  created     alice')
+    assert.equal(eventLine({demoId: 'k3x9a2bq', type: 'created', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {}}), `${localTime(new Date('2026-11-25T12:00:00Z'))}  created     alice`)
+  })
+})
+
+describe('localTime', () => {
+  it('shows the minute and the zone, for people (ISO stays in --json)', () => {
+    const at = new Date('2026-11-25T12:34:56.789Z')
+    assert.equal(localTime(at, 'UTC'), '2026-11-25 12:34 UTC')
+    assert.equal(localTime(at, 'America/New_York'), '2026-11-25 07:34 EST')
   })
 })
 

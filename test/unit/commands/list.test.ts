@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
+import {load} from 'js-yaml'
 import Get from '../../../src/commands/get.js'
 import List from '../../../src/commands/list.js'
 import Version from '../../../src/commands/version.js'
@@ -115,5 +116,44 @@ describe('flags mean the same everywhere (in process)', () => {
     assert.deepEqual(filtered.result?.demos.map((d) => d.id), ['bobs0001'])
     const old = await runInProcess<{demos: Array<{id: string}>}>(List, ['--owner', 'bob@example.com', '--json'], world)
     assert.deepEqual(old.result?.demos.map((d) => d.id), ['bobs0001'])
+  })
+})
+
+describe('-o, --output (in process)', () => {
+  it('-o name prints the ids, one per line, and nothing else on stdout', async () => {
+    const run = await runInProcess(List, ['-o', 'name'], await worldWith(2))
+    assert.equal(run.exitCode, 0, said(run))
+    assert.equal(run.stdout, 'list0002\nlist0001\n')
+  })
+
+  it('-o yaml prints the same document as --json, in YAML', async () => {
+    const world = await worldWith(1)
+    const yaml = await runInProcess(List, ['-o', 'yaml'], world)
+    const json = await runInProcess(List, ['--json'], world)
+    assert.deepEqual(load(yaml.stdout), JSON.parse(json.stdout))
+    assert.match(yaml.stdout, /^demos:\n {2}- id: list0001$/m)
+  })
+
+  it('-o json is --json', async () => {
+    const world = await worldWith(1)
+    assert.equal((await runInProcess(List, ['-o', 'json'], world)).stdout, (await runInProcess(List, ['--json'], world)).stdout)
+  })
+
+  it('-o wide adds the namespace, the context and the creation time', async () => {
+    const run = await runInProcess(List, ['-o', 'wide'], await worldWith(1))
+    assert.match(run.stdout, /^ID\s+NAME\s+TYPE\s+STATUS\s+OWNER\s+EXPIRES IN\s+NAMESPACE\s+CONTEXT\s+CREATED\s+PORTAL$/m)
+    assert.match(run.stdout, /^list0001 .* demo-list0001\s+test\s+2026-11-25 \d\d:01 \S+\s+https:/m)
+  })
+
+  it('refuses an unknown format with exit 2', async () => {
+    const run = await runInProcess(List, ['-o', 'table'], await worldWith(0))
+    assert.equal(run.exitCode, 2, said(run))
+  })
+
+  it('with -o name an error goes to stderr as text, stdout stays empty', async () => {
+    const run = await runInProcess(Get, ['zzzzzzzz', '-o', 'name'], await worldWith(0))
+    assert.equal(run.exitCode, 1, said(run))
+    assert.equal(run.stdout, '')
+    assert.match(run.stderr, /^Error: /m)
   })
 })
