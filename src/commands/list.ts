@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import {UsageError} from '../core/errors.js'
+import type {DemoStore, Sleeper} from '../core/ports.js'
 import {createdByFlag} from '../flags.js'
 import {listDemos, MAX_PAGE_SIZE} from '../core/list-demos.js'
 import {localTime, table, toDemoView, type DemoView} from '../render.js'
@@ -10,6 +12,9 @@ export interface ListResult {
   page: number
   limit: number
 }
+
+const WATCH_INTERVAL_MS = 2000
+const CLEAR_SCREEN = '\u001B[H\u001B[2J'
 
 export default class List extends BaseCommand<typeof List> {
   static override summary = 'List demos from the shared state, newest first.'
@@ -28,21 +33,58 @@ export default class List extends BaseCommand<typeof List> {
     type: Flags.string({char: 't', description: 'Only demos of this type.'}),
     limit: Flags.integer({description: `Rows per page (1-${MAX_PAGE_SIZE}).`, default: 25}),
     page: Flags.integer({description: 'Page number, from 1.', default: 1}),
+    watch: Flags.boolean({char: 'w', description: `Show the table again every ${WATCH_INTERVAL_MS / 1000} s until Ctrl-C (not with --json or -o). [default: off]`, default: false}),
   }
 
   async run(): Promise<ListResult> {
-    const {flags, deps} = this
+    const {deps} = this
     const store = await deps.store()
+    this.note(`State: ${store.describe()}`)
+    if (this.flags.watch) return this.watch(store)
+    return this.show(store)
+  }
+
+  private async show(store: DemoStore): Promise<ListResult> {
+    const {flags, deps} = this
     const createdBy = flags.mine ? deps.identity().name : flags['created-by']
     const result = await listDemos(store, {status: flags.status, createdBy, demoType: flags.type, limit: flags.limit, page: flags.page})
     const now = deps.clock.now()
     const demos = result.items.map((d) => toDemoView(d, now))
-    this.note(`State: ${store.describe()}`)
     if (demos.length === 0) this.log('No demos match.')
-    else this.log(listTable(demos, {wide: this.output === 'wide', width: this.deps.io.stdout.isTTY ? this.deps.io.stdout.columns : undefined}))
+    else this.log(listTable(demos, {wide: this.output === 'wide', width: deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined}))
     const footer = pageFooter(result)
     if (footer) this.note(footer)
     return {demos, total: result.total, page: result.page, limit: result.limit}
+  }
+
+  /** The table again and again (the screen cleared on a terminal, a time line between tables otherwise) until Ctrl-C, which ends it with exit 0. */
+  private async watch(store: DemoStore): Promise<ListResult> {
+    const {deps} = this
+    if (this.jsonEnabled()) throw new UsageError('--watch shows tables for people; it cannot be combined with --json or -o json/yaml/name.', {hint: 'Leave out --watch, and poll `demo list --json` from your script.'})
+    const cancel = deps.cancellation(() => {})
+    try {
+      let last: ListResult
+      do {
+        if (deps.io.stdout.isTTY) deps.io.stdout.write(CLEAR_SCREEN)
+        else deps.io.stdout.write(`--- ${localTime(deps.clock.now())}\n`)
+        last = await this.show(store)
+      } while (await pause(deps.sleeper, cancel.signal))
+      return last
+    } finally {
+      cancel.dispose()
+    }
+  }
+}
+
+
+/** Waits one watch interval; false once Ctrl-C (or SIGTERM) ended the watch. */
+async function pause(sleeper: Sleeper, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleeper.sleep(WATCH_INTERVAL_MS, signal)
+    return !signal.aborted
+  } catch {
+    if (signal.aborted) return false
+    throw new Error('the watch interval failed')
   }
 }
 

@@ -157,3 +157,28 @@ describe('-o, --output (in process)', () => {
     assert.match(run.stderr, /^Error: /m)
   })
 })
+
+describe('list --watch (in process)', () => {
+  it('shows the table again every 2 s, with what changed, until Ctrl-C ends it with exit 0', async () => {
+    const world = await worldWith(1)
+    world.sleeper.onSleep = async (_ms, index) => {
+      if (index === 0) {
+        const demo = aNewDemo({id: 'late0001', createdAt: new Date('2026-11-25T11:59:00Z')})
+        await world.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+      }
+      if (index === 1) world.cancel.abort(new Error('interrupted by Ctrl-C'))
+    }
+    const run = await runInProcess(List, ['--watch'], world)
+    assert.equal(run.exitCode, 0, said(run))
+    assert.deepEqual(world.sleeper.slept, [2000, 2000])
+    const tables = run.stdout.split(/^--- .*$/m).filter((part) => part.trim() !== '')
+    assert.equal(tables.length, 2)
+    assert.doesNotMatch(tables[0] ?? '', /late0001/)
+    assert.match(tables[1] ?? '', /^late0001 /m)
+  })
+
+  it('refuses --watch with --json (exit 2)', async () => {
+    const run = await runInProcess(List, ['--watch', '--json'], await worldWith(0))
+    assert.equal(run.exitCode, 2, said(run))
+  })
+})
