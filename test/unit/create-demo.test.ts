@@ -184,7 +184,7 @@ describe('createDemo', () => {
     const cases: [string, Partial<CreateRequest>, RegExp][] = [
       ['an unknown type', {type: 'bank'}, /Unknown demo type "bank"/],
       ['a duration below the minimum', {duration: '30m'}, /--duration must be between 1h and 8h, got 30m/],
-      ['a duration above the maximum', {duration: '9h'}, /--duration must be between 1h and 8h/],
+      ['a duration above the maximum', {duration: '9h'}, /^--duration must be between 1h and 8h, got 9h\.$/],
       ['a malformed duration', {duration: 'soon'}, /^Cannot parse --duration "soon"\.$/],
       ['a bad name', {name: 'My_Demo'}, /Demo name "My_Demo" is not allowed/],
     ]

@@ -34,7 +34,7 @@ describe('validatePreference', () => {
     it(`refuses duration "${value}" as out of range`, () => {
       assert.throws(
         () => validatePreference('duration', value, project),
-        (e: unknown) => e instanceof UsageError && /is out of range: demos live between 1h and 8h/.test(e.message) && /demo config set duration 2h/.test(e.hint ?? ''),
+        (e: unknown) => e instanceof UsageError && /^duration must be between 1h and 8h, got .+\.$/.test(e.message) && /^Run `demo config set duration 2h`/.test(e.hint ?? ''),
       )
     })
   }
