@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
+import {pathToFileURL} from 'node:url'
+import {KUBERNETES_CLIENT_NAMES} from '../../src/adapters/kubernetes/kubernetes-client-names.js'
 import {cliSandbox, REPO_ROOT, runDemo, transcript} from '../support/cli.js'
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {name: string; version: string}
@@ -35,5 +37,13 @@ describe('demo --version and --help', () => {
     const result = await runDemo(cliSandbox(), ['launch'])
     assert.equal(result.code, 2, transcript(result))
     assert.match(result.stderr, /launch/)
+  })
+})
+
+describe('the built Kubernetes client bundle', () => {
+  it('exports exactly the client names the adapter uses (the one list in kubernetes-client-names.ts)', async () => {
+    const bundle = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'kubernetes-client.js')).href)) as Record<string, unknown>
+    assert.deepEqual(Object.keys(bundle).sort(), [...KUBERNETES_CLIENT_NAMES].sort())
+    for (const name of KUBERNETES_CLIENT_NAMES) assert.notEqual(bundle[name], undefined, `${name} is undefined in the bundle`)
   })
 })
