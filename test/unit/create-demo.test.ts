@@ -365,7 +365,7 @@ describe('createDemo', () => {
     it('applies nothing more once a racing destroy has deleted the namespace, and leaves the row to the destroy', async () => {
       databases.onProvision = async () => {
         const outcome = await destroyDemo(
-          {store, cluster, databases, clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
+          {store, clusterFor: async () => cluster, databases, clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
           {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
         )
         assert.equal(outcome.kind, 'deleting')
@@ -494,7 +494,7 @@ describe('createDemo', () => {
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
 
       const outcome = await destroyDemo(
-        {store, cluster, databases, clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
+        {store, clusterFor: async () => cluster, databases, clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
         {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
       )
       assert.equal(outcome.kind, 'destroyed')
