@@ -4,11 +4,14 @@
 // that run the sources). Same code either way: the bundle is the package's own code for the names it exports.
 import {build} from 'esbuild'
 
+// The one list of names the adapter uses (src/adapters/kubernetes/kubernetes-client-names.ts, its
+// KubernetesClient type is made of it), as tsc compiled it a moment ago in `npm run build`.
+const {KUBERNETES_CLIENT_NAMES} = await import(new URL('../dist/adapters/kubernetes/kubernetes-client-names.js', import.meta.url).href)
+
 await build({
-  // Only what src/adapters/kubernetes/kubernetes-cluster.ts uses (its KubernetesClient type lists the same
-  // names): esbuild then leaves out watch, exec, port-forward, cp and their dependencies (half the size).
+  // Only those names: esbuild then leaves out watch, exec, port-forward, cp and their dependencies (half the size).
   stdin: {
-    contents: "export {AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, ServerConfiguration, createConfiguration, dumpYaml, loadYaml} from '@kubernetes/client-node'",
+    contents: `export {${KUBERNETES_CLIENT_NAMES.join(', ')}} from '@kubernetes/client-node'`,
     resolveDir: process.cwd(),
     sourcefile: 'kubernetes-client.js',
   },

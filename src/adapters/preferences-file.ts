@@ -15,6 +15,26 @@ export function preferencesPath(env: NodeJS.ProcessEnv): string {
   return join(dir, 'preferences.json')
 }
 
+/**
+ * The one parser of the file's text, for both ways in (conf for `demo config`, readPreferences for create):
+ * its JSON object, or undefined when the text is not one (invalid JSON, an array, null, a scalar).
+ */
+export function parsePreferencesText(text: string): Record<string, unknown> | undefined {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined
+}
+
+/** What both ways in say about a file parsePreferencesText refuses. */
+export function notAnObject(path: string): string {
+  return `Preferences file ${path} is not a JSON object.`
+}
+
+/** The preferences of a parsed file: known keys with non-empty string values; everything else is dropped. */
 export function pickKnown(raw: Record<string, unknown>): Preferences {
   const known: Preferences = {}
   for (const key of PREFERENCE_KEYS) {
@@ -40,15 +60,10 @@ export function readPreferences(env: NodeJS.ProcessEnv, warn?: (message: string)
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn?.(`Ignoring preferences: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`)
     return {}
   }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    warn?.(`Ignoring preferences: Preferences file ${path} is not a JSON object.`)
+  const parsed = parsePreferencesText(text)
+  if (!parsed) {
+    warn?.(`Ignoring preferences: ${notAnObject(path)}`)
     return {}
   }
-  return pickKnown(parsed as Record<string, unknown>)
+  return pickKnown(parsed)
 }

@@ -2,7 +2,7 @@ import Conf from 'conf'
 import {ConfigError} from '../core/errors.js'
 import {dirname} from 'node:path'
 import type {PreferenceKey, Preferences} from '../core/validate-preference.js'
-import {pickKnown, preferencesPath} from './preferences-file.js'
+import {notAnObject, parsePreferencesText, pickKnown, preferencesPath} from './preferences-file.js'
 
 export type {Preferences} from '../core/validate-preference.js'
 
@@ -26,15 +26,11 @@ function openConf(env: NodeJS.ProcessEnv): {conf: Conf<Preferences>; corrupt: ()
     projectSuffix: '',
     configName: 'preferences',
     accessPropertiesByDotNotation: false,
+    // The same parser as readPreferences; conf keeps the whole object so a write leaves unknown keys alone.
     deserialize: (text) => {
-      try {
-        const parsed: unknown = JSON.parse(text)
-        corrupt = parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)
-        return corrupt ? {} : (parsed as Preferences)
-      } catch {
-        corrupt = true
-        return {}
-      }
+      const parsed = parsePreferencesText(text)
+      corrupt = parsed === undefined
+      return parsed ?? {}
     },
     // The same file readPreferences reads (preferences-file.ts), whatever the platform.
     cwd: dirname(preferencesPath(env)),
@@ -50,7 +46,7 @@ function openConf(env: NodeJS.ProcessEnv): {conf: Conf<Preferences>; corrupt: ()
 export function openPreferences(env: NodeJS.ProcessEnv): PreferencesFile {
   const {conf, corrupt} = openConf(env)
   if (corrupt()) {
-    throw new ConfigError(`Preferences file ${conf.path} is not a JSON object.`, {hint: `Fix or delete ${conf.path}; \`demo config set\` then starts a new one.`})
+    throw new ConfigError(notAnObject(conf.path), {hint: `Fix or delete ${conf.path}; \`demo config set\` then starts a new one.`})
   }
   return {
     path: conf.path,

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import type {Demo} from '../core/demo.js'
 import {destroyDemo, type DestroyOutcome} from '../core/destroy-demo.js'
 import {parseDuration} from '../core/duration.js'
 import {CancelledError, DemoError, UsageError} from '../core/errors.js'
-import {findDemo} from '../core/find-demo.js'
 import {clusterFlags, ownerFlag, waitFlag, waitTimeoutFlag} from '../flags.js'
 import {localTime, toDemoView, type DemoView} from '../render.js'
 
@@ -30,14 +30,22 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     const timeoutMs = parseDuration(flags['wait-timeout'] ?? DEFAULT_WAIT, '--wait-timeout', {bareNumber: 'refuse'})
     deps.preloadClusterModules()
     const store = await deps.store()
-    const found = await findDemo(store, this.args.id, (id) => `demo destroy ${id}`)
-    if (!flags.yes) await this.confirm(`${found.id} (${found.demoType}, namespace ${found.namespace}, owner ${found.createdBy})`)
+    const {project} = await deps.config()
     const cancel = deps.cancellation((message) => this.note(message))
     try {
-      const {project} = await deps.config()
       const outcome = await destroyDemo(
-        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: await deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: deps.steps(), checkpoint: deps.checkpoint(), signal: cancel.signal},
-        {id: found.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
+        {
+          store,
+          clusterFor: (kubeContext) => deps.cluster({defaultContext: kubeContext}),
+          confirm: flags.yes ? undefined : (demo) => this.confirm(demo, cancel.signal),
+          databases: await deps.databases(),
+          clock: deps.clock,
+          sleeper: deps.sleeper,
+          steps: deps.steps(),
+          checkpoint: deps.checkpoint(),
+          signal: cancel.signal,
+        },
+        {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))
       return {...toDemoView(outcome.demo, deps.clock.now()), outcome: outcome.kind}
@@ -46,12 +54,12 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     }
   }
 
-  private async confirm(what: string): Promise<void> {
+  private async confirm(demo: Demo, signal: AbortSignal): Promise<void> {
     const hint = `Pass --yes: \`demo destroy ${this.args.id} --yes\`.`
     if (this.jsonEnabled()) throw new UsageError('Refusing to destroy without confirmation: --json needs --yes (there is no question to answer in JSON).', {hint})
     const prompt = this.deps.prompt()
     if (!prompt.interactive) throw new UsageError('Refusing to destroy without confirmation: stdin is not a terminal.', {hint})
-    const answer = await prompt.confirm(`Destroy demo ${what}?`)
+    const answer = await prompt.confirm(`Destroy demo ${demo.id} (${demo.demoType}, namespace ${demo.namespace}, owner ${demo.createdBy})?`, signal)
     if (answer === 'cancelled') throw new CancelledError('Cancelled; nothing was changed.')
     if (answer === 'no') throw new DemoError('Not destroyed: not confirmed.', {hint: 'Nothing was changed; pass --yes to skip the question.'})
   }

@@ -1,7 +1,8 @@
 import {awaitReady, cancelledError} from './await-ready.js'
 import {expiryFor, type Demo} from './demo.js'
-import {formatDuration, hours, parseDuration} from './duration.js'
-import {DemoError, LimitError, UsageError} from './errors.js'
+import {checkDemoType, checkDuration} from './create-options.js'
+import {formatDuration, hours} from './duration.js'
+import {DemoError, LimitError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
 import type {Checkpoint, Clock, Cluster, DatabaseAccess, Databases, DemoStore, Manifest, NewDemo, Ownership, Random, Sleeper, StepRunner} from './ports.js'
 import type {ProjectConfig} from './project-config.js'
@@ -57,24 +58,11 @@ export function stepObjects(stack: RenderedStack): {policy: Manifest[]; secrets:
 }
 
 function resolveType(config: ProjectConfig, type: string | undefined): string {
-  const known = Object.keys(config.types)
-  const chosen = type ?? known[0] ?? ''
-  if (!Object.hasOwn(config.types, chosen)) {
-    throw new UsageError(`Unknown demo type "${chosen}".`, {hint: `Use one of: ${known.join(', ')} (types in demo.config.yaml).`})
-  }
-  return chosen
+  return checkDemoType(config.types, type ?? Object.keys(config.types)[0] ?? '')
 }
 
 function resolveLifetimeMs(config: ProjectConfig, duration: string | undefined): number {
-  const {minHours, maxHours, defaultHours} = config.lifetime
-  if (duration === undefined) return hours(defaultHours)
-  const ms = parseDuration(duration, '--duration')
-  if (ms < hours(minHours) || ms > hours(maxHours)) {
-    throw new UsageError(`--duration must be between ${minHours}h and ${maxHours}h, got ${formatDuration(ms)}.`, {
-      hint: `Pass e.g. --duration ${defaultHours}h (lifetime.minHours/maxHours in demo.config.yaml set the range).`,
-    })
-  }
-  return ms
+  return duration === undefined ? hours(config.lifetime.defaultHours) : checkDuration(config.lifetime, duration, 'flag')
 }
 
 /** Checks type, duration and name without touching anything: the CLI calls it before it opens the state store. */

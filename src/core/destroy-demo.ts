@@ -1,4 +1,4 @@
-import {awaitNamespaceGone} from './await-ready.js'
+import {awaitNamespaceGone, cancelledError} from './await-ready.js'
 import {assertSameContext, type Demo} from './demo.js'
 import {PermissionError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
@@ -17,7 +17,13 @@ export interface DestroyRequest {
 
 export interface DestroyDeps {
   store: DemoStore
-  cluster: Cluster
+  /** The cluster of a demo's recorded kubeconfig context (null: the default one); an explicit --context wins. */
+  clusterFor: (kubeContext: string | null) => Promise<Cluster>
+  /**
+   * Asks whether to destroy the demo found, after the lookup and before anything is written; throws to stop
+   * (nothing is changed then). Absent: no question (--yes).
+   */
+  confirm?: (demo: Demo) => Promise<void>
   databases: Databases
   clock: Clock
   sleeper: Sleeper
@@ -62,22 +68,26 @@ async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequ
 }
 
 /**
- * Destroys a demo: owner or admin → row `destroying` → delete the namespace (only if it carries the demo's
- * marks) → wait until it is gone → drop the database → row `destroyed`. Idempotent: every step accepts that
- * its work is already done, so running it again after a crash, a timeout or --no-wait finishes the job.
+ * Destroys a demo: find it → confirm → owner or admin → row `destroying` → delete the namespace (only if it
+ * carries the demo's marks) → wait until it is gone → drop the database → row `destroyed`. Idempotent: every
+ * step accepts that its work is already done, so running it again after a crash, a timeout or --no-wait
+ * finishes the job. Nothing is written before `confirm` returns, nor once `signal` is aborted by then.
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
   const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
+  await deps.confirm?.(found)
+  if (deps.signal.aborted) throw cancelledError(deps.signal)
+  const cluster = await deps.clusterFor(found.kubeContext)
   assertMayDestroy(found, request)
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
-  assertSameContext(found, deps.cluster.contextName(), `demo destroy ${found.id}`)
+  assertSameContext(found, cluster.contextName(), `demo destroy ${found.id}`)
   const demo = await deps.steps.run('Mark the demo destroying', () => markDestroying(deps, found, request.actor))
   deps.checkpoint('destroying', demo.id)
   const owner = {demoId: demo.id, namespace: demo.namespace}
-  const namespaceDeleted = await deps.steps.run(`Delete namespace ${demo.namespace}`, () => deps.cluster.deleteNamespace(owner))
+  const namespaceDeleted = await deps.steps.run(`Delete namespace ${demo.namespace}`, () => cluster.deleteNamespace(owner))
   deps.checkpoint('namespace-deleted', demo.id)
   if (!request.wait) return {kind: 'deleting', demo}
-  await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone(deps, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
+  await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone({...deps, cluster}, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
   await deps.steps.run(`Drop the database (${demo.databaseMode})`, () => deps.databases.drop(demo))
   const destroyed = await deps.steps.run('Mark the demo destroyed', () => markDestroyed(deps, demo, request, namespaceDeleted))
   return {kind: 'destroyed', demo: destroyed, namespaceDeleted}

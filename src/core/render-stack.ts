@@ -64,8 +64,13 @@ const DATABASE_SECRET_KEYS = {id: 'DEMO_ID', type: 'DEMO_TYPE'} as const
 /** Keys of the demo's Secret that hold no secret (the demo's id and type): a dry run shows them. */
 export const PUBLIC_SECRET_KEYS: readonly string[] = Object.values(DATABASE_SECRET_KEYS)
 
-/** Kinds that are cluster-scoped: a template may not create them (only the demo's own Namespace). */
-const CLUSTER_SCOPED_KINDS = new Set([
+/**
+ * Kinds that are cluster-scoped: a template may not create them (only the demo's own Namespace). This list is
+ * the rule for templates: it refuses them before anything is written, in a dry run too. The Kubernetes adapter
+ * asks API discovery as well, and so also refuses cluster-scoped kinds this list cannot know (a CRD's, a newer
+ * release's); it keeps no list of its own, and the fake cluster uses this one.
+ */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'APIService',
   'CertificateSigningRequest',
   'ClusterRole',

@@ -1,5 +1,5 @@
 import type {LifetimePolicy} from './demo.js'
-import {hours, parseDuration} from './duration.js'
+import {checkDemoType, checkDuration} from './create-options.js'
 import {UsageError} from './errors.js'
 
 /** Personal defaults for `demo create`, kept per user (never in the shared state). */
@@ -20,23 +20,6 @@ export function assertPreferenceKey(key: string): asserts key is PreferenceKey {
   }
 }
 
-function validateType(value: string, types: readonly string[]): string {
-  if (!types.includes(value)) {
-    throw new UsageError(`Unknown demo type "${value}".`, {hint: `Use one of: ${types.join(', ')} (the types in demo.config.yaml).`})
-  }
-  return value
-}
-
-function validateDuration(value: string, lifetime: Pick<LifetimePolicy, 'minHours' | 'maxHours'>): string {
-  const ms = parseDuration(value, 'duration')
-  if (ms < hours(lifetime.minHours) || ms > hours(lifetime.maxHours)) {
-    throw new UsageError(`Duration "${value}" is out of range: demos live between ${lifetime.minHours}h and ${lifetime.maxHours}h.`, {
-      hint: `Run \`demo config set duration ${lifetime.minHours <= 2 && lifetime.maxHours >= 2 ? '2h' : `${lifetime.maxHours}h`}\`.`,
-    })
-  }
-  return value
-}
-
 /**
  * The value to store for a preference, checked against the project config: a type it defines, a duration
  * that parses and lies within the lifetime bounds. Throws UsageError (exit 2) otherwise.
@@ -44,8 +27,10 @@ function validateDuration(value: string, lifetime: Pick<LifetimePolicy, 'minHour
 export function validatePreference(
   key: PreferenceKey,
   value: string,
-  project: {types: Record<string, unknown>; lifetime: Pick<LifetimePolicy, 'minHours' | 'maxHours'>},
+  project: {types: Record<string, unknown>; lifetime: Pick<LifetimePolicy, 'minHours' | 'maxHours' | 'defaultHours'>},
 ): string {
   const trimmed = value.trim()
-  return key === 'type' ? validateType(trimmed, Object.keys(project.types)) : validateDuration(trimmed, project.lifetime)
+  if (key === 'type') return checkDemoType(project.types, trimmed)
+  checkDuration(project.lifetime, trimmed, 'preference')
+  return trimmed
 }

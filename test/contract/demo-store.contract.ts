@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it, beforeEach, after} from 'node:test'
 import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
+import {DEMO_STATUSES, LIVE_STATUSES} from '../../src/core/demo.js'
 import type {DemoStore} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../fakes/builders.js'
 
@@ -100,6 +101,24 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       const b = aNewDemo({createdBy: 'erin'})
       const result = await store.insert(b, {perOwner: 1, global: 1}, aCreatedEvent(b))
       assert.ok('inserted' in result)
+    })
+
+    it('counts exactly the live statuses of core (LIVE_STATUSES) against the caps', async () => {
+      for (const status of DEMO_STATUSES) {
+        const owner = `owner-${status}@example.com`
+        if (status === 'destroyed') await destroyedDemo(store, {createdBy: owner})
+        else await insertOk(store, {createdBy: owner, status})
+        const next = aNewDemo({createdBy: owner})
+        const result = await store.insert(next, {perOwner: 1, global: 100}, aCreatedEvent(next))
+        assert.equal('refused' in result, LIVE_STATUSES.includes(status), `a ${status} demo ${LIVE_STATUSES.includes(status) ? 'counts' : 'does not count'} against the per-owner cap`)
+        if ('inserted' in result) await store.update(next.id, result.inserted.version, {status: 'failed', lastError: 'not live'})
+      }
+      // One demo in each live status now: a global cap of that many refuses, one more admits.
+      const extra = aNewDemo({createdBy: 'zoe@example.com'})
+      const full = await store.insert(extra, {perOwner: 100, global: LIVE_STATUSES.length}, aCreatedEvent(extra))
+      assert.ok('refused' in full && full.refused === 'global', 'the global cap counts every live demo')
+      assert.deepEqual(full.live.map((d) => d.status).sort(), [...LIVE_STATUSES].sort())
+      assert.ok('inserted' in (await store.insert(extra, {perOwner: 100, global: LIVE_STATUSES.length + 1}, aCreatedEvent(extra))), 'the global cap counts only live demos')
     })
 
     it('applies a patch, bumps the version and records the event in the same step', async () => {

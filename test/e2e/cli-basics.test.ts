@@ -3,7 +3,9 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
+import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
+import {KUBERNETES_CLIENT_NAMES} from '../../src/adapters/kubernetes/kubernetes-client-names.js'
 import {BIN, cliSandbox, jsonOf, REPO_ROOT, runDemo, transcript} from '../support/cli.js'
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {name: string; version: string}
@@ -72,5 +74,13 @@ describe('demo --version and --help', () => {
     const piped = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" create --help | head -1; exit "\${PIPESTATUS[0]}"`], {reject: false, env: cliSandbox().env, extendEnv: false})
     assert.equal(piped.exitCode, 0, String(piped.stderr))
     assert.equal(String(piped.stderr), '')
+  })
+})
+
+describe('the built Kubernetes client bundle', () => {
+  it('exports exactly the client names the adapter uses (the one list in kubernetes-client-names.ts)', async () => {
+    const bundle = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'kubernetes-client.js')).href)) as Record<string, unknown>
+    assert.deepEqual(Object.keys(bundle).sort(), [...KUBERNETES_CLIENT_NAMES].sort())
+    for (const name of KUBERNETES_CLIENT_NAMES) assert.notEqual(bundle[name], undefined, `${name} is undefined in the bundle`)
   })
 })

@@ -469,8 +469,8 @@ describe('demo config', () => {
   })
 
   for (const [value, message] of [
-    ['10h', /^Error: Duration "10h" is out of range: demos live between 1h and 8h\./],
-    ['30m', /^Error: Duration "30m" is out of range/],
+    ['10h', /^Error: duration must be between 1h and 8h, got 10h\.\nHint: Run `demo config set duration 2h`/],
+    ['30m', /^Error: duration must be between 1h and 8h, got 30m\./],
     ['soon', /^Error: Cannot parse duration "soon"\./],
   ] as const) {
     it(`refuses duration "${value}" with exit 2 and writes nothing`, async () => {

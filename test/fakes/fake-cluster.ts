@@ -1,7 +1,7 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
-import {POLICY_KINDS} from '../../src/core/render-stack.js'
+import {CLUSTER_SCOPED_KINDS, POLICY_KINDS} from '../../src/core/render-stack.js'
 
 type ClusterMethod = 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
@@ -34,26 +34,6 @@ interface InjectedFailure {
 }
 
 const POLICY = new Set(POLICY_KINDS)
-
-/**
- * Kinds the API server serves cluster-scoped (discovery says `namespaced: false`); the adapter refuses them,
- * since their metadata.namespace is ignored and gc could never find them.
- */
-const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'PriorityClass',
-  'StorageClass',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'CustomResourceDefinition',
-  'IngressClass',
-  'RuntimeClass',
-  'ValidatingWebhookConfiguration',
-  'MutatingWebhookConfiguration',
-  'APIService',
-])
 
 /** Like the adapter's messages: `Kind "name" in namespace "ns"`. */
 function describeObject(object: Pick<Manifest, 'kind' | 'metadata'>): string {
@@ -120,6 +100,7 @@ export class FakeCluster implements Cluster {
       }
     }
     const target = this.verified(owner, 'apply to')
+    // The real adapter asks API discovery; the fake's discovery is the renderer's list (a Namespace is refused above).
     const clusterScoped = objects.find((o) => CLUSTER_SCOPED_KINDS.has(o.kind))
     if (clusterScoped) throw new ClusterError(`Refusing to apply ${describeObject(clusterScoped)}: ${clusterScoped.kind} is cluster-scoped.`)
     // Like the adapter: policy objects first, then the rest.

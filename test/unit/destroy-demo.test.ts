@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
 import {destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
-import {NotFoundError, PermissionError, TimeoutError, UsageError} from '../../src/core/errors.js'
+import {CancelledError, DemoError, NotFoundError, PermissionError, TimeoutError, UsageError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {NewDemo} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
@@ -32,7 +32,7 @@ describe('destroyDemo', () => {
 
   const deps = (): DestroyDeps => ({
     store,
-    cluster,
+    clusterFor: async () => cluster,
     databases,
     clock,
     sleeper,
@@ -97,6 +97,53 @@ describe('destroyDemo', () => {
         ['destroyed', ALICE, {namespaceDeleted: true}],
       ],
     )
+  })
+
+  it('asks confirm about the demo it found, and a refusal changes nothing', async () => {
+    const before = await seed({name: 'acme-call'})
+    const asked: Demo[] = []
+    const refuse = async (demo: Demo) => {
+      asked.push(demo)
+      throw new DemoError('Not destroyed: not confirmed.')
+    }
+    await assert.rejects(destroyDemo({...deps(), confirm: refuse}, aDestroyRequest({id: 'acme-call'})), {message: 'Not destroyed: not confirmed.'})
+    assert.deepEqual(asked, [before])
+    assert.deepEqual(await row(), before)
+    assert.deepEqual(await eventTypes(), ['created'])
+    assert.deepEqual(cluster.calls, [])
+  })
+
+  it('destroys once confirm returns, in the cluster of the context the demo was created in', async () => {
+    await seed({kubeContext: 'test'})
+    const contexts: Array<string | null> = []
+    const outcome = await destroyDemo(
+      {
+        ...deps(),
+        confirm: async () => {},
+        clusterFor: async (context) => {
+          contexts.push(context)
+          return cluster
+        },
+      },
+      aDestroyRequest(),
+    )
+    assert.equal(outcome.kind, 'destroyed')
+    assert.deepEqual(contexts, ['test'])
+    assert.equal((await row()).status, 'destroyed')
+  })
+
+  it('writes nothing when interrupted before the first write (during the question, say)', async () => {
+    const before = await seed()
+    const interrupt = new AbortController()
+    const confirm = async () => interrupt.abort(new Error('interrupted by SIGTERM'))
+    await assert.rejects(destroyDemo({...deps(), confirm, signal: interrupt.signal}, aDestroyRequest()), (error: unknown) => {
+      assert.ok(error instanceof CancelledError, String(error))
+      assert.equal(error.message, 'Cancelled: interrupted by SIGTERM.')
+      return true
+    })
+    assert.deepEqual(await row(), before)
+    assert.deepEqual(await eventTypes(), ['created'])
+    assert.deepEqual(cluster.calls, [])
   })
 
   it("refuses another user's demo with a PermissionError and changes nothing", async () => {

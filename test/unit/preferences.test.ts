@@ -34,7 +34,7 @@ describe('validatePreference', () => {
     it(`refuses duration "${value}" as out of range`, () => {
       assert.throws(
         () => validatePreference('duration', value, project),
-        (e: unknown) => e instanceof UsageError && /is out of range: demos live between 1h and 8h/.test(e.message) && /demo config set duration 2h/.test(e.hint ?? ''),
+        (e: unknown) => e instanceof UsageError && /^duration must be between 1h and 8h, got .+\.$/.test(e.message) && /^Run `demo config set duration 2h`/.test(e.hint ?? ''),
       )
     })
   }
@@ -100,4 +100,29 @@ describe('the preferences file', () => {
       assert.equal(readFileSync(file, 'utf8'), text)
     })
   }
+
+  // One parser behind both ways in: they cannot disagree about what a valid file is or what it holds.
+  for (const text of ['{}', '{"type": "startup", "duration": "2h"}', '{"type": 3, "duration": " ", "colour": "blue"}', '{"type": ', '[]', 'null', '"startup"', '42', '']) {
+    it(`reads ${JSON.stringify(text)} the same way for create and for \`demo config\``, () => {
+      const {env, file} = envWithDir()
+      writeFileSync(file, text)
+      const warnings: string[] = []
+      const forCreate = readPreferences(env, (m) => warnings.push(m))
+      let forConfig: unknown
+      try {
+        forConfig = openPreferences(env).all()
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, String(error))
+        forConfig = 'refused'
+      }
+      assert.deepEqual(forConfig, warnings.length > 0 ? 'refused' : forCreate)
+    })
+  }
+
+  it('keeps keys it does not know when `demo config set` writes the file', () => {
+    const {env, file} = envWithDir()
+    writeFileSync(file, JSON.stringify({colour: 'blue'}))
+    openPreferences(env).set('type', 'startup')
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {colour: 'blue', type: 'startup'})
+  })
 })

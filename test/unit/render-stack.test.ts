@@ -16,7 +16,7 @@ import {
 } from '../../src/core/labels.js'
 import type {DatabaseAccess, Manifest} from '../../src/core/ports.js'
 import {projectConfigSchema, type ProjectConfig} from '../../src/core/project-config.js'
-import {demoUrls, renderStack, type RenderInput, type TemplateFile} from '../../src/core/render-stack.js'
+import {CLUSTER_SCOPED_KINDS, demoUrls, renderStack, type RenderInput, type TemplateFile} from '../../src/core/render-stack.js'
 import {onlyServices} from '../fakes/builders.js'
 
 const TEMPLATES_DIR = join(import.meta.dirname, '../../templates')
@@ -352,6 +352,14 @@ test('cluster-scoped objects and objects in another namespace are rejected', () 
 
   assert.match(renderError(anInput({templates: role})).message, /role\.yaml.*ClusterRole/)
   assert.match(renderError(anInput({templates: elsewhere})).message, /cm\.yaml.*namespace "kube-system"/)
+})
+
+test('every kind of the one cluster-scoped list is refused in a template, naming the file and the kind', () => {
+  for (const kind of CLUSTER_SCOPED_KINDS) {
+    const templates = [{name: 'scoped.yaml', text: `apiVersion: example.test/v1\nkind: ${kind}\nmetadata:\n  name: x\n`}]
+
+    assert.match(renderError(anInput({templates})).message, new RegExp(`scoped\\.yaml.*creates a ${kind}: templates may create only namespaced objects`))
+  }
 })
 
 test('invalid YAML and documents that are not objects are errors naming the file', () => {

@@ -8,15 +8,13 @@ import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECT
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
 import {POLICY_KINDS} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
+import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
 
-/** What the adapter uses of the client; scripts/bundle-kubernetes-client.mjs bundles exactly these names. */
-type KubernetesClient = Pick<
-  typeof import('@kubernetes/client-node'),
-  'AppsV1Api' | 'CoreV1Api' | 'KubeConfig' | 'KubernetesObjectApi' | 'PatchStrategy' | 'ServerConfiguration' | 'createConfiguration' | 'dumpYaml' | 'loadYaml'
->
+/** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
+type KubernetesClient = Pick<typeof import('@kubernetes/client-node'), (typeof KUBERNETES_CLIENT_NAMES)[number]>
 
 export const FIELD_MANAGER = 'demo-cli'
 /** Field manager of `demo extend`'s expiry annotations. */
@@ -298,7 +296,12 @@ export class KubernetesCluster implements Cluster {
     }
   }
 
-  /** Cluster-scoped kinds ignore metadata.namespace; API discovery tells which kinds are namespaced. */
+  /**
+   * Cluster-scoped kinds ignore metadata.namespace; API discovery tells which kinds are namespaced. The rule for
+   * templates is the renderer's CLUSTER_SCOPED_KINDS (render-stack.ts), applied before anything is written;
+   * this is the second line of defence, for kinds that list cannot know (a cluster-scoped CRD, a kind of a
+   * newer release) and for callers other than the renderer. It asks the cluster rather than keep a second list.
+   */
   private async assertNamespacedKinds(objects: Manifest[]): Promise<void> {
     const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]))
     // resource() is protected in the typings but is the library's own cached discovery lookup.

@@ -1,4 +1,4 @@
-import {allowedPredecessors, type Demo} from '../../core/demo.js'
+import {allowedPredecessors, LIVE_STATUSES, type Demo} from '../../core/demo.js'
 import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../core/ports.js'
 import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../core/naming.js'
@@ -6,7 +6,6 @@ import type {Db} from './db.js'
 
 const T = 'demo_orchestrator.demo_instances'
 const E = 'demo_orchestrator.demo_events'
-const LIVE = `('creating', 'ready', 'degraded', 'destroying')`
 /** Failed rows whose create kept its objects or could not remove them all (roll-back.ts, core/demo.ts LEFTOVER_CLEANUPS). */
 const FAILED_WITH_LEFTOVERS = `(status = 'failed' AND metadata->>'cleanup' IN ('kept', 'incomplete'))`
 
@@ -121,11 +120,13 @@ export class PostgresDemoStore implements DemoStore {
     return this.db.transaction(async (tx) => {
       // Counting and inserting under one lock keeps two concurrent creates from both slipping under a cap.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('demo_orchestrator:insert', 0))`)
-      const mine = await tx.query<Row>(`SELECT * FROM ${T} WHERE status IN ${LIVE} AND created_by = $1 ORDER BY expires_at`, [demo.createdBy])
+      // The live statuses are core's list (LIVE_STATUSES), passed as a parameter: no second copy in SQL.
+      const live = [...LIVE_STATUSES]
+      const mine = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) AND created_by = $2 ORDER BY expires_at`, [live, demo.createdBy])
       if (mine.rows.length >= caps.perOwner) return {refused: 'owner', live: mine.rows.map(toDemo)}
-      const all = await tx.query<{n: number}>(`SELECT count(*)::int AS n FROM ${T} WHERE status IN ${LIVE}`)
+      const all = await tx.query<{n: number}>(`SELECT count(*)::int AS n FROM ${T} WHERE status = ANY($1)`, [live])
       if ((all.rows[0]?.n ?? 0) >= caps.global) {
-        const oldest = await tx.query<Row>(`SELECT * FROM ${T} WHERE status IN ${LIVE} ORDER BY expires_at LIMIT 10`)
+        const oldest = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) ORDER BY expires_at LIMIT 10`, [live])
         return {refused: 'global', live: oldest.rows.map(toDemo)}
       }
       const fields = Object.keys(demo) as Array<keyof NewDemo>
@@ -153,9 +154,9 @@ export class PostgresDemoStore implements DemoStore {
     const {rows} = await this.db.query<Row>(
       `SELECT * FROM ${T}
         WHERE id = $1 OR namespace = $1 OR name = $1 OR id LIKE $2 ESCAPE '\\'
-        ORDER BY id = $1 DESC, namespace = $1 DESC, (status IN ${LIVE} OR ${FAILED_WITH_LEFTOVERS}) DESC, created_at DESC, id
+        ORDER BY id = $1 DESC, namespace = $1 DESC, (status = ANY($4) OR ${FAILED_WITH_LEFTOVERS}) DESC, created_at DESC, id
         LIMIT $3`,
-      [ref, prefix, MAX_REFERENCE_CANDIDATES],
+      [ref, prefix, MAX_REFERENCE_CANDIDATES, [...LIVE_STATUSES]],
     )
     return rows.map(toDemo)
   }

@@ -117,6 +117,25 @@ describe('demo destroy confirmation (in process)', () => {
   })
 })
 
+describe('demo destroy lookup (in process)', () => {
+  it('looks the demo up once (in the use case), and asks about the demo it found by an id prefix', async () => {
+    const world = await worldWithDemo()
+    const lookups: string[] = []
+    const findByReference = world.store.findByReference.bind(world.store)
+    world.store.findByReference = async (ref) => {
+      lookups.push(ref)
+      return findByReference(ref)
+    }
+    const prompt = new ScriptedPrompt(true, 'yes')
+    world.prompt = prompt
+    const run = await runInProcess(Destroy, [ID.slice(0, 4)], world)
+    assert.equal(run.exitCode, 0, said(run))
+    assert.deepEqual(lookups, [ID.slice(0, 4)])
+    assert.deepEqual(prompt.questions, [`Destroy demo ${ID} (startup, namespace demo-${ID}, owner alice@example.com)?`])
+    assert.equal((await world.store.get(ID))?.status, 'destroyed')
+  })
+})
+
 describe('demo get of a creating demo (in process)', () => {
   it('shows the live readiness from the cluster and what to do, after create --no-wait', async () => {
     const world = await worldWithDemo(['--no-wait'])
