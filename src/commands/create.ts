@@ -57,6 +57,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       wait: flags.wait,
       waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout', {bareNumber: 'refuse'}),
       keepOnFailure: flags['keep-on-failure'],
+      fromPreferences: {type: flags.type === undefined && preferences.type !== undefined, duration: flags.duration === undefined && preferences.duration !== undefined},
     }
     if (flags['dry-run']) return this.dryRun(request)
     validateCreateRequest(project, request)

@@ -1,6 +1,6 @@
 import {awaitReady, cancelledError} from './await-ready.js'
 import {expiryFor, type Demo} from './demo.js'
-import {checkDemoType, checkDuration} from './create-options.js'
+import {checkDemoType, checkDuration, type OptionSource} from './create-options.js'
 import {formatDuration, hours} from './duration.js'
 import {DemoError, LimitError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
@@ -22,6 +22,8 @@ export interface CreateRequest {
   waitTimeoutMs: number
   /** Leave what was created in place on failure, for debugging (the row still says `failed`). */
   keepOnFailure: boolean
+  /** Which of type and duration came from the user's `demo config` defaults, so an error can say so. */
+  fromPreferences?: {type?: boolean; duration?: boolean}
 }
 
 export interface CreateDeps {
@@ -57,18 +59,22 @@ export function stepObjects(stack: RenderedStack): {policy: Manifest[]; secrets:
   }
 }
 
-function resolveType(config: ProjectConfig, type: string | undefined): string {
-  return checkDemoType(config.types, type ?? Object.keys(config.types)[0] ?? '')
+function sourceOf(request: Pick<CreateRequest, 'fromPreferences'>, option: 'type' | 'duration'): OptionSource {
+  return request.fromPreferences?.[option] ? 'stored-preference' : 'flag'
 }
 
-function resolveLifetimeMs(config: ProjectConfig, duration: string | undefined): number {
-  return duration === undefined ? hours(config.lifetime.defaultHours) : checkDuration(config.lifetime, duration, 'flag')
+function resolveType(config: ProjectConfig, request: Pick<CreateRequest, 'type' | 'fromPreferences'>): string {
+  return checkDemoType(config.types, request.type ?? Object.keys(config.types)[0] ?? '', sourceOf(request, 'type'))
+}
+
+function resolveLifetimeMs(config: ProjectConfig, request: Pick<CreateRequest, 'duration' | 'fromPreferences'>): number {
+  return request.duration === undefined ? hours(config.lifetime.defaultHours) : checkDuration(config.lifetime, request.duration, sourceOf(request, 'duration'))
 }
 
 /** Checks type, duration and name without touching anything: the CLI calls it before it opens the state store. */
-export function validateCreateRequest(config: ProjectConfig, request: Pick<CreateRequest, 'type' | 'duration' | 'name'>): void {
-  resolveType(config, request.type)
-  resolveLifetimeMs(config, request.duration)
+export function validateCreateRequest(config: ProjectConfig, request: Pick<CreateRequest, 'type' | 'duration' | 'name' | 'fromPreferences'>): void {
+  resolveType(config, request)
+  resolveLifetimeMs(config, request)
   if (request.name !== undefined) assertValidName(request.name)
 }
 
@@ -84,8 +90,8 @@ function previewAccess(databases: Databases): DatabaseAccess {
  */
 export function planDemo(deps: Pick<CreateDeps, 'config' | 'templates' | 'clock' | 'random' | 'databases'> & {contextName: string | null}, request: CreateRequest): CreatePlan {
   const {config} = deps
-  const demoType = resolveType(config, request.type)
-  const ttlMs = resolveLifetimeMs(config, request.duration)
+  const demoType = resolveType(config, request)
+  const ttlMs = resolveLifetimeMs(config, request)
   if (request.name !== undefined) assertValidName(request.name)
   const id = makeId(deps.random.bytes(16))
   const createdAt = deps.clock.now()

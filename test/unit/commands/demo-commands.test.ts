@@ -1,6 +1,8 @@
 // Commands run in process against fakes: what a person sees and the exit code, for the paths that need no
 // real process (signals, pipes and the built bundle are in test/e2e).
 import assert from 'node:assert/strict'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import Create, {maskSecrets} from '../../../src/commands/create.js'
 import {MASK} from '../../../src/render.js'
@@ -204,5 +206,23 @@ describe('demo create --dry-run (in process)', () => {
     assert.equal(world.store.rows.size, 0)
     const masked = maskSecrets({apiVersion: 'v1', kind: 'Secret', metadata: {name: 's'}, stringData: {DEMO_ID: ID, DATABASE_URL: 'postgres://u:pw@h/db'}, data: {TOKEN: 'dG9rZW4='}})
     assert.deepEqual([masked.stringData, masked.data], [{DEMO_ID: ID, DATABASE_URL: MASK}, {TOKEN: MASK}])
+  })
+})
+
+describe('demo create with a personal default the project does not allow (in process)', () => {
+  it('says the value came from `demo config`, and how to override or drop it', async () => {
+    const world = new World({types: {custom: {description: 'ours'}}})
+    mkdirSync(world.env.DEMO_PREFERENCES_DIR as string, {recursive: true})
+    writeFileSync(join(world.env.DEMO_PREFERENCES_DIR as string, 'preferences.json'), JSON.stringify({type: 'enterprise', duration: '12h'}))
+    const typed = await runInProcess(Create, [], world)
+    assert.equal(typed.exitCode, 2, said(typed))
+    assert.match(typed.stderr, /^Error: Unknown demo type "enterprise": it is your default, from `demo config set type`, and this project's demo\.config\.yaml does not define it\.$/m)
+    assert.match(typed.stderr, /^Hint: Pass --type with one of: custom; or run `demo config unset type`\.$/m)
+    const timed = await runInProcess(Create, ['--type', 'custom'], world)
+    assert.equal(timed.exitCode, 2, said(timed))
+    assert.match(timed.stderr, /^Error: Your default duration \(from `demo config set duration`\) must be between 1h and 8h, got 12h\.$/m)
+    const flagged = await runInProcess(Create, ['--type', 'custom', '--duration', '12h'], world)
+    assert.match(flagged.stderr, /^Error: --duration must be between 1h and 8h, got 12h\.$/m)
+    assert.equal(world.store.rows.size, 0)
   })
 })
