@@ -18,7 +18,7 @@ export function terminalPrompt(io: Pick<IO, 'stdin' | 'stderr'>): Prompt {
     interactive: io.stdin.isTTY === true,
     async confirm(question, signal) {
       if (signal?.aborted) return 'cancelled'
-      const prompt = createInterface({input: io.stdin, output: io.stderr})
+      const prompt = createInterface({input: io.stdin, output: io.stderr, terminal: io.stdin.isTTY === true})
       // The command's cancellation is already listening (SIGTERM, SIGHUP): the question must not outlive it.
       const aborted = new Promise<Answer>((resolve) => signal?.addEventListener('abort', () => resolve('cancelled'), {once: true}))
       // Ctrl-C at the prompt: readline rejects the question with an AbortError (and Node would otherwise exit 1).
