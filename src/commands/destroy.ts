@@ -33,7 +33,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     try {
       const {project} = await deps.config()
       const outcome = await destroyDemo(
-        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databases: await deps.databases(), clock: deps.clock, sleeper: deps.sleeper, steps: deps.steps(), checkpoint: deps.checkpoint(), signal: cancel.signal},
+        {store, cluster: await deps.cluster({defaultContext: found.kubeContext}), databasesFor: (mode) => deps.databasesFor(mode), clock: deps.clock, sleeper: deps.sleeper, steps: deps.steps(), checkpoint: deps.checkpoint(), signal: cancel.signal},
         {id: found.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
       )
       this.log(describeOutcome(outcome))

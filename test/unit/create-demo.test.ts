@@ -12,7 +12,7 @@ import {aCreatedEvent, aNewDemo, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
-import {FakeDatabases} from '../fakes/fake-databases.js'
+import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 
 const TEMPLATES_DIR = new URL('../../templates/', import.meta.url)
 const templates: TemplateFile[] = readdirSync(TEMPLATES_DIR)
@@ -70,6 +70,7 @@ describe('createDemo', () => {
     store,
     cluster,
     databases,
+    databasesFor: databasesFor(databases),
     clock,
     random: sequentialRandom,
     sleeper,
@@ -379,7 +380,7 @@ describe('createDemo', () => {
     it('applies nothing more once a racing destroy has deleted the namespace, and leaves the row to the destroy', async () => {
       databases.onProvision = async () => {
         const outcome = await destroyDemo(
-          {store, cluster, databases, clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
+          {store, cluster, databasesFor: databasesFor(databases), clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
           {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
         )
         assert.equal(outcome.kind, 'deleting')
@@ -508,7 +509,7 @@ describe('createDemo', () => {
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
 
       const outcome = await destroyDemo(
-        {store, cluster, databases, clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
+        {store, cluster, databasesFor: databasesFor(databases), clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
         {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
       )
       assert.equal(outcome.kind, 'destroyed')

@@ -9,7 +9,7 @@ import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.j
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
-import {FakeDatabases} from '../fakes/fake-databases.js'
+import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 
 const ID = 'k3x9a2bq'
 const NS = `demo-${ID}`
@@ -33,7 +33,7 @@ describe('destroyDemo', () => {
   const deps = (): DestroyDeps => ({
     store,
     cluster,
-    databases,
+    databasesFor: databasesFor(databases),
     clock,
     sleeper,
     steps: new RecordingSteps(),
