@@ -238,6 +238,44 @@ describe('createDemo', () => {
     assert.deepEqual(checkpoints, [])
   })
 
+  describe('the database of the configured mode', () => {
+    it('records what the mode plans before provisioning, then what provisioning learnt', async () => {
+      const project = new FakeDatabases('supabase-project')
+      const recorded: unknown[] = []
+      project.onProvision = async () => {
+        recorded.push((await row()).database)
+      }
+      await createDemo({...deps(), databases: project, databasesFor: databasesFor(databases, project)}, aCreateRequest())
+      assert.deepEqual(recorded, [{mode: 'supabase-project', projectRef: null, url: null, anonKey: null}])
+      assert.deepEqual((await row()).database, {mode: 'supabase-project', projectRef: `ref${ID}`, url: `https://ref${ID}.supabase.example`, anonKey: `anon-${ID}`})
+      assert.deepEqual(databases.provisioned, [])
+    })
+
+    it('rolls back with the adapter of the mode the row records', async () => {
+      const shared = new FakeDatabases('shared-schema')
+      cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
+      await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases, shared)}, aCreateRequest()), CreateFailedError)
+      assert.deepEqual(shared.dropped, [ID])
+      assert.deepEqual(await shared.owned(), [])
+      assert.deepEqual(databases.dropped, [])
+      const demo = await row()
+      assert.deepEqual(demo.database, {mode: 'shared-schema', schema: `demo_${ID}`, supabase: null})
+      assert.deepEqual(demo.metadata, {cleanup: 'done'})
+    })
+
+    it('reports the rollback incomplete, never silently done, when no adapter can drop the recorded mode', async () => {
+      const shared = new FakeDatabases('shared-schema')
+      cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
+      await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases)}, aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.match(error.message, /Rollback incomplete \(Database mode "shared-schema" is not available in this version of demo; only "none" is\.\)/)
+        return true
+      })
+      assert.deepEqual(shared.dropped, [])
+      assert.deepEqual((await row()).metadata, {cleanup: 'incomplete'})
+    })
+  })
+
   describe('when a step fails', () => {
     const cause = new ClusterError('Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook "policy.example.com" denied the request.')
 
