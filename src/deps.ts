@@ -7,7 +7,8 @@ import {resolveIdentity} from './core/identity.js'
 import type {Checkpoint, Cluster, Clock, Databases, DemoStore, Random, Sleeper, StepRunner} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
-import {ConfigError} from './core/errors.js'
+import type {DatabaseMode} from './core/demo.js'
+import {ConfigError, UnsupportedDatabaseModeError} from './core/errors.js'
 import {NoDatabases} from './adapters/databases/none.js'
 import {systemSleeper} from './adapters/sleeper.js'
 import {gatherIdentityFacts} from './adapters/identity.js'
@@ -131,16 +132,30 @@ export class Deps {
     import('listr2').catch(ignore)
   }
 
-  /** The per-demo database of the configured mode. */
+  /** The per-demo database of the configured mode (what create uses); a mode this version lacks is a config error. */
   async databases(): Promise<Databases> {
     const config = await this.config()
     const {mode} = config.project.database
-    if (mode !== 'none') {
+    try {
+      return await this.databasesFor(mode)
+    } catch (error) {
+      if (!(error instanceof UnsupportedDatabaseModeError)) throw error
       throw new ConfigError(`${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`, {
         hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
       })
     }
-    return new NoDatabases()
+  }
+
+  /** The per-demo database of a mode, whatever the config says: destroy and gc drop a demo's database with the mode it was created with. */
+  databasesFor(mode: DatabaseMode): Promise<Databases> {
+    if (mode !== 'none') {
+      return Promise.reject(
+        new UnsupportedDatabaseModeError(`Database mode "${mode}" is not available in this version of demo; only "none" is.`, {
+          hint: `Use a version of demo that supports "${mode}".`,
+        }),
+      )
+    }
+    return Promise.resolve(new NoDatabases())
   }
 
   async templates(): Promise<TemplateFile[]> {

@@ -1,4 +1,4 @@
-import type {Demo} from './core/demo.js'
+import type {Demo, DemoDatabase} from './core/demo.js'
 import {formatDuration} from './core/duration.js'
 import type {DemoEvent} from './core/ports.js'
 
@@ -25,7 +25,38 @@ export interface DemoView {
   lastError: string | null
   phaseTimings: Record<string, number>
   kubeContext: string | null
-  database: {mode: string; schema: string | null; supabaseProjectId: string | null; supabaseUrl: string | null; supabaseAnonKey: string | null}
+  database: DatabaseView
+}
+
+/**
+ * A demo's database in the --json contract: the same flat keys for every mode (null where a mode has no such
+ * thing), as before the row's record became a union, so scripts reading `database.schema` keep working.
+ */
+export interface DatabaseView {
+  mode: string
+  schema: string | null
+  supabaseProjectId: string | null
+  supabaseUrl: string | null
+  supabaseAnonKey: string | null
+}
+
+function unmaskedDatabaseView(database: DemoDatabase): DatabaseView {
+  const none = {mode: database.mode, schema: null, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
+  switch (database.mode) {
+    case 'none':
+      return none
+    case 'shared-schema': {
+      const {supabase} = database
+      return {...none, schema: database.schema, supabaseProjectId: supabase?.projectRef ?? null, supabaseUrl: supabase?.url ?? null, supabaseAnonKey: supabase?.anonKey ?? null}
+    }
+    case 'supabase-project':
+      return {...none, supabaseProjectId: database.projectRef, supabaseUrl: database.url, supabaseAnonKey: database.anonKey}
+  }
+}
+
+function databaseView(database: DemoDatabase, showSecrets: boolean): DatabaseView {
+  const view = unmaskedDatabaseView(database)
+  return view.supabaseAnonKey && !showSecrets ? {...view, supabaseAnonKey: MASK} : view
 }
 
 function expiresInText(gone: boolean, leftMs: number): string {
@@ -56,13 +87,7 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
     lastError: demo.lastError,
     phaseTimings: demo.phaseTimings,
     kubeContext: demo.kubeContext,
-    database: {
-      mode: demo.databaseMode,
-      schema: demo.databaseSchema,
-      supabaseProjectId: demo.supabaseProjectId,
-      supabaseUrl: demo.supabaseUrl,
-      supabaseAnonKey: demo.supabaseAnonKey && !options.showSecrets ? MASK : demo.supabaseAnonKey,
-    },
+    database: databaseView(demo.database, options.showSecrets ?? false),
   }
 }
 

@@ -38,7 +38,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
           store,
           clusterFor: (kubeContext) => deps.cluster({defaultContext: kubeContext}),
           confirm: flags.yes ? undefined : (demo) => this.confirm(demo, cancel.signal),
-          databases: await deps.databases(),
+          databasesFor: (mode) => deps.databasesFor(mode),
           clock: deps.clock,
           sleeper: deps.sleeper,
           steps: deps.steps(),

@@ -1,10 +1,10 @@
 import {awaitReady, cancelledError} from './await-ready.js'
-import {expiryFor, type Demo} from './demo.js'
+import {expiryFor, isSameDatabase, type Demo} from './demo.js'
 import {checkDemoType, checkDuration, type OptionSource} from './create-options.js'
 import {formatDuration, hours} from './duration.js'
 import {DemoError, LimitError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
-import type {Checkpoint, Clock, Cluster, DatabaseAccess, Databases, DemoStore, Manifest, NewDemo, Ownership, Random, Sleeper, StepRunner} from './ports.js'
+import type {Checkpoint, Clock, Cluster, DatabaseAccess, Databases, DatabasesFor, DemoStore, Manifest, NewDemo, Ownership, Random, Sleeper, StepRunner} from './ports.js'
 import type {ProjectConfig} from './project-config.js'
 import {demoUrls, POLICY_KINDS, renderStack, type RenderedStack, type TemplateFile} from './render-stack.js'
 import {rollBack} from './roll-back.js'
@@ -31,7 +31,10 @@ export interface CreateDeps {
   templates: TemplateFile[]
   store: DemoStore
   cluster: Cluster
+  /** The configured mode's adapter: a new demo gets its database from it. */
   databases: Databases
+  /** A rollback drops the database with the adapter of the mode the row records. */
+  databasesFor: DatabasesFor
   clock: Clock
   random: Random
   sleeper: Sleeper
@@ -79,8 +82,8 @@ export function validateCreateRequest(config: ProjectConfig, request: Pick<Creat
 }
 
 /** The database access used only to validate templates before anything is written (no secrets yet). */
-function previewAccess(databases: Databases): DatabaseAccess {
-  return {mode: databases.mode, schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
+function previewAccess(demo: NewDemo | Demo): DatabaseAccess {
+  return {database: demo.database, secretEnv: {}}
 }
 
 /**
@@ -102,11 +105,7 @@ export function planDemo(deps: Pick<CreateDeps, 'config' | 'templates' | 'clock'
     demoType,
     status: 'creating',
     ...demoUrls(config, id),
-    databaseMode: deps.databases.mode,
-    databaseSchema: null,
-    supabaseProjectId: null,
-    supabaseUrl: null,
-    supabaseAnonKey: null,
+    database: deps.databases.planned(id),
     kubeContext: deps.contextName,
     createdBy: request.actor,
     autoCleanup: request.autoCleanup,
@@ -114,7 +113,7 @@ export function planDemo(deps: Pick<CreateDeps, 'config' | 'templates' | 'clock'
     expiresAt: expiryFor(createdAt, ttlMs),
     metadata: {},
   }
-  return {demo, stack: render(deps, demo, previewAccess(deps.databases))}
+  return {demo, stack: render(deps, demo, previewAccess(demo))}
 }
 
 function render(deps: Pick<CreateDeps, 'config' | 'templates'>, demo: NewDemo | Demo, database: DatabaseAccess): RenderedStack {
@@ -235,7 +234,7 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
   const timings: Record<string, number> = {}
   const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () => recordDemo(deps, plan.demo, request.actor))
-  const run: CreateRun = {deps, request, timings, demo: inserted, owner: {demoId: inserted.id, namespace: inserted.namespace}, preview: render(deps, inserted, previewAccess(deps.databases))}
+  const run: CreateRun = {deps, request, timings, demo: inserted, owner: {demoId: inserted.id, namespace: inserted.namespace}, preview: render(deps, inserted, previewAccess(inserted))}
   try {
     for (const step of CREATE_STEPS) {
       if (!step.skip?.(run)) await timed(deps, timings, {title: step.title(run), key: step.key, demoId: run.demo.id}, () => step.run(run))
@@ -247,14 +246,13 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   }
 }
 
+/** Records what provisioning learnt (a project's ref and keys ...); the mode stays the one the row was created with. */
 async function recordDatabase(deps: CreateDeps, demo: Demo, access: DatabaseAccess): Promise<Demo> {
-  if (access.schema === null && access.supabaseProjectId === null) return demo
-  return deps.store.update(demo.id, demo.version, {
-    databaseSchema: access.schema,
-    supabaseProjectId: access.supabaseProjectId,
-    supabaseUrl: access.supabaseUrl,
-    supabaseAnonKey: access.supabaseAnonKey,
-  })
+  if (access.database.mode !== demo.database.mode) {
+    throw new DemoError(`Create of demo "${demo.id}": the database was provisioned as ${access.database.mode}, but the demo records ${demo.database.mode}.`)
+  }
+  if (isSameDatabase(access.database, demo.database)) return demo
+  return deps.store.update(demo.id, demo.version, {database: access.database})
 }
 
 async function saveTimings(deps: CreateDeps, demo: Demo, timings: Record<string, number>): Promise<Demo> {

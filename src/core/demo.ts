@@ -6,6 +6,42 @@ export type DemoStatus = (typeof DEMO_STATUSES)[number]
 export const DATABASE_MODES = ['none', 'shared-schema', 'supabase-project'] as const
 export type DatabaseMode = (typeof DATABASE_MODES)[number]
 
+/**
+ * A demo's own database, as the row records it, keyed by the mode the demo was created with: destroy, rollback
+ * and gc act on this, never on the mode configured now. Decided from issues 10 and 11:
+ * - `none`: no database of its own.
+ * - `shared-schema`: schema `demo_<id>` in the shared Postgres (naming.ts schemaFor) and a login role of the
+ *   same name (so the role needs no field of its own). Recorded before it is created, so a killed create leaves
+ *   something destroy and gc can find. `supabase` when the shared database is a Supabase project whose Data API
+ *   exposes the schema (destroy removes it from that project's exposed schemas, so its ref is kept).
+ * - `supabase-project`: a Supabase project per demo. `projectRef` is null until `POST /v1/projects` answered
+ *   (gc then finds the project by its name, `demo-<id>`); `url` and `anonKey` once it is healthy.
+ * The anon key is public by Supabase's design but still shown masked unless --show-secrets; passwords and the
+ * service-role key never reach the row.
+ */
+export type DemoDatabase =
+  | {mode: 'none'}
+  | {mode: 'shared-schema'; schema: string; supabase: SupabaseApi | null}
+  | {mode: 'supabase-project'; projectRef: string | null; url: string | null; anonKey: string | null}
+
+/** A Supabase project's Data API as a demo's services reach it. */
+export interface SupabaseApi {
+  projectRef: string
+  url: string
+  anonKey: string
+}
+
+/** Whether two records of a demo's database say the same, whatever the order of their fields. */
+export function isSameDatabase(a: DemoDatabase, b: DemoDatabase): boolean {
+  return canonicalJson(a) === canonicalJson(b)
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y))) : v,
+  )
+}
+
 /** Seconds each create step took, by step name ("namespace", "apply", "wait" ...). */
 export type PhaseTimings = Record<string, number>
 
@@ -18,11 +54,7 @@ export interface Demo {
   status: DemoStatus
   portalUrl: string
   candidateUrl: string
-  databaseMode: DatabaseMode
-  databaseSchema: string | null
-  supabaseProjectId: string | null
-  supabaseUrl: string | null
-  supabaseAnonKey: string | null
+  database: DemoDatabase
   kubeContext: string | null
   createdBy: string
   autoCleanup: boolean

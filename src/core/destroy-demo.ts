@@ -1,9 +1,9 @@
 import {awaitNamespaceGone, cancelledError} from './await-ready.js'
 import {assertSameContext, type Demo} from './demo.js'
-import {PermissionError, VersionConflictError} from './errors.js'
+import {PermissionError, UnsupportedDatabaseModeError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
-import type {Checkpoint, Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
+import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 export interface DestroyRequest {
   /** The demo's id, a unique id prefix, its name or its namespace (find-demo.ts). */
@@ -24,7 +24,8 @@ export interface DestroyDeps {
    * (nothing is changed then). Absent: no question (--yes).
    */
   confirm?: (demo: Demo) => Promise<void>
-  databases: Databases
+  /** The database is dropped with the adapter of the mode the demo was created with, not the one configured now. */
+  databasesFor: DatabasesFor
   clock: Clock
   sleeper: Sleeper
   steps: StepRunner
@@ -42,6 +43,23 @@ function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
   if (!mayManage(request.actor, demo, request.admins)) {
     throw new PermissionError(`Cannot destroy demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
       hint: 'Ask its owner, or an admin listed under `admins` in demo.config.yaml.',
+    })
+  }
+}
+
+/**
+ * The adapter that can drop the demo's database, found before anything changes: a demo this version cannot
+ * drop the database of is refused whole, never left without its namespace and with its database.
+ */
+async function databasesOf(deps: DestroyDeps, demo: Demo): Promise<Databases> {
+  const {mode} = demo.database
+  try {
+    return await deps.databasesFor(mode)
+  } catch (error) {
+    if (!(error instanceof UnsupportedDatabaseModeError)) throw error
+    throw new UnsupportedDatabaseModeError(`Cannot destroy demo "${demo.id}": its database has mode "${mode}", which this version of demo cannot drop. Nothing was changed.`, {
+      hint: `Run \`demo destroy ${demo.id}\` with a version of demo that supports database mode "${mode}".`,
+      cause: error,
     })
   }
 }
@@ -68,10 +86,12 @@ async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequ
 }
 
 /**
- * Destroys a demo: find it → confirm → owner or admin → row `destroying` → delete the namespace (only if it
- * carries the demo's marks) → wait until it is gone → drop the database → row `destroyed`. Idempotent: every
- * step accepts that its work is already done, so running it again after a crash, a timeout or --no-wait
- * finishes the job. Nothing is written before `confirm` returns, nor once `signal` is aborted by then.
+ * Destroys a demo: find it → confirm → owner or admin → the database adapter of the demo's recorded mode
+ * (UnsupportedDatabaseModeError, before any change, when this version has none) → row `destroying` → delete
+ * the namespace (only if it carries the demo's marks) → wait until it is gone → drop the database → row
+ * `destroyed`. Idempotent: every step accepts that its work is already done, so running it again after a
+ * crash, a timeout or --no-wait finishes the job. Nothing is written before `confirm` returns, nor once
+ * `signal` is aborted by then.
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
   const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
@@ -81,6 +101,7 @@ export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): P
   assertMayDestroy(found, request)
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
   assertSameContext(found, cluster.contextName(), `demo destroy ${found.id}`)
+  const databases = await databasesOf(deps, found)
   const demo = await deps.steps.run('Mark the demo destroying', () => markDestroying(deps, found, request.actor))
   deps.checkpoint('destroying', demo.id)
   const owner = {demoId: demo.id, namespace: demo.namespace}
@@ -88,7 +109,7 @@ export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): P
   deps.checkpoint('namespace-deleted', demo.id)
   if (!request.wait) return {kind: 'deleting', demo}
   await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone({...deps, cluster}, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
-  await deps.steps.run(`Drop the database (${demo.databaseMode})`, () => deps.databases.drop(demo))
+  await deps.steps.run(`Drop the database (${demo.database.mode})`, () => databases.drop(demo))
   const destroyed = await deps.steps.run('Mark the demo destroyed', () => markDestroyed(deps, demo, request, namespaceDeleted))
   return {kind: 'destroyed', demo: destroyed, namespaceDeleted}
 }

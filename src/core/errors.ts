@@ -102,6 +102,11 @@ export class StoreUnavailableError extends StoreError {
   override readonly code = 'E_STORE_UNREACHABLE'
 }
 
+/** A database mode this version cannot handle: a config asks for it, or a demo was recorded with it by another version. */
+export class UnsupportedDatabaseModeError extends DemoError {
+  override readonly code = 'E_DATABASE_MODE'
+}
+
 /** The Kubernetes API server refused or failed a request. */
 export class ClusterError extends DemoError {
   override readonly code: string = 'E_CLUSTER'

@@ -1,4 +1,4 @@
-import type {DatabaseMode, Demo, DemoStatus, PhaseTimings} from './demo.js'
+import type {DatabaseMode, Demo, DemoDatabase, DemoStatus, PhaseTimings} from './demo.js'
 
 /** The current time. Core never reads the system clock itself. */
 export interface Clock {
@@ -26,10 +26,7 @@ export type DemoPatch = Partial<
     | 'phaseTimings'
     | 'portalUrl'
     | 'candidateUrl'
-    | 'databaseSchema'
-    | 'supabaseProjectId'
-    | 'supabaseUrl'
-    | 'supabaseAnonKey'
+    | 'database'
     | 'metadata'
   >
 >
@@ -167,22 +164,45 @@ export interface Cluster {
 
 /** Connection details a demo's services get in their Secret. Passwords never reach the state store. */
 export interface DatabaseAccess {
-  mode: DatabaseMode
-  schema: string | null
+  /** What the row records of the database (its mode is the adapter's). */
+  database: DemoDatabase
   /** Environment for the app's Secret (DATABASE_URL, SUPABASE_URL ...). Secret values; never logged. */
   secretEnv: Record<string, string>
-  supabaseProjectId: string | null
-  supabaseUrl: string | null
-  supabaseAnonKey: string | null
 }
 
-/** The per-demo database of one mode. provision and drop are idempotent. */
+/** A per-demo database that a Databases adapter found in the world, whether or not a row still records it. */
+export interface OwnedDatabase {
+  /** The demo it belongs to, read from its name (`demo_<id>`, `demo-<id>`). */
+  demoId: string
+  /** How messages and gc's report name it ("schema demo_k3x9a2bq", "project abcdefghijkl"). */
+  name: string
+  /** What `drop` needs to remove it. */
+  database: DemoDatabase
+}
+
+/** The per-demo database of one mode (a demo's recorded `database.mode`). */
 export interface Databases {
   readonly mode: DatabaseMode
-  provision(demo: Pick<Demo, 'id' | 'demoType'>): Promise<DatabaseAccess>
-  drop(demo: Pick<Demo, 'id' | 'databaseSchema' | 'supabaseProjectId'>): Promise<void>
-  isReachable(demo: Pick<Demo, 'id' | 'databaseSchema' | 'supabaseProjectId'>): Promise<boolean>
+  /** What a new row records before anything exists, named from the id, so a killed create leaves something destroy and gc can find. Pure. */
+  planned(demoId: string): DemoDatabase
+  /** Creates the demo's database, or adopts the one a killed create left. Idempotent. */
+  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>): Promise<DatabaseAccess>
+  /** Removes the demo's database; one that is already gone is success. Idempotent. */
+  drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void>
+  isReachable(demo: Pick<Demo, 'id' | 'database'>): Promise<boolean>
+  /**
+   * Every per-demo database of this mode that carries our naming, with the demo each belongs to, whether or not
+   * a row still records it (gc drops those without a live row). Read-only. Throws when the database server or
+   * API cannot be read, so a caller never takes an unreadable world for an empty one. Mode `none` owns nothing.
+   */
+  owned(): Promise<OwnedDatabase[]>
 }
+
+/**
+ * The Databases adapter of a mode: create asks for the configured one, destroy, rollback and gc for the one a
+ * demo was recorded with. UnsupportedDatabaseModeError when this version cannot handle that mode.
+ */
+export type DatabasesFor = (mode: DatabaseMode) => Promise<Databases>
 
 /** Waiting between polls. Core never calls setTimeout itself; tests pass a fake that advances a fake clock. */
 export interface Sleeper {

@@ -1,7 +1,7 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
 import {CancelledError, CreateFailedError, DemoError, ForeignNamespaceError, StoreUnavailableError} from './errors.js'
-import type {Clock, Cluster, Databases, DemoStore, Sleeper, StepRunner} from './ports.js'
+import type {Clock, Cluster, DatabasesFor, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
 export const ROLLBACK_WAIT_MS = 120_000
@@ -9,7 +9,8 @@ export const ROLLBACK_WAIT_MS = 120_000
 interface RollBackDeps {
   store: DemoStore
   cluster: Cluster
-  databases: Databases
+  /** The database is dropped with the adapter of the mode the row records. */
+  databasesFor: DatabasesFor
   clock: Clock
   sleeper: Sleeper
   /** The rollback shows its own steps: deleting a namespace takes seconds, and silence looks like a hang. */
@@ -32,7 +33,7 @@ function messageOf(error: unknown): string {
 /** Removes the namespace (waiting until it is gone) and the database; returns why it could not, or null. */
 async function cleanUp(deps: RollBackDeps, demo: Demo): Promise<string | null> {
   const namespace = await deps.steps.run(`Roll back: delete namespace ${demo.namespace}`, () => removeNamespace(deps, demo))
-  const database = await deps.steps.run(`Roll back: drop the database (${demo.databaseMode})`, () => dropDatabase(deps, demo))
+  const database = await deps.steps.run(`Roll back: drop the database (${demo.database.mode})`, () => dropDatabase(deps, demo))
   const problems = [namespace, database].filter((p): p is string => p !== null)
   return problems.length > 0 ? problems.join('; ') : null
 }
@@ -51,10 +52,14 @@ async function removeNamespace(deps: RollBackDeps, demo: Demo): Promise<string |
   }
 }
 
-/** Dropped even when the namespace could not be removed, so a database is never left behind for that reason. */
+/**
+ * Dropped even when the namespace could not be removed, so a database is never left behind for that reason.
+ * A mode without an adapter is a problem reported like any other (cleanup incomplete), never a silent skip.
+ */
 async function dropDatabase(deps: RollBackDeps, demo: Demo): Promise<string | null> {
   try {
-    await deps.databases.drop(demo)
+    const databases = await deps.databasesFor(demo.database.mode)
+    await databases.drop(demo)
     return null
   } catch (error) {
     return messageOf(error)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it, beforeEach, after} from 'node:test'
 import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../src/core/errors.js'
-import {DEMO_STATUSES, LIVE_STATUSES} from '../../src/core/demo.js'
+import {DEMO_STATUSES, LIVE_STATUSES, type DemoDatabase} from '../../src/core/demo.js'
 import type {DemoStore} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS} from '../fakes/builders.js'
 
@@ -14,6 +14,16 @@ async function destroyedDemo(store: DemoStore, overrides: Parameters<typeof aNew
   const demo = await insertOk(store, {...overrides, status: 'destroying'})
   return store.update(demo.id, demo.version, {status: 'destroyed', destroyedAt: new Date('2026-11-25T14:00:00Z')})
 }
+
+/** One record of each shape a demo's database may have (core/demo.ts DemoDatabase). */
+const DATABASES: DemoDatabase[] = [
+  {mode: 'none'},
+  {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null},
+  {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: {projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ.anon'}},
+  {mode: 'supabase-project', projectRef: null, url: null, anonKey: null},
+  {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: null},
+  {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ.anon'},
+]
 
 const minute = (m: number) => new Date(Date.UTC(2026, 10, 25, 12, m))
 
@@ -59,6 +69,24 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
 
     it('returns undefined for an unknown id', async () => {
       assert.equal(await store.get('zzzzzzzz'), undefined)
+    })
+
+    for (const database of DATABASES) {
+      it(`keeps a demo's database of mode ${database.mode} as written (${JSON.stringify(database)})`, async () => {
+        const demo = await insertOk(store, {database})
+        assert.deepEqual(demo.database, database)
+        assert.deepEqual((await store.get(demo.id))?.database, database)
+      })
+    }
+
+    it('replaces the database record with a patch, and keeps it through patches of other fields', async () => {
+      const demo = await insertOk(store, {database: {mode: 'supabase-project', projectRef: null, url: null, anonKey: null}})
+      const learnt = {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ.anon'} as const
+      const patched = await store.update(demo.id, demo.version, {database: learnt})
+      assert.deepEqual(patched.database, learnt)
+      const ready = await store.update(demo.id, patched.version, {status: 'ready', readyAt: new Date('2026-11-25T12:05:00Z')})
+      assert.deepEqual(ready.database, learnt)
+      assert.deepEqual((await store.get(demo.id))?.database, learnt)
     })
 
     it('refuses an insert over the per-owner cap and lists the owner’s live demos', async () => {

@@ -231,7 +231,7 @@ describe('flags oclif refuses', () => {
 
 describe('demo get', () => {
   before(async () => {
-    await insert({id: 'getter01', createdBy: 'alice@example.com', databaseMode: 'supabase-project', supabaseProjectId: 'abcdefghijkl', supabaseUrl: 'https://abcdefghijkl.supabase.co', supabaseAnonKey: 'eyJ-anon-key-secret-value'})
+    await insert({id: 'getter01', createdBy: 'alice@example.com', database: {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ-anon-key-secret-value'}})
   })
 
   it('fails with exit 1 and a hint for an unknown id', async () => {

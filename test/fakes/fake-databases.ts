@@ -1,24 +1,68 @@
-import type {Demo} from '../../src/core/demo.js'
-import type {DatabaseAccess, Databases} from '../../src/core/ports.js'
+import type {DatabaseMode, Demo, DemoDatabase} from '../../src/core/demo.js'
+import {UnsupportedDatabaseModeError} from '../../src/core/errors.js'
+import {schemaFor} from '../../src/core/naming.js'
+import type {DatabaseAccess, Databases, DatabasesFor, OwnedDatabase} from '../../src/core/ports.js'
 
-/** The Databases port of mode `none`, recording what was provisioned and dropped; `onProvision` runs inside provision. */
+/**
+ * The Databases port of one mode (default `none`), recording what was provisioned and dropped; `onProvision`
+ * runs inside provision. Other modes keep what exists in `existing`, so `owned()` can be tested before their
+ * real adapters land; mode `none` never owns anything.
+ */
 export class FakeDatabases implements Databases {
-  readonly mode = 'none' as const
   readonly provisioned: string[] = []
   readonly dropped: string[] = []
+  /** The databases of this mode that exist now, by demo id; a test may add leftovers (a killed create). */
+  readonly existing = new Map<string, DemoDatabase>()
   onProvision: (() => Promise<void>) | undefined
 
-  async provision(demo: Pick<Demo, 'id'>): Promise<DatabaseAccess> {
-    this.provisioned.push(demo.id)
-    await this.onProvision?.()
-    return {mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
+  constructor(readonly mode: DatabaseMode = 'none') {}
+
+  planned(demoId: string): DemoDatabase {
+    switch (this.mode) {
+      case 'none':
+        return {mode: 'none'}
+      case 'shared-schema':
+        return {mode: 'shared-schema', schema: schemaFor(demoId), supabase: null}
+      case 'supabase-project':
+        return {mode: 'supabase-project', projectRef: null, url: null, anonKey: null}
+    }
   }
 
-  async drop(demo: Pick<Demo, 'id'>): Promise<void> {
+  async provision(demo: Pick<Demo, 'id' | 'database'>): Promise<DatabaseAccess> {
+    this.provisioned.push(demo.id)
+    await this.onProvision?.()
+    if (this.mode === 'none') return {database: {mode: 'none'}, secretEnv: {}}
+    const database: DemoDatabase =
+      this.mode === 'supabase-project' ? {mode: 'supabase-project', projectRef: `ref${demo.id}`, url: `https://ref${demo.id}.supabase.example`, anonKey: `anon-${demo.id}`} : demo.database
+    this.existing.set(demo.id, database)
+    return {database, secretEnv: {DATABASE_URL: `postgres://demo_${demo.id}:secret@db.example.com/app`}}
+  }
+
+  async drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void> {
     this.dropped.push(demo.id)
+    this.existing.delete(demo.id)
   }
 
   async isReachable(): Promise<boolean> {
     return true
+  }
+
+  async owned(): Promise<OwnedDatabase[]> {
+    return [...this.existing].map(([demoId, database]) => ({demoId, name: nameOf(database), database}))
+  }
+}
+
+function nameOf(database: DemoDatabase): string {
+  if (database.mode === 'shared-schema') return `schema ${database.schema}`
+  if (database.mode === 'supabase-project') return `project ${database.projectRef ?? '(not yet created)'}`
+  return 'none'
+}
+
+/** DatabasesFor over the given adapters; any other mode is one this version "cannot handle", as in src/deps.ts. */
+export function databasesFor(...adapters: Databases[]): DatabasesFor {
+  return async (mode) => {
+    const found = adapters.find((a) => a.mode === mode)
+    if (!found) throw new UnsupportedDatabaseModeError(`Database mode "${mode}" is not available in this version of demo; only "none" is.`)
+    return found
   }
 }

@@ -7,13 +7,14 @@ import {join} from 'node:path'
 import {dump} from 'js-yaml'
 import type {Command} from '@oclif/core'
 import {Deps, setDepsFactory, type DepsOptions} from '../../src/deps.js'
+import type {DatabaseMode} from '../../src/core/demo.js'
 import {UsageError} from '../../src/core/errors.js'
-import type {Checkpoint, Clock, Cluster, Databases, DemoStore, Random, Sleeper, StepRunner} from '../../src/core/ports.js'
+import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, Random, Sleeper, StepRunner} from '../../src/core/ports.js'
 import type {Answer, Prompt} from '../../src/adapters/prompt.js'
 import type {Cancellation} from '../../src/signals.js'
 import {fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
-import {FakeDatabases} from '../fakes/fake-databases.js'
+import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
 import {tempDir} from './databases.js'
@@ -41,6 +42,8 @@ export class World {
   readonly sleeper = new FakeSleeper(this.clock)
   readonly steps = new RecordingSteps()
   readonly databases = new FakeDatabases()
+  /** The adapters of the database modes this "version" handles: only `none`, as in src/deps.ts, unless a test adds one. */
+  databasesFor: DatabasesFor = databasesFor(this.databases)
   /** One fake cluster per kubeconfig context; the kubeconfig's current context is "test". */
   readonly clusters = new Map<string, FakeCluster>([['test', new FakeCluster('test')]])
   readonly checkpoints: string[] = []
@@ -101,9 +104,8 @@ class FakeDeps extends Deps {
     return this.world.clusterFor(this.requestedContext(options.defaultContext))
   }
 
-  override async databases(): Promise<Databases> {
-    await super.databases()
-    return this.world.databases
+  override async databasesFor(mode: DatabaseMode): Promise<Databases> {
+    return this.world.databasesFor(mode)
   }
 
   override preloadClusterModules(): void {}

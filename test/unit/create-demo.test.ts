@@ -12,7 +12,7 @@ import {aCreatedEvent, aNewDemo, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
-import {FakeDatabases} from '../fakes/fake-databases.js'
+import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 
 const TEMPLATES_DIR = new URL('../../templates/', import.meta.url)
 const templates: TemplateFile[] = readdirSync(TEMPLATES_DIR)
@@ -70,6 +70,7 @@ describe('createDemo', () => {
     store,
     cluster,
     databases,
+    databasesFor: databasesFor(databases),
     clock,
     random: sequentialRandom,
     sleeper,
@@ -237,6 +238,44 @@ describe('createDemo', () => {
     assert.deepEqual(checkpoints, [])
   })
 
+  describe('the database of the configured mode', () => {
+    it('records what the mode plans before provisioning, then what provisioning learnt', async () => {
+      const project = new FakeDatabases('supabase-project')
+      const recorded: unknown[] = []
+      project.onProvision = async () => {
+        recorded.push((await row()).database)
+      }
+      await createDemo({...deps(), databases: project, databasesFor: databasesFor(databases, project)}, aCreateRequest())
+      assert.deepEqual(recorded, [{mode: 'supabase-project', projectRef: null, url: null, anonKey: null}])
+      assert.deepEqual((await row()).database, {mode: 'supabase-project', projectRef: `ref${ID}`, url: `https://ref${ID}.supabase.example`, anonKey: `anon-${ID}`})
+      assert.deepEqual(databases.provisioned, [])
+    })
+
+    it('rolls back with the adapter of the mode the row records', async () => {
+      const shared = new FakeDatabases('shared-schema')
+      cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
+      await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases, shared)}, aCreateRequest()), CreateFailedError)
+      assert.deepEqual(shared.dropped, [ID])
+      assert.deepEqual(await shared.owned(), [])
+      assert.deepEqual(databases.dropped, [])
+      const demo = await row()
+      assert.deepEqual(demo.database, {mode: 'shared-schema', schema: `demo_${ID}`, supabase: null})
+      assert.deepEqual(demo.metadata, {cleanup: 'done'})
+    })
+
+    it('reports the rollback incomplete, never silently done, when no adapter can drop the recorded mode', async () => {
+      const shared = new FakeDatabases('shared-schema')
+      cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
+      await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases)}, aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.match(error.message, /Rollback incomplete \(Database mode "shared-schema" is not available in this version of demo; only "none" is\.\)/)
+        return true
+      })
+      assert.deepEqual(shared.dropped, [])
+      assert.deepEqual((await row()).metadata, {cleanup: 'incomplete'})
+    })
+  })
+
   describe('when a step fails', () => {
     const cause = new ClusterError('Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook "policy.example.com" denied the request.')
 
@@ -379,7 +418,7 @@ describe('createDemo', () => {
     it('applies nothing more once a racing destroy has deleted the namespace, and leaves the row to the destroy', async () => {
       databases.onProvision = async () => {
         const outcome = await destroyDemo(
-          {store, clusterFor: async () => cluster, databases, clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
+          {store, clusterFor: async () => cluster, databasesFor: databasesFor(databases), clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
           {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
         )
         assert.equal(outcome.kind, 'deleting')
@@ -508,7 +547,7 @@ describe('createDemo', () => {
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
 
       const outcome = await destroyDemo(
-        {store, clusterFor: async () => cluster, databases, clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
+        {store, clusterFor: async () => cluster, databasesFor: databasesFor(databases), clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
         {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
       )
       assert.equal(outcome.kind, 'destroyed')

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
 import {destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
-import {CancelledError, DemoError, NotFoundError, PermissionError, TimeoutError, UsageError} from '../../src/core/errors.js'
+import {CancelledError, DemoError, NotFoundError, PermissionError, TimeoutError, UnsupportedDatabaseModeError, UsageError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {NewDemo} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
-import {FakeDatabases} from '../fakes/fake-databases.js'
+import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 
 const ID = 'k3x9a2bq'
 const NS = `demo-${ID}`
@@ -33,7 +33,7 @@ describe('destroyDemo', () => {
   const deps = (): DestroyDeps => ({
     store,
     clusterFor: async () => cluster,
-    databases,
+    databasesFor: databasesFor(databases),
     clock,
     sleeper,
     steps: new RecordingSteps(),
@@ -84,6 +84,37 @@ describe('destroyDemo', () => {
     assert.ok(sleeper.slept.length >= 2, 'waited for the namespace to terminate')
     assert.deepEqual(checkpoints, ['destroying', 'namespace-deleted'])
   })
+
+  it('drops the database with the adapter of the mode the demo was created with, not the one configured now', async () => {
+    const shared = new FakeDatabases('shared-schema')
+    const database = shared.planned(ID)
+    shared.existing.set(ID, database)
+    await seed({database})
+    const outcome = await destroyDemo({...deps(), databasesFor: databasesFor(databases, shared)}, aDestroyRequest())
+    assert.equal(outcome.kind, 'destroyed')
+    assert.deepEqual(shared.dropped, [ID])
+    assert.deepEqual(await shared.owned(), [])
+    assert.deepEqual(databases.dropped, [])
+    assert.deepEqual((await row()).database, {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null})
+  })
+
+  for (const status of ['ready', 'destroying'] as const) {
+    it(`refuses a ${status} demo whose database mode this version cannot drop, before touching the row or the namespace`, async () => {
+      const before = await seed({status, database: {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: null, anonKey: null}})
+      await assert.rejects(destroyDemo(deps(), aDestroyRequest()), (error: unknown) => {
+        assert.ok(error instanceof UnsupportedDatabaseModeError)
+        assert.equal(error.code, 'E_DATABASE_MODE')
+        assert.equal(error.message, 'Cannot destroy demo "k3x9a2bq": its database has mode "supabase-project", which this version of demo cannot drop. Nothing was changed.')
+        assert.equal(error.hint, 'Run `demo destroy k3x9a2bq` with a version of demo that supports database mode "supabase-project".')
+        return true
+      })
+      assert.deepEqual(await row(), before)
+      assert.deepEqual(await eventTypes(), ['created'])
+      assert.deepEqual(cluster.calls, [])
+      assert.equal(cluster.namespaces.get(NS)?.terminating, false)
+      assert.deepEqual(databases.dropped, [])
+    })
+  }
 
   it('records the events destroying and destroyed, with who and from where', async () => {
     await seed()

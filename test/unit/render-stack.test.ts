@@ -31,7 +31,7 @@ function aConfig(overrides: Record<string, unknown> = {}): ProjectConfig {
 }
 
 function aDatabase(secretEnv: Record<string, string> = {DATABASE_URL: SECRET}): DatabaseAccess {
-  return {mode: 'shared-schema', schema: 'demo_k3x9a2bq', secretEnv, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null}
+  return {database: {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null}, secretEnv}
 }
 
 function anInput(overrides: {config?: ProjectConfig; demo?: Partial<RenderInput['demo']>; templates?: TemplateFile[]; database?: DatabaseAccess} = {}): RenderInput {

@@ -22,7 +22,7 @@ const NOW = new Date('2026-11-25T13:00:00Z')
 
 describe('toDemoView', () => {
   it('masks the anon key unless secrets are asked for', () => {
-    const demo = aDemo({databaseMode: 'supabase-project', supabaseAnonKey: 'eyJhbGciOiJIUzI1NiJ9.secret', supabaseUrl: 'https://abc.supabase.co'})
+    const demo = aDemo({database: {mode: 'supabase-project', projectRef: 'abc', anonKey: 'eyJhbGciOiJIUzI1NiJ9.secret', url: 'https://abc.supabase.co'}})
     const masked = toDemoView(demo, NOW)
     assert.equal(masked.database.supabaseAnonKey, MASK)
     assert.doesNotMatch(JSON.stringify(masked), /eyJhbGciOiJIUzI1NiJ9/)
@@ -32,7 +32,27 @@ describe('toDemoView', () => {
   })
 
   it('shows no mask where there is no secret', () => {
-    assert.equal(toDemoView(aDemo({supabaseAnonKey: null}), NOW).database.supabaseAnonKey, null)
+    assert.equal(toDemoView(aDemo({database: {mode: 'supabase-project', projectRef: 'abc', url: null, anonKey: null}}), NOW).database.supabaseAnonKey, null)
+  })
+
+  it('shows every mode with the same database keys, null where the mode has no such thing', () => {
+    const view = (database: Demo['database']) => toDemoView(aDemo({database}), NOW).database
+    assert.deepEqual(view({mode: 'none'}), {mode: 'none', schema: null, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null})
+    assert.deepEqual(view({mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null}), {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null})
+    assert.deepEqual(view({mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: {projectRef: 'abc', url: 'https://abc.supabase.co', anonKey: 'eyJ.secret'}}), {
+      mode: 'shared-schema',
+      schema: 'demo_k3x9a2bq',
+      supabaseProjectId: 'abc',
+      supabaseUrl: 'https://abc.supabase.co',
+      supabaseAnonKey: MASK,
+    })
+    assert.deepEqual(view({mode: 'supabase-project', projectRef: 'abc', url: 'https://abc.supabase.co', anonKey: 'eyJ.secret'}), {
+      mode: 'supabase-project',
+      schema: null,
+      supabaseProjectId: 'abc',
+      supabaseUrl: 'https://abc.supabase.co',
+      supabaseAnonKey: MASK,
+    })
   })
 
   it('says how long a live demo has left', () => {

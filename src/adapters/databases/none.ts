@@ -1,4 +1,5 @@
-import type {DatabaseAccess, Databases} from '../../core/ports.js'
+import type {DemoDatabase} from '../../core/demo.js'
+import type {DatabaseAccess, Databases, OwnedDatabase} from '../../core/ports.js'
 
 /**
  * Database mode `none`: the demo gets no database of its own (its services use whatever their images are
@@ -7,8 +8,12 @@ import type {DatabaseAccess, Databases} from '../../core/ports.js'
 export class NoDatabases implements Databases {
   readonly mode = 'none' as const
 
+  planned(): DemoDatabase {
+    return {mode: 'none'}
+  }
+
   provision(): Promise<DatabaseAccess> {
-    return Promise.resolve({mode: 'none', schema: null, secretEnv: {}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null})
+    return Promise.resolve({database: {mode: 'none'}, secretEnv: {}})
   }
 
   drop(): Promise<void> {
@@ -17,5 +22,9 @@ export class NoDatabases implements Databases {
 
   isReachable(): Promise<boolean> {
     return Promise.resolve(true)
+  }
+
+  owned(): Promise<OwnedDatabase[]> {
+    return Promise.resolve([])
   }
 }

@@ -1,5 +1,5 @@
-import {allowedPredecessors, LIVE_STATUSES, type Demo} from '../../core/demo.js'
-import {DuplicateError, NotFoundError, StateTransitionError, VersionConflictError} from '../../core/errors.js'
+import {allowedPredecessors, LIVE_STATUSES, type Demo, type DemoDatabase} from '../../core/demo.js'
+import {DuplicateError, NotFoundError, StateTransitionError, StoreError, VersionConflictError} from '../../core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../core/ports.js'
 import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../core/naming.js'
 import type {Db} from './db.js'
@@ -9,7 +9,7 @@ const E = 'demo_orchestrator.demo_events'
 /** Failed rows whose create kept its objects or could not remove them all (roll-back.ts, core/demo.ts LEFTOVER_CLEANUPS). */
 const FAILED_WITH_LEFTOVERS = `(status = 'failed' AND metadata->>'cleanup' IN ('kept', 'incomplete'))`
 
-/** Column of each Demo field; the single mapping between the table and the domain. */
+/** Column of each Demo field but `database` (DATABASE_COLUMNS); with them, the single mapping between the table and the domain. */
 const COLUMNS = {
   id: 'id',
   name: 'name',
@@ -18,11 +18,6 @@ const COLUMNS = {
   status: 'status',
   portalUrl: 'portal_url',
   candidateUrl: 'candidate_url',
-  databaseMode: 'database_mode',
-  databaseSchema: 'database_schema',
-  supabaseProjectId: 'supabase_project_id',
-  supabaseUrl: 'supabase_url',
-  supabaseAnonKey: 'supabase_anon_key',
   kubeContext: 'kube_context',
   createdBy: 'created_by',
   autoCleanup: 'auto_cleanup',
@@ -36,9 +31,87 @@ const COLUMNS = {
   phaseTimings: 'phase_timings',
   metadata: 'metadata',
   version: 'version',
-} as const satisfies Record<keyof Demo, string>
+} as const satisfies Record<Exclude<keyof Demo, 'database'>, string>
 
 type Row = Record<string, unknown>
+
+/**
+ * The columns that hold a demo's database (Demo.database, a union keyed by mode). The table kept the columns it
+ * had before the union (no destructive migration): which of them a mode uses is decided here, in
+ * databaseColumns and toDatabase, and nowhere else.
+ */
+const DATABASE_COLUMNS = ['database_mode', 'database_schema', 'supabase_project_id', 'supabase_url', 'supabase_anon_key'] as const
+type DatabaseColumns = Record<(typeof DATABASE_COLUMNS)[number], string | null>
+
+function databaseColumns(database: DemoDatabase): DatabaseColumns {
+  const empty = {database_mode: database.mode, database_schema: null, supabase_project_id: null, supabase_url: null, supabase_anon_key: null}
+  switch (database.mode) {
+    case 'none':
+      return empty
+    case 'shared-schema': {
+      const {supabase} = database
+      return {...empty, database_schema: database.schema, supabase_project_id: supabase?.projectRef ?? null, supabase_url: supabase?.url ?? null, supabase_anon_key: supabase?.anonKey ?? null}
+    }
+    case 'supabase-project':
+      return {...empty, supabase_project_id: database.projectRef, supabase_url: database.url, supabase_anon_key: database.anonKey}
+  }
+}
+
+function textColumn(row: Row, column: (typeof DATABASE_COLUMNS)[number]): string | null {
+  const value = row[column]
+  return typeof value === 'string' ? value : null
+}
+
+/** A row whose database columns do not fit its mode was written outside demo (or by another version): refused, never guessed at. */
+function misfit(row: Row, problem: string): StoreError {
+  return new StoreError(`The state store's row of demo "${String(row.id)}" does not fit its database mode "${String(row.database_mode)}": ${problem}.`, {
+    hint: 'The row was changed outside demo, or by another version of it; fix its database columns (mode none: all empty; shared-schema: database_schema set) or use that version.',
+  })
+}
+
+function setColumns(row: Row, columns: ReadonlyArray<(typeof DATABASE_COLUMNS)[number]>): string[] {
+  return columns.filter((column) => textColumn(row, column) !== null)
+}
+
+function toSharedSchema(row: Row): DemoDatabase {
+  const schema = textColumn(row, 'database_schema')
+  if (schema === null) throw misfit(row, 'database_schema is empty')
+  const [projectRef, url, anonKey] = [textColumn(row, 'supabase_project_id'), textColumn(row, 'supabase_url'), textColumn(row, 'supabase_anon_key')]
+  if (projectRef === null && url === null && anonKey === null) return {mode: 'shared-schema', schema, supabase: null}
+  if (projectRef === null || url === null || anonKey === null) throw misfit(row, 'supabase_project_id, supabase_url and supabase_anon_key must be all set or all empty')
+  return {mode: 'shared-schema', schema, supabase: {projectRef, url, anonKey}}
+}
+
+function toSupabaseProject(row: Row): DemoDatabase {
+  if (textColumn(row, 'database_schema') !== null) throw misfit(row, 'database_schema is set')
+  const [projectRef, url, anonKey] = [textColumn(row, 'supabase_project_id'), textColumn(row, 'supabase_url'), textColumn(row, 'supabase_anon_key')]
+  if (projectRef === null && (url !== null || anonKey !== null)) throw misfit(row, 'supabase_url or supabase_anon_key is set without supabase_project_id')
+  return {mode: 'supabase-project', projectRef, url, anonKey}
+}
+
+function toDatabase(row: Row): DemoDatabase {
+  switch (row.database_mode) {
+    case 'none': {
+      const set = setColumns(row, DATABASE_COLUMNS.slice(1))
+      if (set.length > 0) throw misfit(row, `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set`)
+      return {mode: 'none'}
+    }
+    case 'shared-schema':
+      return toSharedSchema(row)
+    case 'supabase-project':
+      return toSupabaseProject(row)
+    default:
+      throw misfit(row, 'this version of demo knows no such mode')
+  }
+}
+
+/** The columns and values of some Demo fields, `database` spread over its columns. */
+function columnValues(fields: Partial<Record<keyof Demo, unknown>>): Array<[column: string, value: unknown]> {
+  return Object.entries(fields).flatMap(([field, value]): Array<[string, unknown]> => {
+    if (field === 'database') return Object.entries(databaseColumns(value as DemoDatabase))
+    return [[COLUMNS[field as keyof typeof COLUMNS], toParam(field, value)]]
+  })
+}
 
 const JSON_FIELDS = new Set<string>(['phaseTimings', 'metadata'])
 
@@ -49,6 +122,7 @@ function asDate(value: unknown): Date {
 function toDemo(row: Row): Demo {
   const demo: Record<string, unknown> = {}
   for (const [field, column] of Object.entries(COLUMNS)) demo[field] = row[column]
+  demo.database = toDatabase(row)
   for (const field of ['createdAt', 'updatedAt', 'expiresAt'] as const) demo[field] = asDate(demo[field])
   for (const field of ['readyAt', 'destroyedAt'] as const) demo[field] = demo[field] === null ? null : asDate(demo[field])
   demo.version = Number(demo.version)
@@ -129,12 +203,12 @@ export class PostgresDemoStore implements DemoStore {
         const oldest = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) ORDER BY expires_at LIMIT 10`, [live])
         return {refused: 'global', live: oldest.rows.map(toDemo)}
       }
-      const fields = Object.keys(demo) as Array<keyof NewDemo>
-      const columns = fields.map((f) => COLUMNS[f])
-      const values = fields.map((f) => toParam(f, demo[f]))
-      const placeholders = fields.map((_, i) => `$${i + 1}`)
+      const pairs = columnValues(demo)
+      const columns = pairs.map(([column]) => column)
+      const values = pairs.map(([, value]) => value)
+      const placeholders = pairs.map((_, i) => `$${i + 1}`)
       const {rows} = await tx.query<Row>(
-        `INSERT INTO ${T} (${columns.join(', ')}, updated_at) VALUES (${placeholders.join(', ')}, $${fields.length + 1}) RETURNING *`,
+        `INSERT INTO ${T} (${columns.join(', ')}, updated_at) VALUES (${placeholders.join(', ')}, $${pairs.length + 1}) RETURNING *`,
         [...values, demo.createdAt],
       )
       await appendEvent(tx, event)
@@ -184,11 +258,11 @@ export class PostgresDemoStore implements DemoStore {
 
   async update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo> {
     return this.db.transaction(async (tx) => {
-      const fields = Object.keys(patch).filter((f) => patch[f as keyof DemoPatch] !== undefined) as Array<keyof DemoPatch>
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))
       const params: unknown[] = [id, expectedVersion]
-      const sets = fields.map((f) => {
-        params.push(toParam(f, patch[f]))
-        return `${COLUMNS[f]} = $${params.length}`
+      const sets = columnValues(defined).map(([column, value]) => {
+        params.push(value)
+        return `${column} = $${params.length}`
       })
       let guard = ''
       if (patch.status) {

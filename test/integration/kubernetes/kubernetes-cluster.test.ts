@@ -41,7 +41,7 @@ function aStack(id: string, options: {config?: Record<string, unknown>; template
   const stack = renderStack({
     config,
     demo: {id, namespace, demoType: 'startup', createdBy: 'it@example.com', expiresAt: new Date(Date.now() + 3_600_000), autoCleanup: options.autoCleanup ?? true},
-    database: {mode: 'none', schema: null, secretEnv: {DATABASE_URL: 'postgres://u:p@db.example.com/app'}, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null},
+    database: {database: {mode: 'none'}, secretEnv: {DATABASE_URL: 'postgres://u:p@db.example.com/app'}},
     templates: options.templates ?? builtInTemplates(),
   })
   return {stack, owner: {demoId: id, namespace}}

@@ -12,7 +12,7 @@ import {CreateFailedError, StoreUnavailableError} from '../../../src/core/errors
 import {projectConfigSchema} from '../../../src/core/project-config.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../../fakes/builders.js'
 import {FakeCluster} from '../../fakes/fake-cluster.js'
-import {FakeDatabases} from '../../fakes/fake-databases.js'
+import {databasesFor, FakeDatabases} from '../../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../../fakes/fake-time.js'
 import {resetSchema, scratchDatabase, tempDir, testDatabaseUrl} from '../../support/databases.js'
 
@@ -157,6 +157,7 @@ describe('a state database that stops answering in the middle of a command', () 
         store: opened.store,
         cluster,
         databases,
+        databasesFor: databasesFor(databases),
         clock,
         random: {bytes: (count) => Uint8Array.from({length: count}, (_, i) => i)},
         sleeper: new FakeSleeper(clock),

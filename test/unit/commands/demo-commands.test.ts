@@ -138,6 +138,32 @@ describe('demo destroy lookup (in process)', () => {
   })
 })
 
+describe('demo destroy and the database mode (in process)', () => {
+  it('destroys a demo of mode none while the config now asks for a mode this version lacks', async () => {
+    const world = await worldWithDemo()
+    world.writeConfig({database: {mode: 'shared-schema'}})
+    const run = await runInProcess(Destroy, [ID, '--yes', '--json'], world)
+    assert.equal(run.exitCode, 0, said(run))
+    assert.equal((await world.store.get(ID))?.status, 'destroyed')
+    assert.deepEqual(world.databases.dropped, [ID])
+  })
+
+  it('refuses a demo recorded with a mode this version lacks: exit 1, E_DATABASE_MODE naming it, row and namespace untouched', async () => {
+    const world = await worldWithDemo()
+    const row = world.store.rows.get(ID)
+    assert.ok(row)
+    row.database = {mode: 'shared-schema', schema: `demo_${ID}`, supabase: null}
+    const run = await runInProcess(Destroy, [ID, '--yes', '--json'], world)
+    assert.equal(run.exitCode, 1, said(run))
+    const {error} = JSON.parse(run.stdout) as {error: {code: string; message: string}}
+    assert.equal(error.code, 'E_DATABASE_MODE')
+    assert.equal(error.message, `Cannot destroy demo "${ID}": its database has mode "shared-schema", which this version of demo cannot drop. Nothing was changed.`)
+    assert.equal((await world.store.get(ID))?.status, 'ready')
+    assert.equal(world.cluster.namespaces.get(`demo-${ID}`)?.terminating, false)
+    assert.deepEqual(world.databases.dropped, [])
+  })
+})
+
 describe('demo get of a creating demo (in process)', () => {
   it('shows the live readiness from the cluster and what to do, after create --no-wait', async () => {
     const world = await worldWithDemo(['--no-wait'])
