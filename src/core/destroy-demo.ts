@@ -85,31 +85,81 @@ async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequ
   return deps.store.update(latest.id, latest.version, {status: 'destroyed', destroyedAt: now}, {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}})
 }
 
+/** What the steps of one destroy share. */
+interface DestroyRun {
+  deps: DestroyDeps
+  request: DestroyRequest
+  cluster: Cluster
+  databases: Databases
+  demo: Demo
+  namespaceDeleted: boolean
+}
+
 /**
- * Destroys a demo: find it → confirm → owner or admin → the database adapter of the demo's recorded mode
- * (UnsupportedDatabaseModeError, before any change, when this version has none) → row `destroying` → delete
- * the namespace (only if it carries the demo's marks) → wait until it is gone → drop the database → row
- * `destroyed`. Idempotent: every step accepts that its work is already done, so running it again after a
- * crash, a timeout or --no-wait finishes the job. Nothing is written before `confirm` returns, nor once
- * `signal` is aborted by then.
+ * One named step of a destroy: its progress title, its key (the checkpoint passed after it), what it does.
+ * Steps marked `waits` run only with --wait; without it the destroy ends after the namespace's deletion is
+ * accepted, and a later destroy (or gc) finishes. Every step accepts that its work is already done.
+ */
+interface DestroyStep {
+  key: string
+  title: (run: DestroyRun) => string
+  waits?: boolean
+  run: (run: DestroyRun) => Promise<void>
+}
+
+export const DESTROY_STEPS: readonly DestroyStep[] = [
+  {
+    key: 'destroying',
+    title: () => 'Mark the demo destroying',
+    run: async (r) => {
+      r.demo = await markDestroying(r.deps, r.demo, r.request.actor)
+    },
+  },
+  {
+    key: 'namespace-deleted',
+    title: (r) => `Delete namespace ${r.demo.namespace}`,
+    run: async (r) => {
+      r.namespaceDeleted = await r.cluster.deleteNamespace({demoId: r.demo.id, namespace: r.demo.namespace})
+    },
+  },
+  {
+    key: 'namespace-gone',
+    title: (r) => `Wait until namespace ${r.demo.namespace} is gone`,
+    waits: true,
+    run: (r) => awaitNamespaceGone({...r.deps, cluster: r.cluster}, {namespace: r.demo.namespace, timeoutMs: r.request.timeoutMs}),
+  },
+  {key: 'database-dropped', title: (r) => `Drop the database (${r.demo.database.mode})`, waits: true, run: (r) => r.databases.drop(r.demo)},
+  {
+    key: 'destroyed',
+    title: () => 'Mark the demo destroyed',
+    waits: true,
+    run: async (r) => {
+      r.demo = await markDestroyed(r.deps, r.demo, r.request, r.namespaceDeleted)
+    },
+  },
+]
+
+/**
+ * Destroys a demo: find it → owner or admin → (already destroyed: done) → its own kubeconfig context → the
+ * database adapter of its recorded mode (UnsupportedDatabaseModeError when this version has none) → confirm
+ * → DESTROY_STEPS (row `destroying` → delete the namespace, only if it carries the demo's marks → wait until
+ * it is gone → drop the database → row `destroyed`). Every refusal comes before the question, and nothing is
+ * written before `confirm` returns, nor once `signal` is aborted by then. Idempotent: running it again after a
+ * crash, a timeout or --no-wait finishes the job.
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
   const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
-  await deps.confirm?.(found)
-  if (deps.signal.aborted) throw cancelledError(deps.signal)
-  const cluster = await deps.clusterFor(found.kubeContext)
   assertMayDestroy(found, request)
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
+  const cluster = await deps.clusterFor(found.kubeContext)
   assertSameContext(found, cluster.contextName(), `demo destroy ${found.id}`)
-  const databases = await databasesOf(deps, found)
-  const demo = await deps.steps.run('Mark the demo destroying', () => markDestroying(deps, found, request.actor))
-  deps.checkpoint('destroying', demo.id)
-  const owner = {demoId: demo.id, namespace: demo.namespace}
-  const namespaceDeleted = await deps.steps.run(`Delete namespace ${demo.namespace}`, () => cluster.deleteNamespace(owner))
-  deps.checkpoint('namespace-deleted', demo.id)
-  if (!request.wait) return {kind: 'deleting', demo}
-  await deps.steps.run(`Wait until namespace ${demo.namespace} is gone`, () => awaitNamespaceGone({...deps, cluster}, {namespace: demo.namespace, timeoutMs: request.timeoutMs}))
-  await deps.steps.run(`Drop the database (${demo.database.mode})`, () => databases.drop(demo))
-  const destroyed = await deps.steps.run('Mark the demo destroyed', () => markDestroyed(deps, demo, request, namespaceDeleted))
-  return {kind: 'destroyed', demo: destroyed, namespaceDeleted}
+  const run: DestroyRun = {deps, request, cluster, databases: await databasesOf(deps, found), demo: found, namespaceDeleted: false}
+  await deps.confirm?.(found)
+  for (const step of DESTROY_STEPS) {
+    if (deps.signal.aborted) throw cancelledError(deps.signal)
+    if (step.waits && !request.wait) return {kind: 'deleting', demo: run.demo}
+    await deps.steps.run(step.title(run), () => step.run(run))
+    deps.checkpoint(step.key, run.demo.id)
+  }
+  return {kind: 'destroyed', demo: run.demo, namespaceDeleted: run.namespaceDeleted}
 }

@@ -91,8 +91,18 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'VolumeAttachment',
 ])
 
-/** Policy objects, applied first and in this order: a quota or LimitRange must exist before the pods it governs are admitted. */
+/**
+ * Policy objects, applied first and in this order: a quota or LimitRange must exist before the pods it governs
+ * are admitted. The one rule: the renderer sorts by it, create's steps group by it (stepObjects), and every
+ * apply (the Kubernetes adapter and its fake) splits by it with splitPolicyFirst.
+ */
 export const POLICY_KINDS: readonly string[] = ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap']
+
+/** The objects of one apply as two groups to apply one after the other: policy objects first, then the rest. */
+export function splitPolicyFirst<T extends {kind: string}>(objects: readonly T[]): [T[], T[]] {
+  const isPolicy = (o: T) => POLICY_KINDS.includes(o.kind)
+  return [objects.filter(isPolicy), objects.filter((o) => !isPolicy(o))]
+}
 
 /** The portal and candidate URLs of a demo: the config's URL patterns with `{id}` replaced. */
 export function demoUrls(config: ProjectConfig, id: string): {portalUrl: string; candidateUrl: string} {

@@ -1,7 +1,7 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
-import {CLUSTER_SCOPED_KINDS, POLICY_KINDS} from '../../src/core/render-stack.js'
+import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
 type ClusterMethod = 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
@@ -33,7 +33,6 @@ interface InjectedFailure {
   once: boolean
 }
 
-const POLICY = new Set(POLICY_KINDS)
 
 /** Like the adapter's messages: `Kind "name" in namespace "ns"`. */
 function describeObject(object: Pick<Manifest, 'kind' | 'metadata'>): string {
@@ -104,7 +103,7 @@ export class FakeCluster implements Cluster {
     const clusterScoped = objects.find((o) => CLUSTER_SCOPED_KINDS.has(o.kind))
     if (clusterScoped) throw new ClusterError(`Refusing to apply ${describeObject(clusterScoped)}: ${clusterScoped.kind} is cluster-scoped.`)
     // Like the adapter: policy objects first, then the rest.
-    for (const object of [...objects.filter((o) => POLICY.has(o.kind)), ...objects.filter((o) => !POLICY.has(o.kind))]) {
+    for (const object of splitPolicyFirst(objects).flat()) {
       const copy = structuredClone(object)
       const at = target.objects.findIndex((o) => o.kind === object.kind && o.apiVersion === object.apiVersion && o.metadata.name === object.metadata.name)
       if (at === -1) target.objects.push(copy)

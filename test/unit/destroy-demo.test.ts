@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
-import {destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
+import {DESTROY_STEPS, destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
 import {CancelledError, DemoError, NotFoundError, PermissionError, TimeoutError, UnsupportedDatabaseModeError, UsageError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {NewDemo} from '../../src/core/ports.js'
@@ -82,7 +82,7 @@ describe('destroyDemo', () => {
     assert.equal(demo.status, 'destroyed')
     assert.equal(demo.destroyedAt?.toISOString(), clock.now().toISOString())
     assert.ok(sleeper.slept.length >= 2, 'waited for the namespace to terminate')
-    assert.deepEqual(checkpoints, ['destroying', 'namespace-deleted'])
+    assert.deepEqual(checkpoints, DESTROY_STEPS.map((step) => step.key))
   })
 
   it('drops the database with the adapter of the mode the demo was created with, not the one configured now', async () => {
@@ -128,6 +128,25 @@ describe('destroyDemo', () => {
         ['destroyed', ALICE, {namespaceDeleted: true}],
       ],
     )
+  })
+
+  it('refuses someone who may not destroy it before asking anything', async () => {
+    await seed()
+    const asked: Demo[] = []
+    const ask = async (demo: Demo) => {
+      asked.push(demo)
+    }
+    await assert.rejects(destroyDemo({...deps(), confirm: ask}, aDestroyRequest({actor: 'mallory@example.com'})), PermissionError)
+    assert.deepEqual(asked, [])
+  })
+
+  it('does not ask about a demo that is already destroyed', async () => {
+    await seed()
+    await destroyDemo(deps(), aDestroyRequest())
+    const asked: Demo[] = []
+    const outcome = await destroyDemo({...deps(), confirm: async (demo) => void asked.push(demo)}, aDestroyRequest())
+    assert.equal(outcome.kind, 'already-destroyed')
+    assert.deepEqual(asked, [])
   })
 
   it('asks confirm about the demo it found, and a refusal changes nothing', async () => {

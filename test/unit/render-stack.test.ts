@@ -16,7 +16,7 @@ import {
 } from '../../src/core/labels.js'
 import type {DatabaseAccess, Manifest} from '../../src/core/ports.js'
 import {projectConfigSchema, type ProjectConfig} from '../../src/core/project-config.js'
-import {CLUSTER_SCOPED_KINDS, demoUrls, renderStack, type RenderInput, type TemplateFile} from '../../src/core/render-stack.js'
+import {CLUSTER_SCOPED_KINDS, demoUrls, renderStack, type RenderInput, type TemplateFile, splitPolicyFirst} from '../../src/core/render-stack.js'
 import {onlyServices} from '../fakes/builders.js'
 
 const TEMPLATES_DIR = join(import.meta.dirname, '../../templates')
@@ -408,4 +408,11 @@ test('the loader reads the built-in templates directory sorted by name, and reje
 
   assert.deepEqual(templates.map((t) => t.name), BUILT_IN.map((t) => t.name))
   await assert.rejects(loadTemplates(join(TEMPLATES_DIR, 'nope')), (error) => error instanceof UsageError && /nope/.test(error.message))
+})
+
+test('splitPolicyFirst puts policy objects (the renderer\'s one list) before the rest, keeping the order within each group', () => {
+  const objects = [{kind: 'Deployment', n: 1}, {kind: 'ResourceQuota', n: 2}, {kind: 'Service', n: 3}, {kind: 'Secret', n: 4}]
+  const [policy, rest] = splitPolicyFirst(objects)
+  assert.deepEqual(policy.map((o) => o.n), [2, 4])
+  assert.deepEqual(rest.map((o) => o.n), [1, 3])
 })

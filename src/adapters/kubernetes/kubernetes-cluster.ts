@@ -6,7 +6,7 @@ import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
-import {POLICY_KINDS} from '../../core/render-stack.js'
+import {splitPolicyFirst} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
@@ -19,7 +19,6 @@ type KubernetesClient = Pick<typeof import('@kubernetes/client-node'), (typeof K
 export const FIELD_MANAGER = 'demo-cli'
 /** Field manager of `demo extend`'s expiry annotations. */
 export const EXPIRY_FIELD_MANAGER = 'demo-cli-extend'
-const POLICY = new Set(POLICY_KINDS)
 
 export interface KubernetesClusterOptions {
   /** A kubeconfig file; otherwise $KUBECONFIG, ~/.kube/config, or the pod's service account. */
@@ -197,9 +196,7 @@ export class KubernetesCluster implements Cluster {
     await this.verifiedNamespace(owner, 'apply to')
     await this.assertNamespacedKinds(objects)
     // Policy objects (quota, limits, ...) first: admission of the pods depends on them.
-    const policy = objects.filter((o) => POLICY.has(o.kind))
-    const rest = objects.filter((o) => !POLICY.has(o.kind))
-    for (const group of [policy, rest]) {
+    for (const group of splitPolicyFirst(objects)) {
       await mapWithConcurrency(group, this.settings.concurrency, (object) => this.applyOne(object))
     }
   }
