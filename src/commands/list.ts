@@ -39,9 +39,10 @@ export default class List extends BaseCommand<typeof List> {
   async run(): Promise<ListResult> {
     const {deps} = this
     const store = await deps.store()
-    this.note(`State: ${store.describe()}`)
     if (this.flags.watch) return this.watch(store)
-    return this.show(store)
+    const shown = await this.show(store)
+    this.note(`State: ${store.describe()}`)
+    return shown
   }
 
   private async show(store: DemoStore): Promise<ListResult> {
@@ -61,6 +62,7 @@ export default class List extends BaseCommand<typeof List> {
   private async watch(store: DemoStore): Promise<ListResult> {
     const {deps} = this
     if (this.jsonEnabled()) throw new UsageError('--watch shows tables for people; it cannot be combined with --json or -o json/yaml/name.', {hint: 'Leave out --watch, and poll `demo list --json` from your script.'})
+    this.note(`State: ${store.describe()}`)
     const cancel = deps.cancellation(() => {})
     try {
       let last: ListResult

@@ -1,7 +1,12 @@
 // End to end: the built CLI (bin/run.js) against the local control plane and a PostgreSQL database of its own.
+// Kept here is what needs a real process, the real cluster or the real store: the whole life cycle with the
+// built-in stack, rollbacks of failures the cluster causes (quota, never Ready, API server gone), signals,
+// SIGKILL at each checkpoint, a closed pipe, and create reading the preferences `demo config` wrote. create's
+// refusals of bad input (exit codes, messages, nothing written), its per-owner limit and --dry-run run in
+// process against fakes: test/unit/commands/create-bad-input.test.ts.
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
@@ -94,8 +99,8 @@ const TWO_SERVICES = onlyServices({
   portal: {image: 'registry.example/portal:1', port: 8080, host: 'portal'},
 })
 
-function sandbox(config: Record<string, unknown> = {}, user = 'alice@example.com'): CliSandbox {
-  return cliSandbox({config, databaseUrl: database.url, user})
+function sandbox(config: Record<string, unknown> = {}): CliSandbox {
+  return cliSandbox({config, databaseUrl: database.url})
 }
 
 /** One service whose pods the test bed keeps Running but never Ready (NEVER_READY_LABEL on the pod template). */
@@ -332,65 +337,6 @@ describe('demo create killed (SIGKILL) at each checkpoint leaves state that dest
       assert.equal((await row(id))?.status, 'destroyed')
     })
   }
-})
-
-describe('demo create with bad input writes nothing', () => {
-  const cases: Array<{why: string; args: string[]; config?: Record<string, unknown>; code: number; message: RegExp}> = [
-    {why: 'an unknown type', args: ['--type', 'bank'], code: 2, message: /Unknown demo type "bank".*\n.*recruiting-agency, enterprise, startup/},
-    {why: 'a duration out of range', args: ['--duration', '9h'], code: 2, message: /--duration must be between 1h and 8h/},
-    {why: 'an unparseable duration', args: ['--duration', 'soon'], code: 2, message: /Cannot parse --duration "soon"/},
-    {why: 'an invalid name', args: ['--name', 'Bad Name!'], code: 2, message: /Demo name "Bad Name!" is not allowed\./},
-    {why: 'an unknown kubeconfig context', args: ['--context', 'nope'], code: 2, message: /no context "nope"/},
-    {why: 'a template with an unknown placeholder', args: [], config: {templatesDir: 'BROKEN'}, code: 2, message: /\{\{NOT_A_PLACEHOLDER\}\}|NOT_A_PLACEHOLDER/},
-  ]
-  for (const c of cases) {
-    it(`refuses ${c.why} (exit ${c.code})`, async () => {
-      const box = c.config?.templatesDir === 'BROKEN'
-        ? cliSandbox({databaseUrl: database.url, editTemplates: (name, text) => (name === 'ingress.yaml' ? text.replace('name: demo', 'name: "{{NOT_A_PLACEHOLDER}}"') : text)})
-        : sandbox(c.config ?? {})
-      const before = await demoIds()
-      const result = await runDemo(box, ['create', ...c.args])
-      assert.equal(result.code, c.code, transcript(result))
-      assert.match(result.stderr, c.message)
-      assert.match(result.stderr, /Hint: /)
-      assert.deepEqual(await demoIds(), before, 'no row was written')
-    })
-  }
-
-  it('refuses bad input before it even opens the state store', async () => {
-    const box = cliSandbox()
-    const result = await runDemo(box, ['create', '--type', 'bank'])
-    assert.equal(result.code, 2, transcript(result))
-    assert.equal(existsSync(box.env.DEMO_STATE_DIR ?? ''), false, 'no embedded store was created')
-  })
-
-  it('refuses a create over the per-owner limit and lists what to destroy', async () => {
-    const box = sandbox({services: TWO_SERVICES, limits: {perOwner: 1}}, 'bob@example.com')
-    const first = await runDemo(box, ['create', '--type', 'startup', '--json'])
-    assert.equal(first.code, 0, transcript(first))
-    const {id} = jsonOf<View>(first)
-    const second = await runDemo(box, ['create', '--type', 'startup'])
-    assert.equal(second.code, 1, transcript(second))
-    assert.match(second.stderr, new RegExp(`bob@example.com already has 1 live demos \\(limit 1\\): ${id} \\(startup, ready`))
-    assert.match(second.stderr, new RegExp(`Hint: Destroy one with \`demo destroy ${id}\``))
-    const destroyed = await runDemo(box, ['destroy', id, '--yes'])
-    assert.equal(destroyed.code, 0, transcript(destroyed))
-  })
-
-  it('--dry-run prints every manifest (Secret values other than id and type masked) and creates nothing', async () => {
-    const box = sandbox()
-    const before = await demoIds()
-    const result = await runDemo(box, ['create', '--dry-run', '--type', 'enterprise'])
-    assert.equal(result.code, 0, transcript(result))
-    const kinds = [...result.stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
-    assert.equal(kinds[0], 'Namespace')
-    for (const kind of ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'Secret', 'Deployment', 'Service', 'Ingress']) assert.ok(kinds.includes(kind), kind)
-    assert.deepEqual(await demoIds(), before)
-    const id = /demo-([a-z0-9]+)/.exec(result.stdout)?.[1]
-    assert.ok(id)
-    assert.match(result.stdout, new RegExp(`^  DEMO_ID: ${id}$`, 'm'), 'the id is no secret')
-    assert.equal(await namespaceExists(`demo-${id}`), false)
-  })
 })
 
 describe('personal preferences', () => {

@@ -9,10 +9,11 @@ import type {Command} from '@oclif/core'
 import {Deps, setDepsFactory, type DepsOptions} from '../../src/deps.js'
 import type {DatabaseMode} from '../../src/core/demo.js'
 import {UsageError} from '../../src/core/errors.js'
-import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, Random, Sleeper, StepRunner} from '../../src/core/ports.js'
+import type {Demo} from '../../src/core/demo.js'
+import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, NewDemo, Random, Sleeper, StepRunner} from '../../src/core/ports.js'
 import type {Answer, Prompt} from '../../src/adapters/prompt.js'
 import type {Cancellation} from '../../src/signals.js'
-import {fixedClock} from '../fakes/builders.js'
+import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
@@ -48,6 +49,8 @@ export class World {
   readonly clusters = new Map<string, FakeCluster>([['test', new FakeCluster('test')]])
   readonly checkpoints: string[] = []
   readonly cancel = new AbortController()
+  /** Whether a command asked for the state store (bad input is refused before it is opened). */
+  storeOpened = false
   prompt: Prompt = new ScriptedPrompt(false)
   random: Random = {bytes: (count) => Uint8Array.from({length: count}, (_, i) => i)}
   /** A sandbox directory: HOME, the preferences and the working directory of the command. */
@@ -58,9 +61,17 @@ export class World {
     this.writeConfig(config)
   }
 
-  /** Writes the project's demo.config.yaml. */
-  writeConfig(config: Record<string, unknown>): void {
-    writeFileSync(join(this.dir, 'demo.config.yaml'), dump(config))
+  /** Writes the project's demo.config.yaml: an object as YAML, or a text as it is (to test broken files). */
+  writeConfig(config: Record<string, unknown> | string): void {
+    writeFileSync(join(this.dir, 'demo.config.yaml'), typeof config === 'string' ? config : dump(config))
+  }
+
+  /** Stores a demo row (aNewDemo with `overrides`, ready by default) as create would have, and returns it. */
+  async aStoredDemo(overrides: Partial<NewDemo> = {}): Promise<Demo> {
+    const demo = aNewDemo({status: 'ready', ...overrides})
+    const result = await this.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+    if (!('inserted' in result)) throw new Error(`the memory store refused ${demo.id}`)
+    return result.inserted
   }
 
   get cluster(): FakeCluster {
@@ -97,6 +108,7 @@ class FakeDeps extends Deps {
   }
 
   override async store(): Promise<DemoStore> {
+    this.world.storeOpened = true
     return this.world.store
   }
 
@@ -138,11 +150,17 @@ export interface InProcessResult<T> {
 
 type CommandClass = typeof Command & {run(argv?: string[], opts?: string): Promise<unknown>}
 
+export interface RunOptions {
+  /** Variables for this run only, over the world's (DEMO_USER of someone else); undefined removes one. */
+  env?: NodeJS.ProcessEnv
+}
+
 /** Runs `command` with `argv` in this process against `world`; stdout and stderr are streams of its own. */
-export async function runInProcess<T = unknown>(command: CommandClass, argv: string[], world: World): Promise<InProcessResult<T>> {
+export async function runInProcess<T = unknown>(command: CommandClass, argv: string[], world: World, options: RunOptions = {}): Promise<InProcessResult<T>> {
   const stdout = collect()
   const stderr = collect()
-  setDepsFactory((options) => new FakeDeps({...options, cwd: world.dir, env: world.env, io: {stdout: stdout.stream, stderr: stderr.stream, stdin: new PassThrough()}}, world))
+  const env = withoutUndefined({...world.env, ...options.env})
+  setDepsFactory((deps) => new FakeDeps({...deps, cwd: world.dir, env, io: {stdout: stdout.stream, stderr: stderr.stream, stdin: new PassThrough()}}, world))
   try {
     const result = (await command.run(argv, REPO_ROOT)) as T
     return {stdout: stdout.text(), stderr: stderr.text(), exitCode: 0, result, error: undefined}
@@ -152,6 +170,10 @@ export async function runInProcess<T = unknown>(command: CommandClass, argv: str
   } finally {
     setDepsFactory(undefined)
   }
+}
+
+function withoutUndefined(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined))
 }
 
 function collect(): {stream: PassThrough; text: () => string} {

@@ -182,3 +182,126 @@ describe('list --watch (in process)', () => {
     assert.equal(run.exitCode, 2, said(run))
   })
 })
+
+interface ListJson {
+  demos: Array<{id: string; status: string; createdBy: string; type: string; expiresIn: string}>
+  total: number
+  page: number
+  limit: number
+}
+
+/** Demos of two owners, three types and five statuses, created a minute apart (lista005 newest). */
+async function worldOfOwnersTypesAndStatuses(): Promise<World> {
+  const world = new World()
+  const minute = (n: number) => new Date(Date.UTC(2026, 10, 25, 11, n))
+  await world.aStoredDemo({id: 'lista001', createdBy: 'ann@example.com', demoType: 'startup', status: 'ready', createdAt: minute(1)})
+  await world.aStoredDemo({id: 'lista002', createdBy: 'ann@example.com', demoType: 'enterprise', status: 'creating', createdAt: minute(2)})
+  await world.aStoredDemo({id: 'lista003', createdBy: 'ben@example.com', demoType: 'enterprise', status: 'degraded', createdAt: minute(3)})
+  await world.aStoredDemo({id: 'lista004', createdBy: 'ben@example.com', demoType: 'startup', status: 'destroyed', createdAt: minute(4)})
+  await world.aStoredDemo({id: 'lista005', createdBy: 'ann@example.com', demoType: 'recruiting-agency', status: 'failed', createdAt: minute(5)})
+  return world
+}
+
+describe('demo list --json (in process)', () => {
+  it('prints an empty page as JSON, with nothing but JSON on stdout', async () => {
+    const run = await runInProcess(List, ['--json'], new World())
+    assert.equal(run.exitCode, 0, said(run))
+    assert.deepEqual(JSON.parse(run.stdout), {demos: [], total: 0, page: 1, limit: 25})
+  })
+
+  it('gives every demo view and the paging', async () => {
+    const run = await runInProcess<ListJson>(List, ['--json', '--status', 'all'], await worldOfOwnersTypesAndStatuses())
+    assert.equal(run.exitCode, 0, said(run))
+    const page = JSON.parse(run.stdout) as ListJson
+    assert.equal(page.total, 5)
+    assert.deepEqual(page.demos.map((d) => d.id), ['lista005', 'lista004', 'lista003', 'lista002', 'lista001'])
+    const [first] = page.demos
+    for (const key of ['id', 'name', 'namespace', 'type', 'status', 'createdBy', 'portalUrl', 'candidateUrl', 'createdAt', 'expiresAt', 'expiresIn', 'expiresInSeconds', 'database']) {
+      assert.ok(first && key in first, `missing ${key}`)
+    }
+    assert.equal(page.demos.find((d) => d.id === 'lista004')?.expiresIn, '-')
+  })
+})
+
+describe('demo list filters (in process)', () => {
+  it('filters by status, owner, type and --mine', async () => {
+    const world = await worldOfOwnersTypesAndStatuses()
+    const ids = async (args: string[], env?: NodeJS.ProcessEnv) => {
+      const run = await runInProcess<ListJson>(List, ['--json', ...args], world, {env})
+      assert.equal(run.exitCode, 0, said(run))
+      return run.result?.demos.map((d) => d.id)
+    }
+    assert.deepEqual(await ids(['--status', 'failed', '--status', 'destroyed']), ['lista005', 'lista004'])
+    assert.deepEqual(await ids(['--created-by', 'ann@example.com']), ['lista002', 'lista001'])
+    assert.deepEqual(await ids(['--status', 'all', '--type', 'startup']), ['lista004', 'lista001'])
+    assert.deepEqual(await ids(['--status', 'all', '--type', 'enterprise', '--created-by', 'ben@example.com']), ['lista003'])
+    assert.deepEqual(await ids(['--mine', '--status', 'all']), [], 'alice owns none of them')
+    assert.deepEqual(await ids(['--mine'], {DEMO_USER: 'ann@example.com'}), ['lista002', 'lista001'])
+  })
+
+  it('refuses an unknown status with exit 2 and a hint', async () => {
+    const run = await runInProcess(List, ['--status', 'running'], await worldOfOwnersTypesAndStatuses())
+    assert.equal(run.exitCode, 2, said(run))
+    assert.match(run.stderr, /^Error: Unknown status "running"\.\nHint: Use one of: live, all/m)
+    assert.equal(run.stdout, '')
+  })
+
+  it('shows a failed demo whose namespace was kept by default, and not one that was cleaned up', async () => {
+    const world = new World()
+    await world.aStoredDemo({id: 'keeper01', status: 'failed', metadata: {cleanup: 'kept'}})
+    await world.aStoredDemo({id: 'keeper02', status: 'failed', metadata: {cleanup: 'done'}})
+    const run = await runInProcess<ListJson>(List, ['--json'], world)
+    assert.deepEqual(run.result?.demos.map((d) => [d.id, d.status]), [['keeper01', 'failed']])
+  })
+})
+
+describe('demo list --page and --limit (in process)', () => {
+  async function worldOfPagers(count: number): Promise<World> {
+    const world = new World()
+    for (let i = 0; i < count; i++) {
+      await world.aStoredDemo({id: `pager${String(i).padStart(3, '0')}`, createdAt: new Date(Date.UTC(2026, 10, 25, 11, 0, i))})
+    }
+    return world
+  }
+
+  it('returns the requested page and the total', async () => {
+    const world = await worldOfPagers(30)
+    const page3 = await runInProcess<ListJson>(List, ['--json', '--limit', '10', '--page', '3'], world)
+    assert.deepEqual([page3.result?.total, page3.result?.page, page3.result?.limit, page3.result?.demos.length], [30, 3, 10, 10])
+    assert.equal(page3.result?.demos[0]?.id, 'pager009')
+    assert.equal(page3.result?.demos.at(-1)?.id, 'pager000')
+    const page4 = await runInProcess<ListJson>(List, ['--json', '--limit', '10', '--page', '4'], world)
+    assert.deepEqual([page4.result?.total, page4.result?.demos.length], [30, 0])
+  })
+
+  it('accepts --limit 100 and refuses --limit 101 with exit 2 and a hint', async () => {
+    const world = await worldOfPagers(101)
+    const ok = await runInProcess<ListJson>(List, ['--json', '--limit', '100'], world)
+    assert.equal(ok.exitCode, 0, said(ok))
+    assert.equal(ok.result?.demos.length, 100)
+    const run = await runInProcess(List, ['--limit', '101'], world)
+    assert.equal(run.exitCode, 2, said(run))
+    assert.equal(run.stderr, 'Error: --limit must be between 1 and 100, got 101.\nHint: Use --page to see further rows.\n')
+    assert.equal(run.stdout, '')
+  })
+
+  it('reports --limit 101 as a JSON error with the same exit code under --json', async () => {
+    const run = await runInProcess(List, ['--limit', '101', '--json'], new World())
+    assert.equal(run.exitCode, 2, said(run))
+    assert.deepEqual(JSON.parse(run.stdout), {error: {code: 'E_USAGE', message: '--limit must be between 1 and 100, got 101.', hint: 'Use --page to see further rows.', exitCode: 2}})
+  })
+})
+
+describe('flags oclif refuses (in process)', () => {
+  it('are usage errors (exit 2) in the same compact --json shape as ours', async () => {
+    const unknown = await runInProcess(List, ['--bogus', '--json'], new World())
+    assert.equal(unknown.exitCode, 2, said(unknown))
+    assert.deepEqual(JSON.parse(unknown.stdout), {
+      error: {code: 'E_USAGE', message: 'Nonexistent flag: --bogus', hint: 'Run the command with --help to see its flags and arguments.', exitCode: 2},
+    })
+    const notInteger = await runInProcess(List, ['--limit', 'ten', '--json'], new World())
+    assert.equal(notInteger.exitCode, 2, said(notInteger))
+    assert.match((JSON.parse(notInteger.stdout) as {error: {message: string}}).error.message, /^Parsing --limit Expected an integer but received: ten$/)
+    assert.doesNotMatch(notInteger.stdout, /pjson|devDependencies/)
+  })
+})
