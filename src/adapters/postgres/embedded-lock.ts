@@ -8,6 +8,8 @@ const POLL_MS = 100
 /** A break file older than this was left by a process killed inside the few synchronous calls that hold it. */
 const ABANDONED_BREAK_MS = 5_000
 const COMMAND_SHOWN_CHARS = 80
+/** A waiter refreshes its wish every poll; one older than this is from a waiter that gave up or died. */
+const WANTED_FRESH_MS = 1_000
 
 /** Who holds the embedded store: what its lock file says. */
 export interface LockHolder {
@@ -127,6 +129,24 @@ function removeAbandonedBreak(breakPath: string): void {
   }
 }
 
+function wantedPath(lockPath: string): string {
+  return `${lockPath}.wanted`
+}
+
+/** Tells the holder that a process waits, so it releases the lock as soon as it is idle (see isLockWanted). */
+function markWanted(lockPath: string): void {
+  writeFileSync(wantedPath(lockPath), String(process.pid))
+}
+
+/** Whether another process is waiting for the lock right now (its wish is fresh). */
+export function isLockWanted(lockPath: string): boolean {
+  try {
+    return Date.now() - statSync(wantedPath(lockPath)).mtimeMs < WANTED_FRESH_MS
+  } catch {
+    return false
+  }
+}
+
 /** Takes the lock, or returns who holds it. */
 function tryLock(lockPath: string, command: string): LockHolder | null {
   for (;;) {
@@ -141,8 +161,9 @@ function tryLock(lockPath: string, command: string): LockHolder | null {
 /**
  * PGlite takes no lock of its own and two processes on one data directory corrupt it
  * (electric-sql/pglite#1106), so the embedded store is guarded by a lock file naming the holder's pid, command
- * and since when. A second process says at once (through `notice`) whom it waits for, waits up to `waitMs`,
- * then fails with StoreUnavailableError naming the holder. A lock whose holder is dead is taken over.
+ * and since when. A second process says at once (through `notice`) whom it waits for, marks the lock wanted
+ * (isLockWanted) while it waits, up to `waitMs`, then fails with StoreUnavailableError naming the holder. A
+ * lock whose holder is dead is taken over.
  * Returns the release function (idempotent; also run at process exit).
  */
 export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<() => void> {
@@ -152,7 +173,9 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   let holder = tryLock(lockPath, command)
   if (holder) notice?.(`Waiting for the embedded state store: ${describeHolder(holder)} holds it...`)
   while (holder !== null) {
+    markWanted(lockPath)
     if (Date.now() > deadline) {
+      rmSync(wantedPath(lockPath), {force: true})
       throw new StoreUnavailableError(`The embedded state store is in use by another demo process: ${describeHolder(holder)}; waited ${waitMs / 1000} s.`, {
         hint: 'Wait for it to finish, or set DEMO_DATABASE_URL to a shared Postgres so several processes can work at once.',
       })
@@ -160,6 +183,7 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     await sleep(POLL_MS)
     holder = tryLock(lockPath, command)
   }
+  rmSync(wantedPath(lockPath), {force: true})
   let released = false
   const release = () => {
     if (released) return
