@@ -99,7 +99,10 @@ export class Deps {
   }
 
   async store(): Promise<DemoStore> {
-    this.opened ??= openStore({databaseUrl: stateDatabaseUrl(this.options.env), stateDir: this.stateDir()})
+    const notice = (message: string): void => {
+      this.io.stderr.write(`${message}\n`)
+    }
+    this.opened ??= openStore({databaseUrl: stateDatabaseUrl(this.options.env), stateDir: this.stateDir(), lock: {notice}})
     return (await this.opened).store
   }
 

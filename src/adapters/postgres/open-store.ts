@@ -3,6 +3,7 @@ import type {DemoStore} from '../../core/ports.js'
 import {openPostgres, redactUrl, type Db} from './db.js'
 import {PostgresDemoStore} from './demo-store.js'
 import {openEmbedded} from './embedded.js'
+import type {LockOptions} from './embedded-lock.js'
 import {migrate} from './migrate.js'
 
 export interface OpenedStore {
@@ -15,9 +16,19 @@ export function embeddedStateDir(dataDir: string, env: NodeJS.ProcessEnv): strin
   return env.DEMO_STATE_DIR || join(dataDir, 'state')
 }
 
-/** Opens the shared Postgres store when a URL is given, else the embedded one; migrates either. */
-export async function openStore(options: {databaseUrl: string | null; stateDir: string}): Promise<OpenedStore> {
-  const db: Db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openEmbedded(options.stateDir)
+export interface StoreOptions {
+  databaseUrl: string | null
+  stateDir: string
+  /** The embedded store's lock: `notice` hears at once when this process has to wait for another. */
+  lock?: Pick<LockOptions, 'notice' | 'command'>
+}
+
+/**
+ * Opens the shared Postgres store when a URL is given, else the embedded one; migrates either. The embedded
+ * store holds its lock only while in use (embedded.ts), so it may wait for another process at any query.
+ */
+export async function openStore(options: StoreOptions): Promise<OpenedStore> {
+  const db: Db = options.databaseUrl ? await openPostgres(options.databaseUrl) : openEmbedded(options.stateDir, options.lock)
   try {
     await migrate(db)
   } catch (error) {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {connect, createServer, type Server, type Socket} from 'node:net'
 import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
 import {promisify} from 'node:util'
 import pg from 'pg'
-import {acquireLock} from '../../../src/adapters/postgres/embedded.js'
 import {openStore, type OpenedStore} from '../../../src/adapters/postgres/open-store.js'
 import {createDemo} from '../../../src/core/create-demo.js'
 import {CreateFailedError, StoreUnavailableError} from '../../../src/core/errors.js'
@@ -14,7 +13,7 @@ import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../../fakes/builder
 import {FakeCluster} from '../../fakes/fake-cluster.js'
 import {databasesFor, FakeDatabases} from '../../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../../fakes/fake-time.js'
-import {resetSchema, scratchDatabase, tempDir, testDatabaseUrl} from '../../support/databases.js'
+import {resetSchema, scratchDatabase, testDatabaseUrl} from '../../support/databases.js'
 
 const run = promisify(execFile)
 /** openPostgres's connect timeout (CONNECT_TIMEOUT_MS in src/adapters/postgres/db.ts). */
@@ -175,49 +174,5 @@ describe('a state database that stops answering in the middle of a command', () 
     assert.ok(!error.message.includes(`:${proxiedUrl.password}@`) && !error.message.includes(proxiedUrl.username), 'no credentials in the message')
     assert.equal(cluster.namespaces.has('demo-abcdefgh'), false)
     assert.deepEqual(databases.dropped, ['abcdefgh'])
-  })
-})
-
-describe('the embedded store lock', () => {
-  it('makes a second opener wait and then fail with a message naming the holder', async () => {
-    const lock = `${tempDir()}/state.lock`
-    const release = await acquireLock(lock)
-    try {
-      const error = await acquireLock(lock, 300).catch((e: unknown) => e)
-      assert.ok(error instanceof StoreUnavailableError)
-      assert.match(error.message, new RegExp(`pid ${process.pid}`))
-    } finally {
-      release()
-    }
-    const again = await acquireLock(lock, 300)
-    again()
-  })
-
-  it('takes over a lock left by a process that died', async () => {
-    const lock = `${tempDir()}/state.lock`
-    const {stdout} = await run(process.execPath, ['-e', 'console.log(process.pid)'])
-    writeFileSync(lock, stdout.trim())
-
-    const release = await acquireLock(lock, 300)
-    const holder = readFileSync(lock, 'utf8')
-    release()
-
-    assert.equal(holder, String(process.pid), 'the lock file now names this process')
-    assert.equal(existsSync(lock), false, 'release removes the lock file')
-  })
-
-  it('keeps a second process out of the embedded store while the first has it open', async () => {
-    const stateDir = `${tempDir()}/state`
-    const opened = await openStore({databaseUrl: null, stateDir})
-    try {
-      const script = `
-        import {openStore} from './src/adapters/postgres/open-store.ts'
-        try { await openStore({databaseUrl: null, stateDir: process.env.DIR}); console.log('opened') }
-        catch (e) { console.log(e.constructor.name + ': ' + e.message) }`
-      const {stdout} = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {env: {...process.env, DIR: stateDir}})
-      assert.match(stdout, /StoreUnavailableError: The embedded state store is in use by another demo process/)
-    } finally {
-      await opened.close()
-    }
   })
 })
