@@ -35,6 +35,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: DemoFlags<T>
   protected args!: DemoArgs<T>
   private built: Deps | undefined
+  /** Warnings oclif gives while parsing (deprecated flags), before the command's streams exist. */
+  private readonly earlyWarnings: string[] = []
   /** js-yaml, loaded in init only for -o yaml (list and get must not pay for it otherwise). */
   private yaml: typeof import('js-yaml') | undefined
 
@@ -50,6 +52,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as DemoFlags<T>
     this.args = args as DemoArgs<T>
     if (this.output === 'yaml') this.yaml = await import('js-yaml')
+    for (const warning of this.earlyWarnings.splice(0)) this.deps.io.stderr.write(`Warning: ${warning}\n`)
     this.deps.checkConfigFlag()
   }
 
@@ -94,6 +97,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (names) stdout.write(names.map((name) => `${name}\n`).join(''))
     else if (this.output === 'yaml' && this.yaml) stdout.write(this.yaml.dump(json, {noRefs: true, lineWidth: -1}))
     else stdout.write(`${ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})}\n`)
+  }
+
+  /**
+   * Warnings (oclif's deprecation notices among them) go to stderr also with --json, where oclif drops them:
+   * stderr is for notes, and a script that uses a deprecated spelling is the one that must hear about it.
+   */
+  override warn(input: string | Error): string | Error {
+    const text = typeof input === 'string' ? input : input.message
+    if (this.flags === undefined) this.earlyWarnings.push(text)
+    else this.deps.io.stderr.write(`Warning: ${text}\n`)
+    return input
   }
 
   /** Progress and notes go to stderr so stdout stays data (`--json | jq` always works). */
