@@ -4,6 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
+import type {ProjectConfig} from '../core/project-config.js'
 import {PUBLIC_SECRET_KEYS} from '../core/render-stack.js'
 import {clusterFlags, ownerFlag, waitFlag, waitTimeoutFlag} from '../flags.js'
 import {localTime, MASK, toDemoView, type DemoView} from '../render.js'
@@ -12,11 +13,13 @@ import {localTime, MASK, toDemoView, type DemoView} from '../render.js'
 export function maskSecrets(manifest: Manifest): Manifest {
   if (manifest.kind !== 'Secret') return manifest
   const masked = structuredClone(manifest)
-  for (const field of ['data', 'stringData'] as const) {
-    const values = masked[field] as Record<string, unknown> | undefined
-    if (values && typeof values === 'object') for (const key of Object.keys(values)) if (!PUBLIC_SECRET_KEYS.includes(key)) values[key] = MASK
-  }
+  for (const field of ['data', 'stringData'] as const) masked[field] = maskValues(masked[field])
   return masked
+}
+
+function maskValues(values: unknown): unknown {
+  if (values === null || typeof values !== 'object') return values
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, PUBLIC_SECRET_KEYS.includes(key) ? value : MASK]))
 }
 
 export default class Create extends BaseCommand<typeof Create> {
@@ -32,14 +35,31 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
   ]
 
   static override flags = {
-    type: Flags.string({char: 't', description: 'Demo type: one of `types` in demo.config.yaml (built in: recruiting-agency, enterprise, startup); default: your `demo config set type`, else the first type.'}),
-    duration: Flags.string({char: 'd', description: 'Lifetime, e.g. 2h, 90m (default: your `demo config set duration`, else lifetime.defaultHours).'}),
+    type: Flags.string({
+      char: 't',
+      description:
+        'Demo type: one of `types` in demo.config.yaml (built in: recruiting-agency, enterprise, startup); default: your `demo config set type`, else the first type.',
+    }),
+    duration: Flags.string({
+      char: 'd',
+      description: 'Lifetime, e.g. 2h, 90m (default: your `demo config set duration`, else lifetime.defaultHours).',
+    }),
     name: Flags.string({description: 'A label for humans (lowercase letters, digits, "-").'}),
-    'auto-cleanup': Flags.boolean({description: 'Let `demo gc` destroy it when it expires (--no-auto-cleanup: keep it until destroyed). [default: on]', default: true, allowNo: true}),
+    'auto-cleanup': Flags.boolean({
+      description: 'Let `demo gc` destroy it when it expires (--no-auto-cleanup: keep it until destroyed). [default: on]',
+      default: true,
+      allowNo: true,
+    }),
     wait: waitFlag('Wait until every Deployment is Available (--no-wait: return after apply; the demo stays `creating`).'),
     'wait-timeout': waitTimeoutFlag({description: 'How long to wait for Available (default: wait.timeoutSeconds, 300s).'}),
-    'keep-on-failure': Flags.boolean({description: 'On failure, keep the namespace for debugging instead of rolling back. [default: off]', default: false}),
-    'dry-run': Flags.boolean({description: 'Print the manifests that would be applied (Secret values masked) and change nothing. [default: off]', default: false}),
+    'keep-on-failure': Flags.boolean({
+      description: 'On failure, keep the namespace for debugging instead of rolling back. [default: off]',
+      default: false,
+    }),
+    'dry-run': Flags.boolean({
+      description: 'Print the manifests that would be applied (Secret values masked) and change nothing. [default: off]',
+      default: false,
+    }),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -47,18 +67,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
   async run(): Promise<DemoView | {manifests: Manifest[]}> {
     const {deps, flags} = this
     const {project} = await deps.config()
-    const preferences = deps.preferences((message) => this.note(message))
-    const request: CreateRequest = {
-      type: flags.type ?? preferences.type,
-      duration: flags.duration ?? preferences.duration,
-      name: flags.name,
-      actor: deps.identity().name,
-      autoCleanup: flags['auto-cleanup'],
-      wait: flags.wait,
-      waitTimeoutMs: flags['wait-timeout'] === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(flags['wait-timeout'], '--wait-timeout', {bareNumber: 'refuse'}),
-      keepOnFailure: flags['keep-on-failure'],
-      fromPreferences: {type: flags.type === undefined && preferences.type !== undefined, duration: flags.duration === undefined && preferences.duration !== undefined},
-    }
+    const request = this.request(project)
     if (flags['dry-run']) return this.dryRun(request)
     validateCreateRequest(project, request)
     deps.preloadClusterModules()
@@ -95,9 +104,41 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     }
   }
 
+  /** The request from the flags, with your `demo config` defaults where a flag is not given. */
+  private request(project: ProjectConfig): CreateRequest {
+    const {deps, flags} = this
+    const preferences = deps.preferences((message) => this.note(message))
+    const waitTimeout = flags['wait-timeout']
+    return {
+      type: flags.type ?? preferences.type,
+      duration: flags.duration ?? preferences.duration,
+      name: flags.name,
+      actor: deps.identity().name,
+      autoCleanup: flags['auto-cleanup'],
+      wait: flags.wait,
+      waitTimeoutMs:
+        waitTimeout === undefined ? project.wait.timeoutSeconds * 1000 : parseDuration(waitTimeout, '--wait-timeout', {bareNumber: 'refuse'}),
+      keepOnFailure: flags['keep-on-failure'],
+      fromPreferences: {
+        type: flags.type === undefined && preferences.type !== undefined,
+        duration: flags.duration === undefined && preferences.duration !== undefined,
+      },
+    }
+  }
+
   private async dryRun(request: CreateRequest): Promise<{manifests: Manifest[]}> {
     const {deps} = this
-    const plan = planDemo({config: (await deps.config()).project, templates: await deps.templates(), clock: deps.clock, random: deps.random, databases: await deps.databases(), contextName: null}, request)
+    const plan = planDemo(
+      {
+        config: (await deps.config()).project,
+        templates: await deps.templates(),
+        clock: deps.clock,
+        random: deps.random,
+        databases: await deps.databases(),
+        contextName: null,
+      },
+      request,
+    )
     const manifests = [plan.stack.namespace, ...plan.stack.objects].map((m) => maskSecrets(m))
     if (!this.jsonEnabled()) this.log(manifests.map((m) => dump(m, {noRefs: true, lineWidth: -1})).join('---\n'))
     this.note(`Dry run: ${manifests.length} objects for demo ${plan.demo.id} (${plan.demo.demoType}); nothing was created.`)

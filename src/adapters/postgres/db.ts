@@ -60,6 +60,20 @@ function pgFacade(q: PgQueryable, context: StoreErrorContext): Pick<Db, 'query' 
   }
 }
 
+/** Connects once up front so a wrong URL fails here, with one clear message, not deep inside a command. */
+async function probe(pool: import('pg').Pool, url: string): Promise<void> {
+  try {
+    const client = await pool.connect()
+    client.release()
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
+      cause: error,
+      hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
+    })
+  }
+}
+
 /**
  * Opens a pool on a shared PostgreSQL server. Fails within seconds with StoreUnavailableError when it is
  * down; a query or transaction that loses the server later fails with StoreUnavailableError naming the host.
@@ -79,17 +93,7 @@ export async function openPostgres(url: string): Promise<Db> {
   // An idle client that loses its server emits 'error' on the pool; without a listener Node would crash.
   pool.on('error', () => {})
   const context: StoreErrorContext = {where: `at ${hostOf(url)}`, networked: true}
-  // Connect once up front so a wrong URL fails here, with one clear message, not deep inside a command.
-  try {
-    const probe = await pool.connect()
-    probe.release()
-  } catch (error) {
-    await pool.end().catch(() => {})
-    throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
-      cause: error,
-      hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
-    })
-  }
+  await probe(pool, url)
   const connect = async () => {
     try {
       return await pool.connect()
