@@ -52,13 +52,24 @@ async function level(ctx: Context, env: NodeJS.ProcessEnv, n: number): Promise<L
   const after = await throttleCounters(ctx)
   const stderr429 = outcomes.filter((o) => TOO_MANY.test(o.stderr) || TOO_MANY.test(o.error ?? '')).length
   for (const o of outcomes.filter((x) => !x.ok)) log(`concurrent: a create failed: ${o.error}`)
-  log(`concurrent ${n}: ${outcomes.filter((o) => o.ok).length}/${n} ready, makespan ${ms(makespanMs)}, CPU busy ${(cpuBusy * 100).toFixed(0)}%; cleaning up with demo destroy`)
+  log(
+    `concurrent ${n}: ${outcomes.filter((o) => o.ok).length}/${n} ready, makespan ${ms(makespanMs)}, CPU busy ${(cpuBusy * 100).toFixed(0)}%; cleaning up with demo destroy`,
+  )
   const ids = outcomes.filter((o) => o.id).map((o) => o.id!)
   const destroys = await pool(ids, 10, (id) => ctx.demo(['destroy', id, '--yes', '--json'], env, {timeoutMs: 420_000}))
   const destroyFailures = destroys.filter((d) => d.code !== 0).length
   for (const d of destroys.filter((x) => x.code !== 0)) log(`concurrent: a destroy failed: ${tail(d.stderr, 2)}`)
   for (const o of outcomes) if (o.namespace && destroys[ids.indexOf(o.id!)]?.code === 0) ctx.namespaces.delete(o.namespace)
-  return {n, outcomes, makespanMs, stderr429, server429: after.r429 - before.r429, rejected: after.rejected - before.rejected, destroyFailures, cpuBusy}
+  return {
+    n,
+    outcomes,
+    makespanMs,
+    stderr429,
+    server429: after.r429 - before.r429,
+    rejected: after.rejected - before.rejected,
+    destroyFailures,
+    cpuBusy,
+  }
 }
 
 /** 10 and 20 `demo create` processes started at once against one state database. */
@@ -79,7 +90,12 @@ export async function concurrent(ctx: Context): Promise<Section> {
     {
       what: 'concurrent `demo create` ×10 / ×20: all Ready',
       target: 'all Ready, no unhandled 429',
-      measured: levels.map((l) => `×${l.n}: ${l.outcomes.filter((o) => o.ok).length}/${l.n} ready, p50 ${ms(summarize(l.outcomes.filter((o) => o.ok).map((o) => o.ms)).median)}, ${l.server429} 429s from the apiserver`).join('; '),
+      measured: levels
+        .map(
+          (l) =>
+            `×${l.n}: ${l.outcomes.filter((o) => o.ok).length}/${l.n} ready, p50 ${ms(summarize(l.outcomes.filter((o) => o.ok).map((o) => o.ms)).median)}, ${l.server429} 429s from the apiserver`,
+        )
+        .join('; '),
       met: allReady && no429,
     },
   ]

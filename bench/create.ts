@@ -13,7 +13,11 @@ const IMPORT_RUNS = 10
 
 /** CPU seconds (user + system) one `demo create` costs, from /usr/bin/time. */
 async function cpuOfOneCreate(ctx: Context, env: NodeJS.ProcessEnv): Promise<{text: string; namespace?: string | undefined}> {
-  const r = await run('/usr/bin/time', ['-f', 'TIME %U %S', process.execPath, ctx.pkg.bin, 'create', '--type', DEMO_TYPE, '--json'], {cwd: ctx.workDir, env: {...process.env, ...env}, timeoutMs: 420_000})
+  const r = await run('/usr/bin/time', ['-f', 'TIME %U %S', process.execPath, ctx.pkg.bin, 'create', '--type', DEMO_TYPE, '--json'], {
+    cwd: ctx.workDir,
+    env: {...process.env, ...env},
+    timeoutMs: 420_000,
+  })
   const namespace = /"namespace": "([a-z0-9-]+)"/.exec(r.stdout)?.[1]
   if (namespace) ctx.namespaces.add(namespace)
   const m = /TIME ([\d.]+) ([\d.]+)/.exec(r.stderr)
@@ -33,7 +37,11 @@ async function importCosts(ctx: Context): Promise<Array<{label: string; s: Summa
   ]
   // The build vendors the library as one esbuild bundle, which is what the built CLI loads.
   const bundle = join(ctx.pkg.root, 'dist', 'vendor', 'kubernetes-client.js')
-  if (existsSync(bundle)) cases.push({label: "`import('dist/vendor/kubernetes-client.js')` (the build's bundle of it, what the CLI loads)", code: `await import(${JSON.stringify(bundle)})`})
+  if (existsSync(bundle))
+    cases.push({
+      label: "`import('dist/vendor/kubernetes-client.js')` (the build's bundle of it, what the CLI loads)",
+      code: `await import(${JSON.stringify(bundle)})`,
+    })
   const times = cases.map(() => [] as number[])
   for (let i = -1; i < IMPORT_RUNS; i++) {
     for (const [k, c] of cases.entries()) {
@@ -86,7 +94,9 @@ export async function create(ctx: Context): Promise<Section> {
     if (c.namespace) created.push(c.namespace)
     if (!c.ok) throw new Error(`demo create (compile cache prototype) failed: ${c.error}`)
     const k = k0 ?? (await peerRun())
-    log(`create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s)${m ? `, with manifest ${ms(m.ms)}` : ''}, compile-cache prototype ${ms(c.ms)}, kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`)
+    log(
+      `create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s)${m ? `, with manifest ${ms(m.ms)}` : ''}, compile-cache prototype ${ms(c.ms)}, kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`,
+    )
     if (i < 0) continue
     demo.push(d.ms)
     if (m) withManifest.push(m.ms)
@@ -103,7 +113,12 @@ export async function create(ctx: Context): Promise<Section> {
   const [sd, sp] = [summarize(demo), summarize(peer)]
   const r = sd.median / sp.median
   const verdicts: Verdict[] = [
-    {what: '`demo create` vs kubectl apply + wait (ratio of medians)', target: '≤ 1.0×', measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`, met: r <= 1},
+    {
+      what: '`demo create` vs kubectl apply + wait (ratio of medians)',
+      target: '≤ 1.0×',
+      measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`,
+      met: r <= 1,
+    },
   ]
   const si = summarize(inProcess)
   const markdown = `### create

@@ -47,7 +47,12 @@ export async function destroy(ctx: Context): Promise<Section> {
   }
   const [sd, sp] = [summarize(demo), summarize(peer)]
   const verdicts: Verdict[] = [
-    {what: '`demo destroy` vs `kubectl delete namespace --wait` (ratio of medians)', target: '(no target; reported)', measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`, met: null},
+    {
+      what: '`demo destroy` vs `kubectl delete namespace --wait` (ratio of medians)',
+      target: '(no target; reported)',
+      measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`,
+      met: null,
+    },
   ]
   const markdown = `### destroy
 

@@ -51,7 +51,11 @@ const select = (where: string, limit: number) =>
 const VARIANTS: Variant[] = [
   {label: 'list --json (default: live, limit 25)', args: ['list', '--json'], sql: select(`WHERE status IN ${LIVE}`, 25)},
   {label: 'list --json --status all --limit 100', args: ['list', '--json', '--status', 'all', '--limit', '100'], sql: select('', 100)},
-  {label: `list --json --owner ${FILTER_OWNER}`, args: ['list', '--json', '--owner', FILTER_OWNER], sql: select(`WHERE status IN ${LIVE} AND created_by = '${FILTER_OWNER}'`, 25)},
+  {
+    label: `list --json --owner ${FILTER_OWNER}`,
+    args: ['list', '--json', '--owner', FILTER_OWNER],
+    sql: select(`WHERE status IN ${LIVE} AND created_by = '${FILTER_OWNER}'`, 25),
+  },
   {
     label: `list --json --status all --owner … --limit 100`,
     args: ['list', '--json', '--status', 'all', '--owner', FILTER_OWNER, '--limit', '100'],
@@ -96,7 +100,8 @@ export async function list(ctx: Context): Promise<Section> {
   const noZod = withoutConfigOnListPath(manifested ?? ctx.pkg)
   if (noZod) ctx.extraPackages.push(noZod)
   else log('list: dist/deps.js changed shape; the no-zod prototype row is skipped')
-  const results: Array<{v: Variant; demo: Summary; peer: Summary; withManifest?: Summary | undefined; noZod?: Summary | undefined; sqlMs: number}> = []
+  const results: Array<{v: Variant; demo: Summary; peer: Summary; withManifest?: Summary | undefined; noZod?: Summary | undefined; sqlMs: number}> =
+    []
   for (const v of VARIANTS) {
     const expected = (await runOk('psql', ['-X', '-q', '-A', '-t', '-d', url, '-c', `SELECT count(*) FROM (${v.sql}) AS page`])).stdout.trim()
     const plan = await runOk('psql', ['-X', '-q', '-A', '-t', '-d', url, '-c', `EXPLAIN (ANALYZE, FORMAT JSON) ${v.sql}`])
@@ -123,7 +128,9 @@ export async function list(ctx: Context): Promise<Section> {
     }
     results.push({v, demo: summarize(demoTimes), peer: summarize(peerTimes), withManifest: m0(manifestTimes), noZod: m0(noZodTimes), sqlMs})
     const last = results.at(-1)!
-    log(`list: ${v.label}: demo ${ms(last.demo.median)}${last.noZod ? `, no-zod prototype ${ms(last.noZod.median)}` : ''}, psql ${ms(last.peer.median)}, query ${sqlMs.toFixed(1)} ms`)
+    log(
+      `list: ${v.label}: demo ${ms(last.demo.median)}${last.noZod ? `, no-zod prototype ${ms(last.noZod.median)}` : ''}, psql ${ms(last.peer.median)}, query ${sqlMs.toFixed(1)} ms`,
+    )
   }
   const worst = results.reduce((a, b) => (b.demo.median > a.demo.median ? b : a))
   const verdicts: Verdict[] = [
@@ -135,23 +142,53 @@ export async function list(ctx: Context): Promise<Section> {
     },
   ]
   const rows = results.flatMap((r) => [
-    row(`\`demo ${r.v.label}\``, r.demo, [r.demo.median <= TARGET_MS ? 'met' : '**missed**', ratio(r.demo.median, r.peer.median), `${r.sqlMs.toFixed(1)} ms`]),
-    ...(r.withManifest ? [row('↳ same build + `oclif manifest`', r.withManifest, [r.withManifest.median <= TARGET_MS ? 'would be met' : 'would still miss', ratio(r.withManifest.median, r.peer.median), ''])] : []),
-    ...(r.noZod ? [row('↳ prototype: no config/zod on the list path', r.noZod, [r.noZod.median <= TARGET_MS ? 'would be met' : 'would still miss', ratio(r.noZod.median, r.peer.median), ''])] : []),
+    row(`\`demo ${r.v.label}\``, r.demo, [
+      r.demo.median <= TARGET_MS ? 'met' : '**missed**',
+      ratio(r.demo.median, r.peer.median),
+      `${r.sqlMs.toFixed(1)} ms`,
+    ]),
+    ...(r.withManifest
+      ? [
+          row('↳ same build + `oclif manifest`', r.withManifest, [
+            r.withManifest.median <= TARGET_MS ? 'would be met' : 'would still miss',
+            ratio(r.withManifest.median, r.peer.median),
+            '',
+          ]),
+        ]
+      : []),
+    ...(r.noZod
+      ? [
+          row('↳ prototype: no config/zod on the list path', r.noZod, [
+            r.noZod.median <= TARGET_MS ? 'would be met' : 'would still miss',
+            ratio(r.noZod.median, r.peer.median),
+            '',
+          ]),
+        ]
+      : []),
     row('↳ peer: `psql -c` same query', r.peer, ['(peer)', '1.00×', '']),
   ])
   const markdown = `### list
 
 A fresh database, migrated by \`openStore\`, seeded with ${ROWS.toLocaleString('en')} rows in
-\`demo_instances\` (${OWNERS} owners, 3 types; ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}),
+\`demo_instances\` (${OWNERS} owners, 3 types; ${Object.entries(counts)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ')}),
 then \`ANALYZE\`. ${runs} runs per command after ${WARMUPS} warm-ups, demo and psql interleaved.
 The peer is \`psql -X -A -d <url> -c '<sql>'\` running the same page query the store runs
 (\`SELECT *, count(*) OVER () … ORDER BY created_at DESC, id LIMIT n\`), so the ratio is the CLI's overhead over
-a bare client process. Each demo result is checked to have as many rows as psql's.${noZod ? `
+a bare client process. Each demo result is checked to have as many rows as psql's.${
+    noZod
+      ? `
 "prototype: no config/zod on the list path" is the same build with dist/deps.js patched (bench/lib/package.ts
 \`withoutConfigOnListPath\`) so that list takes the database URL from the environment and never imports config.js,
-js-yaml or zod: it measures a suggested change, it is not shipped code.` : ''}${manifested ? `
-"same build + \`oclif manifest\`" is the package under test with a generated oclif.manifest.json, interleaved too.` : ''}
+js-yaml or zod: it measures a suggested change, it is not shipped code.`
+      : ''
+  }${
+    manifested
+      ? `
+"same build + \`oclif manifest\`" is the package under test with a generated oclif.manifest.json, interleaved too.`
+      : ''
+  }
 
 ${header([`Target ≤ ${TARGET_MS} ms`, 'Ratio to psql (median)', 'Query execution (EXPLAIN ANALYZE)'])}
 ${rows.join('\n')}

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
       writeReport(sections, v, command)
       log(`wrote docs/benchmarks.md (${sections.map((s) => s.name).join(', ')})`)
     }
-    for (const s of sections) for (const v of s.verdicts) log(`${v.met === null ? 'n/a   ' : v.met ? 'met   ' : 'MISSED'} ${v.what}: ${v.measured} (target ${v.target})`)
+    for (const s of sections)
+      for (const v of s.verdicts) log(`${v.met === null ? 'n/a   ' : v.met ? 'met   ' : 'MISSED'} ${v.what}: ${v.measured} (target ${v.target})`)
   } finally {
     await ctx.cleanup()
   }

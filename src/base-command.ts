@@ -23,7 +23,11 @@ type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
   static override baseFlags = {
-    config: Flags.string({description: 'Path to demo.config.yaml (default: searched upward from the working directory).', env: 'DEMO_CONFIG', helpGroup: 'GLOBAL'}),
+    config: Flags.string({
+      description: 'Path to demo.config.yaml (default: searched upward from the working directory).',
+      env: 'DEMO_CONFIG',
+      helpGroup: 'GLOBAL',
+    }),
     output: Flags.option({
       char: 'o',
       options: OUTPUT_FORMATS,
@@ -184,15 +188,24 @@ function processIO(): IO {
 }
 
 function debugDetails(error: Error): string {
-  const cause = error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.cause === undefined ? '' : JSON.stringify(error.cause)
+  const cause =
+    error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.cause === undefined ? '' : JSON.stringify(error.cause)
   return `${error.stack ?? ''}\n${cause ? `Caused by: ${cause}\n` : ''}`
 }
 
 /** A flag or argument oclif refused (unknown flag, missing argument, not an integer), in the --json error shape. */
 function oclifErrorReport(error: Error, exitCode: number, suggestion?: string): ReturnType<typeof errorReport> {
   const lines = error.message.split('\n').map((line) => line.trim())
-  const message = lines.filter((line) => line !== '' && !line.startsWith('See more help')).join(' ').replaceAll(/\s+/g, ' ')
-  return {code: 'E_USAGE', message, hint: `${suggestion ? `${suggestion} ` : ''}Run the command with --help to see its flags and arguments.`, exitCode}
+  const message = lines
+    .filter((line) => line !== '' && !line.startsWith('See more help'))
+    .join(' ')
+    .replaceAll(/\s+/g, ' ')
+  return {
+    code: 'E_USAGE',
+    message,
+    hint: `${suggestion ? `${suggestion} ` : ''}Run the command with --help to see its flags and arguments.`,
+    exitCode,
+  }
 }
 
 /** What the user sees of an error, in text or JSON: the code, the one-line message, the hint, the exit code. */

@@ -12,7 +12,9 @@ export function explicitConfigPath(sources: {cwd: string; env: NodeJS.ProcessEnv
   if (!explicit) return null
   const path = resolve(sources.cwd, explicit)
   if (!existsSync(path)) {
-    throw new ConfigError(`Config file ${path} does not exist.`, {hint: 'Fix --config / DEMO_CONFIG, or remove it to use demo.config.yaml or the built-in stack.'})
+    throw new ConfigError(`Config file ${path} does not exist.`, {
+      hint: 'Fix --config / DEMO_CONFIG, or remove it to use demo.config.yaml or the built-in stack.',
+    })
   }
   return path
 }

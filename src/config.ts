@@ -52,7 +52,13 @@ function showValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
-const TYPE_NAMES: Record<string, string> = {object: 'a mapping', array: 'a list', int: 'a whole number', boolean: 'true or false', record: 'a mapping'}
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  int: 'a whole number',
+  boolean: 'true or false',
+  record: 'a mapping',
+}
 
 function describeType(issue: z.core.$ZodIssueInvalidType): string {
   const wanted = TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`
@@ -137,10 +143,14 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const project = configPath ? parseProjectConfig(readFileSync(configPath, 'utf8'), configPath) : projectConfigSchema.parse({})
   const base = configPath ? dirname(configPath) : sources.cwd
   const templatesDir = project.templatesDir
-    ? isAbsolute(project.templatesDir) ? project.templatesDir : resolve(base, project.templatesDir)
+    ? isAbsolute(project.templatesDir)
+      ? project.templatesDir
+      : resolve(base, project.templatesDir)
     : join(sources.packageRoot, 'templates')
   if (project.templatesDir && !existsSync(templatesDir)) {
-    throw new ConfigError(`${configPath}: "templatesDir": ${templatesDir} does not exist.`, {hint: 'Point templatesDir at a directory of manifests, or remove it to use the built-in stack.'})
+    throw new ConfigError(`${configPath}: "templatesDir": ${templatesDir} does not exist.`, {
+      hint: 'Point templatesDir at a directory of manifests, or remove it to use the built-in stack.',
+    })
   }
   const databaseUrl = stateDatabaseUrl(sources.env)
   return deepFreeze({project, configPath, templatesDir, seedsDir: join(sources.packageRoot, 'seeds'), databaseUrl})

@@ -79,7 +79,12 @@ export class Deps {
   async config(): Promise<LoadedConfig> {
     if (!this.loaded) {
       const {loadConfig} = await import('./config.js')
-      this.loaded = loadConfig({cwd: this.options.cwd, env: this.options.env, packageRoot: this.options.packageRoot, configFlag: this.options.configFlag})
+      this.loaded = loadConfig({
+        cwd: this.options.cwd,
+        env: this.options.env,
+        packageRoot: this.options.packageRoot,
+        configFlag: this.options.configFlag,
+      })
     }
     return this.loaded
   }
@@ -143,9 +148,12 @@ export class Deps {
       return await this.databasesFor(mode)
     } catch (error) {
       if (!(error instanceof UnsupportedDatabaseModeError)) throw error
-      throw new ConfigError(`${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`, {
-        hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
-      })
+      throw new ConfigError(
+        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`,
+        {
+          hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
+        },
+      )
     }
   }
 

@@ -8,11 +8,17 @@ import {Flags} from '@oclif/core'
 /** Flags of every command that talks to the cluster. */
 export const clusterFlags = {
   kubeconfig: Flags.string({description: 'Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).', helpGroup: 'KUBERNETES'}),
-  context: Flags.string({description: 'Kubeconfig context (default: its current context; for an existing demo, the one it was created in).', helpGroup: 'KUBERNETES'}),
+  context: Flags.string({
+    description: 'Kubeconfig context (default: its current context; for an existing demo, the one it was created in).',
+    helpGroup: 'KUBERNETES',
+  }),
 }
 
 /** --owner always means "act as": recorded as created_by on create, checked against it on extend and destroy. */
-export const ownerFlag = Flags.string({description: 'Act as this identity (default: DEMO_USER, the CI actor, git user.email, the OS user).', env: 'DEMO_OWNER'})
+export const ownerFlag = Flags.string({
+  description: 'Act as this identity (default: DEMO_USER, the CI actor, git user.email, the OS user).',
+  env: 'DEMO_OWNER',
+})
 
 /** --created-by always means "filter by owner" (list, and later gc and stats). */
 export const createdByFlag = Flags.string({description: 'Only demos created by this identity.', aliases: ['owner'], deprecateAliases: true})
@@ -24,5 +30,8 @@ export function waitFlag(description: string) {
 
 /** --wait-timeout: how long --wait waits, always with a unit (a bare number is refused: 300 would be hours). */
 export function waitTimeoutFlag(options: {description: string; aliases?: string[]}) {
-  return Flags.string({description: `${options.description} With a unit: 300s, 10m.`, ...(options.aliases ? {aliases: options.aliases, deprecateAliases: true} : {})})
+  return Flags.string({
+    description: `${options.description} With a unit: 300s, 10m.`,
+    ...(options.aliases ? {aliases: options.aliases, deprecateAliases: true} : {}),
+  })
 }

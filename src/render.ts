@@ -47,7 +47,13 @@ function unmaskedDatabaseView(database: DemoDatabase): DatabaseView {
       return none
     case 'shared-schema': {
       const {supabase} = database
-      return {...none, schema: database.schema, supabaseProjectId: supabase?.projectRef ?? null, supabaseUrl: supabase?.url ?? null, supabaseAnonKey: supabase?.anonKey ?? null}
+      return {
+        ...none,
+        schema: database.schema,
+        supabaseProjectId: supabase?.projectRef ?? null,
+        supabaseUrl: supabase?.url ?? null,
+        supabaseAnonKey: supabase?.anonKey ?? null,
+      }
     }
     case 'supabase-project':
       return {...none, supabaseProjectId: database.projectRef, supabaseUrl: database.url, supabaseAnonKey: database.anonKey}
@@ -103,7 +109,11 @@ export function table(headers: string[], rows: string[][], options: {width?: num
     widths[last] = Math.max(headers[last]?.length ?? 0, Math.min(widths[last] ?? 0, options.width - before - 1))
   }
   const fit = (cell: string, i: number) => (i === last && cell.length > (widths[i] ?? 0) ? `${cell.slice(0, (widths[i] ?? 1) - 1)}…` : cell)
-  const line = (cells: string[]) => cells.map((c, i) => fit(c, i).padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => fit(c, i).padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
   return [line(headers), ...rows.map(line)].join('\n')
 }
 
@@ -117,7 +127,16 @@ export function eventLine(event: DemoEvent): string {
  * TZ environment variable or the system. --json keeps ISO 8601 in UTC.
  */
 export function localTime(at: Date, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short', ...(timeZone ? {timeZone} : {})}).formatToParts(at)
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+    ...(timeZone ? {timeZone} : {}),
+  }).formatToParts(at)
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? ''
   return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${part('timeZoneName')}`
 }

@@ -121,12 +121,18 @@ export interface Versions {
   machine: string
 }
 
-export async function versions(cluster: Cluster | undefined, databaseUrl: string | undefined, pkg: {bin: string; origin: string; commit?: string | undefined}): Promise<Versions> {
+export async function versions(
+  cluster: Cluster | undefined,
+  databaseUrl: string | undefined,
+  pkg: {bin: string; origin: string; commit?: string | undefined},
+): Promise<Versions> {
   const kubectl = cluster?.kubectl ?? findKubectl()
   const client = await run(kubectl, ['version', '--client', '-o', 'json'])
   let apiserver = 'n/a'
   // The apiserver's version when the cluster is up, even if this run did not need it.
-  const kubeconfig = cluster?.kubeconfig ?? ((await run('bash', [join(REPO, 'test/cluster/status.sh')], {env: clusterEnv()})).code === 0 ? join(stateDir(), 'kubeconfig') : undefined)
+  const kubeconfig =
+    cluster?.kubeconfig ??
+    ((await run('bash', [join(REPO, 'test/cluster/status.sh')], {env: clusterEnv()})).code === 0 ? join(stateDir(), 'kubeconfig') : undefined)
   if (kubeconfig) {
     const server = await run(kubectl, ['--kubeconfig', kubeconfig, 'version', '-o', 'json'])
     apiserver = (JSON.parse(server.stdout || '{}') as {serverVersion?: {gitVersion?: string}}).serverVersion?.gitVersion ?? 'n/a'

@@ -44,7 +44,7 @@ export async function preparePackage(options: {useDist: boolean}): Promise<Packa
   if (options.useDist) {
     if (!existsSync(join(REPO, 'dist', 'commands'))) throw new Error('dist/ is missing: run `npm run build` first, or drop --use-dist')
     copyFromRepo(root, [...RUNTIME_FILES, 'dist', 'oclif.manifest.json'])
-    origin = 'a copy of the working tree\'s dist/ (and oclif.manifest.json, if any) as last built'
+    origin = "a copy of the working tree's dist/ (and oclif.manifest.json, if any) as last built"
   } else {
     log('building a private copy of the package (npm run build in a copy of the sources)')
     copyFromRepo(root, BUILD_INPUTS)
@@ -106,5 +106,10 @@ export function withCompileCache(base: Package): Package {
   const at = bin.findIndex((line) => !line.startsWith('#!') && !line.startsWith('//'))
   bin.splice(at, 0, "import {enableCompileCache} from 'node:module'", `enableCompileCache?.(${JSON.stringify(join(root, '.compile-cache'))})`)
   writeFileSync(join(root, 'bin', 'run.js'), bin.join('\n'))
-  return {root, bin: join(root, 'bin', 'run.js'), origin: `${base.origin}, prototype: module.enableCompileCache() in bin/run.js`, hasManifest: base.hasManifest}
+  return {
+    root,
+    bin: join(root, 'bin', 'run.js'),
+    origin: `${base.origin}, prototype: module.enableCompileCache() in bin/run.js`,
+    hasManifest: base.hasManifest,
+  }
 }

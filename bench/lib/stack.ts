@@ -51,7 +51,7 @@ export async function demoCreate(ctx: Context, env: NodeJS.ProcessEnv, pkg?: Pac
   }
   if (out.namespace) ctx.namespaces.add(out.namespace)
   const ok = r.code === 0 && out.status === 'ready'
-  const error = ok ? undefined : (out.error ? `${out.error.code}: ${out.error.message}` : `exit ${r.code ?? r.signal}: ${tail(r.stderr, 3)}`)
+  const error = ok ? undefined : out.error ? `${out.error.code}: ${out.error.message}` : `exit ${r.code ?? r.signal}: ${tail(r.stderr, 3)}`
   return {ms: r.ms, ok, id: out.id, namespace: out.namespace, status: out.status, phaseTotalS: out.phaseTimings?.total, stderr: r.stderr, error}
 }
 
@@ -79,8 +79,16 @@ export async function kubectlCreate(ctx: Context, manifests: {file: string; name
   ctx.namespaces.add(manifests.namespace)
   const apply = await ctx.kubectl(['apply', '--server-side', '-f', manifests.file], {timeoutMs: 300_000})
   if (apply.code !== 0) return {ms: apply.ms, applyMs: apply.ms, waitMs: 0, ok: false, error: `apply: ${tail(apply.stderr, 3)}`}
-  const wait = await ctx.kubectl(['wait', '--for=condition=Available', 'deployment', '--all', '-n', manifests.namespace, '--timeout=300s'], {timeoutMs: 330_000})
-  return {ms: apply.ms + wait.ms, applyMs: apply.ms, waitMs: wait.ms, ok: wait.code === 0, error: wait.code === 0 ? undefined : `wait: ${tail(wait.stderr, 3)}`}
+  const wait = await ctx.kubectl(['wait', '--for=condition=Available', 'deployment', '--all', '-n', manifests.namespace, '--timeout=300s'], {
+    timeoutMs: 330_000,
+  })
+  return {
+    ms: apply.ms + wait.ms,
+    applyMs: apply.ms,
+    waitMs: wait.ms,
+    ok: wait.code === 0,
+    error: wait.code === 0 ? undefined : `wait: ${tail(wait.stderr, 3)}`,
+  }
 }
 
 /** Deletes namespaces (all at once, waiting) and forgets them. */
@@ -96,6 +104,9 @@ export async function deleteNamespaces(ctx: Context, names: string[]): Promise<v
 export async function leftoverNamespaces(ctx: Context): Promise<string[]> {
   const r = await ctx.kubectl(['get', 'namespaces', '-l', 'app.kubernetes.io/managed-by=demo-cli', '-o', 'json'])
   if (r.code !== 0) return []
-  const items = (JSON.parse(r.stdout) as {items: Array<{metadata: {name: string; annotations?: Record<string, string>}; status?: {phase?: string}}>}).items
-  return items.filter((n) => n.metadata.annotations?.[CREATED_BY_ANNOTATION] === BENCH_OWNER && n.status?.phase !== 'Terminating').map((n) => n.metadata.name)
+  const items = (JSON.parse(r.stdout) as {items: Array<{metadata: {name: string; annotations?: Record<string, string>}; status?: {phase?: string}}>})
+    .items
+  return items
+    .filter((n) => n.metadata.annotations?.[CREATED_BY_ANNOTATION] === BENCH_OWNER && n.status?.phase !== 'Terminating')
+    .map((n) => n.metadata.name)
 }

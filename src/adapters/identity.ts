@@ -17,7 +17,11 @@ type CiName = NonNullable<IdentityFacts['ciActor']>['ci']
 
 /** Per CI: how to tell it is running, and where its actor is, most specific first. */
 const CI_ACTORS: ReadonlyArray<{ci: CiName; detect: string; actor: (env: NodeJS.ProcessEnv) => string | undefined}> = [
-  {ci: 'github', detect: 'GITHUB_ACTIONS', actor: (env) => prAuthorFromGithubEvent(env.GITHUB_EVENT_PATH) ?? env.GITHUB_TRIGGERING_ACTOR ?? env.GITHUB_ACTOR},
+  {
+    ci: 'github',
+    detect: 'GITHUB_ACTIONS',
+    actor: (env) => prAuthorFromGithubEvent(env.GITHUB_EVENT_PATH) ?? env.GITHUB_TRIGGERING_ACTOR ?? env.GITHUB_ACTOR,
+  },
   {ci: 'gitlab', detect: 'GITLAB_CI', actor: (env) => env.CI_MERGE_REQUEST_AUTHOR ?? env.GITLAB_USER_EMAIL ?? env.GITLAB_USER_LOGIN},
   {ci: 'buildkite', detect: 'BUILDKITE', actor: (env) => env.BUILDKITE_BUILD_CREATOR_EMAIL ?? env.BUILDKITE_BUILD_AUTHOR_EMAIL},
   {ci: 'circleci', detect: 'CIRCLECI', actor: (env) => env.CIRCLE_USERNAME},

@@ -57,7 +57,8 @@ export function readPreferences(env: NodeJS.ProcessEnv, warn?: (message: string)
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn?.(`Ignoring preferences: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`)
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      warn?.(`Ignoring preferences: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`)
     return {}
   }
   const parsed = parsePreferencesText(text)

@@ -38,7 +38,6 @@ function openConf(env: NodeJS.ProcessEnv): {conf: Conf<Preferences>; corrupt: ()
   return {conf, corrupt: () => corrupt}
 }
 
-
 /**
  * Opens the preferences file for `demo config`. Throws ConfigError (exit 2) naming the file when it is
  * not a JSON object, so the user learns about it instead of having it overwritten; nothing is written then.

@@ -11,14 +11,22 @@ import {localTime, toDemoView, type DemoView} from '../render.js'
 const DEFAULT_WAIT = '5m'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
-  static override summary = "Destroy a demo: delete its namespace, wait until it is gone, drop its database."
+  static override summary = 'Destroy a demo: delete its namespace, wait until it is gone, drop its database.'
   static override aliases = ['rm', 'delete']
   static override description =
-    'Owner or admin only. Idempotent: a demo that is already destroyed is success, and running it again after a timeout, a crash or --no-wait finishes the job. Deletes only a namespace that carries the demo\'s ownership marks.'
-  static override examples = ['<%= config.bin %> destroy k3x9a2bq', '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI', '<%= config.bin %> destroy demo-k3x9a2bq   # by namespace, --name or id prefix']
+    "Owner or admin only. Idempotent: a demo that is already destroyed is success, and running it again after a timeout, a crash or --no-wait finishes the job. Deletes only a namespace that carries the demo's ownership marks."
+  static override examples = [
+    '<%= config.bin %> destroy k3x9a2bq',
+    '<%= config.bin %> destroy k3x9a2bq --yes --json   # in CI',
+    '<%= config.bin %> destroy demo-k3x9a2bq   # by namespace, --name or id prefix',
+  ]
   static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {
-    yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation (required when stdin is not a terminal, and with --json). [default: ask]', default: false}),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Do not ask for confirmation (required when stdin is not a terminal, and with --json). [default: ask]',
+      default: false,
+    }),
     wait: waitFlag('Wait until the namespace is gone (--no-wait: return once deletion is accepted; the demo stays `destroying`).'),
     'wait-timeout': waitTimeoutFlag({description: `How long to wait for the namespace to be gone (default: ${DEFAULT_WAIT}).`, aliases: ['timeout']}),
     owner: ownerFlag,
@@ -56,7 +64,8 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
 
   private async confirm(demo: Demo, signal: AbortSignal): Promise<void> {
     const hint = `Pass --yes: \`demo destroy ${this.args.id} --yes\`.`
-    if (this.jsonEnabled()) throw new UsageError('Refusing to destroy without confirmation: --json needs --yes (there is no question to answer in JSON).', {hint})
+    if (this.jsonEnabled())
+      throw new UsageError('Refusing to destroy without confirmation: --json needs --yes (there is no question to answer in JSON).', {hint})
     const prompt = this.deps.prompt()
     if (!prompt.interactive) throw new UsageError('Refusing to destroy without confirmation: stdin is not a terminal.', {hint})
     const answer = await prompt.confirm(`Destroy demo ${demo.id} (${demo.demoType}, namespace ${demo.namespace}, owner ${demo.createdBy})?`, signal)

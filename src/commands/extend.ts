@@ -10,10 +10,20 @@ export default class Extend extends BaseCommand<typeof Extend> {
   static override summary = "Push a demo's expiry back by 1-4 hours."
   static override description =
     'Owner or admin only. Bounded by lifetime.maxLifetimeHours and lifetime.maxExtensions; refused for destroyed, failed or expired demos. Two extends at the same moment both count or one is refused; none is lost. Uses the kubeconfig context the demo was created in; an explicit --context must be that one.'
-  static override examples = ['<%= config.bin %> extend k3x9a2bq --by 2h', '<%= config.bin %> extend k3x9a2bq --by 90m --json', '<%= config.bin %> extend sales-call --hours 1   # by --name, id prefix or namespace']
+  static override examples = [
+    '<%= config.bin %> extend k3x9a2bq --by 2h',
+    '<%= config.bin %> extend k3x9a2bq --by 90m --json',
+    '<%= config.bin %> extend sales-call --hours 1   # by --name, id prefix or namespace',
+  ]
   static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {
-    by: Flags.string({description: 'How much to add: 2h, 90m, 1h30m (a bare number is hours); 1-4 h by default (lifetime.minExtendHours/maxExtendHours).', required: true, aliases: ['hours'], charAliases: ['H'], deprecateAliases: true}),
+    by: Flags.string({
+      description: 'How much to add: 2h, 90m, 1h30m (a bare number is hours); 1-4 h by default (lifetime.minExtendHours/maxExtendHours).',
+      required: true,
+      aliases: ['hours'],
+      charAliases: ['H'],
+      deprecateAliases: true,
+    }),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -29,7 +39,9 @@ export default class Extend extends BaseCommand<typeof Extend> {
       {id: this.args.id, hours, actor: deps.identity().name, admins: config.admins, explicitContext: flags.context !== undefined},
     )
     const view = toDemoView(demo, deps.clock.now())
-    this.log(`Extended ${view.id}: now expires at ${localTime(demo.expiresAt)} (in ${view.expiresIn}); extension ${view.extensionCount} of ${config.lifetime.maxExtensions}.`)
+    this.log(
+      `Extended ${view.id}: now expires at ${localTime(demo.expiresAt)} (in ${view.expiresIn}); extension ${view.extensionCount} of ${config.lifetime.maxExtensions}.`,
+    )
     this.reportNamespaceExpiry(demo, namespaceExpiry)
     return {...view, namespaceExpiryUpdated: namespaceExpiry.kind === 'moved'}
   }

@@ -14,7 +14,11 @@ export interface GetResult extends DemoView {
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Show everything about one demo: status, URLs, database, timings, last error, history.'
   static override description = 'Secrets (database keys) are masked unless --show-secrets is given. Read-only.'
-  static override examples = ['<%= config.bin %> get k3x9a2bq', '<%= config.bin %> get sales-call   # by --name; k3x, demo-k3x9a2bq work too', '<%= config.bin %> get k3x9a2bq --json | jq .portalUrl']
+  static override examples = [
+    '<%= config.bin %> get k3x9a2bq',
+    '<%= config.bin %> get sales-call   # by --name; k3x, demo-k3x9a2bq work too',
+    '<%= config.bin %> get k3x9a2bq --json | jq .portalUrl',
+  ]
   static override args = {id: Args.string({description: 'Demo id, unique id prefix, name or namespace (see `demo list`).', required: true})}
   static override flags = {'show-secrets': Flags.boolean({description: 'Print secret values instead of masking them.'}), ...clusterFlags}
 
@@ -37,7 +41,13 @@ export default class Get extends BaseCommand<typeof Get> {
         `  extensions:  ${view.extensionCount}`,
         `  database:    ${view.database.mode}${view.database.schema ? ` schema ${view.database.schema}` : ''}${view.database.supabaseProjectId ? ` project ${view.database.supabaseProjectId}` : ''}`,
         ...(view.database.supabaseAnonKey ? [`  anon key:    ${view.database.supabaseAnonKey}`] : []),
-        ...(Object.keys(view.phaseTimings).length > 0 ? [`  timings:     ${Object.entries(view.phaseTimings).map(([k, v]) => `${k} ${v}s`).join(', ')}`] : []),
+        ...(Object.keys(view.phaseTimings).length > 0
+          ? [
+              `  timings:     ${Object.entries(view.phaseTimings)
+                .map(([k, v]) => `${k} ${v}s`)
+                .join(', ')}`,
+            ]
+          : []),
         ...(view.lastError ? [`  last error:  ${view.lastError}`] : []),
         ...readinessLines(readiness),
         '  history:',

@@ -19,7 +19,8 @@ const CLEAR_SCREEN = '\u001B[H\u001B[2J'
 export default class List extends BaseCommand<typeof List> {
   static override summary = 'List demos from the shared state, newest first.'
   static override aliases = ['ls']
-  static override description = 'Shows live demos (creating, ready, degraded, destroying, and failed demos that still hold objects: created with --keep-on-failure or not fully rolled back) unless --status says otherwise. Read-only.'
+  static override description =
+    'Shows live demos (creating, ready, degraded, destroying, and failed demos that still hold objects: created with --keep-on-failure or not fully rolled back) unless --status says otherwise. Read-only.'
   static override examples = [
     '<%= config.bin %> list',
     '<%= config.bin %> list --mine --status ready',
@@ -27,13 +28,22 @@ export default class List extends BaseCommand<typeof List> {
   ]
 
   static override flags = {
-    status: Flags.string({char: 's', description: 'Status to show: live, all, creating, ready, degraded, destroying, destroyed, failed. Repeatable.', multiple: true, default: ['live']}),
+    status: Flags.string({
+      char: 's',
+      description: 'Status to show: live, all, creating, ready, degraded, destroying, destroyed, failed. Repeatable.',
+      multiple: true,
+      default: ['live'],
+    }),
     'created-by': createdByFlag,
     mine: Flags.boolean({description: 'Only demos created by you.', exclusive: ['created-by']}),
     type: Flags.string({char: 't', description: 'Only demos of this type.'}),
     limit: Flags.integer({description: `Rows per page (1-${MAX_PAGE_SIZE}).`, default: 25}),
     page: Flags.integer({description: 'Page number, from 1.', default: 1}),
-    watch: Flags.boolean({char: 'w', description: `Show the table again every ${WATCH_INTERVAL_MS / 1000} s until Ctrl-C (not with --json or -o). [default: off]`, default: false}),
+    watch: Flags.boolean({
+      char: 'w',
+      description: `Show the table again every ${WATCH_INTERVAL_MS / 1000} s until Ctrl-C (not with --json or -o). [default: off]`,
+      default: false,
+    }),
   }
 
   async run(): Promise<ListResult> {
@@ -61,7 +71,10 @@ export default class List extends BaseCommand<typeof List> {
   /** The table again and again (the screen cleared on a terminal, a time line between tables otherwise) until Ctrl-C, which ends it with exit 0. */
   private async watch(store: DemoStore): Promise<ListResult> {
     const {deps} = this
-    if (this.jsonEnabled()) throw new UsageError('--watch shows tables for people; it cannot be combined with --json or -o json/yaml/name.', {hint: 'Leave out --watch, and poll `demo list --json` from your script.'})
+    if (this.jsonEnabled())
+      throw new UsageError('--watch shows tables for people; it cannot be combined with --json or -o json/yaml/name.', {
+        hint: 'Leave out --watch, and poll `demo list --json` from your script.',
+      })
     this.note(`State: ${store.describe()}`)
     const cancel = deps.cancellation(() => {})
     try {
@@ -77,7 +90,6 @@ export default class List extends BaseCommand<typeof List> {
     }
   }
 }
-
 
 /** Waits one watch interval; false once Ctrl-C (or SIGTERM) ended the watch. */
 async function pause(sleeper: Sleeper, signal: AbortSignal): Promise<boolean> {
@@ -103,7 +115,11 @@ function listRow(d: DemoView, wide: boolean): string[] {
 /** The table of `list`; -o wide adds the namespace, the kubeconfig context and when it was created. The URL stays last (cut to the terminal's width). */
 function listTable(demos: DemoView[], options: {wide: boolean; width: number | undefined}): string {
   const headers = ['ID', 'NAME', 'TYPE', 'STATUS', 'OWNER', 'EXPIRES IN', ...(options.wide ? ['NAMESPACE', 'CONTEXT', 'CREATED'] : []), 'PORTAL']
-  return table(headers, demos.map((d) => listRow(d, options.wide)), {width: options.width})
+  return table(
+    headers,
+    demos.map((d) => listRow(d, options.wide)),
+    {width: options.width},
+  )
 }
 
 /** Where this page is among all of them, on stderr; "next" only when there is a next page. */

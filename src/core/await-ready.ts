@@ -66,7 +66,10 @@ function fatalPastGrace(waiting: DeploymentState[], firstSeen: Map<string, numbe
  * naming each deployment still waiting and why, ClusterError early for a reason that waiting cannot fix,
  * CancelledError when the signal aborts.
  */
-export async function awaitReady(deps: WaitDeps, target: {namespace: string; deploymentNames: readonly string[]; timeoutMs: number}): Promise<DeploymentState[]> {
+export async function awaitReady(
+  deps: WaitDeps,
+  target: {namespace: string; deploymentNames: readonly string[]; timeoutMs: number},
+): Promise<DeploymentState[]> {
   const started = deps.clock.now().getTime()
   const firstSeen = new Map<string, number>()
   for (let delay = QUICK_POLL_MS; ; delay = nextPollDelay(deps.clock.now().getTime() - started, delay)) {
@@ -81,9 +84,12 @@ export async function awaitReady(deps: WaitDeps, target: {namespace: string; dep
       })
     }
     if (now - started >= target.timeoutMs) {
-      throw new TimeoutError(`Timed out after ${formatDuration(target.timeoutMs)} waiting for deployments in namespace ${target.namespace}: ${describeWaiting(waiting)}.`, {
-        hint: 'Raise --wait-timeout if it is just slow.',
-      })
+      throw new TimeoutError(
+        `Timed out after ${formatDuration(target.timeoutMs)} waiting for deployments in namespace ${target.namespace}: ${describeWaiting(waiting)}.`,
+        {
+          hint: 'Raise --wait-timeout if it is just slow.',
+        },
+      )
     }
     await pause(deps, delay)
   }

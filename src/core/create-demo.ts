@@ -4,7 +4,21 @@ import {checkDemoType, checkDuration, type OptionSource} from './create-options.
 import {formatDuration, hours} from './duration.js'
 import {DemoError, LimitError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
-import type {Checkpoint, Clock, Cluster, DatabaseAccess, Databases, DatabasesFor, DemoStore, Manifest, NewDemo, Ownership, Random, Sleeper, StepRunner} from './ports.js'
+import type {
+  Checkpoint,
+  Clock,
+  Cluster,
+  DatabaseAccess,
+  Databases,
+  DatabasesFor,
+  DemoStore,
+  Manifest,
+  NewDemo,
+  Ownership,
+  Random,
+  Sleeper,
+  StepRunner,
+} from './ports.js'
 import type {ProjectConfig} from './project-config.js'
 import {demoUrls, POLICY_KINDS, renderStack, type RenderedStack, type TemplateFile} from './render-stack.js'
 import {rollBack} from './roll-back.js'
@@ -71,7 +85,9 @@ function resolveType(config: ProjectConfig, request: Pick<CreateRequest, 'type' 
 }
 
 function resolveLifetimeMs(config: ProjectConfig, request: Pick<CreateRequest, 'duration' | 'fromPreferences'>): number {
-  return request.duration === undefined ? hours(config.lifetime.defaultHours) : checkDuration(config.lifetime, request.duration, sourceOf(request, 'duration'))
+  return request.duration === undefined
+    ? hours(config.lifetime.defaultHours)
+    : checkDuration(config.lifetime, request.duration, sourceOf(request, 'duration'))
 }
 
 /** Checks type, duration and name without touching anything: the CLI calls it before it opens the state store. */
@@ -91,7 +107,10 @@ function previewAccess(demo: NewDemo | Demo): DatabaseAccess {
  * an id, and renders the stack (so a broken template fails before a row or namespace exists).
  * `demo create --dry-run` prints this plan.
  */
-export function planDemo(deps: Pick<CreateDeps, 'config' | 'templates' | 'clock' | 'random' | 'databases'> & {contextName: string | null}, request: CreateRequest): CreatePlan {
+export function planDemo(
+  deps: Pick<CreateDeps, 'config' | 'templates' | 'clock' | 'random' | 'databases'> & {contextName: string | null},
+  request: CreateRequest,
+): CreatePlan {
   const {config} = deps
   const demoType = resolveType(config, request)
   const ttlMs = resolveLifetimeMs(config, request)
@@ -123,7 +142,10 @@ function render(deps: Pick<CreateDeps, 'config' | 'templates'>, demo: NewDemo | 
 function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<CreateDeps, 'config' | 'clock'>, actor: string): LimitError {
   const now = deps.clock.now().getTime()
   const lines = live.map((d) => `${d.id} (${d.demoType}, ${d.status}, ${d.createdBy}, expires in ${formatDuration(d.expiresAt.getTime() - now)})`)
-  const cap = refused === 'owner' ? `${actor} already has ${live.length} live demos (limit ${deps.config.limits.perOwner})` : `the team has ${deps.config.limits.global} live demos (the global limit)`
+  const cap =
+    refused === 'owner'
+      ? `${actor} already has ${live.length} live demos (limit ${deps.config.limits.perOwner})`
+      : `the team has ${deps.config.limits.global} live demos (the global limit)`
   return new LimitError(`Cannot create a demo: ${cap}: ${lines.join('; ')}.`, {
     hint: `Destroy one with \`demo destroy ${live[0]?.id ?? '<id>'}\` (or wait for it to expire), or raise limits.${refused === 'owner' ? 'perOwner' : 'global'} in demo.config.yaml.`,
   })
@@ -132,7 +154,13 @@ function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<Create
 /** Inserts the row; a reached cap fails the step (LimitError), so the progress shows the step failed. */
 async function recordDemo(deps: CreateDeps, demo: NewDemo, actor: string): Promise<Demo> {
   const ttlHours = (demo.expiresAt.getTime() - demo.createdAt.getTime()) / 3_600_000
-  const result = await deps.store.insert(demo, deps.config.limits, {demoId: demo.id, type: 'created', at: demo.createdAt, actor, data: {type: demo.demoType, ttlHours}})
+  const result = await deps.store.insert(demo, deps.config.limits, {
+    demoId: demo.id,
+    type: 'created',
+    at: demo.createdAt,
+    actor,
+    data: {type: demo.demoType, ttlHours},
+  })
   if ('refused' in result) throw limitError(result.refused, result.live, deps, actor)
   return result.inserted
 }
@@ -195,7 +223,11 @@ export const CREATE_STEPS: readonly CreateStep[] = [
     },
   },
   {key: 'secrets', title: () => 'Secrets', run: (r) => r.deps.cluster.apply(objectsOf(r).secrets, r.owner)},
-  {key: 'services', title: (r) => `Services (${r.preview.deploymentNames.length} deployments)`, run: (r) => r.deps.cluster.apply(objectsOf(r).services, r.owner)},
+  {
+    key: 'services',
+    title: (r) => `Services (${r.preview.deploymentNames.length} deployments)`,
+    run: (r) => r.deps.cluster.apply(objectsOf(r).services, r.owner),
+  },
   {key: 'ingress', title: () => 'Ingress', run: (r) => r.deps.cluster.apply(objectsOf(r).ingress, r.owner)},
   {
     key: 'wait',
@@ -208,7 +240,12 @@ export const CREATE_STEPS: readonly CreateStep[] = [
 ]
 
 /** Runs a timed step, records its duration in seconds, stops first if cancelled, then passes the named checkpoint. */
-async function timed<T>(deps: CreateDeps, timings: Record<string, number>, names: {title: string; key: string; demoId: string}, run: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  deps: CreateDeps,
+  timings: Record<string, number>,
+  names: {title: string; key: string; demoId: string},
+  run: () => Promise<T>,
+): Promise<T> {
   throwIfCancelled(deps.signal)
   const started = deps.clock.now().getTime()
   const result = await deps.steps.run(names.title, run)
@@ -233,8 +270,17 @@ export interface CreateResult {
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
   const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
   const timings: Record<string, number> = {}
-  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () => recordDemo(deps, plan.demo, request.actor))
-  const run: CreateRun = {deps, request, timings, demo: inserted, owner: {demoId: inserted.id, namespace: inserted.namespace}, preview: render(deps, inserted, previewAccess(inserted))}
+  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () =>
+    recordDemo(deps, plan.demo, request.actor),
+  )
+  const run: CreateRun = {
+    deps,
+    request,
+    timings,
+    demo: inserted,
+    owner: {demoId: inserted.id, namespace: inserted.namespace},
+    preview: render(deps, inserted, previewAccess(inserted)),
+  }
   try {
     for (const step of CREATE_STEPS) {
       if (!step.skip?.(run)) await timed(deps, timings, {title: step.title(run), key: step.key, demoId: run.demo.id}, () => step.run(run))
@@ -249,7 +295,9 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
 /** Records what provisioning learnt (a project's ref and keys ...); the mode stays the one the row was created with. */
 async function recordDatabase(deps: CreateDeps, demo: Demo, access: DatabaseAccess): Promise<Demo> {
   if (access.database.mode !== demo.database.mode) {
-    throw new DemoError(`Create of demo "${demo.id}": the database was provisioned as ${access.database.mode}, but the demo records ${demo.database.mode}.`)
+    throw new DemoError(
+      `Create of demo "${demo.id}": the database was provisioned as ${access.database.mode}, but the demo records ${demo.database.mode}.`,
+    )
   }
   if (isSameDatabase(access.database, demo.database)) return demo
   return deps.store.update(demo.id, demo.version, {database: access.database})
@@ -266,7 +314,12 @@ async function markReady(deps: CreateDeps, demo: Demo, timings: Record<string, n
   const phaseTimings = {...timings, total: Math.round(total * 1000) / 1000}
   const latest = (await deps.store.get(demo.id)) ?? demo
   try {
-    return await deps.store.update(demo.id, latest.version, {status: 'ready', readyAt: now, phaseTimings}, {demoId: demo.id, type: 'ready', at: now, actor, data: {seconds: phaseTimings.total}})
+    return await deps.store.update(
+      demo.id,
+      latest.version,
+      {status: 'ready', readyAt: now, phaseTimings},
+      {demoId: demo.id, type: 'ready', at: now, actor, data: {seconds: phaseTimings.total}},
+    )
   } catch (error) {
     if (error instanceof DemoError) throw error
     throw new DemoError(`Demo "${demo.id}" is up, but recording it as ready failed.`, {cause: error})

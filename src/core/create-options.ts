@@ -8,7 +8,11 @@ import {UsageError} from './errors.js'
  */
 export type OptionSource = 'flag' | 'preference' | 'stored-preference'
 
-const DURATION_NAME: Record<OptionSource, string> = {flag: '--duration', preference: 'duration', 'stored-preference': 'Your default duration (from `demo config set duration`)'}
+const DURATION_NAME: Record<OptionSource, string> = {
+  flag: '--duration',
+  preference: 'duration',
+  'stored-preference': 'Your default duration (from `demo config set duration`)',
+}
 
 function durationHint(source: OptionSource, defaultHours: number): string {
   const retry: Record<OptionSource, string> = {
@@ -27,9 +31,12 @@ export function checkDemoType(types: Record<string, unknown>, type: string, sour
   if (!Object.hasOwn(types, type)) {
     const known = Object.keys(types).join(', ')
     if (source === 'stored-preference') {
-      throw new UsageError(`Unknown demo type "${type}": it is your default, from \`demo config set type\`, and this project's demo.config.yaml does not define it.`, {
-        hint: `Pass --type with one of: ${known}; or run \`demo config unset type\`.`,
-      })
+      throw new UsageError(
+        `Unknown demo type "${type}": it is your default, from \`demo config set type\`, and this project's demo.config.yaml does not define it.`,
+        {
+          hint: `Pass --type with one of: ${known}; or run \`demo config unset type\`.`,
+        },
+      )
     }
     throw new UsageError(`Unknown demo type "${type}".`, {hint: `Use one of: ${known} (the types in demo.config.yaml).`})
   }
@@ -41,11 +48,17 @@ export function checkDemoType(types: Record<string, unknown>, type: string, sour
  * within lifetime.minHours..maxHours. Returns it in milliseconds; throws UsageError (exit 2) naming the flag
  * or the preference otherwise.
  */
-export function checkDuration(lifetime: Pick<LifetimePolicy, 'minHours' | 'maxHours' | 'defaultHours'>, duration: string, source: OptionSource): number {
+export function checkDuration(
+  lifetime: Pick<LifetimePolicy, 'minHours' | 'maxHours' | 'defaultHours'>,
+  duration: string,
+  source: OptionSource,
+): number {
   const name = DURATION_NAME[source]
   const ms = parseDuration(duration, name)
   if (ms < hours(lifetime.minHours) || ms > hours(lifetime.maxHours)) {
-    throw new UsageError(`${name} must be between ${lifetime.minHours}h and ${lifetime.maxHours}h, got ${duration.trim()}.`, {hint: durationHint(source, lifetime.defaultHours)})
+    throw new UsageError(`${name} must be between ${lifetime.minHours}h and ${lifetime.maxHours}h, got ${duration.trim()}.`, {
+      hint: durationHint(source, lifetime.defaultHours),
+    })
   }
   return ms
 }

@@ -18,7 +18,10 @@ function nextStep(demo: Pick<Demo, 'id'>, available: number, total: number): str
  * The live readiness of a `creating` demo, read from its cluster; `not-creating` for any other status. Never
  * throws: a cluster that cannot be reached is reported as `unknown` with the reason (get is read-only).
  */
-export async function readCreatingReadiness(demo: Pick<Demo, 'id' | 'status' | 'namespace'>, connect: () => Promise<Cluster>): Promise<CreatingReadiness> {
+export async function readCreatingReadiness(
+  demo: Pick<Demo, 'id' | 'status' | 'namespace'>,
+  connect: () => Promise<Cluster>,
+): Promise<CreatingReadiness> {
   if (demo.status !== 'creating') return {kind: 'not-creating'}
   try {
     const deployments = await (await connect()).deployments(demo.namespace)

@@ -35,9 +35,7 @@ export interface DestroyDeps {
 
 /** What destroy actually did, for an honest message. */
 export type DestroyOutcome =
-  | {kind: 'already-destroyed'; demo: Demo}
-  | {kind: 'destroyed'; demo: Demo; namespaceDeleted: boolean}
-  | {kind: 'deleting'; demo: Demo}
+  {kind: 'already-destroyed'; demo: Demo} | {kind: 'destroyed'; demo: Demo; namespaceDeleted: boolean} | {kind: 'deleting'; demo: Demo}
 
 function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
   if (!mayManage(request.actor, demo, request.admins)) {
@@ -57,23 +55,36 @@ async function databasesOf(deps: DestroyDeps, demo: Demo): Promise<Databases> {
     return await deps.databasesFor(mode)
   } catch (error) {
     if (!(error instanceof UnsupportedDatabaseModeError)) throw error
-    throw new UnsupportedDatabaseModeError(`Cannot destroy demo "${demo.id}": its database has mode "${mode}", which this version of demo cannot drop. Nothing was changed.`, {
-      hint: `Run \`demo destroy ${demo.id}\` with a version of demo that supports database mode "${mode}".`,
-      cause: error,
-    })
+    throw new UnsupportedDatabaseModeError(
+      `Cannot destroy demo "${demo.id}": its database has mode "${mode}", which this version of demo cannot drop. Nothing was changed.`,
+      {
+        hint: `Run \`demo destroy ${demo.id}\` with a version of demo that supports database mode "${mode}".`,
+        cause: error,
+      },
+    )
   }
 }
 
 async function markDestroying(deps: DestroyDeps, demo: Demo, actor: string): Promise<Demo> {
   if (demo.status === 'destroying') return demo
   try {
-    return await deps.store.update(demo.id, demo.version, {status: 'destroying'}, {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: demo.status}})
+    return await deps.store.update(
+      demo.id,
+      demo.version,
+      {status: 'destroying'},
+      {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: demo.status}},
+    )
   } catch (error) {
     // Another destroy (or gc, or an extend) wrote first: decide once more on the row as it is now.
     const latest = error instanceof VersionConflictError ? await deps.store.get(demo.id) : undefined
     if (!latest) throw error
     if (latest.status === 'destroying') return latest
-    return deps.store.update(latest.id, latest.version, {status: 'destroying'}, {demoId: latest.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: latest.status}})
+    return deps.store.update(
+      latest.id,
+      latest.version,
+      {status: 'destroying'},
+      {demoId: latest.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: latest.status}},
+    )
   }
 }
 
@@ -82,7 +93,12 @@ async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequ
   const latest = (await deps.store.get(demo.id)) ?? demo
   if (latest.status === 'destroyed') return latest
   const now = deps.clock.now()
-  return deps.store.update(latest.id, latest.version, {status: 'destroyed', destroyedAt: now}, {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}})
+  return deps.store.update(
+    latest.id,
+    latest.version,
+    {status: 'destroyed', destroyedAt: now},
+    {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}},
+  )
 }
 
 /** What the steps of one destroy share. */

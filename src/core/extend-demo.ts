@@ -45,12 +45,17 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
   }
   assertModifiable(demo, 'extend')
   if (isExpired(demo, now)) {
-    throw new DemoExpiredError(`Cannot extend demo "${demo.id}": it expired at ${utc(demo.expiresAt)}.`, {hint: 'Create a new demo with `demo create`.'})
+    throw new DemoExpiredError(`Cannot extend demo "${demo.id}": it expired at ${utc(demo.expiresAt)}.`, {
+      hint: 'Create a new demo with `demo create`.',
+    })
   }
   if (demo.extensionCount >= policy.maxExtensions) {
-    throw new LimitError(`Cannot extend demo "${demo.id}": it was already extended ${demo.extensionCount} times, and lifetime.maxExtensions is ${policy.maxExtensions}.`, {
-      hint: 'Create a new demo, or raise lifetime.maxExtensions in demo.config.yaml.',
-    })
+    throw new LimitError(
+      `Cannot extend demo "${demo.id}": it was already extended ${demo.extensionCount} times, and lifetime.maxExtensions is ${policy.maxExtensions}.`,
+      {
+        hint: 'Create a new demo, or raise lifetime.maxExtensions in demo.config.yaml.',
+      },
+    )
   }
   const latest = demo.createdAt.getTime() + hours(policy.maxLifetimeHours)
   const wanted = demo.expiresAt.getTime() + hours(request.hours)
@@ -66,9 +71,12 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
 
 function assertHours(request: ExtendRequest, policy: LifetimePolicy): void {
   if (!Number.isFinite(request.hours) || request.hours < policy.minExtendHours || request.hours > policy.maxExtendHours) {
-    throw new UsageError(`--by must be between ${policy.minExtendHours}h and ${policy.maxExtendHours}h, got ${Number.isFinite(request.hours) ? formatDuration(hours(request.hours)) : String(request.hours)}.`, {
-      hint: `Run \`demo extend ${request.id} --by 2h\`.`,
-    })
+    throw new UsageError(
+      `--by must be between ${policy.minExtendHours}h and ${policy.maxExtendHours}h, got ${Number.isFinite(request.hours) ? formatDuration(hours(request.hours)) : String(request.hours)}.`,
+      {
+        hint: `Run \`demo extend ${request.id} --by 2h\`.`,
+      },
+    )
   }
 }
 
@@ -96,7 +104,13 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
         demo.id,
         demo.version,
         {expiresAt, extensionCount: demo.extensionCount + 1},
-        {demoId: demo.id, type: 'extended', at: now, actor: request.actor, data: {hours: request.hours, from: demo.expiresAt.toISOString(), to: expiresAt.toISOString()}},
+        {
+          demoId: demo.id,
+          type: 'extended',
+          at: now,
+          actor: request.actor,
+          data: {hours: request.hours, from: demo.expiresAt.toISOString(), to: expiresAt.toISOString()},
+        },
       )
       return {demo: updated, cluster}
     } catch (error) {

@@ -21,7 +21,10 @@ function candidateLines(candidates: Demo[]): string[] {
 }
 
 function ambiguityError(ref: string, candidates: Demo[], retry: RetryCommand | undefined): UsageError {
-  const count = candidates.length >= MAX_REFERENCE_CANDIDATES ? `${MAX_REFERENCE_CANDIDATES} or more demos (the first ${MAX_REFERENCE_CANDIDATES})` : `${candidates.length} demos`
+  const count =
+    candidates.length >= MAX_REFERENCE_CANDIDATES
+      ? `${MAX_REFERENCE_CANDIDATES} or more demos (the first ${MAX_REFERENCE_CANDIDATES})`
+      : `${candidates.length} demos`
   const example = candidates[0]!.id
   return new UsageError([`"${ref}" could mean any of ${count}:`, ...candidateLines(candidates)].join('\n'), {
     hint: retry ? `Name one by its exact id: \`${retry(example)}\`.` : `Name one by its exact id, e.g. "${example}".`,

@@ -10,9 +10,7 @@ const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/
 /** Builds an id from random bytes; the first character is a letter so the id is also a valid SQL identifier start. */
 export function makeId(randomBytes: Uint8Array): string {
   const letters = ID_ALPHABET.slice(0, 26)
-  const chars = [...randomBytes.slice(0, ID_LENGTH)].map((b, i) =>
-    i === 0 ? letters[b % letters.length] : ID_ALPHABET[b % ID_ALPHABET.length],
-  )
+  const chars = [...randomBytes.slice(0, ID_LENGTH)].map((b, i) => (i === 0 ? letters[b % letters.length] : ID_ALPHABET[b % ID_ALPHABET.length]))
   return chars.join('')
 }
 

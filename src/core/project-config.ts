@@ -18,7 +18,10 @@ function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
 }
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "2" or "4Gi"')
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and "-"').max(63)
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and "-"')
+  .max(63)
 const image = z.string().regex(/^[^\s"'{}]+$/, 'an image reference without spaces or quotes')
 const urlPattern = z
   .string()
@@ -106,7 +109,12 @@ function checkNewService(name: string, fields: Omit<ServiceEntry, 'enabled'>, ct
   if (missing.length === 0) return
   const guess = closestMatch(name, Object.keys(DEFAULT_SERVICES))
   const meant = guess ? `; did you mean "${guess}"?` : ''
-  ctx.addIssue({code: 'custom', path: [name], input: fields, message: `"${name}" is not a built-in service, so it needs image and port; missing: ${missing.join(', ')}${meant}`})
+  ctx.addIssue({
+    code: 'custom',
+    path: [name],
+    input: fields,
+    message: `"${name}" is not a built-in service, so it needs image and port; missing: ${missing.join(', ')}${meant}`,
+  })
 }
 
 /**
@@ -181,7 +189,10 @@ export const projectConfigSchema = strictObject({
     /** Required when level is baseline: why the stack cannot run restricted. */
     reason: z.string().optional(),
   })
-    .refine((p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '', 'level "baseline" needs a reason: why the stack cannot run under "restricted"')
+    .refine(
+      (p) => p.level === 'restricted' || (p.reason ?? '').trim() !== '',
+      'level "baseline" needs a reason: why the stack cannot run under "restricted"',
+    )
     .prefault({}),
   quota: z.record(z.string(), quantity).default({
     'requests.cpu': '2',

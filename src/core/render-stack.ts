@@ -96,7 +96,16 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
  * are admitted. The one rule: the renderer sorts by it, create's steps group by it (stepObjects), and every
  * apply (the Kubernetes adapter and its fake) splits by it with splitPolicyFirst.
  */
-export const POLICY_KINDS: readonly string[] = ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap']
+export const POLICY_KINDS: readonly string[] = [
+  'ResourceQuota',
+  'LimitRange',
+  'NetworkPolicy',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'Secret',
+  'ConfigMap',
+]
 
 /** The objects of one apply as two groups to apply one after the other: policy objects first, then the rest. */
 export function splitPolicyFirst<T extends {kind: string}>(objects: readonly T[]): [T[], T[]] {
@@ -127,7 +136,10 @@ export function renderStack(input: RenderInput): RenderedStack {
       for (const document of documents) rendered.push(toManifest(document, substitute(document, document.body, scope), scope, input))
     }
   }
-  return assemble(rendered.filter((m) => !isEmptyIngress(m)), input)
+  return assemble(
+    rendered.filter((m) => !isEmptyIngress(m)),
+    input,
+  )
 }
 
 /** `service.yaml` and `*.service.yaml` are rendered once per configured service, with the SERVICE_* placeholders. */
@@ -138,7 +150,9 @@ export function isPerServiceTemplate(name: string): boolean {
 
 function assertPodSecurity(config: ProjectConfig): void {
   if (config.podSecurity.level === 'baseline' && (config.podSecurity.reason ?? '').trim() === '') {
-    throw new UsageError('podSecurity.level "baseline" needs podSecurity.reason.', {hint: 'Say in demo.config.yaml why the stack cannot run under "restricted".'})
+    throw new UsageError('podSecurity.level "baseline" needs podSecurity.reason.', {
+      hint: 'Say in demo.config.yaml why the stack cannot run under "restricted".',
+    })
   }
 }
 
@@ -162,7 +176,10 @@ function globalScope({config, demo, database}: RenderInput): Scope {
     ['QUOTA', {value: {...config.quota}}],
     ['INGRESS_RULES', {value: ingressRules(config, urls)}],
     ['INGRESS_TLS', {value: tlsSecretName ? [{hosts: ingressHosts(urls), secretName: tlsSecretName}] : []}],
-    ['DATABASE_ENV', {value: {...database.secretEnv, [DATABASE_SECRET_KEYS.id]: demo.id, [DATABASE_SECRET_KEYS.type]: demo.demoType}, secretOnly: true}],
+    [
+      'DATABASE_ENV',
+      {value: {...database.secretEnv, [DATABASE_SECRET_KEYS.id]: demo.id, [DATABASE_SECRET_KEYS.type]: demo.demoType}, secretOnly: true},
+    ],
   ]
   if (tlsSecretName) entries.push(['TLS_SECRET_NAME', {value: tlsSecretName}])
   return new Map(entries)
@@ -199,7 +216,9 @@ function ingressRules(config: ProjectConfig, urls: {portalUrl: string; candidate
     if (!service.host) continue
     const other = routed.get(service.host)
     if (other) {
-      throw new UsageError(`Services "${other}" and "${name}" both claim the ${service.host} host.`, {hint: 'Give `host:` to one service per URL in demo.config.yaml.'})
+      throw new UsageError(`Services "${other}" and "${name}" both claim the ${service.host} host.`, {
+        hint: 'Give `host:` to one service per URL in demo.config.yaml.',
+      })
     }
     routed.set(service.host, name)
     const url = new URL(service.host === 'portal' ? urls.portalUrl : urls.candidateUrl)
@@ -265,7 +284,8 @@ function substituteString(document: TemplateDocument, text: string, scope: Scope
   return text.replace(PLACEHOLDER, (_match, inner: string) => {
     const name = inner.trim()
     const {value} = lookup(document, name, scope)
-    if (typeof value === 'object') throw templateError(where(document), `uses the structured placeholder {{${name}}} inside a string; it must be the whole value.`)
+    if (typeof value === 'object')
+      throw templateError(where(document), `uses the structured placeholder {{${name}}} inside a string; it must be the whole value.`)
     return String(value)
   })
 }
@@ -278,8 +298,10 @@ function usesSecretOnlyValue(document: TemplateDocument, scope: Scope): string |
 function toManifest(document: TemplateDocument, body: unknown, scope: Scope, input: RenderInput): Manifest {
   const manifest = asManifest(document, body)
   const secretOnly = manifest.kind === 'Secret' ? undefined : usesSecretOnlyValue(document, scope)
-  if (secretOnly) throw templateError(where(document), `uses {{${secretOnly}}} in a ${manifest.kind}; it holds secrets and may be used in a Secret only.`)
-  if (CLUSTER_SCOPED_KINDS.has(manifest.kind)) throw templateError(where(document), `creates a ${manifest.kind}: templates may create only namespaced objects and the demo's Namespace.`)
+  if (secretOnly)
+    throw templateError(where(document), `uses {{${secretOnly}}} in a ${manifest.kind}; it holds secrets and may be used in a Secret only.`)
+  if (CLUSTER_SCOPED_KINDS.has(manifest.kind))
+    throw templateError(where(document), `creates a ${manifest.kind}: templates may create only namespaced objects and the demo's Namespace.`)
   assertNamespace(document, manifest, input.demo.namespace)
   stampMarks(manifest, input)
   return withOrderedMetadata(manifest)
@@ -293,7 +315,8 @@ function asManifest(document: TemplateDocument, body: unknown): Manifest {
   if (!isRecord(body)) throw templateError(where(document), 'is not a Kubernetes object (a YAML mapping).')
   const {apiVersion, kind, metadata} = body
   const hasName = isRecord(metadata) && typeof metadata.name === 'string' && metadata.name !== ''
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !hasName) throw templateError(where(document), 'needs apiVersion, kind and metadata.name.')
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !hasName)
+    throw templateError(where(document), 'needs apiVersion, kind and metadata.name.')
   return body as Manifest
 }
 
@@ -306,11 +329,15 @@ function withOrderedMetadata(manifest: Manifest): Manifest {
 
 function assertNamespace(document: TemplateDocument, manifest: Manifest, namespace: string): void {
   if (manifest.kind === 'Namespace') {
-    if (manifest.metadata.name !== namespace) throw templateError(where(document), `names the Namespace "${manifest.metadata.name}"; it must be {{NAMESPACE}}.`)
+    if (manifest.metadata.name !== namespace)
+      throw templateError(where(document), `names the Namespace "${manifest.metadata.name}"; it must be {{NAMESPACE}}.`)
     return
   }
   if (manifest.metadata.namespace !== undefined && manifest.metadata.namespace !== namespace) {
-    throw templateError(where(document), `puts ${manifest.kind} "${manifest.metadata.name}" into namespace "${String(manifest.metadata.namespace)}"; objects go into the demo's namespace only.`)
+    throw templateError(
+      where(document),
+      `puts ${manifest.kind} "${manifest.metadata.name}" into namespace "${String(manifest.metadata.namespace)}"; objects go into the demo's namespace only.`,
+    )
   }
   manifest.metadata.namespace = namespace
 }
@@ -385,7 +412,8 @@ function kindRank(kind: string): number {
 
 function assemble(rendered: Manifest[], input: RenderInput): RenderedStack {
   const namespaces = rendered.filter((m) => m.kind === 'Namespace')
-  if (namespaces.length > 1) throw new UsageError(`The templates render ${namespaces.length} Namespace objects; a demo has exactly one.`, {hint: TEMPLATE_HINT})
+  if (namespaces.length > 1)
+    throw new UsageError(`The templates render ${namespaces.length} Namespace objects; a demo has exactly one.`, {hint: TEMPLATE_HINT})
   const seen = new Set<string>()
   for (const m of rendered) {
     const key = `${m.apiVersion}/${m.kind}/${m.metadata.name}`

@@ -70,7 +70,11 @@ async function dropDatabase(deps: RollBackDeps, demo: Demo): Promise<string | nu
 type RowOutcome = {kind: 'marked'} | {kind: 'left'; status: DemoStatus | 'gone'} | {kind: 'problem'; problem: unknown}
 
 /** Marks the row failed if it is still `creating`; a row someone else moved on (a destroy racing the create) is left as it is. */
-async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason: string; cleanup: 'done' | 'kept' | 'incomplete'}): Promise<RowOutcome> {
+async function markFailed(
+  deps: RollBackDeps,
+  failure: Failure,
+  outcome: {reason: string; cleanup: 'done' | 'kept' | 'incomplete'},
+): Promise<RowOutcome> {
   try {
     const latest = await deps.store.get(failure.demo.id)
     if (!latest) return {kind: 'left', status: 'gone'}
@@ -80,7 +84,13 @@ async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason
       latest.id,
       latest.version,
       {status: 'failed', lastError: outcome.reason, phaseTimings: {...failure.timings}, metadata: {...latest.metadata, cleanup: outcome.cleanup}},
-      {demoId: latest.id, type: outcome.cleanup === 'done' ? 'rolled-back' : 'failed', at: now, actor: failure.actor, data: {reason: outcome.reason, cleanup: outcome.cleanup}},
+      {
+        demoId: latest.id,
+        type: outcome.cleanup === 'done' ? 'rolled-back' : 'failed',
+        at: now,
+        actor: failure.actor,
+        data: {reason: outcome.reason, cleanup: outcome.cleanup},
+      },
     )
     return {kind: 'marked'}
   } catch (error) {
@@ -90,10 +100,12 @@ async function markFailed(deps: RollBackDeps, failure: Failure, outcome: {reason
 
 /** How the row ended up, for the message: only a row this rollback marked is "marked failed". */
 function rowNote(demo: Demo, row: RowOutcome): string {
-  if (row.kind === 'left') return row.status === 'gone' ? 'its row is gone from the state store' : `the demo was left ${row.status} by another command`
+  if (row.kind === 'left')
+    return row.status === 'gone' ? 'its row is gone from the state store' : `the demo was left ${row.status} by another command`
   if (row.kind === 'problem') {
     // The cause already said the store is unreachable when that is why the create failed; say it once, briefly.
-    if (row.problem instanceof StoreUnavailableError) return `the unreachable state store could not record it as failed; run \`demo destroy ${demo.id}\` once it answers again`
+    if (row.problem instanceof StoreUnavailableError)
+      return `the unreachable state store could not record it as failed; run \`demo destroy ${demo.id}\` once it answers again`
     return `recording it as failed in the state store failed too (${messageOf(row.problem)}); run \`demo destroy ${demo.id}\` later`
   }
   return 'the demo is marked failed'
@@ -109,7 +121,8 @@ function leftBehind(failure: Failure, cleanup: 'done' | 'kept' | 'incomplete', p
   }
   if (cleanup === 'done') {
     // The namespace is gone, so no kubectl hint; after a cancel there is nothing to inspect.
-    const hint = failure.error instanceof CancelledError ? '' : 'To inspect the failure, run the create again with --keep-on-failure: it keeps the namespace.'
+    const hint =
+      failure.error instanceof CancelledError ? '' : 'To inspect the failure, run the create again with --keep-on-failure: it keeps the namespace.'
     return {text: `Rolled back: namespace ${demo.namespace} and the database are gone; ${row}.`, hint}
   }
   return {

@@ -12,7 +12,9 @@ const hook: Hook.CommandNotFound = function (options) {
   const typed = toConfiguredId(options.id, config).split(' ')[0] ?? options.id
   const suggestion = closestMatch(typed, known)
   process.stderr.write(`Error: Unknown command "${typed}".\n`)
-  process.stderr.write(`Hint: ${suggestion ? `Did you mean \`${config.bin} ${suggestion}\`? ` : ''}Run \`${config.bin} --help\` for the list of commands.\n`)
+  process.stderr.write(
+    `Hint: ${suggestion ? `Did you mean \`${config.bin} ${suggestion}\`? ` : ''}Run \`${config.bin} --help\` for the list of commands.\n`,
+  )
   return Promise.resolve(this.exit(ExitCode.usage))
 }
 

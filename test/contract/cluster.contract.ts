@@ -2,7 +2,16 @@ import assert from 'node:assert/strict'
 import {afterEach, beforeEach, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {ClusterError, ConflictError} from '../../src/core/errors.js'
-import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, janitorTimestamp, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
+import {
+  EXPIRES_AT_ANNOTATION,
+  hasOwnershipMarks,
+  INSTANCE_ANNOTATION,
+  INSTANCE_LABEL,
+  JANITOR_EXPIRES_ANNOTATION,
+  janitorTimestamp,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+} from '../../src/core/labels.js'
 import type {Cluster, Manifest, Ownership} from '../../src/core/ports.js'
 import {aConfigMap, aDeployment, aNamespaceManifest, ownershipMarks, type NamespaceManifestOptions} from '../fakes/builders.js'
 
@@ -101,7 +110,9 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       const owner = await aNamespace()
       const release = await handle.holdDeletion(owner.namespace, HOLD)
       assert.equal(await cluster.deleteNamespace(owner), true)
-      await eventually('the namespace to be terminating', async () => ((await cluster.namespaceStatus(owner.namespace)).terminating ? true : undefined))
+      await eventually('the namespace to be terminating', async () =>
+        (await cluster.namespaceStatus(owner.namespace)).terminating ? true : undefined,
+      )
       return {owner, release}
     }
 
@@ -143,7 +154,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const error = await failureOf(cluster.ensureNamespace(namespaceOf(owner), owner))
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
-        assert.match(error.message, new RegExp(`^Cannot adopt namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"`))
+        assert.match(
+          error.message,
+          new RegExp(`^Cannot adopt namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"`),
+        )
         assert.deepEqual(await handle.readNamespace(owner.namespace), before)
       })
 
@@ -159,7 +173,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
 
       it('refuses with ConflictError a lookalike: our labels, but another id in the instance annotation', async () => {
         const owner = handle.newOwner()
-        await handle.createForeignNamespace(owner.namespace, {labels: ownershipMarks(owner.demoId).labels, annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'}})
+        await handle.createForeignNamespace(owner.namespace, {
+          labels: ownershipMarks(owner.demoId).labels,
+          annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
+        })
 
         const error = await failureOf(cluster.ensureNamespace(namespaceOf(owner), owner))
 
@@ -177,7 +194,12 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         for (const manifest of [unmarked, misnamed, notANamespace]) {
           const error = await failureOf(cluster.ensureNamespace(manifest, owner))
           assert.ok(error instanceof ClusterError, `a ClusterError for ${manifest.kind} ${manifest.metadata.name}, got ${String(error)}`)
-          assert.match(error.message, new RegExp(`^Refusing to create ${manifest.kind} "${manifest.metadata.name}".*: it is not namespace "${owner.namespace}" with the marks of demo "${owner.demoId}"\\.$`))
+          assert.match(
+            error.message,
+            new RegExp(
+              `^Refusing to create ${manifest.kind} "${manifest.metadata.name}".*: it is not namespace "${owner.namespace}" with the marks of demo "${owner.demoId}"\\.$`,
+            ),
+          )
         }
         assert.equal(await handle.readNamespace(owner.namespace), undefined)
         assert.equal(await handle.readNamespace(`${owner.namespace}-x`), undefined)
@@ -207,7 +229,12 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
               if (!stored) return undefined
               const ours = new Set(Object.keys(o.metadata.annotations ?? {}))
               const annotations = Object.fromEntries(Object.entries(stored.metadata.annotations ?? {}).filter(([key]) => ours.has(key)))
-              return {kind: stored.kind, metadata: {labels: stored.metadata.labels, annotations, generation: stored.metadata.generation}, spec: stored.spec, data: stored.data}
+              return {
+                kind: stored.kind,
+                metadata: {labels: stored.metadata.labels, annotations, generation: stored.metadata.generation},
+                spec: stored.spec,
+                data: stored.data,
+              }
             }),
           )
 
@@ -222,7 +249,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         }
         assert.deepEqual(first[0]?.data, {mode: 'demo'})
         assert.deepEqual(second, first, 'the second apply left every object as it was')
-        assert.deepEqual((await cluster.deployments(owner.namespace)).map((d) => d.name), ['web'])
+        assert.deepEqual(
+          (await cluster.deployments(owner.namespace)).map((d) => d.name),
+          ['web'],
+        )
       })
 
       it('converges an object to the new manifest: a field left out is removed', async () => {
@@ -241,8 +271,16 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const unmarked: Manifest = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'plain', namespace: owner.namespace}}
         const elsewhere: Manifest = {...aConfigMap(owner, 'elsewhere'), metadata: {...aConfigMap(owner, 'elsewhere').metadata, namespace: 'default'}}
         const cases: [Manifest, RegExp][] = [
-          [unmarked, new RegExp(`^Refusing to apply ConfigMap "plain" in namespace "${owner.namespace}": it does not carry the marks of demo "${owner.demoId}"`)],
-          [elsewhere, new RegExp(`^Refusing to apply ConfigMap "elsewhere" in namespace "default": objects go only into namespace "${owner.namespace}"`)],
+          [
+            unmarked,
+            new RegExp(
+              `^Refusing to apply ConfigMap "plain" in namespace "${owner.namespace}": it does not carry the marks of demo "${owner.demoId}"`,
+            ),
+          ],
+          [
+            elsewhere,
+            new RegExp(`^Refusing to apply ConfigMap "elsewhere" in namespace "default": objects go only into namespace "${owner.namespace}"`),
+          ],
           [namespaceOf(owner), new RegExp(`^Refusing to apply Namespace "${owner.namespace}": objects go only into namespace "${owner.namespace}"`)],
         ]
 
@@ -257,12 +295,20 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
 
       it('refuses with ClusterError a cluster-scoped kind, and applies nothing', async () => {
         const owner = await aNamespace()
-        const priorityClass: Manifest = {apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: {name: owner.namespace, namespace: owner.namespace, ...ownershipMarks(owner.demoId)}, value: 1000}
+        const priorityClass: Manifest = {
+          apiVersion: 'scheduling.k8s.io/v1',
+          kind: 'PriorityClass',
+          metadata: {name: owner.namespace, namespace: owner.namespace, ...ownershipMarks(owner.demoId)},
+          value: 1000,
+        }
 
         const error = await failureOf(cluster.apply([aConfigMap(owner, 'good'), priorityClass], owner))
 
         assert.ok(error instanceof ClusterError, `a ClusterError, got ${String(error)}`)
-        assert.match(error.message, new RegExp(`^Refusing to apply PriorityClass "${owner.namespace}" in namespace "${owner.namespace}": PriorityClass is cluster-scoped\\.$`))
+        assert.match(
+          error.message,
+          new RegExp(`^Refusing to apply PriorityClass "${owner.namespace}" in namespace "${owner.namespace}": PriorityClass is cluster-scoped\\.$`),
+        )
         assert.equal(await handle.readObject(owner.namespace, 'ConfigMap', 'good'), undefined, 'nothing was applied')
       })
 
@@ -273,7 +319,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const {owner: terminating, release} = await aTerminatingNamespace()
         const cases: [Ownership, RegExp][] = [
           [missing, new RegExp(`^Cannot apply to namespace "${missing.namespace}": it does not exist \\(anymore\\)\\.$`)],
-          [foreign, new RegExp(`^Cannot apply to namespace "${foreign.namespace}": it exists and does not carry the marks of demo "${foreign.demoId}"`)],
+          [
+            foreign,
+            new RegExp(`^Cannot apply to namespace "${foreign.namespace}": it exists and does not carry the marks of demo "${foreign.demoId}"`),
+          ],
           [terminating, new RegExp(`^Cannot apply to namespace "${terminating.namespace}": it is still terminating; retry later\\.$`)],
         ]
 
@@ -356,12 +405,18 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const foreign = handle.newOwner()
         const lookalike = handle.newOwner()
         await handle.createForeignNamespace(foreign.namespace, {labels: {team: 'sales'}})
-        await handle.createForeignNamespace(lookalike.namespace, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId}, annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'}})
+        await handle.createForeignNamespace(lookalike.namespace, {
+          labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId},
+          annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
+        })
 
         for (const owner of [foreign, lookalike]) {
           const error = await failureOf(cluster.deleteNamespace(owner))
           assert.ok(error instanceof ConflictError, `a ConflictError for ${owner.namespace}, got ${String(error)}`)
-          assert.match(error.message, new RegExp(`^Cannot delete namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"`))
+          assert.match(
+            error.message,
+            new RegExp(`^Cannot delete namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"`),
+          )
           assert.equal((await handle.readNamespace(owner.namespace))?.terminating, false)
         }
       })
@@ -387,7 +442,9 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         assert.equal(status.exists, true)
         assert.equal(status.terminating, true)
         assert.ok(
-          status.blockers.includes(`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${HOLD} in 1 resource instances`),
+          status.blockers.includes(
+            `NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${HOLD} in 1 resource instances`,
+          ),
           status.blockers.join('; '),
         )
         assert.equal(status.blockers.at(-1), 'finalizer kubernetes', 'the namespace’s own finalizer waits for the content')
@@ -428,7 +485,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const error = await failureOf(cluster.setExpiry(owner, new Date('2026-11-25T18:00:00Z')))
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
-        assert.match(error.message, new RegExp(`^Cannot update namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"`))
+        assert.match(
+          error.message,
+          new RegExp(`^Cannot update namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"`),
+        )
         const stored = await handle.readNamespace(owner.namespace)
         assert.equal(stored?.annotations[EXPIRES_AT_ANNOTATION], 'theirs')
         assert.equal(stored?.annotations[JANITOR_EXPIRES_ANNOTATION], undefined)
@@ -443,7 +503,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const foreign = handle.newOwner()
         const lookalike = handle.newOwner()
         await handle.createForeignNamespace(foreign.namespace, {labels: {team: 'sales'}})
-        await handle.createForeignNamespace(lookalike.namespace, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId}, annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'}})
+        await handle.createForeignNamespace(lookalike.namespace, {
+          labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId},
+          annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
+        })
         const mine = new Set([active, noExpiry, terminating, foreign, lookalike].map((o) => o.namespace))
 
         const owned = (await cluster.ownedNamespaces()).filter((o) => mine.has(o.name)).sort((a, b) => a.name.localeCompare(b.name))

@@ -31,7 +31,10 @@ export function databasesContract(name: string, open: () => Databases): void {
       if (databases.mode === 'none') {
         assert.deepEqual(owned, [])
       } else {
-        assert.deepEqual(owned.map((o) => [o.demoId, o.database]), [['k3x9a2bq', access.database]])
+        assert.deepEqual(
+          owned.map((o) => [o.demoId, o.database]),
+          [['k3x9a2bq', access.database]],
+        )
         assert.ok(owned.every((o) => o.name.length > 0))
       }
       await databases.drop({id: 'k3x9a2bq', database: access.database})

@@ -19,7 +19,11 @@ async function destroyedDemo(store: DemoStore, overrides: Parameters<typeof aNew
 const DATABASES: DemoDatabase[] = [
   {mode: 'none'},
   {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null},
-  {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: {projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ.anon'}},
+  {
+    mode: 'shared-schema',
+    schema: 'demo_k3x9a2bq',
+    supabase: {projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ.anon'},
+  },
   {mode: 'supabase-project', projectRef: null, url: null, anonKey: null},
   {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: null},
   {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ.anon'},
@@ -96,7 +100,10 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       const result = await store.insert(extra, {perOwner: 1, global: 10}, aCreatedEvent(extra))
       assert.ok('refused' in result)
       assert.equal(result.refused, 'owner')
-      assert.deepEqual(result.live.map((d) => d.id), [first.id])
+      assert.deepEqual(
+        result.live.map((d) => d.id),
+        [first.id],
+      )
       assert.equal(await store.get(extra.id), undefined)
     })
 
@@ -120,7 +127,10 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
         return true
       })
       assert.equal((await store.get(first.id))?.createdBy, 'bob')
-      assert.deepEqual((await store.events(first.id)).map((e) => e.type), ['created'])
+      assert.deepEqual(
+        (await store.events(first.id)).map((e) => e.type),
+        ['created'],
+      )
     })
 
     it('does not count destroyed or failed demos against the caps', async () => {
@@ -138,7 +148,11 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
         else await insertOk(store, {createdBy: owner, status})
         const next = aNewDemo({createdBy: owner})
         const result = await store.insert(next, {perOwner: 1, global: 100}, aCreatedEvent(next))
-        assert.equal('refused' in result, LIVE_STATUSES.includes(status), `a ${status} demo ${LIVE_STATUSES.includes(status) ? 'counts' : 'does not count'} against the per-owner cap`)
+        assert.equal(
+          'refused' in result,
+          LIVE_STATUSES.includes(status),
+          `a ${status} demo ${LIVE_STATUSES.includes(status) ? 'counts' : 'does not count'} against the per-owner cap`,
+        )
         if ('inserted' in result) await store.update(next.id, result.inserted.version, {status: 'failed', lastError: 'not live'})
       }
       // One demo in each live status now: a global cap of that many refuses, one more admits.
@@ -146,19 +160,30 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       const full = await store.insert(extra, {perOwner: 100, global: LIVE_STATUSES.length}, aCreatedEvent(extra))
       assert.ok('refused' in full && full.refused === 'global', 'the global cap counts every live demo')
       assert.deepEqual(full.live.map((d) => d.status).sort(), [...LIVE_STATUSES].sort())
-      assert.ok('inserted' in (await store.insert(extra, {perOwner: 100, global: LIVE_STATUSES.length + 1}, aCreatedEvent(extra))), 'the global cap counts only live demos')
+      assert.ok(
+        'inserted' in (await store.insert(extra, {perOwner: 100, global: LIVE_STATUSES.length + 1}, aCreatedEvent(extra))),
+        'the global cap counts only live demos',
+      )
     })
 
     it('applies a patch, bumps the version and records the event in the same step', async () => {
       const demo = await insertOk(store)
       const readyAt = new Date('2026-11-25T12:01:00Z')
-      const updated = await store.update(demo.id, 1, {status: 'ready', readyAt, phaseTimings: {apply: 1.5}}, {demoId: demo.id, type: 'ready', at: readyAt, actor: 'alice', data: {seconds: 60}})
+      const updated = await store.update(
+        demo.id,
+        1,
+        {status: 'ready', readyAt, phaseTimings: {apply: 1.5}},
+        {demoId: demo.id, type: 'ready', at: readyAt, actor: 'alice', data: {seconds: 60}},
+      )
       assert.equal(updated.status, 'ready')
       assert.equal(updated.version, 2)
       assert.equal(updated.readyAt?.toISOString(), readyAt.toISOString())
       assert.deepEqual(updated.phaseTimings, {apply: 1.5})
       const events = await store.events(demo.id)
-      assert.deepEqual(events.map((e) => e.type), ['created', 'ready'])
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['created', 'ready'],
+      )
       assert.deepEqual(events[1]?.data, {seconds: 60})
     })
 
@@ -192,7 +217,12 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
     it('lists newest first with filters and pages', async () => {
       const base = Date.parse('2026-11-20T00:00:00Z')
       for (let i = 0; i < 7; i++) {
-        await insertOk(store, {createdAt: new Date(base + i * 60_000), expiresAt: new Date(base + i * 60_000 + 7_200_000), createdBy: i % 2 ? 'odd' : 'even', demoType: i < 3 ? 'startup' : 'enterprise'})
+        await insertOk(store, {
+          createdAt: new Date(base + i * 60_000),
+          expiresAt: new Date(base + i * 60_000 + 7_200_000),
+          createdBy: i % 2 ? 'odd' : 'even',
+          demoType: i < 3 ? 'startup' : 'enterprise',
+        })
       }
       const page1 = await store.list({}, {limit: 3, offset: 0})
       assert.equal(page1.total, 7)
@@ -226,14 +256,26 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       await destroyedDemo(store, {metadata: {cleanup: 'kept'}, createdAt: minute(6)})
       const live = ['creating', 'ready', 'degraded', 'destroying'] as const
       const withLeftovers = await store.list({statuses: [...live], includeFailedWithLeftovers: true}, {limit: 2, offset: 0})
-      assert.deepEqual(withLeftovers.items.map((d) => d.id), [incomplete.id, kept.id])
+      assert.deepEqual(
+        withLeftovers.items.map((d) => d.id),
+        [incomplete.id, kept.id],
+      )
       assert.equal(withLeftovers.total, 3)
       const rest = await store.list({statuses: [...live], includeFailedWithLeftovers: true}, {limit: 2, offset: 2})
-      assert.deepEqual(rest.items.map((d) => d.id), [ready.id])
+      assert.deepEqual(
+        rest.items.map((d) => d.id),
+        [ready.id],
+      )
       const without = await store.list({statuses: [...live]}, {limit: 100, offset: 0})
-      assert.deepEqual(without.items.map((d) => d.id), [ready.id])
+      assert.deepEqual(
+        without.items.map((d) => d.id),
+        [ready.id],
+      )
       const bobs = await store.list({statuses: [...live], includeFailedWithLeftovers: true, createdBy: 'bob'}, {limit: 100, offset: 0})
-      assert.deepEqual(bobs.items.map((d) => d.id), [incomplete.id])
+      assert.deepEqual(
+        bobs.items.map((d) => d.id),
+        [incomplete.id],
+      )
     })
 
     it('does not count failed demos with leftovers against the caps', async () => {

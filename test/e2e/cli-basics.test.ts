@@ -31,7 +31,10 @@ describe('demo --version and --help', () => {
     const live = await runDemo(box, ['help'], {COLUMNS: '80'})
     assert.equal(live.code, 0, transcript(live))
     assert.equal(prerendered.stdout, live.stdout)
-    assert.match(prerendered.stdout, new RegExp(`^VERSION\n  ${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}$`, 'm'))
+    assert.match(
+      prerendered.stdout,
+      new RegExp(`^VERSION\n  ${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}$`, 'm'),
+    )
   })
 
   it('refuses an unknown command with exit 2', async () => {
@@ -41,7 +44,11 @@ describe('demo --version and --help', () => {
   })
 
   it('suggests the command a typo meant, in the words typed (never topic:command), and runs nothing', async () => {
-    for (const [typed, meant] of [['creat', 'create'], ['lst', 'list'], ['destory', 'destroy']] as const) {
+    for (const [typed, meant] of [
+      ['creat', 'create'],
+      ['lst', 'list'],
+      ['destory', 'destroy'],
+    ] as const) {
       const result = await runDemo(cliSandbox(), [typed, 'x'])
       assert.equal(result.code, 2, transcript(result))
       assert.match(result.stderr, new RegExp(`^Error: Unknown command "${typed}"\\.$`, 'm'))
@@ -71,7 +78,11 @@ describe('demo --version and --help', () => {
   })
 
   it('exits 0 when a pipe closes early (`demo create --help | head -1`)', async () => {
-    const piped = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" create --help | head -1; exit "\${PIPESTATUS[0]}"`], {reject: false, env: cliSandbox().env, extendEnv: false})
+    const piped = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" create --help | head -1; exit "\${PIPESTATUS[0]}"`], {
+      reject: false,
+      env: cliSandbox().env,
+      extendEnv: false,
+    })
     assert.equal(piped.exitCode, 0, String(piped.stderr))
     assert.equal(String(piped.stderr), '')
   })

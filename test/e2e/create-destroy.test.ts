@@ -109,7 +109,8 @@ function neverReadySandbox(): CliSandbox {
   return cliSandbox({
     config: {services: onlyServices({'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000}})},
     databaseUrl: database.url,
-    editTemplates: (name, text) => (name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', `    metadata:\n      labels:\n        ${label}: "${value}"\n`) : text),
+    editTemplates: (name, text) =>
+      name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n', `    metadata:\n      labels:\n        ${label}: "${value}"\n`) : text,
   })
 }
 
@@ -139,7 +140,14 @@ describe('demo create → get → list → extend → destroy with the built-in 
     // Progress went to stderr, one line per step when not on a TTY.
     assert.match(result.stderr, /Wait until every deployment is Available/)
     const deployments = await apps.listNamespacedDeployment({namespace: demo.namespace})
-    assert.deepEqual(deployments.items.map((d) => d.metadata?.name).sort(), ['api-gateway', 'ats-service', 'candidate', 'identity-service', 'network-service', 'portal'])
+    assert.deepEqual(deployments.items.map((d) => d.metadata?.name).sort(), [
+      'api-gateway',
+      'ats-service',
+      'candidate',
+      'identity-service',
+      'network-service',
+      'portal',
+    ])
     for (const d of deployments.items) assert.ok((d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1), `${d.metadata?.name} available`)
   })
 
@@ -229,7 +237,10 @@ describe('demo create → get → list → extend → destroy with the built-in 
 
 describe('demo create failures roll back to an honest failed row', () => {
   it('a quota too small: fails naming the deployment and the quota, and leaves nothing behind', async () => {
-    const box = sandbox({services: TWO_SERVICES, quota: {'requests.cpu': '150m', 'requests.memory': '1Gi', 'limits.cpu': '1', 'limits.memory': '1Gi', pods: '5'}})
+    const box = sandbox({
+      services: TWO_SERVICES,
+      quota: {'requests.cpu': '150m', 'requests.memory': '1Gi', 'limits.cpu': '1', 'limits.memory': '1Gi', pods: '5'},
+    })
     const result = await runDemo(box, ['create', '--type', 'startup', '--json'])
     assert.equal(result.code, 1, transcript(result))
     const error = jsonOf<{error: {code: string; message: string; hint: string}}>(result).error
@@ -249,7 +260,10 @@ describe('demo create failures roll back to an honest failed row', () => {
     const result = await runDemo(withTemplates, ['create', '--type', 'startup', '--wait-timeout', '8s'])
     assert.equal(result.code, 1, transcript(result))
     assert.match(result.stderr, /Timed out after \d+s waiting for deployments in namespace demo-\w+: api-gateway \(pod api-gateway-\S+ is not ready/)
-    assert.match(result.stderr, /^Hint: Raise --wait-timeout if it is just slow\. To inspect the failure, run the create again with --keep-on-failure: it keeps the namespace\.$/m)
+    assert.match(
+      result.stderr,
+      /^Hint: Raise --wait-timeout if it is just slow\. To inspect the failure, run the create again with --keep-on-failure: it keeps the namespace\.$/m,
+    )
     assert.doesNotMatch(result.stderr, /kubectl/, 'no kubectl hint for a namespace that is gone')
     const [id] = await demoIds()
     assert.ok(id)
@@ -346,12 +360,18 @@ describe('personal preferences', () => {
     assert.equal((await runDemo(box, ['config', 'set', 'duration', '90m'])).code, 0)
     const planned = await runDemo(box, ['create', '--dry-run', '--json'])
     assert.equal(planned.code, 0, transcript(planned))
-    const namespace = jsonOf<{manifests: Array<{metadata: {labels: Record<string, string>; annotations: Record<string, string>}}>}>(planned).manifests[0]
+    const namespace = jsonOf<{manifests: Array<{metadata: {labels: Record<string, string>; annotations: Record<string, string>}}>}>(planned)
+      .manifests[0]
     assert.equal(namespace?.metadata.labels['demo.splits.network/demo-type'], 'enterprise')
     const lifetime = new Date(namespace?.metadata.annotations['demo.splits.network/expires-at'] ?? '').getTime() - Date.now()
     assert.ok(lifetime > 85 * 60_000 && lifetime <= 90 * 60_000, `about 90 minutes, got ${lifetime} ms`)
     const flagged = await runDemo(box, ['create', '--dry-run', '--json', '--type', 'startup'])
-    assert.equal(jsonOf<{manifests: Array<{metadata: {labels: Record<string, string>}}>}>(flagged).manifests[0]?.metadata.labels['demo.splits.network/demo-type'], 'startup')
+    assert.equal(
+      jsonOf<{manifests: Array<{metadata: {labels: Record<string, string>}}>}>(flagged).manifests[0]?.metadata.labels[
+        'demo.splits.network/demo-type'
+      ],
+      'startup',
+    )
   })
 })
 

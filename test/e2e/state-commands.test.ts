@@ -73,7 +73,13 @@ function json<T = Record<string, unknown>>(run: Run): T {
 async function insert(overrides: Partial<NewDemo>): Promise<Demo> {
   const now = Date.now()
   const destroyed = overrides.status === 'destroyed'
-  const demoRow = aNewDemo({status: 'ready', createdAt: new Date(now - 10 * 60_000), expiresAt: new Date(now + 2 * HOUR), ...overrides, ...(destroyed ? {status: 'ready'} : {})})
+  const demoRow = aNewDemo({
+    status: 'ready',
+    createdAt: new Date(now - 10 * 60_000),
+    expiresAt: new Date(now + 2 * HOUR),
+    ...overrides,
+    ...(destroyed ? {status: 'ready'} : {}),
+  })
   const result = await opened.store.insert(demoRow, BIG_CAPS, aCreatedEvent(demoRow))
   assert.ok('inserted' in result)
   if (!destroyed) return result.inserted
@@ -125,14 +131,17 @@ describe('demo list', () => {
       assert.equal(run.code, 0, run.stderr)
       const lines = run.stdout.trim().split('\n')
       assert.match(lines[0] ?? '', /^ID\s+NAME\s+TYPE\s+STATUS\s+OWNER\s+EXPIRES IN\s+PORTAL$/)
-      assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ['lista003', 'lista002', 'lista001'])
+      assert.deepEqual(
+        lines.slice(1).map((l) => l.split(/\s+/)[0]),
+        ['lista003', 'lista002', 'lista001'],
+      )
       assert.match(lines[1] ?? '', /lista003\s+<none>\s+enterprise\s+degraded\s+ben@example\.com\s+1h 5\dm\s+https:\/\/portal-lista003/)
     })
   })
 })
 
 describe('flags oclif refuses', () => {
-  it('keep oclif\'s usage text without --json', async () => {
+  it("keep oclif's usage text without --json", async () => {
     const run = await demo(['list', '--bogus'])
     assert.equal(run.code, 2)
     assert.match(run.stderr, /Nonexistent flag: --bogus/)
@@ -142,13 +151,23 @@ describe('flags oclif refuses', () => {
 
 describe('demo get', () => {
   before(async () => {
-    await insert({id: 'getter01', createdBy: 'alice@example.com', database: {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ-anon-key-secret-value'}})
+    await insert({
+      id: 'getter01',
+      createdBy: 'alice@example.com',
+      database: {mode: 'supabase-project', projectRef: 'abcdefghijkl', url: 'https://abcdefghijkl.supabase.co', anonKey: 'eyJ-anon-key-secret-value'},
+    })
   })
 
   it('--json gives the demo, its database and its history, with the anon key masked', async () => {
     const run = await demo(['get', 'getter01', '--json'])
     assert.equal(run.code, 0, run.stderr)
-    const view = json<{id: string; status: string; createdBy: string; database: Record<string, unknown>; events: Array<{type: string; actor: string}>}>(run)
+    const view = json<{
+      id: string
+      status: string
+      createdBy: string
+      database: Record<string, unknown>
+      events: Array<{type: string; actor: string}>
+    }>(run)
     assert.equal(view.id, 'getter01')
     assert.equal(view.status, 'ready')
     assert.equal(view.createdBy, 'alice@example.com')
@@ -159,7 +178,10 @@ describe('demo get', () => {
       supabaseUrl: 'https://abcdefghijkl.supabase.co',
       supabaseAnonKey: '********',
     })
-    assert.deepEqual(view.events.map((e) => [e.type, e.actor]), [['created', 'alice@example.com']])
+    assert.deepEqual(
+      view.events.map((e) => [e.type, e.actor]),
+      [['created', 'alice@example.com']],
+    )
     assert.doesNotMatch(run.stdout, /eyJ-anon-key-secret-value/)
   })
 })
@@ -177,7 +199,13 @@ describe('demo extend', () => {
     assert.equal(after.expiresAt.toISOString(), expected)
     assert.equal(after.extensionCount, 1)
     const events = await opened.store.events('extend01')
-    assert.deepEqual(events.map((e) => [e.type, e.actor]), [['created', 'alice@example.com'], ['extended', 'alice@example.com']])
+    assert.deepEqual(
+      events.map((e) => [e.type, e.actor]),
+      [
+        ['created', 'alice@example.com'],
+        ['extended', 'alice@example.com'],
+      ],
+    )
   })
 })
 

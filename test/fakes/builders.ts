@@ -1,5 +1,14 @@
 import type {Demo} from '../../src/core/demo.js'
-import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, janitorTimestamp, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_LABEL} from '../../src/core/labels.js'
+import {
+  EXPIRES_AT_ANNOTATION,
+  INSTANCE_ANNOTATION,
+  INSTANCE_LABEL,
+  JANITOR_EXPIRES_ANNOTATION,
+  janitorTimestamp,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  NAME_LABEL,
+} from '../../src/core/labels.js'
 import type {Clock, DemoEvent, Manifest, NewDemo, Ownership} from '../../src/core/ports.js'
 import {DEFAULT_SERVICES} from '../../src/core/project-config.js'
 
@@ -81,8 +90,14 @@ export interface NamespaceManifestOptions {
 export function aNamespaceManifest(owner: Ownership, options: NamespaceManifestOptions = {}): Manifest {
   const marks = ownershipMarks(owner.demoId)
   const expiresAt = options.expiresAt === undefined ? new Date('2026-11-25T14:00:00.000Z') : options.expiresAt
-  const expiry: Record<string, string> = expiresAt ? {[EXPIRES_AT_ANNOTATION]: expiresAt.toISOString(), [JANITOR_EXPIRES_ANNOTATION]: janitorTimestamp(expiresAt)} : {}
-  return {apiVersion: 'v1', kind: 'Namespace', metadata: {name: owner.namespace, labels: {...options.labels, ...marks.labels}, annotations: {...marks.annotations, ...expiry}}}
+  const expiry: Record<string, string> = expiresAt
+    ? {[EXPIRES_AT_ANNOTATION]: expiresAt.toISOString(), [JANITOR_EXPIRES_ANNOTATION]: janitorTimestamp(expiresAt)}
+    : {}
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {name: owner.namespace, labels: {...options.labels, ...marks.labels}, annotations: {...marks.annotations, ...expiry}},
+  }
 }
 
 /** A ConfigMap of the demo, with its marks. */

@@ -33,7 +33,6 @@ interface InjectedFailure {
   once: boolean
 }
 
-
 /** Like the adapter's messages: `Kind "name" in namespace "ns"`. */
 function describeObject(object: Pick<Manifest, 'kind' | 'metadata'>): string {
   const namespace = object.metadata.namespace ? ` in namespace "${object.metadata.namespace}"` : ''
@@ -68,7 +67,9 @@ export class FakeCluster implements Cluster {
   async ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void> {
     this.enter('ensureNamespace', [namespace, owner])
     if (namespace.kind !== 'Namespace' || namespace.metadata.name !== owner.namespace || !hasOwnershipMarks(namespace.metadata, owner.demoId)) {
-      throw new ClusterError(`Refusing to create ${describeObject(namespace)}: it is not namespace "${owner.namespace}" with the marks of demo "${owner.demoId}".`)
+      throw new ClusterError(
+        `Refusing to create ${describeObject(namespace)}: it is not namespace "${owner.namespace}" with the marks of demo "${owner.demoId}".`,
+      )
     }
     const existing = this.namespaces.get(owner.namespace)
     if (existing) {
@@ -105,7 +106,9 @@ export class FakeCluster implements Cluster {
     // Like the adapter: policy objects first, then the rest.
     for (const object of splitPolicyFirst(objects).flat()) {
       const copy = structuredClone(object)
-      const at = target.objects.findIndex((o) => o.kind === object.kind && o.apiVersion === object.apiVersion && o.metadata.name === object.metadata.name)
+      const at = target.objects.findIndex(
+        (o) => o.kind === object.kind && o.apiVersion === object.apiVersion && o.metadata.name === object.metadata.name,
+      )
       if (at === -1) target.objects.push(copy)
       else target.objects[at] = copy
     }
@@ -145,7 +148,11 @@ export class FakeCluster implements Cluster {
     // it words it, and the namespace's own finalizer `kubernetes`, which stays until the content is gone.
     // (The real one also has NamespaceContentRemaining, naming the resource kinds, which the fake does not know.)
     const remaining = existing.finalizers.map((f) => `${f} in 1 resource instances`).join(', ')
-    return {exists: true, terminating: true, blockers: [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${remaining}`, 'finalizer kubernetes']}
+    return {
+      exists: true,
+      terminating: true,
+      blockers: [`NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${remaining}`, 'finalizer kubernetes'],
+    }
   }
 
   async setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean> {
@@ -171,7 +178,15 @@ export class FakeCluster implements Cluster {
 
   /** A namespace that is already there (someone else's, or a leftover of ours): give it marks to make it ours. */
   addNamespace(name: string, metadata: {labels?: Record<string, string>; annotations?: Record<string, string>} = {}): FakeNamespace {
-    const ns: FakeNamespace = {name, labels: {...metadata.labels}, annotations: {...metadata.annotations}, terminating: false, finalizers: [], objects: [], pollsUntilGone: 0}
+    const ns: FakeNamespace = {
+      name,
+      labels: {...metadata.labels},
+      annotations: {...metadata.annotations},
+      terminating: false,
+      finalizers: [],
+      objects: [],
+      pollsUntilGone: 0,
+    }
     this.namespaces.set(name, ns)
     return ns
   }
@@ -230,7 +245,11 @@ export class FakeCluster implements Cluster {
     const pending = this.failures.get(method) ?? []
     const hit = pending.find((f) => f.when(...(args as never[])))
     if (!hit) return
-    if (hit.once) this.failures.set(method, pending.filter((f) => f !== hit))
+    if (hit.once)
+      this.failures.set(
+        method,
+        pending.filter((f) => f !== hit),
+      )
     throw hit.error
   }
 
@@ -258,13 +277,16 @@ export class FakeCluster implements Cluster {
     const existing = this.namespaces.get(owner.namespace)
     if (!existing) throw new NamespaceGoneError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`)
     this.assertOurs(existing, owner, verb)
-    if (existing.terminating) throw new NamespaceTerminatingError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
+    if (existing.terminating)
+      throw new NamespaceTerminatingError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`)
     return existing
   }
 
   private assertOurs(ns: FakeNamespace, owner: Ownership, verb: string): void {
     if (!hasOwnershipMarks(ns, owner.demoId)) {
-      throw new ForeignNamespaceError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`)
+      throw new ForeignNamespaceError(
+        `Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`,
+      )
     }
   }
 }

@@ -33,7 +33,9 @@ export class FakeDatabases implements Databases {
     await this.onProvision?.()
     if (this.mode === 'none') return {database: {mode: 'none'}, secretEnv: {}}
     const database: DemoDatabase =
-      this.mode === 'supabase-project' ? {mode: 'supabase-project', projectRef: `ref${demo.id}`, url: `https://ref${demo.id}.supabase.example`, anonKey: `anon-${demo.id}`} : demo.database
+      this.mode === 'supabase-project'
+        ? {mode: 'supabase-project', projectRef: `ref${demo.id}`, url: `https://ref${demo.id}.supabase.example`, anonKey: `anon-${demo.id}`}
+        : demo.database
     this.existing.set(demo.id, database)
     return {database, secretEnv: {DATABASE_URL: `postgres://demo_${demo.id}:secret@db.example.com/app`}}
   }

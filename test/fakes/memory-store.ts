@@ -27,7 +27,16 @@ export class MemoryDemoStore implements DemoStore {
     if (this.rows.has(demo.id) || [...this.rows.values()].some((d) => d.namespace === demo.namespace)) {
       throw new DuplicateError(`Cannot record demo "${demo.id}": the state store already has a demo with that id or namespace "${demo.namespace}".`)
     }
-    const row: Demo = {...structuredClone(demo), updatedAt: demo.createdAt, readyAt: null, destroyedAt: null, extensionCount: 0, lastError: null, phaseTimings: {}, version: 1}
+    const row: Demo = {
+      ...structuredClone(demo),
+      updatedAt: demo.createdAt,
+      readyAt: null,
+      destroyedAt: null,
+      extensionCount: 0,
+      lastError: null,
+      phaseTimings: {},
+      version: 1,
+    }
     this.rows.set(demo.id, row)
     this.log.push(event)
     return {inserted: structuredClone(row)}

@@ -25,7 +25,9 @@ export interface CliSandbox {
  * it, at `databaseUrl` (or an embedded store in the sandbox), at the test cluster, and at nothing of the
  * user's own (~/.kube/config, preferences, git identity).
  */
-export function cliSandbox(options: {config?: Record<string, unknown>; databaseUrl?: string; user?: string; editTemplates?: TemplateEdit} = {}): CliSandbox {
+export function cliSandbox(
+  options: {config?: Record<string, unknown>; databaseUrl?: string; user?: string; editTemplates?: TemplateEdit} = {},
+): CliSandbox {
   const dir = tempDir('demo-e2e-')
   const config = options.editTemplates ? {...options.config, templatesDir: copyTemplates(dir, options.editTemplates)} : (options.config ?? {})
   writeFileSync(join(dir, 'demo.config.yaml'), dump(config))

@@ -55,7 +55,12 @@ export class World {
   random: Random = {bytes: (count) => Uint8Array.from({length: count}, (_, i) => i)}
   /** A sandbox directory: HOME, the preferences and the working directory of the command. */
   readonly dir = tempDir('demo-inproc-')
-  env: NodeJS.ProcessEnv = {HOME: this.dir, DEMO_PREFERENCES_DIR: join(this.dir, 'preferences'), DEMO_USER: 'alice@example.com', DEMO_CONFIG: join(this.dir, 'demo.config.yaml')}
+  env: NodeJS.ProcessEnv = {
+    HOME: this.dir,
+    DEMO_PREFERENCES_DIR: join(this.dir, 'preferences'),
+    DEMO_USER: 'alice@example.com',
+    DEMO_CONFIG: join(this.dir, 'demo.config.yaml'),
+  }
 
   constructor(config: Record<string, unknown> = {}) {
     this.writeConfig(config)
@@ -81,7 +86,8 @@ export class World {
   /** The cluster of a context, refusing an unknown one as the real adapter does (a usage error). */
   clusterFor(context: string | undefined): Cluster {
     const found = this.clusters.get(context ?? 'test')
-    if (!found) throw new UsageError(`The kubeconfig has no context "${context}".`, {hint: `Known contexts: ${[...this.clusters.keys()].join(', ')}.`})
+    if (!found)
+      throw new UsageError(`The kubeconfig has no context "${context}".`, {hint: `Known contexts: ${[...this.clusters.keys()].join(', ')}.`})
     return found
   }
 }
@@ -156,11 +162,18 @@ export interface RunOptions {
 }
 
 /** Runs `command` with `argv` in this process against `world`; stdout and stderr are streams of its own. */
-export async function runInProcess<T = unknown>(command: CommandClass, argv: string[], world: World, options: RunOptions = {}): Promise<InProcessResult<T>> {
+export async function runInProcess<T = unknown>(
+  command: CommandClass,
+  argv: string[],
+  world: World,
+  options: RunOptions = {},
+): Promise<InProcessResult<T>> {
   const stdout = collect()
   const stderr = collect()
   const env = withoutUndefined({...world.env, ...options.env})
-  setDepsFactory((deps) => new FakeDeps({...deps, cwd: world.dir, env, io: {stdout: stdout.stream, stderr: stderr.stream, stdin: new PassThrough()}}, world))
+  setDepsFactory(
+    (deps) => new FakeDeps({...deps, cwd: world.dir, env, io: {stdout: stdout.stream, stderr: stderr.stream, stdin: new PassThrough()}}, world),
+  )
   try {
     const result = (await command.run(argv, REPO_ROOT)) as T
     return {stdout: stdout.text(), stderr: stderr.text(), exitCode: 0, result, error: undefined}

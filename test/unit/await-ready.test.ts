@@ -73,12 +73,15 @@ describe('awaitReady', () => {
   })
 
   it('counts an expected deployment that is missing from the namespace as waiting', async () => {
-    await assert.rejects(awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal', 'candidate'], timeoutMs: 10_000}), (error: unknown) => {
-      assert.ok(error instanceof TimeoutError)
-      assert.match(error.message, /candidate \(not found in the namespace\)/)
-      assert.doesNotMatch(error.message, /api \(|portal \(/)
-      return true
-    })
+    await assert.rejects(
+      awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal', 'candidate'], timeoutMs: 10_000}),
+      (error: unknown) => {
+        assert.ok(error instanceof TimeoutError)
+        assert.match(error.message, /candidate \(not found in the namespace\)/)
+        assert.doesNotMatch(error.message, /api \(|portal \(/)
+        return true
+      },
+    )
   })
 
   it('waits for an expected deployment that appears late', async () => {
@@ -187,7 +190,10 @@ describe('awaitNamespaceGone', () => {
     await assert.rejects(awaitNamespaceGone(deps(), {namespace: NS, timeoutMs: 30_000}), (error: unknown) => {
       assert.ok(error instanceof TimeoutError)
       assert.match(error.message, /Namespace demo-k3x9a2bq is still terminating after 30s/)
-      assert.match(error.message, /held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/backup-protection in 1 resource instances; finalizer kubernetes/)
+      assert.match(
+        error.message,
+        /held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/backup-protection in 1 resource instances; finalizer kubernetes/,
+      )
       assert.match(error.message, /NamespaceFinalizersRemaining/)
       assert.match(error.hint ?? '', /kubectl get namespace demo-k3x9a2bq -o yaml/)
       return true

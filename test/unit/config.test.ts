@@ -41,7 +41,10 @@ describe('parseProjectConfig', () => {
   })
 
   it('reads the keys it knows', () => {
-    const config = parseProjectConfig('types:\n  trial: {description: Trial}\nlifetime:\n  maxHours: 6\nadmins: [root@example.com]\n', '/x/demo.config.yaml')
+    const config = parseProjectConfig(
+      'types:\n  trial: {description: Trial}\nlifetime:\n  maxHours: 6\nadmins: [root@example.com]\n',
+      '/x/demo.config.yaml',
+    )
     assert.deepEqual(Object.keys(config.types), ['trial'])
     assert.equal(config.lifetime.maxHours, 6)
     assert.deepEqual(config.admins, ['root@example.com'])
@@ -57,11 +60,24 @@ describe('parseProjectConfig', () => {
   it('adds a new service after the built-in ones, with the service defaults', () => {
     const config = parseProjectConfig('services:\n  worker: {image: "registry.example/worker:1", port: 9000}\n', '/x/demo.config.yaml')
     assert.deepEqual(Object.keys(config.services).slice(-2), ['candidate', 'worker'])
-    assert.deepEqual(config.services.worker, {image: 'registry.example/worker:1', port: 9000, replicas: 1, cpu: '100m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi', healthPath: '/health', env: {}})
+    assert.deepEqual(config.services.worker, {
+      image: 'registry.example/worker:1',
+      port: 9000,
+      replicas: 1,
+      cpu: '100m',
+      memory: '128Mi',
+      cpuLimit: '500m',
+      memoryLimit: '256Mi',
+      healthPath: '/health',
+      env: {},
+    })
   })
 
   it('removes a built-in service with enabled: false, and keeps one with enabled: true', () => {
-    const config = parseProjectConfig('services:\n  candidate: {enabled: false}\n  network-service: {enabled: false}\n  portal: {enabled: true, image: "registry.example/portal:2"}\n', '/x/demo.config.yaml')
+    const config = parseProjectConfig(
+      'services:\n  candidate: {enabled: false}\n  network-service: {enabled: false}\n  portal: {enabled: true, image: "registry.example/portal:2"}\n',
+      '/x/demo.config.yaml',
+    )
     assert.deepEqual(Object.keys(config.services), ['api-gateway', 'identity-service', 'ats-service', 'portal'])
     assert.equal(config.services.portal?.image, 'registry.example/portal:2')
     assert.equal(Object.hasOwn(config.services.portal ?? {}, 'enabled'), false)
@@ -70,7 +86,12 @@ describe('parseProjectConfig', () => {
   it('refuses a new service without image and port, suggesting the built-in name meant', () => {
     assert.throws(
       () => parseProjectConfig('services:\n  worker: {replicas: 2}\n', '/x/demo.config.yaml'),
-      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "services\.worker": "worker" is not a built-in service, so it needs image and port; missing: image, port$/)),
+      configError((e) =>
+        assert.match(
+          e.message,
+          /^\/x\/demo\.config\.yaml: "services\.worker": "worker" is not a built-in service, so it needs image and port; missing: image, port$/,
+        ),
+      ),
     )
     assert.throws(
       () => parseProjectConfig('services:\n  constructor: {replicas: 1}\n', '/x/demo.config.yaml'),
@@ -90,7 +111,9 @@ describe('parseProjectConfig', () => {
   })
 
   it('refuses a config that disables every service', () => {
-    const all = Object.keys(builtIn).map((name) => `  ${name}: {enabled: false}\n`).join('')
+    const all = Object.keys(builtIn)
+      .map((name) => `  ${name}: {enabled: false}\n`)
+      .join('')
     assert.throws(
       () => parseProjectConfig(`services:\n${all}`, '/x/demo.config.yaml'),
       configError((e) => assert.match(e.message, /"services": .*at least one/)),
@@ -145,14 +168,22 @@ describe('parseProjectConfig', () => {
       ['services:\n  api: {image: api:1, port: 80, replicsa: 2}\n', '"services.api": unknown key "replicsa"; did you mean "replicas"?'],
     ]
     for (const [text, expected] of cases) {
-      assert.throws(() => parseProjectConfig(text, '/x/demo.config.yaml'), configError((e) => assert.equal(e.message, `/x/demo.config.yaml: ${expected}`)))
+      assert.throws(
+        () => parseProjectConfig(text, '/x/demo.config.yaml'),
+        configError((e) => assert.equal(e.message, `/x/demo.config.yaml: ${expected}`)),
+      )
     }
   })
 
   it('lists the known keys when an unknown key is close to none of them', () => {
     assert.throws(
       () => parseProjectConfig('nonsense: true\n', '/x/demo.config.yaml'),
-      configError((e) => assert.match(e.message, /^\/x\/demo\.config\.yaml: "\(top level\)": unknown key "nonsense"; known keys: namespacePrefix, templatesDir, services, /)),
+      configError((e) =>
+        assert.match(
+          e.message,
+          /^\/x\/demo\.config\.yaml: "\(top level\)": unknown key "nonsense"; known keys: namespacePrefix, templatesDir, services, /,
+        ),
+      ),
     )
   })
 
@@ -180,7 +211,10 @@ describe('parseProjectConfig', () => {
       ['services:\n  api:\n    image: api:1\n    port: 3000\n    replicas: 11\n', '"services.api.replicas": 11 is more than the maximum of 10'],
       ['limits:\n  perOwner: 0\n', '"limits.perOwner": 0 is less than the minimum of 1'],
       ['podSecurity:\n  level: privileged\n', '"podSecurity.level": "privileged" is not one of "restricted", "baseline"'],
-      ['ingress:\n  portalUrl: https://portal.example.com\n', '"ingress.portalUrl": "https://portal.example.com" is not a URL containing the placeholder {id}'],
+      [
+        'ingress:\n  portalUrl: https://portal.example.com\n',
+        '"ingress.portalUrl": "https://portal.example.com" is not a URL containing the placeholder {id}',
+      ],
       ['quota:\n  pods: lots\n', '"quota.pods": "lots" is not a Kubernetes quantity such as "500m", "2" or "4Gi"'],
       ['services:\n  Web:\n    image: web:1\n    port: 80\n', '"services.Web": the name "Web" is not a DNS-1123 label'],
       ['lifetime:\n  maxExtensions: 1.5\n', '"lifetime.maxExtensions": 1.5 is not a whole number'],
@@ -189,7 +223,9 @@ describe('parseProjectConfig', () => {
     for (const [text, expected] of cases) {
       assert.throws(
         () => parseProjectConfig(text, '/x/demo.config.yaml'),
-        configError((e) => assert.ok(e.message.startsWith(`/x/demo.config.yaml: ${expected}`), `${e.message}\n  expected to start with: ${expected}`)),
+        configError((e) =>
+          assert.ok(e.message.startsWith(`/x/demo.config.yaml: ${expected}`), `${e.message}\n  expected to start with: ${expected}`),
+        ),
       )
     }
   })
@@ -200,11 +236,14 @@ describe('parseProjectConfig', () => {
       configError((e) => {
         const [first, ...rest] = e.message.split('\n')
         assert.equal(first, '/x/demo.config.yaml: 3 problems:')
-        assert.deepEqual(rest.map((line) => line.trim()).sort(), [
-          '"(top level)": unknown key "lifetme"; did you mean "lifetime"?',
-          '"lifetime.maxHours": "x" is not a number',
-          '"limits.perOwner": 0 is less than the minimum of 1',
-        ].sort())
+        assert.deepEqual(
+          rest.map((line) => line.trim()).sort(),
+          [
+            '"(top level)": unknown key "lifetme"; did you mean "lifetime"?',
+            '"lifetime.maxHours": "x" is not a number',
+            '"limits.perOwner": 0 is less than the minimum of 1',
+          ].sort(),
+        )
         assert.doesNotMatch(e.message, /and \d+ more/)
       }),
     )
@@ -241,7 +280,6 @@ describe('parseProjectConfig', () => {
       assert.equal(parseProjectConfig(`namespacePrefix: ${prefix}\n`, '/x/demo.config.yaml').namespacePrefix, prefix)
     }
   })
-
 })
 
 describe('loadConfig', () => {
@@ -269,19 +307,28 @@ describe('loadConfig', () => {
     const other = join(tempDir(), 'other.yaml')
     writeFileSync(other, 'lifetime:\n  maxHours: 7\n')
     assert.equal(loadConfig(sources(root, {DEMO_CONFIG: other})).project.lifetime.maxHours, 7)
-    assert.throws(() => loadConfig(sources(root, {DEMO_CONFIG: '/nonexistent/demo.yaml'})), configError((e) => assert.match(e.message, /\/nonexistent\/demo\.yaml does not exist/)))
+    assert.throws(
+      () => loadConfig(sources(root, {DEMO_CONFIG: '/nonexistent/demo.yaml'})),
+      configError((e) => assert.match(e.message, /\/nonexistent\/demo\.yaml does not exist/)),
+    )
   })
 
   it('reports a malformed file by its absolute path', () => {
     const root = tempDir()
     const path = writeConfig(root, 'lifetime:\n  maxHours: "eight"\n')
-    assert.throws(() => loadConfig(sources(root)), configError((e) => assert.ok(e.message.startsWith(`${path}: "lifetime.maxHours"`), e.message)))
+    assert.throws(
+      () => loadConfig(sources(root)),
+      configError((e) => assert.ok(e.message.startsWith(`${path}: "lifetime.maxHours"`), e.message)),
+    )
   })
 
   it('refuses a templatesDir that does not exist, naming file and key', () => {
     const root = tempDir()
     const path = writeConfig(root, 'templatesDir: ./nope\n')
-    assert.throws(() => loadConfig(sources(root)), configError((e) => assert.ok(e.message.startsWith(`${path}: "templatesDir"`), e.message)))
+    assert.throws(
+      () => loadConfig(sources(root)),
+      configError((e) => assert.ok(e.message.startsWith(`${path}: "templatesDir"`), e.message)),
+    )
   })
 
   it('takes DEMO_DATABASE_URL, else DATABASE_URL, else the embedded store', () => {

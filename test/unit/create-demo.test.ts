@@ -3,7 +3,16 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
 import {CREATE_STEPS, createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
-import {ClusterError, ClusterUnavailableError, ConflictError, CreateFailedError, DemoError, LimitError, StoreUnavailableError, UsageError} from '../../src/core/errors.js'
+import {
+  ClusterError,
+  ClusterUnavailableError,
+  ConflictError,
+  CreateFailedError,
+  DemoError,
+  LimitError,
+  StoreUnavailableError,
+  UsageError,
+} from '../../src/core/errors.js'
 import {DEMO_TYPE_LABEL, INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {Manifest, Random} from '../../src/core/ports.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
@@ -33,7 +42,17 @@ const START = '2026-11-25T12:00:00.000Z'
 const ALICE = 'alice@example.com'
 
 function aCreateRequest(overrides: Partial<CreateRequest> = {}): CreateRequest {
-  return {type: undefined, duration: undefined, name: undefined, actor: ALICE, autoCleanup: true, wait: true, waitTimeoutMs: 300_000, keepOnFailure: false, ...overrides}
+  return {
+    type: undefined,
+    duration: undefined,
+    name: undefined,
+    actor: ALICE,
+    autoCleanup: true,
+    wait: true,
+    waitTimeoutMs: 300_000,
+    keepOnFailure: false,
+    ...overrides,
+  }
 }
 
 const isDeployments = (objects: Manifest[]) => objects.some((o) => o.kind === 'Deployment')
@@ -136,7 +155,11 @@ describe('createDemo', () => {
       await createDemo(deps(), aCreateRequest())
       const objects = cluster.namespaces.get(NS)?.objects ?? []
       const order = objects.map((o) => stepOfKind(o.kind))
-      assert.deepEqual(order, [...order].sort((a, b) => a - b), `out of step order: ${cluster.objectNames(NS).join(', ')}`)
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+        `out of step order: ${cluster.objectNames(NS).join(', ')}`,
+      )
       assert.deepEqual(new Set(order), new Set([0, 1, 2, 3]))
       assert.equal(cluster.objectNames(NS).at(-1), 'Ingress/demo')
       assert.ok(cluster.objectNames(NS).includes('Secret/demo-database'))
@@ -169,7 +192,10 @@ describe('createDemo', () => {
     })
 
     it('adopts a namespace left behind by an earlier attempt for the same demo', async () => {
-      cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID, stale: 'yes'}, annotations: {[INSTANCE_ANNOTATION]: ID}})
+      cluster.addNamespace(NS, {
+        labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID, stale: 'yes'},
+        annotations: {[INSTANCE_ANNOTATION]: ID},
+      })
       const {demo} = await createDemo(deps(), aCreateRequest())
       assert.equal(demo.status, 'ready')
       assert.equal(cluster.namespaces.get(NS)?.labels[DEMO_TYPE_LABEL], 'recruiting-agency')
@@ -227,7 +253,10 @@ describe('createDemo', () => {
     await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
       assert.ok(error instanceof LimitError)
       assert.equal(error.code, 'E_LIMIT')
-      assert.match(error.message, /alice@example\.com already has 1 live demos \(limit 1\): k3x9a2bq \(recruiting-agency, ready, alice@example\.com, expires in 1h 59m\)/)
+      assert.match(
+        error.message,
+        /alice@example\.com already has 1 live demos \(limit 1\): k3x9a2bq \(recruiting-agency, ready, alice@example\.com, expires in 1h 59m\)/,
+      )
       assert.match(error.hint ?? '', /demo destroy k3x9a2bq/)
       return true
     })
@@ -247,14 +276,22 @@ describe('createDemo', () => {
       }
       await createDemo({...deps(), databases: project, databasesFor: databasesFor(databases, project)}, aCreateRequest())
       assert.deepEqual(recorded, [{mode: 'supabase-project', projectRef: null, url: null, anonKey: null}])
-      assert.deepEqual((await row()).database, {mode: 'supabase-project', projectRef: `ref${ID}`, url: `https://ref${ID}.supabase.example`, anonKey: `anon-${ID}`})
+      assert.deepEqual((await row()).database, {
+        mode: 'supabase-project',
+        projectRef: `ref${ID}`,
+        url: `https://ref${ID}.supabase.example`,
+        anonKey: `anon-${ID}`,
+      })
       assert.deepEqual(databases.provisioned, [])
     })
 
     it('rolls back with the adapter of the mode the row records', async () => {
       const shared = new FakeDatabases('shared-schema')
       cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
-      await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases, shared)}, aCreateRequest()), CreateFailedError)
+      await assert.rejects(
+        createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases, shared)}, aCreateRequest()),
+        CreateFailedError,
+      )
       assert.deepEqual(shared.dropped, [ID])
       assert.deepEqual(await shared.owned(), [])
       assert.deepEqual(databases.dropped, [])
@@ -268,7 +305,10 @@ describe('createDemo', () => {
       cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
       await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases)}, aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
-        assert.match(error.message, /Rollback incomplete \(Database mode "shared-schema" is not available in this version of demo; only "none" is\.\)/)
+        assert.match(
+          error.message,
+          /Rollback incomplete \(Database mode "shared-schema" is not available in this version of demo; only "none" is\.\)/,
+        )
         return true
       })
       assert.deepEqual(shared.dropped, [])
@@ -277,7 +317,9 @@ describe('createDemo', () => {
   })
 
   describe('when a step fails', () => {
-    const cause = new ClusterError('Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook "policy.example.com" denied the request.')
+    const cause = new ClusterError(
+      'Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook "policy.example.com" denied the request.',
+    )
 
     it('rolls back: the namespace is gone, the database dropped, the row failed with the cause, and the error keeps its code', async () => {
       cluster.failNext('apply', cause, isDeployments)
@@ -286,7 +328,12 @@ describe('createDemo', () => {
         assert.equal(error.code, 'E_CLUSTER')
         assert.equal(error.exitCode, 1)
         assert.equal(error.cause, cause)
-        assert.ok(error.message.startsWith('Create of demo abcdefgh failed: Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook'), error.message)
+        assert.ok(
+          error.message.startsWith(
+            'Create of demo abcdefgh failed: Cannot apply Deployment "portal" in namespace "demo-abcdefgh": admission webhook',
+          ),
+          error.message,
+        )
         assert.match(error.message, /Rolled back: namespace demo-abcdefgh and the database are gone; the demo is marked failed\./)
         return true
       })
@@ -310,7 +357,12 @@ describe('createDemo', () => {
 
     it('reports an unexpected error as E_CREATE_FAILED with exit code 1', async () => {
       cluster.failNext('apply', new TypeError('fetch failed'), isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_CREATE_FAILED', exitCode: 1, message: /^Create of demo abcdefgh failed: fetch failed\. Rolled back/})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {
+        name: 'CreateFailedError',
+        code: 'E_CREATE_FAILED',
+        exitCode: 1,
+        message: /^Create of demo abcdefgh failed: fetch failed\. Rolled back/,
+      })
     })
 
     it('waits for the namespace to be gone before reporting it rolled back', async () => {
@@ -324,7 +376,11 @@ describe('createDemo', () => {
     it('shows the rollback as steps of its own after the failed one', async () => {
       cluster.failNext('apply', cause, isDeployments)
       await assert.rejects(createDemo(deps(), aCreateRequest()), CreateFailedError)
-      assert.deepEqual(steps.titles.slice(-3), [`Roll back: delete namespace ${NS}`, 'Roll back: drop the database (none)', 'Roll back: record the demo as failed'])
+      assert.deepEqual(steps.titles.slice(-3), [
+        `Roll back: delete namespace ${NS}`,
+        'Roll back: drop the database (none)',
+        'Roll back: record the demo as failed',
+      ])
     })
 
     it('after a rollback offers --keep-on-failure, and no kubectl command for the namespace that is gone', async () => {
@@ -373,7 +429,10 @@ describe('createDemo', () => {
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
         assert.equal(error.code, 'E_CLUSTER')
-        assert.match(error.message, /Rollback incomplete \(Cannot reach the API server: connect ECONNREFUSED 127\.0\.0\.1:6443\): namespace demo-abcdefgh may remain/)
+        assert.match(
+          error.message,
+          /Rollback incomplete \(Cannot reach the API server: connect ECONNREFUSED 127\.0\.0\.1:6443\): namespace demo-abcdefgh may remain/,
+        )
         assert.match(error.hint ?? '', /run `demo destroy abcdefgh` to finish the cleanup/)
         return true
       })
@@ -396,7 +455,10 @@ describe('createDemo', () => {
       }
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
-        assert.match(error.message, /Rolled back: .*; recording it as failed in the state store failed too \(connection terminated unexpectedly\); run `demo destroy abcdefgh` later\./)
+        assert.match(
+          error.message,
+          /Rolled back: .*; recording it as failed in the state store failed too \(connection terminated unexpectedly\); run `demo destroy abcdefgh` later\./,
+        )
         assert.doesNotMatch(error.message, /marked failed/)
         return true
       })
@@ -408,7 +470,10 @@ describe('createDemo', () => {
       cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
       cluster.addFinalizer(NS, 'example.com/snapshot')
       cluster.failNext('apply', cause, isDeployments)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/snapshot in 1 resource instances; finalizer kubernetes\.?\)/)
+      await assert.rejects(
+        createDemo(deps(), aCreateRequest()),
+        /Rollback incomplete \(Namespace demo-abcdefgh is still terminating after 2m; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: example\.com\/snapshot in 1 resource instances; finalizer kubernetes\.?\)/,
+      )
       assert.equal(cluster.namespaces.get(NS)?.terminating, true)
       const demo = await row()
       assert.equal(demo.status, 'failed')
@@ -418,13 +483,26 @@ describe('createDemo', () => {
     it('applies nothing more once a racing destroy has deleted the namespace, and leaves the row to the destroy', async () => {
       databases.onProvision = async () => {
         const outcome = await destroyDemo(
-          {store, clusterFor: async () => cluster, databasesFor: databasesFor(databases), clock, sleeper, steps: new RecordingSteps(), checkpoint: () => {}, signal: new AbortController().signal},
+          {
+            store,
+            clusterFor: async () => cluster,
+            databasesFor: databasesFor(databases),
+            clock,
+            sleeper,
+            steps: new RecordingSteps(),
+            checkpoint: () => {},
+            signal: new AbortController().signal,
+          },
           {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
         )
         assert.equal(outcome.kind, 'deleting')
       }
       cluster.deletionTakes(3)
-      await assert.rejects(createDemo(deps(), aCreateRequest()), {name: 'CreateFailedError', code: 'E_NAMESPACE_TERMINATING', message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/})
+      await assert.rejects(createDemo(deps(), aCreateRequest()), {
+        name: 'CreateFailedError',
+        code: 'E_NAMESPACE_TERMINATING',
+        message: /namespace "demo-abcdefgh": it is still terminating.*the demo was left destroying by another command/,
+      })
       assert.ok(!cluster.objectNames(NS).includes('Secret/demo-database'))
       assert.equal((await row()).status, 'destroying')
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
@@ -445,7 +523,7 @@ describe('createDemo', () => {
       assert.equal(cluster.namespaces.has(NS), false)
     })
 
-    it('never touches a namespace of the same name that is not the demo\'s', async () => {
+    it("never touches a namespace of the same name that is not the demo's", async () => {
       cluster.addNamespace(NS, {labels: {team: 'payments'}})
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
@@ -454,7 +532,11 @@ describe('createDemo', () => {
         return true
       })
       const ns = cluster.namespaces.get(NS)
-      assert.deepEqual(ns && {labels: ns.labels, terminating: ns.terminating, objects: ns.objects}, {labels: {team: 'payments'}, terminating: false, objects: []})
+      assert.deepEqual(ns && {labels: ns.labels, terminating: ns.terminating, objects: ns.objects}, {
+        labels: {team: 'payments'},
+        terminating: false,
+        objects: [],
+      })
       const demo = await row()
       assert.equal(demo.status, 'failed')
       // Nothing of ours was created, so the rollback is complete: no `demo destroy` that could never succeed.
@@ -463,11 +545,17 @@ describe('createDemo', () => {
 
     it('reports the rollback incomplete when deleting its own namespace meets an HTTP 409: only a foreign namespace counts as never ours', async () => {
       cluster.failNext('apply', cause, isDeployments)
-      cluster.failWhile('deleteNamespace', new ConflictError('Cannot delete namespace "demo-abcdefgh": conflict: the object has been modified (HTTP 409).'))
+      cluster.failWhile(
+        'deleteNamespace',
+        new ConflictError('Cannot delete namespace "demo-abcdefgh": conflict: the object has been modified (HTTP 409).'),
+      )
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
         assert.equal(error.code, 'E_CLUSTER')
-        assert.match(error.message, /Rollback incomplete \(Cannot delete namespace "demo-abcdefgh": conflict: .*\(HTTP 409\)\.\): namespace demo-abcdefgh may remain/)
+        assert.match(
+          error.message,
+          /Rollback incomplete \(Cannot delete namespace "demo-abcdefgh": conflict: .*\(HTTP 409\)\.\): namespace demo-abcdefgh may remain/,
+        )
         return true
       })
       assert.equal(cluster.namespaces.has(NS), true)
@@ -475,7 +563,9 @@ describe('createDemo', () => {
     })
 
     it('says first that the state store became unreachable, rolls back the cluster and the database, and does not claim the row is failed', async () => {
-      const unreachable = new StoreUnavailableError('The state store at db.example.com:5432 is unreachable (ECONNREFUSED).', {hint: 'Check that the state database is up.'})
+      const unreachable = new StoreUnavailableError('The state store at db.example.com:5432 is unreachable (ECONNREFUSED).', {
+        hint: 'Check that the state database is up.',
+      })
       databases.onProvision = async () => {
         store.unreachable = unreachable
       }
@@ -528,7 +618,12 @@ describe('createDemo', () => {
       sleeper.onSleep = async (_ms, index) => {
         if (index !== 0) return
         const current = await row()
-        await store.update(ID, current.version, {status: 'destroying'}, {demoId: ID, type: 'destroying', at: clock.now(), actor: 'bob@example.com', data: {from: 'creating'}})
+        await store.update(
+          ID,
+          current.version,
+          {status: 'destroying'},
+          {demoId: ID, type: 'destroying', at: clock.now(), actor: 'bob@example.com', data: {from: 'creating'}},
+        )
         cluster.setDeployment(NS, 'portal', {available: true})
       }
       await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
@@ -547,7 +642,16 @@ describe('createDemo', () => {
       assert.deepEqual(await eventTypes(), ['created', 'destroying'])
 
       const outcome = await destroyDemo(
-        {store, clusterFor: async () => cluster, databasesFor: databasesFor(databases), clock, sleeper, steps, checkpoint: () => {}, signal: new AbortController().signal},
+        {
+          store,
+          clusterFor: async () => cluster,
+          databasesFor: databasesFor(databases),
+          clock,
+          sleeper,
+          steps,
+          checkpoint: () => {},
+          signal: new AbortController().signal,
+        },
         {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
       )
       assert.equal(outcome.kind, 'destroyed')

@@ -16,7 +16,10 @@ describe('checkDemoType', () => {
   it('refuses any other type, listing the configured ones', () => {
     assert.throws(
       () => checkDemoType(types, 'bank'),
-      (e: unknown) => e instanceof UsageError && e.message === 'Unknown demo type "bank".' && e.hint === 'Use one of: recruiting-agency, enterprise, startup (the types in demo.config.yaml).',
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === 'Unknown demo type "bank".' &&
+        e.hint === 'Use one of: recruiting-agency, enterprise, startup (the types in demo.config.yaml).',
     )
   })
 })
@@ -48,7 +51,13 @@ describe('checkDuration', () => {
   })
 
   it('refuses an unparseable duration with the parser’s message, naming the flag or the preference', () => {
-    assert.throws(() => checkDuration(lifetime, 'soon', 'flag'), (e: unknown) => e instanceof UsageError && e.message === 'Cannot parse --duration "soon".')
-    assert.throws(() => checkDuration(lifetime, 'soon', 'preference'), (e: unknown) => e instanceof UsageError && e.message === 'Cannot parse duration "soon".')
+    assert.throws(
+      () => checkDuration(lifetime, 'soon', 'flag'),
+      (e: unknown) => e instanceof UsageError && e.message === 'Cannot parse --duration "soon".',
+    )
+    assert.throws(
+      () => checkDuration(lifetime, 'soon', 'preference'),
+      (e: unknown) => e instanceof UsageError && e.message === 'Cannot parse duration "soon".',
+    )
   })
 })

@@ -60,7 +60,7 @@ describe('the status state machine', () => {
     )
   })
 
-  it('lists the predecessors of each status for the store\'s conditional update', () => {
+  it("lists the predecessors of each status for the store's conditional update", () => {
     assert.deepEqual(allowedPredecessors('ready').sort(), ['creating', 'degraded', 'ready'])
     assert.deepEqual(allowedPredecessors('destroyed').sort(), ['destroyed', 'destroying'])
     assert.deepEqual(allowedPredecessors('destroying').sort(), ['creating', 'degraded', 'destroying', 'failed', 'ready'])
@@ -100,7 +100,10 @@ describe('assertModifiable', () => {
     it(`refuses changes to a ${status} demo with a conflict naming the status`, () => {
       assert.throws(
         () => assertModifiable({id: 'k3x9a2bq', status}, 'extend'),
-        (error: unknown) => error instanceof ConflictError && error.message === `Cannot extend demo "k3x9a2bq": it is ${status}.` && /demo (destroy|create)/.test(error.hint ?? ''),
+        (error: unknown) =>
+          error instanceof ConflictError &&
+          error.message === `Cannot extend demo "k3x9a2bq": it is ${status}.` &&
+          /demo (destroy|create)/.test(error.hint ?? ''),
       )
     })
   }

@@ -8,11 +8,25 @@ function aDeployment(name: string, status: V1Deployment['status'] = {}, replicas
 }
 
 function aReplicaSet(deployment: string, status: V1ReplicaSet['status'] = {replicas: 0}): V1ReplicaSet {
-  return {metadata: {name: `${deployment}-rs`, uid: `rs-${deployment}`, ownerReferences: [{apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: `d-${deployment}`}]}, status}
+  return {
+    metadata: {
+      name: `${deployment}-rs`,
+      uid: `rs-${deployment}`,
+      ownerReferences: [{apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: `d-${deployment}`}],
+    },
+    status,
+  }
 }
 
 function aPod(deployment: string, status: V1Pod['status']): V1Pod {
-  return {metadata: {name: `${deployment}-abc12`, uid: `p-${deployment}`, ownerReferences: [{apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${deployment}-rs`, uid: `rs-${deployment}`}]}, status}
+  return {
+    metadata: {
+      name: `${deployment}-abc12`,
+      uid: `p-${deployment}`,
+      ownerReferences: [{apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${deployment}-rs`, uid: `rs-${deployment}`}],
+    },
+    status,
+  }
 }
 
 function aListing(overrides: Partial<WorkloadListing>): WorkloadListing {
@@ -20,30 +34,64 @@ function aListing(overrides: Partial<WorkloadListing>): WorkloadListing {
 }
 
 test('an available Deployment has no reason', () => {
-  const [state] = describeDeployments(aListing({deployments: [aDeployment('web', {replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2}, 2)]}))
+  const [state] = describeDeployments(
+    aListing({deployments: [aDeployment('web', {replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2}, 2)]}),
+  )
 
   assert.deepEqual(state, {name: 'web', desired: 2, ready: 2, available: 2, reason: null})
 })
 
 test('a ReplicaSet that cannot create pods explains the Deployment first', () => {
-  const failure = {type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "web-x" is forbidden: exceeded quota: demo-quota, requested: requests.cpu=100m'}
+  const failure = {
+    type: 'ReplicaFailure',
+    status: 'True',
+    reason: 'FailedCreate',
+    message: 'pods "web-x" is forbidden: exceeded quota: demo-quota, requested: requests.cpu=100m',
+  }
 
-  const [state] = describeDeployments(aListing({deployments: [aDeployment('web')], replicaSets: [aReplicaSet('web', {replicas: 0, conditions: [failure]})]}))
+  const [state] = describeDeployments(
+    aListing({deployments: [aDeployment('web')], replicaSets: [aReplicaSet('web', {replicas: 0, conditions: [failure]})]}),
+  )
 
   assert.match(state?.reason ?? '', /^pods "web-x" is forbidden: exceeded quota: demo-quota/)
 })
 
 test('a container waiting in ImagePullBackOff or CrashLoopBackOff is named with its pod', () => {
-  const pulling = aPod('web', {containerStatuses: [{name: 'web', image: 'x', imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"'}}}]})
-  const crashing = aPod('api', {containerStatuses: [{name: 'api', image: 'y', imageID: '', ready: false, restartCount: 5, state: {waiting: {reason: 'CrashLoopBackOff'}}}]})
+  const pulling = aPod('web', {
+    containerStatuses: [
+      {
+        name: 'web',
+        image: 'x',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"'}},
+      },
+    ],
+  })
+  const crashing = aPod('api', {
+    containerStatuses: [{name: 'api', image: 'y', imageID: '', ready: false, restartCount: 5, state: {waiting: {reason: 'CrashLoopBackOff'}}}],
+  })
 
-  const states = describeDeployments(aListing({deployments: [aDeployment('web'), aDeployment('api')], replicaSets: [aReplicaSet('web'), aReplicaSet('api')], pods: [pulling, crashing]}))
+  const states = describeDeployments(
+    aListing({
+      deployments: [aDeployment('web'), aDeployment('api')],
+      replicaSets: [aReplicaSet('web'), aReplicaSet('api')],
+      pods: [pulling, crashing],
+    }),
+  )
 
-  assert.deepEqual(states.map((s) => s.reason), ['pod api-abc12: CrashLoopBackOff', 'pod web-abc12: ImagePullBackOff: Back-off pulling image "x"'])
+  assert.deepEqual(
+    states.map((s) => s.reason),
+    ['pod api-abc12: CrashLoopBackOff', 'pod web-abc12: ImagePullBackOff: Back-off pulling image "x"'],
+  )
 })
 
-test('an unschedulable pod is reported with the scheduler\'s message', () => {
-  const pending = aPod('web', {phase: 'Pending', conditions: [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.'}]})
+test("an unschedulable pod is reported with the scheduler's message", () => {
+  const pending = aPod('web', {
+    phase: 'Pending',
+    conditions: [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.'}],
+  })
 
   const [state] = describeDeployments(aListing({deployments: [aDeployment('web')], replicaSets: [aReplicaSet('web')], pods: [pending]}))
 
@@ -51,15 +99,38 @@ test('an unschedulable pod is reported with the scheduler\'s message', () => {
 })
 
 test('without a pod problem, the Progressing condition and then the latest Warning event explain it', () => {
-  const stuck = aDeployment('web', {conditions: [{type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-rs" has timed out progressing.'}]})
+  const stuck = aDeployment('web', {
+    conditions: [
+      {type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-rs" has timed out progressing.'},
+    ],
+  })
   const events: CoreV1Event[] = [
-    {metadata: {}, involvedObject: {uid: 'rs-api'}, type: 'Warning', reason: 'FailedCreate', message: 'old', lastTimestamp: new Date('2026-11-25T10:00:00Z')},
-    {metadata: {}, involvedObject: {uid: 'rs-api'}, type: 'Warning', reason: 'FailedCreate', message: 'serviceaccount "x" not found', lastTimestamp: new Date('2026-11-25T11:00:00Z')},
+    {
+      metadata: {},
+      involvedObject: {uid: 'rs-api'},
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message: 'old',
+      lastTimestamp: new Date('2026-11-25T10:00:00Z'),
+    },
+    {
+      metadata: {},
+      involvedObject: {uid: 'rs-api'},
+      type: 'Warning',
+      reason: 'FailedCreate',
+      message: 'serviceaccount "x" not found',
+      lastTimestamp: new Date('2026-11-25T11:00:00Z'),
+    },
   ]
 
-  const states = describeDeployments(aListing({deployments: [stuck, aDeployment('api')], replicaSets: [aReplicaSet('web'), aReplicaSet('api')], events}))
+  const states = describeDeployments(
+    aListing({deployments: [stuck, aDeployment('api')], replicaSets: [aReplicaSet('web'), aReplicaSet('api')], events}),
+  )
 
-  assert.deepEqual(states.map((s) => s.reason), ['FailedCreate: serviceaccount "x" not found', 'ProgressDeadlineExceeded: ReplicaSet "web-rs" has timed out progressing.'])
+  assert.deepEqual(
+    states.map((s) => s.reason),
+    ['FailedCreate: serviceaccount "x" not found', 'ProgressDeadlineExceeded: ReplicaSet "web-rs" has timed out progressing.'],
+  )
 })
 
 test('with nothing to say yet, the reason counts the available replicas', () => {

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
 import {DESTROY_STEPS, destroyDemo, type DestroyDeps, type DestroyRequest} from '../../src/core/destroy-demo.js'
-import {CancelledError, DemoError, NotFoundError, PermissionError, TimeoutError, UnsupportedDatabaseModeError, UsageError} from '../../src/core/errors.js'
+import {
+  CancelledError,
+  DemoError,
+  NotFoundError,
+  PermissionError,
+  TimeoutError,
+  UnsupportedDatabaseModeError,
+  UsageError,
+} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {NewDemo} from '../../src/core/ports.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
@@ -49,11 +57,22 @@ describe('destroyDemo', () => {
 
   /** A demo row of alice's, and its namespace in the cluster with the demo's marks and one Deployment. */
   async function seed(overrides: Partial<NewDemo> = {}, options: {namespace?: boolean} = {}): Promise<Demo> {
-    const demo = aNewDemo({id: ID, namespace: NS, status: 'ready', createdBy: ALICE, kubeContext: 'test', createdAt: new Date('2026-11-25T12:00:00Z'), ...overrides})
+    const demo = aNewDemo({
+      id: ID,
+      namespace: NS,
+      status: 'ready',
+      createdBy: ALICE,
+      kubeContext: 'test',
+      createdAt: new Date('2026-11-25T12:00:00Z'),
+      ...overrides,
+    })
     const result = await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
     assert.ok('inserted' in result)
     if (options.namespace ?? true) {
-      const ns = cluster.addNamespace(NS, {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID}, annotations: {[INSTANCE_ANNOTATION]: ID}})
+      const ns = cluster.addNamespace(NS, {
+        labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: ID},
+        annotations: {[INSTANCE_ANNOTATION]: ID},
+      })
       ns.objects.push({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'portal', namespace: NS}})
     }
     cluster.calls.length = 0
@@ -82,7 +101,10 @@ describe('destroyDemo', () => {
     assert.equal(demo.status, 'destroyed')
     assert.equal(demo.destroyedAt?.toISOString(), clock.now().toISOString())
     assert.ok(sleeper.slept.length >= 2, 'waited for the namespace to terminate')
-    assert.deepEqual(checkpoints, DESTROY_STEPS.map((step) => step.key))
+    assert.deepEqual(
+      checkpoints,
+      DESTROY_STEPS.map((step) => step.key),
+    )
   })
 
   it('drops the database with the adapter of the mode the demo was created with, not the one configured now', async () => {
@@ -104,7 +126,10 @@ describe('destroyDemo', () => {
       await assert.rejects(destroyDemo(deps(), aDestroyRequest()), (error: unknown) => {
         assert.ok(error instanceof UnsupportedDatabaseModeError)
         assert.equal(error.code, 'E_DATABASE_MODE')
-        assert.equal(error.message, 'Cannot destroy demo "k3x9a2bq": its database has mode "supabase-project", which this version of demo cannot drop. Nothing was changed.')
+        assert.equal(
+          error.message,
+          'Cannot destroy demo "k3x9a2bq": its database has mode "supabase-project", which this version of demo cannot drop. Nothing was changed.',
+        )
         assert.equal(error.hint, 'Run `demo destroy k3x9a2bq` with a version of demo that supports database mode "supabase-project".')
         return true
       })
@@ -269,7 +294,10 @@ describe('destroyDemo', () => {
     cluster.addFinalizer(NS, 'kubernetes.io/pvc-protection')
     await assert.rejects(destroyDemo(deps(), aDestroyRequest({timeoutMs: 30_000})), (error: unknown) => {
       assert.ok(error instanceof TimeoutError)
-      assert.match(error.message, /Namespace demo-k3x9a2bq is still terminating after 30s; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: kubernetes\.io\/pvc-protection in 1 resource instances/)
+      assert.match(
+        error.message,
+        /Namespace demo-k3x9a2bq is still terminating after 30s; it is held by NamespaceFinalizersRemaining: .*finalizers remaining: kubernetes\.io\/pvc-protection in 1 resource instances/,
+      )
       return true
     })
     assert.equal((await row()).status, 'destroying')

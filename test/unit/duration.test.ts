@@ -77,12 +77,15 @@ describe('hours', () => {
 
 describe('parseDuration with bare numbers refused (timeouts)', () => {
   it('refuses "300" for a timeout with a hint to add a unit, rather than reading 300 hours', () => {
-    assert.throws(() => parseDuration('300', '--wait-timeout', {bareNumber: 'refuse'}), (error: unknown) => {
-      assert.ok(error instanceof UsageError)
-      assert.equal(error.message, '--wait-timeout "300" needs a unit.')
-      assert.equal(error.hint, 'Write e.g. 300s or 300m (s, m, h).')
-      return true
-    })
+    assert.throws(
+      () => parseDuration('300', '--wait-timeout', {bareNumber: 'refuse'}),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError)
+        assert.equal(error.message, '--wait-timeout "300" needs a unit.')
+        assert.equal(error.hint, 'Write e.g. 300s or 300m (s, m, h).')
+        return true
+      },
+    )
   })
 
   it('still takes a number with a unit', () => {

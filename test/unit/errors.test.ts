@@ -10,7 +10,9 @@ type DemoErrorClass = new (message: string) => errors.DemoError
 
 /** Every error class src/core/errors.ts exports. */
 function errorClasses(): DemoErrorClass[] {
-  return (Object.values(errors) as unknown[]).filter((value): value is DemoErrorClass => typeof value === 'function' && (value === DemoError || value.prototype instanceof DemoError))
+  return (Object.values(errors) as unknown[]).filter(
+    (value): value is DemoErrorClass => typeof value === 'function' && (value === DemoError || value.prototype instanceof DemoError),
+  )
 }
 
 /** The rows of the first Markdown table after `heading` whose first column matches `key`, as [first cell, second cell]. */
@@ -31,7 +33,10 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 describe('the README "Exit codes" section', () => {
   it('lists exactly the exit codes of ExitCode', () => {
     const listed = tableRows(readme, '## Exit codes', /^\d+$/).map(([code]) => Number(code))
-    assert.deepEqual(listed.sort((a, b) => a - b), Object.values(ExitCode).sort((a, b) => a - b))
+    assert.deepEqual(
+      listed.sort((a, b) => a - b),
+      Object.values(ExitCode).sort((a, b) => a - b),
+    )
   })
 
   it('lists every error code with its exit code, exactly as the error classes (and the fallback for other errors) have them', () => {

@@ -8,7 +8,14 @@ import {defaultProjectConfig} from '../../src/core/project-config.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
-import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
+import {
+  EXPIRES_AT_ANNOTATION,
+  INSTANCE_ANNOTATION,
+  INSTANCE_LABEL,
+  JANITOR_EXPIRES_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+} from '../../src/core/labels.js'
 
 const HOUR = 3_600_000
 const CREATED = '2026-11-25T12:00:00.000Z'
@@ -22,13 +29,18 @@ class RacingStore extends MemoryDemoStore {
     if (this.racesLeft > 0) {
       this.racesLeft -= 1
       const current = this.rows.get(id)!
-      await super.update(id, current.version, {expiresAt: new Date(current.expiresAt.getTime() + HOUR), extensionCount: current.extensionCount + 1}, {
-        demoId: id,
-        type: 'extended',
-        at: new Date(CREATED),
-        actor: 'someone-else',
-        data: {hours: 1},
-      })
+      await super.update(
+        id,
+        current.version,
+        {expiresAt: new Date(current.expiresAt.getTime() + HOUR), extensionCount: current.extensionCount + 1},
+        {
+          demoId: id,
+          type: 'extended',
+          at: new Date(CREATED),
+          actor: 'someone-else',
+          data: {hours: 1},
+        },
+      )
     }
     return super.update(id, expectedVersion, patch, event)
   }
@@ -133,7 +145,7 @@ describe('extendDemo', () => {
     assert.deepEqual(await store.get('k3x9a2bq'), before)
   })
 
-  it('lets an admin extend someone else\'s demo, recording the admin as actor', async () => {
+  it("lets an admin extend someone else's demo, recording the admin as actor", async () => {
     await seed(store)
     const {demo} = await extendDemo(deps(), request({actor: 'root@example.com', admins: ['root@example.com']}))
     assert.equal(demo.extensionCount, 1)
@@ -145,7 +157,10 @@ describe('extendDemo', () => {
   for (const status of ['destroyed', 'destroying', 'failed'] as const) {
     it(`refuses a ${status} demo`, async () => {
       const before = await seed(store, {status})
-      await assert.rejects(extendDemo(deps(), request()), (error: unknown) => error instanceof ConflictError && error.message.includes(`it is ${status}`))
+      await assert.rejects(
+        extendDemo(deps(), request()),
+        (error: unknown) => error instanceof ConflictError && error.message.includes(`it is ${status}`),
+      )
       assert.deepEqual(await store.get('k3x9a2bq'), before)
     })
   }
@@ -163,7 +178,10 @@ describe('extendDemo', () => {
   })
 
   it('throws NotFoundError for an unknown id and UsageError for a malformed one', async () => {
-    await assert.rejects(extendDemo(deps(), request({id: 'zzzzzzzz'})), (error: unknown) => error instanceof NotFoundError && /demo list --status all/.test(error.hint ?? ''))
+    await assert.rejects(
+      extendDemo(deps(), request({id: 'zzzzzzzz'})),
+      (error: unknown) => error instanceof NotFoundError && /demo list --status all/.test(error.hint ?? ''),
+    )
     await assert.rejects(extendDemo(deps(), request({id: 'NOT-AN-ID'})), UsageError)
   })
 
@@ -175,7 +193,10 @@ describe('extendDemo', () => {
     assert.equal(demo.extensionCount, 2)
     assert.equal(demo.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
     const events = (await store.events('k3x9a2bq')).filter((e) => e.type === 'extended')
-    assert.deepEqual(events.map((e) => e.actor), ['someone-else', 'alice@example.com'])
+    assert.deepEqual(
+      events.map((e) => e.actor),
+      ['someone-else', 'alice@example.com'],
+    )
     assert.deepEqual(events[1]?.data, {hours: 2, from: '2026-11-25T15:00:00.000Z', to: '2026-11-25T17:00:00.000Z'})
   })
 
@@ -184,7 +205,10 @@ describe('extendDemo', () => {
     await extendDemo(deps(), request({hours: 1}))
     await extendDemo(deps(), request({hours: 1}))
     store.racesLeft = 1
-    await assert.rejects(extendDemo(deps(), request({hours: 1})), (error: unknown) => error instanceof LimitError && /already extended 3 times, and lifetime.maxExtensions is 3\./.test(error.message))
+    await assert.rejects(
+      extendDemo(deps(), request({hours: 1})),
+      (error: unknown) => error instanceof LimitError && /already extended 3 times, and lifetime.maxExtensions is 3\./.test(error.message),
+    )
     const demo = await store.get('k3x9a2bq')
     assert.equal(demo?.extensionCount, 3)
     assert.equal(demo?.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
@@ -201,7 +225,10 @@ describe('extendDemo', () => {
   it('counts two extends started at the same moment', async () => {
     await seed(store)
     const results = await Promise.allSettled([extendDemo(deps(), request({hours: 1})), extendDemo(deps(), request({hours: 2}))])
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled'])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+    )
     const demo = await store.get('k3x9a2bq')
     assert.equal(demo?.extensionCount, 2)
     assert.equal(demo?.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
@@ -220,8 +247,14 @@ describe('extendDemo', () => {
 
   it('moves the namespace expiry annotations after writing the row, and says when the namespace is gone', async () => {
     const demo = await seed(store)
-    const marks = {labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: demo.id}, annotations: {[INSTANCE_ANNOTATION]: demo.id, [JANITOR_EXPIRES_ANNOTATION]: 'x'}}
-    await cluster.ensureNamespace({apiVersion: 'v1', kind: 'Namespace', metadata: {name: demo.namespace, ...marks}}, {demoId: demo.id, namespace: demo.namespace})
+    const marks = {
+      labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: demo.id},
+      annotations: {[INSTANCE_ANNOTATION]: demo.id, [JANITOR_EXPIRES_ANNOTATION]: 'x'},
+    }
+    await cluster.ensureNamespace(
+      {apiVersion: 'v1', kind: 'Namespace', metadata: {name: demo.namespace, ...marks}},
+      {demoId: demo.id, namespace: demo.namespace},
+    )
     const moved = await extendDemo(deps(), request({hours: 2}))
     assert.deepEqual(moved.namespaceExpiry, {kind: 'moved'})
     assert.equal(cluster.namespaces.get(demo.namespace)?.annotations[EXPIRES_AT_ANNOTATION], '2026-11-25T16:00:00.000Z')
@@ -238,7 +271,7 @@ describe('extendDemo', () => {
     assert.deepEqual(namespaceExpiry, {kind: 'not-updated', reason: 'connect ECONNREFUSED 127.0.0.1:6443'})
   })
 
-  it('refuses an explicit --context that is not the demo\'s own, before writing anything (exit 2)', async () => {
+  it("refuses an explicit --context that is not the demo's own, before writing anything (exit 2)", async () => {
     await seed(store, {kubeContext: 'test'})
     const before = await store.get('k3x9a2bq')
     const other = {...deps(), cluster: async () => new FakeCluster('other')}

@@ -60,7 +60,11 @@ describe('findDemo', () => {
   })
 
   it('lets an exact id win over a name and an id prefix that match other demos', async () => {
-    const store = await storeWith({id: 'abcdef', createdAt: at(1)}, {id: 'abcdefgh', createdAt: at(2)}, {id: 'q1111111', name: 'abcdef', createdAt: at(3)})
+    const store = await storeWith(
+      {id: 'abcdef', createdAt: at(1)},
+      {id: 'abcdefgh', createdAt: at(2)},
+      {id: 'q1111111', name: 'abcdef', createdAt: at(3)},
+    )
     assert.equal(await found(store, 'abcdef'), 'abcdef')
   })
 
@@ -118,7 +122,10 @@ describe('findDemo', () => {
   })
 
   it('refuses a name shared only by demos that hold nothing any more (destroyed, failed and cleaned up), listing them', async () => {
-    const store = await storeWith({id: 'old00001', name: 'sales-call', status: 'destroyed', createdAt: at(1)}, {id: 'old00002', name: 'sales-call', status: 'failed', createdAt: at(2)})
+    const store = await storeWith(
+      {id: 'old00001', name: 'sales-call', status: 'destroyed', createdAt: at(1)},
+      {id: 'old00002', name: 'sales-call', status: 'failed', createdAt: at(2)},
+    )
     const error = await usageErrorOf(findDemo(store, 'sales-call'))
     assert.match(error.message, /any of 2 demos:\n {2}old00002 .*\n {2}old00001 /)
   })

@@ -62,7 +62,7 @@ describe('mayManage', () => {
     assert.equal(mayManage('alice@example.com', demo, []), true)
   })
 
-  it('lets an admin manage anyone\'s demo', () => {
+  it("lets an admin manage anyone's demo", () => {
     assert.equal(mayManage('root@example.com', demo, ['root@example.com']), true)
   })
 
@@ -97,7 +97,10 @@ describe('ciActor', () => {
     const broken = join(tempDir(), 'broken.json')
     writeFileSync(broken, '{not json')
     assert.deepEqual(ciActor({GITHUB_ACTIONS: 'true', GITHUB_EVENT_PATH: broken, GITHUB_ACTOR: 'pusher'}), {ci: 'github', actor: 'pusher'})
-    assert.deepEqual(ciActor({GITHUB_ACTIONS: 'true', GITHUB_EVENT_PATH: '/nonexistent/event.json', GITHUB_ACTOR: 'pusher'}), {ci: 'github', actor: 'pusher'})
+    assert.deepEqual(ciActor({GITHUB_ACTIONS: 'true', GITHUB_EVENT_PATH: '/nonexistent/event.json', GITHUB_ACTOR: 'pusher'}), {
+      ci: 'github',
+      actor: 'pusher',
+    })
   })
 
   it('on GitLab, prefers the merge request author, then the user email, then the login', () => {
@@ -110,10 +113,13 @@ describe('ciActor', () => {
   })
 
   it('on Buildkite, takes the build creator, then the commit author', () => {
-    assert.deepEqual(ciActor({BUILDKITE: 'true', BUILDKITE_BUILD_CREATOR_EMAIL: 'creator@example.com', BUILDKITE_BUILD_AUTHOR_EMAIL: 'author@example.com'}), {
-      ci: 'buildkite',
-      actor: 'creator@example.com',
-    })
+    assert.deepEqual(
+      ciActor({BUILDKITE: 'true', BUILDKITE_BUILD_CREATOR_EMAIL: 'creator@example.com', BUILDKITE_BUILD_AUTHOR_EMAIL: 'author@example.com'}),
+      {
+        ci: 'buildkite',
+        actor: 'creator@example.com',
+      },
+    )
     assert.deepEqual(ciActor({BUILDKITE: 'true', BUILDKITE_BUILD_AUTHOR_EMAIL: 'author@example.com'}), {ci: 'buildkite', actor: 'author@example.com'})
   })
 
@@ -129,7 +135,11 @@ describe('ciActor', () => {
 
 describe('gatherIdentityFacts', () => {
   it('reads the flag, DEMO_USER and the CI actor, and does not ask git when one of them is known', () => {
-    const facts = gatherIdentityFacts({explicit: 'flag@example.com', env: {DEMO_USER: 'env@example.com', CIRCLECI: 'true', CIRCLE_USERNAME: 'c'}, cwd: tempDir()})
+    const facts = gatherIdentityFacts({
+      explicit: 'flag@example.com',
+      env: {DEMO_USER: 'env@example.com', CIRCLECI: 'true', CIRCLE_USERNAME: 'c'},
+      cwd: tempDir(),
+    })
     assert.deepEqual(facts, {explicit: 'flag@example.com', envUser: 'env@example.com', ciActor: {ci: 'circleci', actor: 'c'}})
     assert.equal(resolveIdentity(facts).name, 'flag@example.com')
   })
@@ -140,7 +150,7 @@ describe('gatherIdentityFacts', () => {
     assert.deepEqual(resolveIdentity(facts), {name: 'circleci:c', source: 'ci'})
   })
 
-  it('outside CI, asks git for the user email of the working directory\'s repository', () => {
+  it("outside CI, asks git for the user email of the working directory's repository", () => {
     const repo = tempDir()
     execFileSync('git', ['init', '-q'], {cwd: repo})
     execFileSync('git', ['config', 'user.email', 'repo-user@example.com'], {cwd: repo})

@@ -61,7 +61,10 @@ describe('loadKubeConfig', () => {
   it('nothing at all (no flag, no KUBECONFIG, no ~/.kube/config, not in a pod) says so', () => {
     const error = refusal(() => loadKubeConfig(new KubeConfig(), {env: {HOME: tempDir()}}))
     assert.ok(error instanceof ClusterError)
-    assert.match(error.message, /^No Kubernetes cluster is configured: no --kubeconfig, no KUBECONFIG, no ~\/\.kube\/config, and not running in a pod\.$/)
+    assert.match(
+      error.message,
+      /^No Kubernetes cluster is configured: no --kubeconfig, no KUBECONFIG, no ~\/\.kube\/config, and not running in a pod\.$/,
+    )
   })
 
   it('reads ~/.kube/config when neither --kubeconfig nor KUBECONFIG is given, with its current context or the one asked for', () => {

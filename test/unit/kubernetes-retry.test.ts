@@ -160,7 +160,10 @@ test('a refused connection is ClusterUnavailableError naming the server, with a 
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
   const closedPort = (closed.address() as AddressInfo).port
   await new Promise<void>((resolve) => closed.close(() => resolve()))
-  const cluster = await connectKubernetesCluster({kubeconfig: kubeconfigFor(`http://127.0.0.1:${closedPort}`), retry: {attempts: 2, baseDelayMs: 1, maxDelayMs: 2}})
+  const cluster = await connectKubernetesCluster({
+    kubeconfig: kubeconfigFor(`http://127.0.0.1:${closedPort}`),
+    retry: {attempts: 2, baseDelayMs: 1, maxDelayMs: 2},
+  })
 
   const error = await failureOf(cluster.namespaceStatus('demo-a'))
 
@@ -170,7 +173,9 @@ test('a refused connection is ClusterUnavailableError naming the server, with a 
 })
 
 test('an unknown context is a UsageError listing the known ones', async () => {
-  const error = await failureOf(connectKubernetesCluster({kubeconfig: kubeconfigFor('http://127.0.0.1:1', ['kind-demo', 'prod']), context: 'staging'}))
+  const error = await failureOf(
+    connectKubernetesCluster({kubeconfig: kubeconfigFor('http://127.0.0.1:1', ['kind-demo', 'prod']), context: 'staging'}),
+  )
 
   assert.ok(error instanceof UsageError)
   assert.match(error.message, /no context "staging"/)
@@ -184,7 +189,7 @@ test('a missing kubeconfig file is a UsageError naming it (the loader never fall
   assert.equal(missing.message, 'Cannot read the kubeconfig /nonexistent/kubeconfig (from --kubeconfig): no such file.')
 })
 
-test('the context name is the kubeconfig\'s current context, or the one asked for', async () => {
+test("the context name is the kubeconfig's current context, or the one asked for", async () => {
   const file = kubeconfigFor('http://127.0.0.1:1', ['first', 'second'])
 
   assert.equal((await connectKubernetesCluster({kubeconfig: file})).contextName(), 'first')
@@ -194,10 +199,22 @@ test('the context name is the kubeconfig\'s current context, or the one asked fo
 test('full-jitter backoff stays below the doubling ceiling and the maximum', () => {
   const options = {baseDelayMs: 100, maxDelayMs: 1000}
 
-  assert.equal(backoffDelayMs(0, options, () => 0.999), 99)
-  assert.equal(backoffDelayMs(3, options, () => 0.5), 400)
-  assert.equal(backoffDelayMs(10, options, () => 0.999), 999)
-  assert.equal(backoffDelayMs(2, options, () => 0), 0)
+  assert.equal(
+    backoffDelayMs(0, options, () => 0.999),
+    99,
+  )
+  assert.equal(
+    backoffDelayMs(3, options, () => 0.5),
+    400,
+  )
+  assert.equal(
+    backoffDelayMs(10, options, () => 0.999),
+    999,
+  )
+  assert.equal(
+    backoffDelayMs(2, options, () => 0),
+    0,
+  )
 })
 
 test('Retry-After is read as seconds or an HTTP date; anything else is ignored', () => {
@@ -212,19 +229,29 @@ test('Retry-After is read as seconds or an HTTP date; anything else is ignored',
 test('withRetry gives up when the next wait would exceed the time budget, and never retries what it should not', async () => {
   let clock = 0
   let calls = 0
-  const hooks = {now: () => clock, sleep: (ms: number) => {
+  const hooks = {
+    now: () => clock,
+    sleep: (ms: number) => {
       clock += ms
       return Promise.resolve()
-    }, random: () => 0.5}
+    },
+    random: () => 0.5,
+  }
   const options = {attempts: 10, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 30_000, budgetMs: 5000}
   const failing = () => {
     calls += 1
     return Promise.reject(new Error('boom'))
   }
 
-  await assert.rejects(withRetry(failing, () => ({retry: true}), options, hooks), /boom/)
+  await assert.rejects(
+    withRetry(failing, () => ({retry: true}), options, hooks),
+    /boom/,
+  )
   assert.equal(calls, 4) // waits 500, 1000 and 2000 ms; the next wait (4000 ms) would end past the 5 s budget
   calls = 0
-  await assert.rejects(withRetry(failing, () => ({retry: false}), options, hooks), /boom/)
+  await assert.rejects(
+    withRetry(failing, () => ({retry: false}), options, hooks),
+    /boom/,
+  )
   assert.equal(calls, 1)
 })

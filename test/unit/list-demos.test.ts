@@ -42,7 +42,10 @@ describe('listDemos', () => {
   it('shows every demo with "all"', async () => {
     const page = await listDemos(store, req({status: ['all']}))
     assert.equal(page.total, 6)
-    assert.deepEqual(page.items.map((d) => d.id), ['failedaa1', 'destroyed', 'destroyng', 'degraded1', 'readyaaa1', 'creating1'])
+    assert.deepEqual(
+      page.items.map((d) => d.id),
+      ['failedaa1', 'destroyed', 'destroyng', 'degraded1', 'readyaaa1', 'creating1'],
+    )
   })
 
   it('combines several statuses', async () => {
@@ -61,8 +64,14 @@ describe('listDemos', () => {
     const first = await listDemos(store, req({status: ['all'], limit: 4, page: 1}))
     const second = await listDemos(store, req({status: ['all'], limit: 4, page: 2}))
     const third = await listDemos(store, req({status: ['all'], limit: 4, page: 3}))
-    assert.deepEqual(first.items.map((d) => d.id), ['failedaa1', 'destroyed', 'destroyng', 'degraded1'])
-    assert.deepEqual(second.items.map((d) => d.id), ['readyaaa1', 'creating1'])
+    assert.deepEqual(
+      first.items.map((d) => d.id),
+      ['failedaa1', 'destroyed', 'destroyng', 'degraded1'],
+    )
+    assert.deepEqual(
+      second.items.map((d) => d.id),
+      ['readyaaa1', 'creating1'],
+    )
     assert.deepEqual(third.items, [])
     assert.deepEqual([first.total, first.page, first.limit, second.page], [6, 1, 4, 2])
   })
@@ -85,7 +94,10 @@ describe('listDemos', () => {
 
   for (const page of [0, -1, 1.5]) {
     it(`refuses --page ${page}`, async () => {
-      await assert.rejects(listDemos(store, req({page})), (error: unknown) => error instanceof UsageError && error.message === `--page must be 1 or more, got ${page}.`)
+      await assert.rejects(
+        listDemos(store, req({page})),
+        (error: unknown) => error instanceof UsageError && error.message === `--page must be 1 or more, got ${page}.`,
+      )
     })
   }
 
@@ -112,7 +124,12 @@ describe('listDemos: failed demos that still hold objects', () => {
       {id: 'destroyed', status: 'destroyed', metadata: {cleanup: 'kept'}},
     ] as const
     for (const [i, row] of rows.entries()) {
-      const demo = aNewDemo({...row, metadata: {...row.metadata}, createdBy: i % 2 ? 'bob@example.com' : 'alice@example.com', createdAt: new Date(Date.UTC(2026, 10, 25, 12, i))})
+      const demo = aNewDemo({
+        ...row,
+        metadata: {...row.metadata},
+        createdBy: i % 2 ? 'bob@example.com' : 'alice@example.com',
+        createdAt: new Date(Date.UTC(2026, 10, 25, 12, i)),
+      })
       await leftovers.insert(demo, BIG_CAPS, aCreatedEvent(demo))
     }
   })
@@ -121,7 +138,10 @@ describe('listDemos: failed demos that still hold objects', () => {
 
   it('shows by default failed demos whose namespace was kept or not fully removed, and not the cleaned-up ones', async () => {
     const page = await listDemos(leftovers, req({}))
-    assert.deepEqual(page.items.map((d) => d.id), ['failincp1', 'failkept1', 'readyaaa1'])
+    assert.deepEqual(
+      page.items.map((d) => d.id),
+      ['failincp1', 'failkept1', 'readyaaa1'],
+    )
     assert.equal(page.total, 3)
   })
 

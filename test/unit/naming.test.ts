@@ -37,7 +37,8 @@ describe('ids', () => {
       assert.equal(isValidId(id), false)
       assert.throws(
         () => assertValidId(id),
-        (error: unknown) => error instanceof UsageError && error.exitCode === 2 && /is not a demo id/.test(error.message) && /demo list/.test(error.hint ?? ''),
+        (error: unknown) =>
+          error instanceof UsageError && error.exitCode === 2 && /is not a demo id/.test(error.message) && /demo list/.test(error.hint ?? ''),
       )
     })
   }
@@ -74,7 +75,11 @@ describe('assertValidName', () => {
     it(`accepts "${name}"`, () => assert.doesNotThrow(() => assertValidName(name)))
   }
   for (const name of ['', '-acme', 'acme-', 'Acme', 'acme call', 'a'.repeat(41), 'acme_call']) {
-    it(`refuses "${name}"`, () => assert.throws(() => assertValidName(name), (e: unknown) => e instanceof UsageError && /is not allowed/.test(e.message)))
+    it(`refuses "${name}"`, () =>
+      assert.throws(
+        () => assertValidName(name),
+        (e: unknown) => e instanceof UsageError && /is not allowed/.test(e.message),
+      ))
   }
 })
 

@@ -26,7 +26,11 @@ describe('validatePreference', () => {
   it('refuses a type the project does not define, listing the ones it does', () => {
     assert.throws(
       () => validatePreference('type', 'megacorp', project),
-      (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message === 'Unknown demo type "megacorp".' && /recruiting-agency, enterprise, startup/.test(e.hint ?? ''),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.exitCode === 2 &&
+        e.message === 'Unknown demo type "megacorp".' &&
+        /recruiting-agency, enterprise, startup/.test(e.hint ?? ''),
     )
   })
 
@@ -34,19 +38,28 @@ describe('validatePreference', () => {
     it(`refuses duration "${value}" as out of range`, () => {
       assert.throws(
         () => validatePreference('duration', value, project),
-        (e: unknown) => e instanceof UsageError && /^duration must be between 1h and 8h, got .+\.$/.test(e.message) && /^Run `demo config set duration 2h`/.test(e.hint ?? ''),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          /^duration must be between 1h and 8h, got .+\.$/.test(e.message) &&
+          /^Run `demo config set duration 2h`/.test(e.hint ?? ''),
       )
     })
   }
 
-  it('refuses an unparseable duration with the parser\'s message', () => {
-    assert.throws(() => validatePreference('duration', 'later', project), (e: unknown) => e instanceof UsageError && e.message === 'Cannot parse duration "later".')
+  it("refuses an unparseable duration with the parser's message", () => {
+    assert.throws(
+      () => validatePreference('duration', 'later', project),
+      (e: unknown) => e instanceof UsageError && e.message === 'Cannot parse duration "later".',
+    )
   })
 
   it('knows only type and duration', () => {
     assert.doesNotThrow(() => assertPreferenceKey('type'))
     assert.doesNotThrow(() => assertPreferenceKey('duration'))
-    assert.throws(() => assertPreferenceKey('owner'), (e: unknown) => e instanceof UsageError && e.hint === 'Use one of: type, duration.')
+    assert.throws(
+      () => assertPreferenceKey('owner'),
+      (e: unknown) => e instanceof UsageError && e.hint === 'Use one of: type, duration.',
+    )
   })
 })
 
@@ -88,7 +101,10 @@ describe('the preferences file', () => {
       const {env, file} = envWithDir()
       writeFileSync(file, text)
       const warnings: string[] = []
-      assert.deepEqual(readPreferences(env, (m) => warnings.push(m)), {})
+      assert.deepEqual(
+        readPreferences(env, (m) => warnings.push(m)),
+        {},
+      )
       assert.deepEqual(warnings, [`Ignoring preferences: Preferences file ${file} is not a JSON object.`])
       assert.equal(readFileSync(file, 'utf8'), text)
     })
@@ -96,13 +112,26 @@ describe('the preferences file', () => {
     it(`refuses to open a file holding ${what} for \`demo config\`, naming it`, () => {
       const {env, file} = envWithDir()
       writeFileSync(file, text)
-      assert.throws(() => openPreferences(env), (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && e.message.includes(file) && (e.hint ?? '').includes(file))
+      assert.throws(
+        () => openPreferences(env),
+        (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && e.message.includes(file) && (e.hint ?? '').includes(file),
+      )
       assert.equal(readFileSync(file, 'utf8'), text)
     })
   }
 
   // One parser behind both ways in: they cannot disagree about what a valid file is or what it holds.
-  for (const text of ['{}', '{"type": "startup", "duration": "2h"}', '{"type": 3, "duration": " ", "colour": "blue"}', '{"type": ', '[]', 'null', '"startup"', '42', '']) {
+  for (const text of [
+    '{}',
+    '{"type": "startup", "duration": "2h"}',
+    '{"type": 3, "duration": " ", "colour": "blue"}',
+    '{"type": ',
+    '[]',
+    'null',
+    '"startup"',
+    '42',
+    '',
+  ]) {
     it(`reads ${JSON.stringify(text)} the same way for create and for \`demo config\``, () => {
       const {env, file} = envWithDir()
       writeFileSync(file, text)

@@ -14,7 +14,13 @@ function aTerminal(): {stdin: PassThrough & {isTTY: boolean}; stderr: PassThroug
 
 describe('terminalPrompt (readline on a terminal)', () => {
   it('asks on stderr and takes "y" or "yes" as yes, anything else as no', async () => {
-    for (const [typed, answer] of [['y\r', 'yes'], ['YES\r', 'yes'], ['n\r', 'no'], ['\r', 'no'], ['maybe\r', 'no']] as const) {
+    for (const [typed, answer] of [
+      ['y\r', 'yes'],
+      ['YES\r', 'yes'],
+      ['n\r', 'no'],
+      ['\r', 'no'],
+      ['maybe\r', 'no'],
+    ] as const) {
       const terminal = aTerminal()
       const asked = terminalPrompt(terminal).confirm('Destroy demo abcdefgh?')
       terminal.stdin.write(typed)

@@ -34,7 +34,9 @@ function aDatabase(secretEnv: Record<string, string> = {DATABASE_URL: SECRET}): 
   return {database: {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null}, secretEnv}
 }
 
-function anInput(overrides: {config?: ProjectConfig; demo?: Partial<RenderInput['demo']>; templates?: TemplateFile[]; database?: DatabaseAccess} = {}): RenderInput {
+function anInput(
+  overrides: {config?: ProjectConfig; demo?: Partial<RenderInput['demo']>; templates?: TemplateFile[]; database?: DatabaseAccess} = {},
+): RenderInput {
   return {
     config: overrides.config ?? aConfig(),
     demo: {
@@ -120,12 +122,18 @@ test('a config that overrides one field of a built-in service and disables anoth
   const portal = find(stack.objects, 'Deployment', 'portal')
   assert.equal((portal.spec as {replicas: unknown}).replicas, 2)
   assert.equal(podSpecOf(portal).containers[0]?.image, 'ghcr.io/splits-network/portal:latest')
-  assert.equal(stack.objects.some((o) => o.metadata.name === 'candidate'), false)
+  assert.equal(
+    stack.objects.some((o) => o.metadata.name === 'candidate'),
+    false,
+  )
   const rules = (find(stack.objects, 'Ingress').spec as {rules: {http: {paths: {backend: {service: {name: string}}}[]}}[]}).rules
-  assert.deepEqual(rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)), ['portal'])
+  assert.deepEqual(
+    rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)),
+    ['portal'],
+  )
 })
 
-test('the namespace carries the Pod Security labels of the restricted level and kube-janitor\'s expiry', () => {
+test("the namespace carries the Pod Security labels of the restricted level and kube-janitor's expiry", () => {
   const {namespace} = renderStack(anInput())
   const labels = namespace.metadata.labels ?? {}
 
@@ -167,7 +175,7 @@ test('the baseline level without a reason is rejected by the config schema and b
   assert.match(renderError(anInput({config})).message, /reason/)
 })
 
-test('the quota defaults to the plan\'s values', () => {
+test("the quota defaults to the plan's values", () => {
   const quota = find(renderStack(anInput()).objects, 'ResourceQuota')
 
   assert.deepEqual((quota.spec as {hard: unknown}).hard, {
@@ -190,11 +198,23 @@ test('the quota comes from the config as a map, inserted as data rather than tex
 })
 
 test('a Deployment takes image, port, replicas, resources and health path from its service config, with a restricted-compliant pod', () => {
-  const config = aConfig({services: onlyServices({web: {image: 'registry.example.com/web:1.2', port: 9000, replicas: 2, cpu: '250m', memory: '300Mi', healthPath: '/healthz', host: 'portal'}})})
+  const config = aConfig({
+    services: onlyServices({
+      web: {image: 'registry.example.com/web:1.2', port: 9000, replicas: 2, cpu: '250m', memory: '300Mi', healthPath: '/healthz', host: 'portal'},
+    }),
+  })
 
   const deployment = find(renderStack(anInput({config})).objects, 'Deployment', 'web')
   const pod = podSpecOf(deployment)
-  const container = pod.containers[0] as {image: string; ports: unknown; resources: unknown; envFrom: unknown; securityContext: unknown; readinessProbe: {httpGet: {path: string}}; livenessProbe: {httpGet: {path: string}}}
+  const container = pod.containers[0] as {
+    image: string
+    ports: unknown
+    resources: unknown
+    envFrom: unknown
+    securityContext: unknown
+    readinessProbe: {httpGet: {path: string}}
+    livenessProbe: {httpGet: {path: string}}
+  }
 
   assert.equal((deployment.spec as {replicas: unknown}).replicas, 2)
   assert.equal(container.image, 'registry.example.com/web:1.2')
@@ -222,12 +242,15 @@ test('pods of a Deployment carry our labels, and its selector matches its pods',
   for (const [key, value] of Object.entries(spec.selector.matchLabels)) assert.equal(spec.template.metadata.labels[key], value)
 })
 
-test('a service\'s env goes into its Deployment as plain values next to PORT', () => {
+test("a service's env goes into its Deployment as plain values next to PORT", () => {
   const config = aConfig({services: {api: {image: 'api:1', port: 3000, env: {LOG_LEVEL: 'debug'}}}})
 
   const container = podSpecOf(find(renderStack(anInput({config})).objects, 'Deployment', 'api')).containers[0]
 
-  assert.deepEqual(container?.env, [{name: 'PORT', value: '3000'}, {name: 'LOG_LEVEL', value: 'debug'}])
+  assert.deepEqual(container?.env, [
+    {name: 'PORT', value: '3000'},
+    {name: 'LOG_LEVEL', value: 'debug'},
+  ])
 })
 
 test('the database secret holds secretEnv plus DEMO_ID and DEMO_TYPE, and the secret appears in no other object', () => {
@@ -239,14 +262,19 @@ test('the database secret holds secretEnv plus DEMO_ID and DEMO_TYPE, and the se
   for (const object of all(stack).filter((o) => o !== secret)) assert.doesNotMatch(JSON.stringify(object), /s3cr3t-canary/, object.kind)
 })
 
-test('demo URLs replace {id} in the config\'s URL patterns', () => {
+test("demo URLs replace {id} in the config's URL patterns", () => {
   const config = aConfig({ingress: {portalUrl: 'https://{id}.portal.example.com', candidateUrl: 'https://apply.example.com/{id}/jobs'}})
 
-  assert.deepEqual(demoUrls(config, 'k3x9a2bq'), {portalUrl: 'https://k3x9a2bq.portal.example.com', candidateUrl: 'https://apply.example.com/k3x9a2bq/jobs'})
+  assert.deepEqual(demoUrls(config, 'k3x9a2bq'), {
+    portalUrl: 'https://k3x9a2bq.portal.example.com',
+    candidateUrl: 'https://apply.example.com/k3x9a2bq/jobs',
+  })
 })
 
 test('the Ingress routes the portal and candidate hosts and paths to the services with host: portal and host: candidate', () => {
-  const config = aConfig({ingress: {className: 'traefik', portalUrl: 'https://{id}.portal.example.com', candidateUrl: 'https://apply.example.com/{id}/jobs'}})
+  const config = aConfig({
+    ingress: {className: 'traefik', portalUrl: 'https://{id}.portal.example.com', candidateUrl: 'https://apply.example.com/{id}/jobs'},
+  })
 
   const ingress = find(renderStack(anInput({config})).objects, 'Ingress')
 
@@ -254,8 +282,14 @@ test('the Ingress routes the portal and candidate hosts and paths to the service
     ingressClassName: 'traefik',
     tls: [],
     rules: [
-      {host: 'k3x9a2bq.portal.example.com', http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name: 'portal', port: {number: 8080}}}}]}},
-      {host: 'apply.example.com', http: {paths: [{path: '/k3x9a2bq/jobs', pathType: 'Prefix', backend: {service: {name: 'candidate', port: {number: 8080}}}}]}},
+      {
+        host: 'k3x9a2bq.portal.example.com',
+        http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name: 'portal', port: {number: 8080}}}}]},
+      },
+      {
+        host: 'apply.example.com',
+        http: {paths: [{path: '/k3x9a2bq/jobs', pathType: 'Prefix', backend: {service: {name: 'candidate', port: {number: 8080}}}}]},
+      },
     ],
   })
 })
@@ -275,7 +309,10 @@ test('without a service that has a host, the Ingress is left out instead of rend
 
   const stack = renderStack(anInput({config}))
 
-  assert.equal(stack.objects.some((o) => o.kind === 'Ingress'), false)
+  assert.equal(
+    stack.objects.some((o) => o.kind === 'Ingress'),
+    false,
+  )
 })
 
 test('two services claiming the same host are rejected', () => {
@@ -311,7 +348,10 @@ test('quotes, braces and colons in values survive printing and re-parsing unchan
 
   assert.deepEqual(reparsed, [all(stack)])
   const container = podSpecOf(find(stack.objects, 'Deployment', 'api')).containers[0]
-  assert.deepEqual(container?.env, [{name: 'PORT', value: '3000'}, {name: 'GREETING', value: `it's "quoted": {yes}\n- list: item`}])
+  assert.deepEqual(container?.env, [
+    {name: 'PORT', value: '3000'},
+    {name: 'GREETING', value: `it's "quoted": {yes}\n- list: item`},
+  ])
 })
 
 test('an unknown placeholder is an error naming the template and the placeholder', () => {
@@ -358,7 +398,10 @@ test('every kind of the one cluster-scoped list is refused in a template, naming
   for (const kind of CLUSTER_SCOPED_KINDS) {
     const templates = [{name: 'scoped.yaml', text: `apiVersion: example.test/v1\nkind: ${kind}\nmetadata:\n  name: x\n`}]
 
-    assert.match(renderError(anInput({templates})).message, new RegExp(`scoped\\.yaml.*creates a ${kind}: templates may create only namespaced objects`))
+    assert.match(
+      renderError(anInput({templates})).message,
+      new RegExp(`scoped\\.yaml.*creates a ${kind}: templates may create only namespaced objects`),
+    )
   }
 })
 
@@ -376,26 +419,49 @@ test('two Namespaces or the same object twice are rejected', () => {
   const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "{{NAMESPACE}}"\n'
   const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\n'
 
-  assert.match(renderError(anInput({templates: [{name: 'a.yaml', text: ns}, {name: 'b.yaml', text: ns}]})).message, /2 Namespace/)
+  assert.match(
+    renderError(
+      anInput({
+        templates: [
+          {name: 'a.yaml', text: ns},
+          {name: 'b.yaml', text: ns},
+        ],
+      }),
+    ).message,
+    /2 Namespace/,
+  )
   assert.match(renderError(anInput({templates: [{name: 'a.yaml', text: `${cm}---\n${cm}`}]})).message, /ConfigMap "same" twice/)
 })
 
 test('own templates without a Namespace get one with our marks; *.service.yaml renders once per service', () => {
   const config = aConfig({services: onlyServices({a: {image: 'a:1', port: 80}, b: {image: 'b:1', port: 81}})})
-  const templates = [{name: 'worker.service.yaml', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{SERVICE_NAME}}-settings"\ndata:\n  port: "port {{PORT}} of {{ID}}"\n'}]
+  const templates = [
+    {
+      name: 'worker.service.yaml',
+      text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{SERVICE_NAME}}-settings"\ndata:\n  port: "port {{PORT}} of {{ID}}"\n',
+    },
+  ]
 
   const stack = renderStack(anInput({config, templates}))
 
   assert.equal(stack.namespace.metadata.labels?.[INSTANCE_LABEL], 'k3x9a2bq')
   assert.equal(stack.namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted')
-  assert.deepEqual(stack.objects.map((o) => [o.metadata.name, o.data]), [
-    ['a-settings', {port: 'port 80 of k3x9a2bq'}],
-    ['b-settings', {port: 'port 81 of k3x9a2bq'}],
-  ])
+  assert.deepEqual(
+    stack.objects.map((o) => [o.metadata.name, o.data]),
+    [
+      ['a-settings', {port: 'port 80 of k3x9a2bq'}],
+      ['b-settings', {port: 'port 81 of k3x9a2bq'}],
+    ],
+  )
 })
 
 test('our marks win over labels a template sets under the same keys', () => {
-  const templates = [{name: 'cm.yaml', text: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    ${INSTANCE_LABEL}: someone-else\n    team: sales\n`}]
+  const templates = [
+    {
+      name: 'cm.yaml',
+      text: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    ${INSTANCE_LABEL}: someone-else\n    team: sales\n`,
+    },
+  ]
 
   const [object] = renderStack(anInput({templates})).objects
 
@@ -406,13 +472,27 @@ test('our marks win over labels a template sets under the same keys', () => {
 test('the loader reads the built-in templates directory sorted by name, and rejects a missing directory', async () => {
   const templates = await loadTemplates(TEMPLATES_DIR)
 
-  assert.deepEqual(templates.map((t) => t.name), BUILT_IN.map((t) => t.name))
+  assert.deepEqual(
+    templates.map((t) => t.name),
+    BUILT_IN.map((t) => t.name),
+  )
   await assert.rejects(loadTemplates(join(TEMPLATES_DIR, 'nope')), (error) => error instanceof UsageError && /nope/.test(error.message))
 })
 
-test('splitPolicyFirst puts policy objects (the renderer\'s one list) before the rest, keeping the order within each group', () => {
-  const objects = [{kind: 'Deployment', n: 1}, {kind: 'ResourceQuota', n: 2}, {kind: 'Service', n: 3}, {kind: 'Secret', n: 4}]
+test("splitPolicyFirst puts policy objects (the renderer's one list) before the rest, keeping the order within each group", () => {
+  const objects = [
+    {kind: 'Deployment', n: 1},
+    {kind: 'ResourceQuota', n: 2},
+    {kind: 'Service', n: 3},
+    {kind: 'Secret', n: 4},
+  ]
   const [policy, rest] = splitPolicyFirst(objects)
-  assert.deepEqual(policy.map((o) => o.n), [2, 4])
-  assert.deepEqual(rest.map((o) => o.n), [1, 3])
+  assert.deepEqual(
+    policy.map((o) => o.n),
+    [2, 4],
+  )
+  assert.deepEqual(
+    rest.map((o) => o.n),
+    [1, 3],
+  )
 })

@@ -22,7 +22,9 @@ const NOW = new Date('2026-11-25T13:00:00Z')
 
 describe('toDemoView', () => {
   it('masks the anon key unless secrets are asked for', () => {
-    const demo = aDemo({database: {mode: 'supabase-project', projectRef: 'abc', anonKey: 'eyJhbGciOiJIUzI1NiJ9.secret', url: 'https://abc.supabase.co'}})
+    const demo = aDemo({
+      database: {mode: 'supabase-project', projectRef: 'abc', anonKey: 'eyJhbGciOiJIUzI1NiJ9.secret', url: 'https://abc.supabase.co'},
+    })
     const masked = toDemoView(demo, NOW)
     assert.equal(masked.database.supabaseAnonKey, MASK)
     assert.doesNotMatch(JSON.stringify(masked), /eyJhbGciOiJIUzI1NiJ9/)
@@ -32,20 +34,32 @@ describe('toDemoView', () => {
   })
 
   it('shows no mask where there is no secret', () => {
-    assert.equal(toDemoView(aDemo({database: {mode: 'supabase-project', projectRef: 'abc', url: null, anonKey: null}}), NOW).database.supabaseAnonKey, null)
+    assert.equal(
+      toDemoView(aDemo({database: {mode: 'supabase-project', projectRef: 'abc', url: null, anonKey: null}}), NOW).database.supabaseAnonKey,
+      null,
+    )
   })
 
   it('shows every mode with the same database keys, null where the mode has no such thing', () => {
     const view = (database: Demo['database']) => toDemoView(aDemo({database}), NOW).database
     assert.deepEqual(view({mode: 'none'}), {mode: 'none', schema: null, supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null})
-    assert.deepEqual(view({mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null}), {mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabaseProjectId: null, supabaseUrl: null, supabaseAnonKey: null})
-    assert.deepEqual(view({mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: {projectRef: 'abc', url: 'https://abc.supabase.co', anonKey: 'eyJ.secret'}}), {
+    assert.deepEqual(view({mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: null}), {
       mode: 'shared-schema',
       schema: 'demo_k3x9a2bq',
-      supabaseProjectId: 'abc',
-      supabaseUrl: 'https://abc.supabase.co',
-      supabaseAnonKey: MASK,
+      supabaseProjectId: null,
+      supabaseUrl: null,
+      supabaseAnonKey: null,
     })
+    assert.deepEqual(
+      view({mode: 'shared-schema', schema: 'demo_k3x9a2bq', supabase: {projectRef: 'abc', url: 'https://abc.supabase.co', anonKey: 'eyJ.secret'}}),
+      {
+        mode: 'shared-schema',
+        schema: 'demo_k3x9a2bq',
+        supabaseProjectId: 'abc',
+        supabaseUrl: 'https://abc.supabase.co',
+        supabaseAnonKey: MASK,
+      },
+    )
     assert.deepEqual(view({mode: 'supabase-project', projectRef: 'abc', url: 'https://abc.supabase.co', anonKey: 'eyJ.secret'}), {
       mode: 'supabase-project',
       schema: null,
@@ -75,19 +89,46 @@ describe('toDemoView', () => {
     assert.equal(view.destroyedAt, '2026-11-25T12:30:00.000Z')
   })
 
-  it('renames demoType to type and keeps the --json contract\'s fields', () => {
+  it("renames demoType to type and keeps the --json contract's fields", () => {
     const view = toDemoView(aDemo({demoType: 'startup'}), NOW)
     assert.equal(view.type, 'startup')
     assert.deepEqual(Object.keys(view).sort(), [
-      'autoCleanup', 'candidateUrl', 'createdAt', 'createdBy', 'database', 'destroyedAt', 'expiresAt', 'expiresIn', 'expiresInSeconds',
-      'extensionCount', 'id', 'kubeContext', 'lastError', 'name', 'namespace', 'phaseTimings', 'portalUrl', 'readyAt', 'status', 'type',
+      'autoCleanup',
+      'candidateUrl',
+      'createdAt',
+      'createdBy',
+      'database',
+      'destroyedAt',
+      'expiresAt',
+      'expiresIn',
+      'expiresInSeconds',
+      'extensionCount',
+      'id',
+      'kubeContext',
+      'lastError',
+      'name',
+      'namespace',
+      'phaseTimings',
+      'portalUrl',
+      'readyAt',
+      'status',
+      'type',
     ])
   })
 })
 
 describe('table', () => {
   it('pads every column to its widest cell and trims line ends', () => {
-    assert.equal(table(['ID', 'NAME'], [['a', 'longer'], ['bbbb', '']]), ['ID    NAME', 'a     longer', 'bbbb'].join('\n'))
+    assert.equal(
+      table(
+        ['ID', 'NAME'],
+        [
+          ['a', 'longer'],
+          ['bbbb', ''],
+        ],
+      ),
+      ['ID    NAME', 'a     longer', 'bbbb'].join('\n'),
+    )
   })
 })
 
@@ -97,7 +138,10 @@ describe('eventLine', () => {
       eventLine({demoId: 'k3x9a2bq', type: 'extended', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {hours: 2}}),
       `${localTime(new Date('2026-11-25T12:00:00Z'))}  extended    alice {"hours":2}`,
     )
-    assert.equal(eventLine({demoId: 'k3x9a2bq', type: 'created', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {}}), `${localTime(new Date('2026-11-25T12:00:00Z'))}  created     alice`)
+    assert.equal(
+      eventLine({demoId: 'k3x9a2bq', type: 'created', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {}}),
+      `${localTime(new Date('2026-11-25T12:00:00Z'))}  created     alice`,
+    )
   })
 })
 

@@ -55,11 +55,14 @@ describe('toStoreError', () => {
   }
 
   it('classifies an AggregateError of refused connections (a host with several addresses) as unreachable', () => {
-    const error = toStoreError(Object.assign(new AggregateError([aSocketError('ECONNREFUSED'), aSocketError('ECONNREFUSED')]), {code: 'ECONNREFUSED'}), NETWORKED)
+    const error = toStoreError(
+      Object.assign(new AggregateError([aSocketError('ECONNREFUSED'), aSocketError('ECONNREFUSED')]), {code: 'ECONNREFUSED'}),
+      NETWORKED,
+    )
     assert.ok(error instanceof StoreUnavailableError)
   })
 
-  it('classifies node-pg\'s plain Error for a lost connection as unreachable, quoting it', () => {
+  it("classifies node-pg's plain Error for a lost connection as unreachable, quoting it", () => {
     const error = toStoreError(new Error('Connection terminated unexpectedly'), NETWORKED)
     assert.ok(error instanceof StoreUnavailableError)
     assert.equal(error.message, 'The state store at db.example.com:5432 is unreachable (Connection terminated unexpectedly).')

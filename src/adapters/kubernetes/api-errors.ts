@@ -129,20 +129,28 @@ function errorForStatus(error: unknown, status: number, context: ErrorContext): 
   const options = {cause: error}
   switch (status) {
     case 401: {
-      return new ClusterError(`${context.what}: the API server did not accept the credentials (HTTP 401).`, {...options, hint: 'Log in to the cluster again (your provider\'s login command), then retry.'})
+      return new ClusterError(`${context.what}: the API server did not accept the credentials (HTTP 401).`, {
+        ...options,
+        hint: "Log in to the cluster again (your provider's login command), then retry.",
+      })
     }
     case 403: {
       const quota = QUOTA_EXCEEDED.test(detail)
       return new ClusterError(`${context.what}: forbidden: ${detail}.`, {
         ...options,
-        hint: quota ? 'Raise `quota` in demo.config.yaml or lower the services\' requests.' : 'Ask a cluster admin for the permission named above, or use another context (--context).',
+        hint: quota
+          ? "Raise `quota` in demo.config.yaml or lower the services' requests."
+          : 'Ask a cluster admin for the permission named above, or use another context (--context).',
       })
     }
     case 404: {
       return new ClusterError(`${context.what}: not found: ${detail}.`, options)
     }
     case 409: {
-      return new ConflictError(`${context.what}: conflict: ${detail}.`, {...options, hint: 'Retry; if it persists, run `demo get <id>` to see the demo\'s state.'})
+      return new ConflictError(`${context.what}: conflict: ${detail}.`, {
+        ...options,
+        hint: "Retry; if it persists, run `demo get <id>` to see the demo's state.",
+      })
     }
     case 422: {
       return new ClusterError(`${context.what}: invalid: ${detail}${invalidFields(kubernetesStatusOf(error))}.`, {
@@ -152,7 +160,10 @@ function errorForStatus(error: unknown, status: number, context: ErrorContext): 
     }
     default: {
       return status === 429 || status >= 500
-        ? new ClusterUnavailableError(`${context.what}: the API server is overloaded or failing: ${detail}.`, {...options, hint: 'Retry in a minute; `kubectl get --raw /readyz` shows the server\'s health.'})
+        ? new ClusterUnavailableError(`${context.what}: the API server is overloaded or failing: ${detail}.`, {
+            ...options,
+            hint: "Retry in a minute; `kubectl get --raw /readyz` shows the server's health.",
+          })
         : new ClusterError(`${context.what}: ${detail}.`, options)
     }
   }
@@ -169,9 +180,13 @@ export function toClusterError(error: unknown, context: ErrorContext): DemoError
   const network = networkFailureOf(error)
   const hint = `Check that the cluster is running and reachable (\`kubectl cluster-info\`), and the kubeconfig context.`
   if (network === 'TIMEOUT') {
-    return new ClusterUnavailableError(`${context.what}: the API server at ${context.server} did not answer within ${formatMs(context.timeoutMs)}.`, {cause: error, hint})
+    return new ClusterUnavailableError(`${context.what}: the API server at ${context.server} did not answer within ${formatMs(context.timeoutMs)}.`, {
+      cause: error,
+      hint,
+    })
   }
-  if (network) return new ClusterUnavailableError(`${context.what}: cannot reach the API server at ${context.server} (${network}).`, {cause: error, hint})
+  if (network)
+    return new ClusterUnavailableError(`${context.what}: cannot reach the API server at ${context.server} (${network}).`, {cause: error, hint})
   const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error)
   return new ClusterError(`${context.what}: ${reason}`, {cause: error})
 }

@@ -19,9 +19,7 @@ const STARTING = new Set(['ContainerCreating', 'PodInitializing'])
  * that cannot be scheduled or is not Ready, the Progressing condition, the latest Warning event.
  */
 export function describeDeployments(listing: WorkloadListing): DeploymentState[] {
-  return listing.deployments
-    .map((deployment) => describeDeployment(deployment, listing))
-    .sort((a, b) => a.name.localeCompare(b.name))
+  return listing.deployments.map((deployment) => describeDeployment(deployment, listing)).sort((a, b) => a.name.localeCompare(b.name))
 }
 
 function isComplete(deployment: V1Deployment, desired: number): boolean {
@@ -38,7 +36,12 @@ function describeDeployment(deployment: V1Deployment, listing: WorkloadListing):
 
 function countsOf(deployment: V1Deployment): Omit<DeploymentState, 'reason'> {
   const status = deployment.status ?? {}
-  return {name: deployment.metadata?.name ?? '', desired: deployment.spec?.replicas ?? 1, ready: status.readyReplicas ?? 0, available: status.availableReplicas ?? 0}
+  return {
+    name: deployment.metadata?.name ?? '',
+    desired: deployment.spec?.replicas ?? 1,
+    ready: status.readyReplicas ?? 0,
+    available: status.availableReplicas ?? 0,
+  }
 }
 
 function whyNotAvailable(deployment: V1Deployment, listing: WorkloadListing): string | undefined {

@@ -37,7 +37,10 @@ function readFiles(kubeConfig: KubeConfig, where: {paths: string[]; from: string
     else kubeConfig.loadFromFile(file)
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message.split('\n')[0] : String(error))
-    throw new UsageError(`Cannot read the kubeconfig ${file} (from ${where.from}): ${reason}.`, {hint: 'Fix the file, or point --kubeconfig or KUBECONFIG at another one.', cause: error})
+    throw new UsageError(`Cannot read the kubeconfig ${file} (from ${where.from}): ${reason}.`, {
+      hint: 'Fix the file, or point --kubeconfig or KUBECONFIG at another one.',
+      cause: error,
+    })
   }
 }
 

@@ -1,4 +1,13 @@
-import type {AppsV1Api, CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, V1APIResource, V1Namespace} from '@kubernetes/client-node'
+import type {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  V1APIResource,
+  V1Namespace,
+} from '@kubernetes/client-node'
 import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {isDeepStrictEqual} from 'node:util'
@@ -184,7 +193,12 @@ export class KubernetesCluster implements Cluster {
       throw new ClusterError(`Refusing to create ${describe(namespace)}: it is not namespace "${name}" with the marks of demo "${owner.demoId}".`)
     }
     const body = this.clients.typed(namespace) as V1Namespace
-    const created = await this.requestOr(`Cannot create namespace "${name}"`, () => this.clients.core.createNamespace({body, fieldManager: FIELD_MANAGER}), 409, null)
+    const created = await this.requestOr(
+      `Cannot create namespace "${name}"`,
+      () => this.clients.core.createNamespace({body, fieldManager: FIELD_MANAGER}),
+      409,
+      null,
+    )
     if (created) return
     await this.verifiedNamespace(owner, 'adopt')
     // Ours and active: converge its labels and annotations (a re-run of create may carry a new expiry).
@@ -267,7 +281,14 @@ export class KubernetesCluster implements Cluster {
     return found.flatMap((ns) => {
       const demoId = ns.metadata?.labels?.[INSTANCE_LABEL]
       if (!demoId || !hasOwnershipMarks(ns.metadata, demoId)) return []
-      return [{name: ns.metadata?.name ?? '', demoId, terminating: isTerminating(ns), expiresAt: parseDate(ns.metadata?.annotations?.[EXPIRES_AT_ANNOTATION])}]
+      return [
+        {
+          name: ns.metadata?.name ?? '',
+          demoId,
+          terminating: isTerminating(ns),
+          expiresAt: parseDate(ns.metadata?.annotations?.[EXPIRES_AT_ANNOTATION]),
+        },
+      ]
     })
   }
 
@@ -286,7 +307,9 @@ export class KubernetesCluster implements Cluster {
 
   private assertApplicable(object: Manifest, owner: Ownership): void {
     if (object.kind === 'Namespace' || object.metadata.namespace !== owner.namespace) {
-      throw new ClusterError(`Refusing to apply ${describe(object)}: objects go only into namespace "${owner.namespace}" (the namespace itself through ensureNamespace).`)
+      throw new ClusterError(
+        `Refusing to apply ${describe(object)}: objects go only into namespace "${owner.namespace}" (the namespace itself through ensureNamespace).`,
+      )
     }
     if (!hasOwnershipMarks(object.metadata, owner.demoId)) {
       throw new ClusterError(`Refusing to apply ${describe(object)}: it does not carry the marks of demo "${owner.demoId}", so gc could not find it.`)
@@ -304,9 +327,17 @@ export class KubernetesCluster implements Cluster {
     // resource() is protected in the typings but is the library's own cached discovery lookup.
     const discovery = this.clients.objects as unknown as {resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined>}
     for (const object of kinds.values()) {
-      const resource = await this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () => discovery.resource(object.apiVersion, object.kind))
-      if (!resource) throw new ClusterError(`The cluster does not serve kind ${object.kind} in ${object.apiVersion} (${describe(object)}).`, {hint: 'Fix apiVersion/kind in the template, or install the CRD first.'})
-      if (!resource.namespaced) throw new ClusterError(`Refusing to apply ${describe(object)}: ${object.kind} is cluster-scoped.`, {hint: 'Templates may create only namespaced objects.'})
+      const resource = await this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () =>
+        discovery.resource(object.apiVersion, object.kind),
+      )
+      if (!resource)
+        throw new ClusterError(`The cluster does not serve kind ${object.kind} in ${object.apiVersion} (${describe(object)}).`, {
+          hint: 'Fix apiVersion/kind in the template, or install the CRD first.',
+        })
+      if (!resource.namespaced)
+        throw new ClusterError(`Refusing to apply ${describe(object)}: ${object.kind} is cluster-scoped.`, {
+          hint: 'Templates may create only namespaced objects.',
+        })
     }
   }
 
@@ -317,7 +348,10 @@ export class KubernetesCluster implements Cluster {
   /** The namespace, if it carries the marks of the demo and is not terminating; NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError otherwise. */
   private async verifiedNamespace(owner: Ownership, verb: string): Promise<V1Namespace> {
     const existing = await this.readNamespace(owner.namespace)
-    if (!existing) throw new NamespaceGoneError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`, {hint: `Run \`demo get ${owner.demoId}\`.`})
+    if (!existing)
+      throw new NamespaceGoneError(`Cannot ${verb} namespace "${owner.namespace}": it does not exist (anymore).`, {
+        hint: `Run \`demo get ${owner.demoId}\`.`,
+      })
     this.assertOurs(existing, owner, verb)
     if (isTerminating(existing)) {
       throw new NamespaceTerminatingError(`Cannot ${verb} namespace "${owner.namespace}": it is still terminating; retry later.`, {
@@ -329,9 +363,12 @@ export class KubernetesCluster implements Cluster {
 
   private assertOurs(namespace: V1Namespace, owner: Ownership, verb: string): void {
     if (!hasOwnershipMarks(namespace.metadata, owner.demoId)) {
-      throw new ForeignNamespaceError(`Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`, {
-        hint: 'Another demo or someone else owns it. Pick another demo id or namespace prefix.',
-      })
+      throw new ForeignNamespaceError(
+        `Cannot ${verb} namespace "${owner.namespace}": it exists and does not carry the marks of demo "${owner.demoId}"; it is left untouched.`,
+        {
+          hint: 'Another demo or someone else owns it. Pick another demo id or namespace prefix.',
+        },
+      )
     }
   }
 

@@ -50,7 +50,13 @@ function databaseColumns(database: DemoDatabase): DatabaseColumns {
       return empty
     case 'shared-schema': {
       const {supabase} = database
-      return {...empty, database_schema: database.schema, supabase_project_id: supabase?.projectRef ?? null, supabase_url: supabase?.url ?? null, supabase_anon_key: supabase?.anonKey ?? null}
+      return {
+        ...empty,
+        database_schema: database.schema,
+        supabase_project_id: supabase?.projectRef ?? null,
+        supabase_url: supabase?.url ?? null,
+        supabase_anon_key: supabase?.anonKey ?? null,
+      }
     }
     case 'supabase-project':
       return {...empty, supabase_project_id: database.projectRef, supabase_url: database.url, supabase_anon_key: database.anonKey}
@@ -64,9 +70,12 @@ function textColumn(row: Row, column: (typeof DATABASE_COLUMNS)[number]): string
 
 /** A row whose database columns do not fit its mode was written outside demo (or by another version): refused, never guessed at. */
 function misfit(row: Row, problem: string): StoreError {
-  return new StoreError(`The state store's row of demo "${String(row.id)}" does not fit its database mode "${String(row.database_mode)}": ${problem}.`, {
-    hint: 'The row was changed outside demo, or by another version of it; fix its database columns (mode none: all empty; shared-schema: database_schema set) or use that version.',
-  })
+  return new StoreError(
+    `The state store's row of demo "${String(row.id)}" does not fit its database mode "${String(row.database_mode)}": ${problem}.`,
+    {
+      hint: 'The row was changed outside demo, or by another version of it; fix its database columns (mode none: all empty; shared-schema: database_schema set) or use that version.',
+    },
+  )
 }
 
 function setColumns(row: Row, columns: ReadonlyArray<(typeof DATABASE_COLUMNS)[number]>): string[] {
@@ -78,14 +87,16 @@ function toSharedSchema(row: Row): DemoDatabase {
   if (schema === null) throw misfit(row, 'database_schema is empty')
   const [projectRef, url, anonKey] = [textColumn(row, 'supabase_project_id'), textColumn(row, 'supabase_url'), textColumn(row, 'supabase_anon_key')]
   if (projectRef === null && url === null && anonKey === null) return {mode: 'shared-schema', schema, supabase: null}
-  if (projectRef === null || url === null || anonKey === null) throw misfit(row, 'supabase_project_id, supabase_url and supabase_anon_key must be all set or all empty')
+  if (projectRef === null || url === null || anonKey === null)
+    throw misfit(row, 'supabase_project_id, supabase_url and supabase_anon_key must be all set or all empty')
   return {mode: 'shared-schema', schema, supabase: {projectRef, url, anonKey}}
 }
 
 function toSupabaseProject(row: Row): DemoDatabase {
   if (textColumn(row, 'database_schema') !== null) throw misfit(row, 'database_schema is set')
   const [projectRef, url, anonKey] = [textColumn(row, 'supabase_project_id'), textColumn(row, 'supabase_url'), textColumn(row, 'supabase_anon_key')]
-  if (projectRef === null && (url !== null || anonKey !== null)) throw misfit(row, 'supabase_url or supabase_anon_key is set without supabase_project_id')
+  if (projectRef === null && (url !== null || anonKey !== null))
+    throw misfit(row, 'supabase_url or supabase_anon_key is set without supabase_project_id')
   return {mode: 'supabase-project', projectRef, url, anonKey}
 }
 
@@ -139,7 +150,9 @@ function whereOf(filter: DemoFilter): {sql: string; params: unknown[]} {
   const params: unknown[] = []
   if (filter.statuses && filter.statuses.length > 0) {
     params.push(filter.statuses)
-    clauses.push(filter.includeFailedWithLeftovers ? `(status = ANY($${params.length}) OR ${FAILED_WITH_LEFTOVERS})` : `status = ANY($${params.length})`)
+    clauses.push(
+      filter.includeFailedWithLeftovers ? `(status = ANY($${params.length}) OR ${FAILED_WITH_LEFTOVERS})` : `status = ANY($${params.length})`,
+    )
   }
   if (filter.createdBy) {
     params.push(filter.createdBy)
@@ -254,7 +267,6 @@ export class PostgresDemoStore implements DemoStore {
     }
     return {items: rows.map(toDemo), total}
   }
-
 
   async update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo> {
     return this.db.transaction(async (tx) => {

@@ -73,8 +73,11 @@ function isStale(holder: LockHolder): boolean {
 
 /** `pid 1234 (demo create --type startup, since 14:02:05)`, in local time: the person is at this machine. */
 export function describeHolder(holder: LockHolder): string {
-  const command = holder.command && holder.command.length > COMMAND_SHOWN_CHARS ? `${holder.command.slice(0, COMMAND_SHOWN_CHARS - 1)}…` : holder.command
-  const details = [command, holder.since && !Number.isNaN(holder.since.getTime()) ? `since ${holder.since.toTimeString().slice(0, 8)}` : null].filter(Boolean)
+  const command =
+    holder.command && holder.command.length > COMMAND_SHOWN_CHARS ? `${holder.command.slice(0, COMMAND_SHOWN_CHARS - 1)}…` : holder.command
+  const details = [command, holder.since && !Number.isNaN(holder.since.getTime()) ? `since ${holder.since.toTimeString().slice(0, 8)}` : null].filter(
+    Boolean,
+  )
   return details.length > 0 ? `pid ${holder.pid} (${details.join(', ')})` : `pid ${holder.pid}`
 }
 
@@ -176,9 +179,12 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     markWanted(lockPath)
     if (Date.now() > deadline) {
       rmSync(wantedPath(lockPath), {force: true})
-      throw new StoreUnavailableError(`The embedded state store is in use by another demo process: ${describeHolder(holder)}; waited ${waitMs / 1000} s.`, {
-        hint: 'Wait for it to finish, or set DEMO_DATABASE_URL to a shared Postgres so several processes can work at once.',
-      })
+      throw new StoreUnavailableError(
+        `The embedded state store is in use by another demo process: ${describeHolder(holder)}; waited ${waitMs / 1000} s.`,
+        {
+          hint: 'Wait for it to finish, or set DEMO_DATABASE_URL to a shared Postgres so several processes can work at once.',
+        },
+      )
     }
     await sleep(POLL_MS)
     holder = tryLock(lockPath, command)

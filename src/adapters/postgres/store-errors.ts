@@ -59,7 +59,10 @@ function errorForState(error: Error, state: string, context: StoreErrorContext):
   if (isUnreachableState(state)) return unreachableStore(context.where, `SQLSTATE ${state}`, error)
   if (state === '23505') {
     const constraint = (error as Partial<ServerErrorFields>).constraint
-    return new DuplicateError(`The state store ${context.where} already has a row with that key${typeof constraint === 'string' ? ` (${constraint})` : ''}.`, {cause: error})
+    return new DuplicateError(
+      `The state store ${context.where} already has a row with that key${typeof constraint === 'string' ? ` (${constraint})` : ''}.`,
+      {cause: error},
+    )
   }
   return new StoreError(`The state store ${context.where} refused a query: ${firstLine(error)} (SQLSTATE ${state}).`, {cause: error})
 }

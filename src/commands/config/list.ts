@@ -16,7 +16,12 @@ export default class ConfigList extends BaseCommand<typeof ConfigList> {
   async run(): Promise<PreferencesResult> {
     const preferences = await this.deps.preferencesFile()
     const values = preferences.all()
-    this.log(table(['KEY', 'VALUE'], PREFERENCE_KEYS.map((key) => [key, values[key] ?? '(not set)'])))
+    this.log(
+      table(
+        ['KEY', 'VALUE'],
+        PREFERENCE_KEYS.map((key) => [key, values[key] ?? '(not set)']),
+      ),
+    )
     this.note(`Stored in ${preferences.path}`)
     return {preferences: values, path: preferences.path}
   }

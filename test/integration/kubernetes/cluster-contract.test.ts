@@ -45,7 +45,9 @@ clusterContract('KubernetesCluster on the local control plane', async () => {
     },
     createForeignNamespace: async (name, metadata = {}) => {
       created.push(name)
-      await core.createNamespace({body: {metadata: {name, labels: {...metadata.labels, [TEST_NAMESPACE_LABEL]: 'true'}, annotations: metadata.annotations}}})
+      await core.createNamespace({
+        body: {metadata: {name, labels: {...metadata.labels, [TEST_NAMESPACE_LABEL]: 'true'}, annotations: metadata.annotations}},
+      })
     },
     readNamespace: async (name) => {
       const ns = await orUndefined(core.readNamespace({name}))

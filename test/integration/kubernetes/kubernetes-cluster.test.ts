@@ -26,7 +26,8 @@ function builtInTemplates(edit: (name: string, text: string) => string = (_name,
     .sort()
     .map((name) => {
       let text = readFileSync(join(TEMPLATES_DIR, name), 'utf8')
-      if (name === 'namespace.yaml') text = text.replace('  name: "{{NAMESPACE}}"\n', `  name: "{{NAMESPACE}}"\n  labels:\n    ${TEST_NAMESPACE_LABEL}: "true"\n`)
+      if (name === 'namespace.yaml')
+        text = text.replace('  name: "{{NAMESPACE}}"\n', `  name: "{{NAMESPACE}}"\n  labels:\n    ${TEST_NAMESPACE_LABEL}: "true"\n`)
       return {name, text: edit(name, text)}
     })
 }
@@ -35,12 +36,22 @@ function aDemoId(): string {
   return `it${randomBytes(4).toString('hex')}`
 }
 
-function aStack(id: string, options: {config?: Record<string, unknown>; templates?: TemplateFile[]; autoCleanup?: boolean} = {}): {stack: RenderedStack; owner: Ownership} {
+function aStack(
+  id: string,
+  options: {config?: Record<string, unknown>; templates?: TemplateFile[]; autoCleanup?: boolean} = {},
+): {stack: RenderedStack; owner: Ownership} {
   const config = projectConfigSchema.parse({namespacePrefix: 'itk-', ...options.config})
   const namespace = `itk-${id}`
   const stack = renderStack({
     config,
-    demo: {id, namespace, demoType: 'startup', createdBy: 'it@example.com', expiresAt: new Date(Date.now() + 3_600_000), autoCleanup: options.autoCleanup ?? true},
+    demo: {
+      id,
+      namespace,
+      demoType: 'startup',
+      createdBy: 'it@example.com',
+      expiresAt: new Date(Date.now() + 3_600_000),
+      autoCleanup: options.autoCleanup ?? true,
+    },
     database: {database: {mode: 'none'}, secretEnv: {DATABASE_URL: 'postgres://u:p@db.example.com/app'}},
     templates: options.templates ?? builtInTemplates(),
   })
@@ -91,7 +102,10 @@ test('every object of the built-in stack passes server-side validation and admis
   }
 
   const listed = await core.listNamespacedConfigMap({namespace: owner.namespace})
-  assert.ok(listed.items.every((cm) => cm.metadata?.name === 'kube-root-ca.crt'), 'dry run persisted nothing')
+  assert.ok(
+    listed.items.every((cm) => cm.metadata?.name === 'kube-root-ca.crt'),
+    'dry run persisted nothing',
+  )
 })
 
 test('the built-in stack becomes Available under the restricted level and the default quota, and a second apply changes nothing', async (t) => {
@@ -101,7 +115,9 @@ test('the built-in stack becomes Available under the restricted level and the de
 
   await cluster.ensureNamespace(stack.namespace, owner)
   await cluster.apply(stack.objects, owner)
-  const states = await eventually('every Deployment to be Available', async () => allAvailable(await cluster.deployments(owner.namespace)), {timeoutMs: 90_000})
+  const states = await eventually('every Deployment to be Available', async () => allAvailable(await cluster.deployments(owner.namespace)), {
+    timeoutMs: 90_000,
+  })
   const before = await resourceVersions(stack.objects)
   await cluster.apply(stack.objects, owner)
   const after = await resourceVersions(stack.objects)
@@ -113,7 +129,7 @@ test('the built-in stack becomes Available under the restricted level and the de
   assert.equal(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted')
 })
 
-test('ensureNamespace adopts a namespace that carries the same demo\'s marks, and refuses a foreign one without touching it', async (t) => {
+test("ensureNamespace adopts a namespace that carries the same demo's marks, and refuses a foreign one without touching it", async (t) => {
   const {stack, owner} = aStack(aDemoId())
   const other = aStack(aDemoId())
   const foreign = `itk-${aDemoId()}`
@@ -125,8 +141,15 @@ test('ensureNamespace adopts a namespace that carries the same demo\'s marks, an
 
   await cluster.ensureNamespace(stack.namespace, owner)
   await cluster.ensureNamespace(stack.namespace, owner)
-  const stolen = await failureOf(cluster.ensureNamespace({...other.stack.namespace, metadata: {...other.stack.namespace.metadata, name: owner.namespace}}, {...other.owner, namespace: owner.namespace}))
-  const unmarked = await failureOf(cluster.ensureNamespace({...stack.namespace, metadata: {...stack.namespace.metadata, name: foreign}}, {...owner, namespace: foreign}))
+  const stolen = await failureOf(
+    cluster.ensureNamespace(
+      {...other.stack.namespace, metadata: {...other.stack.namespace.metadata, name: owner.namespace}},
+      {...other.owner, namespace: owner.namespace},
+    ),
+  )
+  const unmarked = await failureOf(
+    cluster.ensureNamespace({...stack.namespace, metadata: {...stack.namespace.metadata, name: foreign}}, {...owner, namespace: foreign}),
+  )
 
   assert.ok(stolen instanceof ForeignNamespaceError)
   assert.match(stolen.message, new RegExp(`namespace "${owner.namespace}".*does not carry the marks of demo "${other.owner.demoId}"`))
@@ -140,7 +163,16 @@ test('a namespace of ours that is still terminating is reported with its blocker
   const {stack, owner} = aStack(aDemoId())
   const cluster = await aCluster()
   t.after(async () => {
-    await objects.patch({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'held', namespace: owner.namespace, finalizers: []}}, undefined, undefined, 'it', undefined, PatchStrategy.MergePatch).catch(() => undefined)
+    await objects
+      .patch(
+        {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'held', namespace: owner.namespace, finalizers: []}},
+        undefined,
+        undefined,
+        'it',
+        undefined,
+        PatchStrategy.MergePatch,
+      )
+      .catch(() => undefined)
     await deleteTestNamespace(kubeConfig, owner.namespace)
   })
   await cluster.ensureNamespace(stack.namespace, owner)
@@ -155,7 +187,10 @@ test('a namespace of ours that is still terminating is reported with its blocker
 
   assert.equal(status.exists, true)
   assert.equal(status.terminating, true)
-  assert.ok(status.blockers.some((b) => b.includes('demo.test/hold')), status.blockers.join('; '))
+  assert.ok(
+    status.blockers.some((b) => b.includes('demo.test/hold')),
+    status.blockers.join('; '),
+  )
   assert.ok(adopt instanceof NamespaceTerminatingError)
   assert.match(adopt.message, /still terminating; retry later/)
   assert.equal(await cluster.deleteNamespace(owner), true, 'deleting a terminating namespace again is fine')
@@ -169,10 +204,14 @@ test('a quota too small for the stack shows "exceeded quota" as the reason of th
 
   await cluster.ensureNamespace(stack.namespace, owner)
   await cluster.apply(stack.objects, owner)
-  const states = await eventually('one Deployment to report the quota', async () => {
-    const current = await cluster.deployments(owner.namespace)
-    return current.some((s) => /exceeded quota/.test(s.reason ?? '')) && current.some((s) => s.reason === null) ? current : undefined
-  }, {timeoutMs: 60_000})
+  const states = await eventually(
+    'one Deployment to report the quota',
+    async () => {
+      const current = await cluster.deployments(owner.namespace)
+      return current.some((s) => /exceeded quota/.test(s.reason ?? '')) && current.some((s) => s.reason === null) ? current : undefined
+    },
+    {timeoutMs: 60_000},
+  )
 
   const blocked = states.find((s) => s.reason !== null)
   assert.equal(blocked?.available, 0)
@@ -180,11 +219,18 @@ test('a quota too small for the stack shows "exceeded quota" as the reason of th
 })
 
 test('a Deployment whose pods never become Ready has a reason naming the pod that is not ready', async (t) => {
-  const neverReady = Object.entries(NEVER_READY_LABEL).map(([k, v]) => `        ${k}: "${v}"\n`).join('')
+  const neverReady = Object.entries(NEVER_READY_LABEL)
+    .map(([k, v]) => `        ${k}: "${v}"\n`)
+    .join('')
   const templates = builtInTemplates((name, text) =>
-    name === 'service.yaml' ? text.replace('    metadata:\n      labels:\n        app.kubernetes.io/name: "{{SERVICE_NAME}}"\n', (m) => m + neverReady) : text,
+    name === 'service.yaml'
+      ? text.replace('    metadata:\n      labels:\n        app.kubernetes.io/name: "{{SERVICE_NAME}}"\n', (m) => m + neverReady)
+      : text,
   )
-  const {stack, owner} = aStack(aDemoId(), {config: {services: onlyServices({web: {image: 'example.com/web:1', port: 8080, host: 'portal'}})}, templates})
+  const {stack, owner} = aStack(aDemoId(), {
+    config: {services: onlyServices({web: {image: 'example.com/web:1', port: 8080, host: 'portal'}})},
+    templates,
+  })
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
 
@@ -209,7 +255,10 @@ test('an invalid object is a ClusterError naming the object and the field', asyn
   const error = await failureOf(cluster.apply(stack.objects, owner))
 
   assert.ok(error instanceof ClusterError)
-  assert.match(error.message, new RegExp(`Cannot apply Service "broken" in namespace "${owner.namespace}": invalid: .*spec\\.ports\\[0\\]\\.port.*\\(HTTP 422\\)`))
+  assert.match(
+    error.message,
+    new RegExp(`Cannot apply Service "broken" in namespace "${owner.namespace}": invalid: .*spec\\.ports\\[0\\]\\.port.*\\(HTTP 422\\)`),
+  )
 })
 
 test('apply refuses cluster-scoped kinds, objects without our marks and objects outside the demo namespace', async (t) => {
@@ -218,7 +267,12 @@ test('apply refuses cluster-scoped kinds, objects without our marks and objects 
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
   await cluster.ensureNamespace(stack.namespace, owner)
   const marks = {labels: stack.namespace.metadata.labels, annotations: stack.namespace.metadata.annotations}
-  const priorityClass: Manifest = {apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: {name: `itk-${owner.demoId}`, namespace: owner.namespace, ...marks}, value: 1000}
+  const priorityClass: Manifest = {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: {name: `itk-${owner.demoId}`, namespace: owner.namespace, ...marks},
+    value: 1000,
+  }
   const unmarked: Manifest = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'plain', namespace: owner.namespace}}
   const elsewhere: Manifest = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'x', namespace: 'default', ...marks}}
 
@@ -249,7 +303,9 @@ test('deleteNamespace deletes ours, refuses a foreign namespace, and reports an 
   const refused = await failureOf(cluster.deleteNamespace({demoId: 'itforeign', namespace: foreign}))
   const refusedLookalike = await failureOf(cluster.deleteNamespace({demoId: 'x', namespace: lookalike}))
   const deleted = await cluster.deleteNamespace(owner)
-  await eventually('our namespace to be gone', async () => ((await cluster.namespaceStatus(owner.namespace)).exists ? undefined : true), {timeoutMs: 60_000})
+  await eventually('our namespace to be gone', async () => ((await cluster.namespaceStatus(owner.namespace)).exists ? undefined : true), {
+    timeoutMs: 60_000,
+  })
   const again = await cluster.deleteNamespace(owner)
 
   assert.ok(refused instanceof ForeignNamespaceError)

@@ -74,7 +74,13 @@ describe('concurrent extends on one demo (PostgreSQL)', () => {
 
   async function seed(id: string): Promise<Demo> {
     const now = Date.now()
-    const demo = aNewDemo({id, status: 'ready', createdBy: 'alice@example.com', createdAt: new Date(now - 10 * 60_000), expiresAt: new Date(now + 2 * HOUR)})
+    const demo = aNewDemo({
+      id,
+      status: 'ready',
+      createdBy: 'alice@example.com',
+      createdAt: new Date(now - 10 * 60_000),
+      expiresAt: new Date(now + 2 * HOUR),
+    })
     const result = await stores[0]!.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
     assert.ok('inserted' in result)
     return result.inserted
@@ -82,10 +88,18 @@ describe('concurrent extends on one demo (PostgreSQL)', () => {
 
   async function race(id: string, policy: LifetimePolicy) {
     const attempts = {updates: 0}
-    const contenders = withReadBarrier(stores.map((s) => s.store), attempts)
+    const contenders = withReadBarrier(
+      stores.map((s) => s.store),
+      attempts,
+    )
     const hoursOf = (i: number) => (i % 4) + 1
     const results = await Promise.allSettled(
-      contenders.map((store, i) => extendDemo({store, clock, policy, cluster: () => Promise.reject(new Error('no cluster in this test'))}, {id, hours: hoursOf(i), actor: `alice@example.com`, admins: [], explicitContext: false})),
+      contenders.map((store, i) =>
+        extendDemo(
+          {store, clock, policy, cluster: () => Promise.reject(new Error('no cluster in this test'))},
+          {id, hours: hoursOf(i), actor: `alice@example.com`, admins: [], explicitContext: false},
+        ),
+      ),
     )
     const succeeded = results.flatMap((r, i) => (r.status === 'fulfilled' ? [hoursOf(i)] : []))
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
@@ -141,7 +155,8 @@ describe('concurrent extends on one demo (PostgreSQL)', () => {
     const total = succeeded.reduce((a, b) => a + b, 0)
     assert.ok(succeeded.length >= 1)
     assert.ok(seeded.expiresAt.getTime() + total * HOUR <= seeded.createdAt.getTime() + 7 * HOUR, 'the lifetime cap was passed')
-    for (const error of refused) assert.ok(error instanceof LimitError || error instanceof VersionConflictError, `unexpected refusal: ${String(error)}`)
+    for (const error of refused)
+      assert.ok(error instanceof LimitError || error instanceof VersionConflictError, `unexpected refusal: ${String(error)}`)
     assert.equal(row.extension_count, succeeded.length)
     assert.equal(row.expires_at.getTime(), seeded.expiresAt.getTime() + total * HOUR)
     assert.deepEqual([...eventHours].sort(), [...succeeded].sort())

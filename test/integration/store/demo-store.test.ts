@@ -26,11 +26,20 @@ type RawDb = {query(sql: string, params?: unknown[]): Promise<unknown>}
 /** Rows written outside demo (or by another version) whose database columns do not fit their mode. */
 const MISFITS: Array<{columns: Record<string, string | null>; problem: string}> = [
   {columns: {database_mode: 'none', database_schema: 'demo_x'}, problem: 'database_schema is set'},
-  {columns: {database_mode: 'none', supabase_project_id: 'abcdefghijkl', supabase_anon_key: 'eyJ.anon'}, problem: 'supabase_project_id, supabase_anon_key are set'},
+  {
+    columns: {database_mode: 'none', supabase_project_id: 'abcdefghijkl', supabase_anon_key: 'eyJ.anon'},
+    problem: 'supabase_project_id, supabase_anon_key are set',
+  },
   {columns: {database_mode: 'shared-schema'}, problem: 'database_schema is empty'},
-  {columns: {database_mode: 'shared-schema', database_schema: 'demo_x', supabase_project_id: 'abcdefghijkl'}, problem: 'supabase_project_id, supabase_url and supabase_anon_key must be all set or all empty'},
+  {
+    columns: {database_mode: 'shared-schema', database_schema: 'demo_x', supabase_project_id: 'abcdefghijkl'},
+    problem: 'supabase_project_id, supabase_url and supabase_anon_key must be all set or all empty',
+  },
   {columns: {database_mode: 'supabase-project', database_schema: 'demo_x'}, problem: 'database_schema is set'},
-  {columns: {database_mode: 'supabase-project', supabase_anon_key: 'eyJ.anon'}, problem: 'supabase_url or supabase_anon_key is set without supabase_project_id'},
+  {
+    columns: {database_mode: 'supabase-project', supabase_anon_key: 'eyJ.anon'},
+    problem: 'supabase_url or supabase_anon_key is set without supabase_project_id',
+  },
 ]
 
 for (const [name, open] of [
@@ -55,11 +64,17 @@ for (const [name, open] of [
         assert.ok('inserted' in result)
         const columns = {database_schema: null, supabase_project_id: null, supabase_url: null, supabase_anon_key: null, ...misfit.columns}
         const names = Object.keys(columns)
-        await db.query(`UPDATE demo_orchestrator.demo_instances SET ${names.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [demo.id, ...Object.values(columns)])
+        await db.query(`UPDATE demo_orchestrator.demo_instances SET ${names.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [
+          demo.id,
+          ...Object.values(columns),
+        ])
         await assert.rejects(opened.store.get(demo.id), (error: unknown) => {
           assert.ok(error instanceof StoreError, String(error))
           assert.equal(error.code, 'E_STORE')
-          assert.equal(error.message, `The state store's row of demo "${demo.id}" does not fit its database mode "${misfit.columns.database_mode}": ${misfit.problem}.`)
+          assert.equal(
+            error.message,
+            `The state store's row of demo "${demo.id}" does not fit its database mode "${misfit.columns.database_mode}": ${misfit.problem}.`,
+          )
           assert.match(error.hint ?? '', /changed outside demo/)
           return true
         })

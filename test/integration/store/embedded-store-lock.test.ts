@@ -14,7 +14,10 @@ const run = promisify(execFile)
 const TIME = String.raw`\d\d:\d\d:\d\d`
 
 /** A node script (TypeScript imports relative to the repo root) running in its own process; `until` waits for a line it prints. */
-function startScript(script: string, env: NodeJS.ProcessEnv): {child: ChildProcess; until: (line: string) => Promise<void>; exit: Promise<{code: number | null; output: string}>} {
+function startScript(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): {child: ChildProcess; until: (line: string) => Promise<void>; exit: Promise<{code: number | null; output: string}>} {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {cwd: REPO_ROOT, env: {...process.env, ...env}})
   let output = ''
   const listeners = new Set<() => void>()
@@ -103,7 +106,10 @@ describe('the embedded store lock', () => {
     assert.deepEqual(JSON.parse(list.stdout), {demos: [], total: 0, page: 1, limit: 25})
     const waiting = list.stderr.split('\n').filter((line) => line.startsWith('Waiting for'))
     assert.deepEqual(waiting.length, 1, transcript(list))
-    assert.match(waiting[0] ?? '', new RegExp(`^Waiting for the embedded state store: pid ${holder.child.pid} \\(demo create --type startup, since ${TIME}\\) holds it\\.\\.\\.$`))
+    assert.match(
+      waiting[0] ?? '',
+      new RegExp(`^Waiting for the embedded state store: pid ${holder.child.pid} \\(demo create --type startup, since ${TIME}\\) holds it\\.\\.\\.$`),
+    )
   })
 
   it('lets `demo list` read while another process is in a long wait between its store operations', async () => {
@@ -128,7 +134,10 @@ describe('the embedded store lock', () => {
 
       assert.equal(list.code, 0, transcript(list))
       const body = JSON.parse(list.stdout) as {demos: Array<{id: string; status: string}>}
-      assert.deepEqual(body.demos.map((d) => [d.id, d.status]), [['lockwait1', 'creating']])
+      assert.deepEqual(
+        body.demos.map((d) => [d.id, d.status]),
+        [['lockwait1', 'creating']],
+      )
       assert.equal(creator.child.exitCode, null, 'the creator is still in its wait')
     } finally {
       creator.child.kill('SIGKILL')
@@ -168,8 +177,14 @@ describe('the embedded store lock', () => {
 
     for (const {code, output} of results) assert.equal(code, 0, output)
     const reports = results.map(({output}) => JSON.parse(output.trim().split('\n').at(-1) ?? '') as {violations: string[]; waits: number})
-    assert.deepEqual(reports.flatMap((r) => r.violations), [])
-    assert.ok(reports.some((r) => r.waits > 0), 'the workers did contend for the lock')
+    assert.deepEqual(
+      reports.flatMap((r) => r.violations),
+      [],
+    )
+    assert.ok(
+      reports.some((r) => r.waits > 0),
+      'the workers did contend for the lock',
+    )
     assert.equal(existsSync(`${stateDir}.lock`), false, 'the last one released it')
     const check = openEmbedded(stateDir)
     const {rows} = await check.query<{n: number}>('SELECT count(*)::int AS n FROM probe')

@@ -39,7 +39,10 @@ describe('state store migrations', () => {
       run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {env: {...process.env, URL: testDatabaseUrl()}}),
     )
     const results = await Promise.allSettled(runs)
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), [])
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    )
     const client = new pg.Client({connectionString: testDatabaseUrl()})
     await client.connect()
     const {rows} = await client.query('SELECT version, count(*)::int AS n FROM demo_orchestrator.schema_migrations GROUP BY version')
@@ -81,7 +84,10 @@ describe('an unreachable state database', () => {
     assert.match(error.message, new RegExp(`^Cannot reach the state database at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${silentPort}/demo\\.$`))
     // Not a speed target (those live in bench/): a bound generous enough for a loaded CI machine that still
     // proves the connect timeout fired, rather than the test runner's 10-minute limit.
-    assert.ok(elapsedMs < CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS, `gave up after ${Math.round(elapsedMs)} ms, expected under ${CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS} ms`)
+    assert.ok(
+      elapsedMs < CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS,
+      `gave up after ${Math.round(elapsedMs)} ms, expected under ${CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS} ms`,
+    )
   })
 })
 
@@ -144,7 +150,9 @@ describe('a state database that stops answering in the middle of a command', () 
   })
 
   it('rolls back a create and says first that the state store became unreachable', async () => {
-    const config = projectConfigSchema.parse({ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'}})
+    const config = projectConfigSchema.parse({
+      ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'},
+    })
     const clock = fixedClock('2026-11-25T12:00:00.000Z')
     const cluster = new FakeCluster('test')
     const databases = new FakeDatabases()
@@ -164,12 +172,26 @@ describe('a state database that stops answering in the middle of a command', () 
         checkpoint: () => {},
         signal: new AbortController().signal,
       },
-      {type: undefined, duration: undefined, name: undefined, actor: 'alice@example.com', autoCleanup: true, wait: true, waitTimeoutMs: 60_000, keepOnFailure: false},
+      {
+        type: undefined,
+        duration: undefined,
+        name: undefined,
+        actor: 'alice@example.com',
+        autoCleanup: true,
+        wait: true,
+        waitTimeoutMs: 60_000,
+        keepOnFailure: false,
+      },
     ).catch((e: unknown) => e)
 
     assert.ok(error instanceof CreateFailedError, String(error))
     assert.equal(error.code, 'E_STORE_UNREACHABLE')
-    assert.match(error.message, new RegExp(`^Create of demo abcdefgh failed: The state store at 127\\.0\\.0\\.1:${proxy.port} is unreachable \\([^)]+\\)\\. Rolled back: namespace demo-abcdefgh and the database are gone; `))
+    assert.match(
+      error.message,
+      new RegExp(
+        `^Create of demo abcdefgh failed: The state store at 127\\.0\\.0\\.1:${proxy.port} is unreachable \\([^)]+\\)\\. Rolled back: namespace demo-abcdefgh and the database are gone; `,
+      ),
+    )
     assert.ok(proxiedUrl.password.length > 0)
     assert.ok(!error.message.includes(`:${proxiedUrl.password}@`) && !error.message.includes(proxiedUrl.username), 'no credentials in the message')
     assert.equal(cluster.namespaces.has('demo-abcdefgh'), false)

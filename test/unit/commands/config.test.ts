@@ -34,7 +34,10 @@ describe('demo config list (in process)', () => {
     writeFileSync(file, '{"type": "startup",')
     const list = await runInProcess(ConfigList, [], world)
     assert.equal(list.exitCode, 2, said(list))
-    assert.equal(list.stderr, `Error: Preferences file ${file} is not a JSON object.\nHint: Fix or delete ${file}; \`demo config set\` then starts a new one.\n`)
+    assert.equal(
+      list.stderr,
+      `Error: Preferences file ${file} is not a JSON object.\nHint: Fix or delete ${file}; \`demo config set\` then starts a new one.\n`,
+    )
     const set = await runInProcess(ConfigSet, ['type', 'startup'], world)
     assert.equal(set.exitCode, 2, said(set))
     assert.equal(readFileSync(file, 'utf8'), '{"type": "startup",')
@@ -46,7 +49,10 @@ describe('demo config set refusals (in process)', () => {
     const world = new World()
     const run = await runInProcess(ConfigSet, ['type', 'megacorp'], world)
     assert.equal(run.exitCode, 2, said(run))
-    assert.equal(run.stderr, 'Error: Unknown demo type "megacorp".\nHint: Use one of: recruiting-agency, enterprise, startup (the types in demo.config.yaml).\n')
+    assert.equal(
+      run.stderr,
+      'Error: Unknown demo type "megacorp".\nHint: Use one of: recruiting-agency, enterprise, startup (the types in demo.config.yaml).\n',
+    )
     assert.equal(existsSync(preferencesFileOf(world)), false)
   })
 
@@ -68,10 +74,12 @@ describe('demo config set refusals (in process)', () => {
   it('refuses an unknown key with exit 2', async () => {
     const run = await runInProcess(ConfigSet, ['colour', 'blue', '--json'], new World())
     assert.equal(run.exitCode, 2, said(run))
-    assert.deepEqual(JSON.parse(run.stdout), {error: {code: 'E_USAGE', message: 'Unknown preference "colour".', hint: 'Use one of: type, duration.', exitCode: 2}})
+    assert.deepEqual(JSON.parse(run.stdout), {
+      error: {code: 'E_USAGE', message: 'Unknown preference "colour".', hint: 'Use one of: type, duration.', exitCode: 2},
+    })
   })
 
-  it('checks types against the project\'s own demo.config.yaml', async () => {
+  it("checks types against the project's own demo.config.yaml", async () => {
     const world = new World({types: {trial: {description: 'A trial'}}, lifetime: {maxHours: 4}})
     assert.equal((await runInProcess(ConfigSet, ['type', 'startup'], world)).exitCode, 2)
     assert.equal((await runInProcess(ConfigSet, ['duration', '5h'], world)).exitCode, 2)
@@ -101,7 +109,10 @@ describe('demo config set, get and unset (in process)', () => {
     const get = await runInProcess(ConfigGet, ['duration'], world)
     assert.deepEqual([get.exitCode, get.stdout], [0, '90m\n'])
     assert.deepEqual(JSON.parse((await runInProcess(ConfigGet, ['type', '--json'], world)).stdout), {key: 'type', value: 'startup', path: prefsFile})
-    assert.deepEqual(JSON.parse((await runInProcess(ConfigList, ['--json'], world)).stdout), {preferences: {type: 'startup', duration: '90m'}, path: prefsFile})
+    assert.deepEqual(JSON.parse((await runInProcess(ConfigList, ['--json'], world)).stdout), {
+      preferences: {type: 'startup', duration: '90m'},
+      path: prefsFile,
+    })
 
     const unset = await runInProcess(ConfigUnset, ['type', '--json'], world)
     assert.deepEqual(JSON.parse(unset.stdout), {key: 'type', removed: true, path: prefsFile})

@@ -69,7 +69,8 @@ describe('demo create with bad input writes nothing (in process)', () => {
     assert.equal(run.exitCode, 0, said(run))
     const kinds = [...run.stdout.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1])
     assert.equal(kinds[0], 'Namespace')
-    for (const kind of ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'Secret', 'Deployment', 'Service', 'Ingress']) assert.ok(kinds.includes(kind), kind)
+    for (const kind of ['ResourceQuota', 'LimitRange', 'NetworkPolicy', 'Secret', 'Deployment', 'Service', 'Ingress'])
+      assert.ok(kinds.includes(kind), kind)
     const id = /demo-([a-z0-9]+)/.exec(run.stdout)?.[1]
     assert.ok(id)
     assert.match(run.stdout, new RegExp(`^  DEMO_ID: ${id}$`, 'm'), 'the id is no secret')

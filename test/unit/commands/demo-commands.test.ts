@@ -63,9 +63,13 @@ describe('demo extend (in process)', () => {
     assert.equal(destroy.exitCode, 2, said(destroy))
   })
 
-  it('with the demo\'s own context extends it and moves the namespace expiry', async () => {
+  it("with the demo's own context extends it and moves the namespace expiry", async () => {
     const world = await worldWithDemo()
-    const run = await runInProcess<{namespaceExpiryUpdated: boolean; extensionCount: number}>(Extend, [ID, '--by', '1', '--context', 'test', '--json'], world)
+    const run = await runInProcess<{namespaceExpiryUpdated: boolean; extensionCount: number}>(
+      Extend,
+      [ID, '--by', '1', '--context', 'test', '--json'],
+      world,
+    )
     assert.equal(run.exitCode, 0, said(run))
     assert.equal(run.result?.namespaceExpiryUpdated, true)
     assert.equal(run.result?.extensionCount, 1)
@@ -157,7 +161,10 @@ describe('demo destroy and the database mode (in process)', () => {
     assert.equal(run.exitCode, 1, said(run))
     const {error} = JSON.parse(run.stdout) as {error: {code: string; message: string}}
     assert.equal(error.code, 'E_DATABASE_MODE')
-    assert.equal(error.message, `Cannot destroy demo "${ID}": its database has mode "shared-schema", which this version of demo cannot drop. Nothing was changed.`)
+    assert.equal(
+      error.message,
+      `Cannot destroy demo "${ID}": its database has mode "shared-schema", which this version of demo cannot drop. Nothing was changed.`,
+    )
     assert.equal((await world.store.get(ID))?.status, 'ready')
     assert.equal(world.cluster.namespaces.get(`demo-${ID}`)?.terminating, false)
     assert.deepEqual(world.databases.dropped, [])
@@ -170,9 +177,15 @@ describe('demo get of a creating demo (in process)', () => {
     const run = await runInProcess<{readiness: {kind: string; available: number; total: number}}>(Get, [ID], world)
     assert.equal(run.exitCode, 0, said(run))
     assert.match(run.stdout, /^ {2}live: {8}6\/6 deployments Available: /m)
-    assert.match(run.stdout, new RegExp(`^  next: +Every deployment is Available, but the create was not waited for .*\`demo destroy ${ID}\` removes it\\.$`, 'm'))
+    assert.match(
+      run.stdout,
+      new RegExp(`^  next: +Every deployment is Available, but the create was not waited for .*\`demo destroy ${ID}\` removes it\\.$`, 'm'),
+    )
     const json = await runInProcess<{readiness: {kind: string; available: number; total: number}}>(Get, [ID, '--json'], world)
-    assert.deepEqual({...json.result?.readiness, deployments: undefined, next: undefined}, {kind: 'read', available: 6, total: 6, deployments: undefined, next: undefined})
+    assert.deepEqual(
+      {...json.result?.readiness, deployments: undefined, next: undefined},
+      {kind: 'read', available: 6, total: 6, deployments: undefined, next: undefined},
+    )
   })
 
   it('names the deployment that is not Available yet', async () => {
@@ -225,12 +238,22 @@ describe('naming a demo by more than its id (in process)', () => {
 describe('demo create --dry-run (in process)', () => {
   it('shows the demo id and type in the Secret, masks every other value, and creates nothing', async () => {
     const world = new World()
-    const run = await runInProcess<{manifests: Array<{kind: string; stringData?: Record<string, string>}>}>(Create, ['--dry-run', '--json', '--type', 'startup'], world)
+    const run = await runInProcess<{manifests: Array<{kind: string; stringData?: Record<string, string>}>}>(
+      Create,
+      ['--dry-run', '--json', '--type', 'startup'],
+      world,
+    )
     assert.equal(run.exitCode, 0, said(run))
     const secret = run.result?.manifests.find((m) => m.kind === 'Secret')
     assert.deepEqual(secret?.stringData, {DEMO_ID: ID, DEMO_TYPE: 'startup'})
     assert.equal(world.store.rows.size, 0)
-    const masked = maskSecrets({apiVersion: 'v1', kind: 'Secret', metadata: {name: 's'}, stringData: {DEMO_ID: ID, DATABASE_URL: 'postgres://u:pw@h/db'}, data: {TOKEN: 'dG9rZW4='}})
+    const masked = maskSecrets({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {name: 's'},
+      stringData: {DEMO_ID: ID, DATABASE_URL: 'postgres://u:pw@h/db'},
+      data: {TOKEN: 'dG9rZW4='},
+    })
     assert.deepEqual([masked.stringData, masked.data], [{DEMO_ID: ID, DATABASE_URL: MASK}, {TOKEN: MASK}])
   })
 })
@@ -242,7 +265,10 @@ describe('demo create with a personal default the project does not allow (in pro
     writeFileSync(join(world.env.DEMO_PREFERENCES_DIR as string, 'preferences.json'), JSON.stringify({type: 'enterprise', duration: '12h'}))
     const typed = await runInProcess(Create, [], world)
     assert.equal(typed.exitCode, 2, said(typed))
-    assert.match(typed.stderr, /^Error: Unknown demo type "enterprise": it is your default, from `demo config set type`, and this project's demo\.config\.yaml does not define it\.$/m)
+    assert.match(
+      typed.stderr,
+      /^Error: Unknown demo type "enterprise": it is your default, from `demo config set type`, and this project's demo\.config\.yaml does not define it\.$/m,
+    )
     assert.match(typed.stderr, /^Hint: Pass --type with one of: custom; or run `demo config unset type`\.$/m)
     const timed = await runInProcess(Create, ['--type', 'custom'], world)
     assert.equal(timed.exitCode, 2, said(timed))

@@ -27,7 +27,10 @@ describe('demo extend (in process)', () => {
       const before = await world.aStoredDemo({id: 'extbad01'})
       const run = await runInProcess(Extend, ['extbad01', '--by', by], world)
       assert.equal(run.exitCode, 2, said(run))
-      const expected = by === 'abc' ? /^Error: Cannot parse --by "abc"\.\nHint: / : /^Error: --by must be between 1h and 4h, got .*\.\nHint: Run `demo extend .* --by 2h`\.\n$/
+      const expected =
+        by === 'abc'
+          ? /^Error: Cannot parse --by "abc"\.\nHint: /
+          : /^Error: --by must be between 1h and 4h, got .*\.\nHint: Run `demo extend .* --by 2h`\.\n$/
       assert.match(run.stderr, expected)
       assert.deepEqual(await world.store.get('extbad01'), before)
     })
@@ -65,7 +68,7 @@ describe('demo extend (in process)', () => {
     assert.deepEqual(await world.store.get('extend03'), before)
   })
 
-  it('lets an admin named in demo.config.yaml extend someone else\'s demo', async () => {
+  it("lets an admin named in demo.config.yaml extend someone else's demo", async () => {
     const world = new World({admins: ['root@example.com']})
     await world.aStoredDemo({id: 'extend04', createdBy: 'alice@example.com'})
     const run = await runInProcess(Extend, ['extend04', '--by', '1', '--json'], world, {env: {DEMO_USER: 'root@example.com'}})

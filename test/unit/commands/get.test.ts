@@ -14,7 +14,10 @@ describe('demo get of a demo that is not there (in process)', () => {
   it('fails with exit 1 and a hint for an unknown id', async () => {
     const run = await runInProcess(Get, ['nosuchid'], new World())
     assert.equal(run.exitCode, 1, said(run))
-    assert.match(run.stderr, /^Error: No demo matches "nosuchid" \(by id, id prefix, name or namespace\) in the memory store\.\nHint: Run `demo list --status all` to see every demo\.\n$/)
+    assert.match(
+      run.stderr,
+      /^Error: No demo matches "nosuchid" \(by id, id prefix, name or namespace\) in the memory store\.\nHint: Run `demo list --status all` to see every demo\.\n$/,
+    )
     assert.equal(run.stdout, '')
   })
 
@@ -74,7 +77,10 @@ describe('naming a demo by its name, an id prefix or its namespace (in process)'
     const world = await worldWithNamedDemos()
     const run = await runInProcess(Get, ['trade-show'], world)
     assert.equal(run.exitCode, 2, said(run))
-    assert.match(run.stderr, /^Error: "trade-show" could mean any of 2 demos:\n {2}named002 +trade-show +ready +ben@example\.com +created .* \S+\n {2}named001 +trade-show +ready +ann@example\.com +created .* \S+\nHint: Name one by its exact id: `demo get named002`\.\n$/)
+    assert.match(
+      run.stderr,
+      /^Error: "trade-show" could mean any of 2 demos:\n {2}named002 +trade-show +ready +ben@example\.com +created .* \S+\n {2}named001 +trade-show +ready +ann@example\.com +created .* \S+\nHint: Name one by its exact id: `demo get named002`\.\n$/,
+    )
     const extend = await runInProcess(Extend, ['named0', '--by', '1', '--json'], world)
     const {error} = JSON.parse(extend.stdout) as ErrorJson
     assert.deepEqual([error.code, error.exitCode, extend.exitCode], ['E_USAGE', 2, 2])

@@ -20,14 +20,23 @@ describe('demo list (in process)', () => {
   it('prints the table on stdout and where the state lives on stderr', async () => {
     const run = await runInProcess(List, [], await worldWith(2))
     assert.equal(run.exitCode, 0, said(run))
-    assert.deepEqual(run.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[0]), ['list0002', 'list0001'])
+    assert.deepEqual(
+      run.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/\s+/)[0]),
+      ['list0002', 'list0001'],
+    )
     assert.match(run.stderr, /^State: memory store/m)
   })
 
   it('refuses --limit 0 with exit 2 and the E_USAGE document under --json', async () => {
     const run = await runInProcess(List, ['--limit', '0', '--json'], await worldWith(0))
     assert.equal(run.exitCode, 2, said(run))
-    assert.deepEqual(JSON.parse(run.stdout), {error: {code: 'E_USAGE', message: '--limit must be between 1 and 100, got 0.', hint: 'Use --page to see further rows.', exitCode: 2}})
+    assert.deepEqual(JSON.parse(run.stdout), {
+      error: {code: 'E_USAGE', message: '--limit must be between 1 and 100, got 0.', hint: 'Use --page to see further rows.', exitCode: 2},
+    })
   })
 
   it('refuses an unknown flag with exit 2', async () => {
@@ -63,13 +72,21 @@ describe('demo list paging (in process)', () => {
 describe('demo list rows (in process)', () => {
   it('shows "-" for the expiry and URL of failed and destroyed demos, and <none> for a missing name', async () => {
     const world = new World()
-    for (const [id, status] of [['gone0001', 'destroyed'], ['fail0001', 'failed'], ['live0001', 'ready']] as const) {
+    for (const [id, status] of [
+      ['gone0001', 'destroyed'],
+      ['fail0001', 'failed'],
+      ['live0001', 'ready'],
+    ] as const) {
       const demo = aNewDemo({id, status, createdAt: new Date('2026-11-25T11:00:00Z')})
       await world.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
     }
     const run = await runInProcess(List, ['--status', 'all'], world)
     assert.equal(run.exitCode, 0, said(run))
-    const cells = (id: string) => run.stdout.split('\n').find((line) => line.startsWith(id))?.split(/\s{2,}/)
+    const cells = (id: string) =>
+      run.stdout
+        .split('\n')
+        .find((line) => line.startsWith(id))
+        ?.split(/\s{2,}/)
     assert.deepEqual(cells('gone0001')?.slice(1), ['<none>', 'recruiting-agency', 'destroyed', 'alice@example.com', '-', '-'])
     assert.deepEqual(cells('fail0001')?.slice(5), ['-', '-'])
     assert.deepEqual(cells('live0001')?.slice(5), ['1h 00m', 'https://portal-live0001.demo.localhost'])
@@ -79,7 +96,10 @@ describe('demo list rows (in process)', () => {
 describe('--config that names no file (in process)', () => {
   it('is refused by list and get too (exit 2), although they never load the config', async () => {
     const world = await worldWith(0)
-    for (const [command, args] of [[List, []], [Get, ['abcdefgh']]] as const) {
+    for (const [command, args] of [
+      [List, []],
+      [Get, ['abcdefgh']],
+    ] as const) {
       const run = await runInProcess(command, [...args, '--config', '/nonexistent.yaml'], world)
       assert.equal(run.exitCode, 2, said(run))
       assert.match(run.stderr, /^Error: Config file \/nonexistent\.yaml does not exist\.$/m)
@@ -91,7 +111,10 @@ describe('demo version (in process)', () => {
   it('prints the line --version prints, and the parts under --json', async () => {
     const run = await runInProcess<{version: string; node: string}>(Version, [], new World())
     assert.equal(run.exitCode, 0, said(run))
-    assert.match(run.stdout, new RegExp(`^demo-cli/\\d+\\.\\d+\\.\\d+ ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}\\n$`))
+    assert.match(
+      run.stdout,
+      new RegExp(`^demo-cli/\\d+\\.\\d+\\.\\d+ ${process.platform}-${process.arch} node-${process.version.replaceAll('.', '\\.')}\\n$`),
+    )
     assert.equal(run.result?.node, process.version)
   })
 })
@@ -113,9 +136,15 @@ describe('flags mean the same everywhere (in process)', () => {
     const bob = aNewDemo({id: 'bobs0001', createdBy: 'bob@example.com', createdAt: new Date('2026-11-25T11:30:00Z')})
     await world.store.insert(bob, BIG_CAPS, aCreatedEvent(bob))
     const filtered = await runInProcess<{demos: Array<{id: string}>}>(List, ['--created-by', 'bob@example.com', '--json'], world)
-    assert.deepEqual(filtered.result?.demos.map((d) => d.id), ['bobs0001'])
+    assert.deepEqual(
+      filtered.result?.demos.map((d) => d.id),
+      ['bobs0001'],
+    )
     const old = await runInProcess<{demos: Array<{id: string}>}>(List, ['--owner', 'bob@example.com', '--json'], world)
-    assert.deepEqual(old.result?.demos.map((d) => d.id), ['bobs0001'])
+    assert.deepEqual(
+      old.result?.demos.map((d) => d.id),
+      ['bobs0001'],
+    )
   })
 })
 
@@ -214,9 +243,26 @@ describe('demo list --json (in process)', () => {
     assert.equal(run.exitCode, 0, said(run))
     const page = JSON.parse(run.stdout) as ListJson
     assert.equal(page.total, 5)
-    assert.deepEqual(page.demos.map((d) => d.id), ['lista005', 'lista004', 'lista003', 'lista002', 'lista001'])
+    assert.deepEqual(
+      page.demos.map((d) => d.id),
+      ['lista005', 'lista004', 'lista003', 'lista002', 'lista001'],
+    )
     const [first] = page.demos
-    for (const key of ['id', 'name', 'namespace', 'type', 'status', 'createdBy', 'portalUrl', 'candidateUrl', 'createdAt', 'expiresAt', 'expiresIn', 'expiresInSeconds', 'database']) {
+    for (const key of [
+      'id',
+      'name',
+      'namespace',
+      'type',
+      'status',
+      'createdBy',
+      'portalUrl',
+      'candidateUrl',
+      'createdAt',
+      'expiresAt',
+      'expiresIn',
+      'expiresInSeconds',
+      'database',
+    ]) {
       assert.ok(first && key in first, `missing ${key}`)
     }
     assert.equal(page.demos.find((d) => d.id === 'lista004')?.expiresIn, '-')
@@ -251,7 +297,10 @@ describe('demo list filters (in process)', () => {
     await world.aStoredDemo({id: 'keeper01', status: 'failed', metadata: {cleanup: 'kept'}})
     await world.aStoredDemo({id: 'keeper02', status: 'failed', metadata: {cleanup: 'done'}})
     const run = await runInProcess<ListJson>(List, ['--json'], world)
-    assert.deepEqual(run.result?.demos.map((d) => [d.id, d.status]), [['keeper01', 'failed']])
+    assert.deepEqual(
+      run.result?.demos.map((d) => [d.id, d.status]),
+      [['keeper01', 'failed']],
+    )
   })
 })
 
@@ -288,7 +337,9 @@ describe('demo list --page and --limit (in process)', () => {
   it('reports --limit 101 as a JSON error with the same exit code under --json', async () => {
     const run = await runInProcess(List, ['--limit', '101', '--json'], new World())
     assert.equal(run.exitCode, 2, said(run))
-    assert.deepEqual(JSON.parse(run.stdout), {error: {code: 'E_USAGE', message: '--limit must be between 1 and 100, got 101.', hint: 'Use --page to see further rows.', exitCode: 2}})
+    assert.deepEqual(JSON.parse(run.stdout), {
+      error: {code: 'E_USAGE', message: '--limit must be between 1 and 100, got 101.', hint: 'Use --page to see further rows.', exitCode: 2},
+    })
   })
 })
 
@@ -297,11 +348,19 @@ describe('flags oclif refuses (in process)', () => {
     const unknown = await runInProcess(List, ['--bogus', '--json'], new World())
     assert.equal(unknown.exitCode, 2, said(unknown))
     assert.deepEqual(JSON.parse(unknown.stdout), {
-      error: {code: 'E_USAGE', message: 'Nonexistent flag: --bogus', hint: 'Run the command with --help to see its flags and arguments.', exitCode: 2},
+      error: {
+        code: 'E_USAGE',
+        message: 'Nonexistent flag: --bogus',
+        hint: 'Run the command with --help to see its flags and arguments.',
+        exitCode: 2,
+      },
     })
     const notInteger = await runInProcess(List, ['--limit', 'ten', '--json'], new World())
     assert.equal(notInteger.exitCode, 2, said(notInteger))
-    assert.match((JSON.parse(notInteger.stdout) as {error: {message: string}}).error.message, /^Parsing --limit Expected an integer but received: ten$/)
+    assert.match(
+      (JSON.parse(notInteger.stdout) as {error: {message: string}}).error.message,
+      /^Parsing --limit Expected an integer but received: ten$/,
+    )
     assert.doesNotMatch(notInteger.stdout, /pjson|devDependencies/)
   })
 })
