@@ -1,4 +1,4 @@
-import {allowedPredecessors, LIVE_STATUSES, type Demo, type DemoDatabase} from '../../core/demo.js'
+import {allowedPredecessors, LEFTOVER_CLEANUPS, LIVE_STATUSES, type Demo, type DemoDatabase} from '../../core/demo.js'
 import {DuplicateError, NotFoundError, StateTransitionError, StoreError, VersionConflictError} from '../../core/errors.js'
 import type {DemoEvent, DemoFilter, DemoPage, DemoPatch, DemoStore, InsertResult, LiveCaps, NewDemo, Page} from '../../core/ports.js'
 import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../core/naming.js'
@@ -6,8 +6,13 @@ import type {Db} from './db.js'
 
 const T = 'demo_orchestrator.demo_instances'
 const E = 'demo_orchestrator.demo_events'
-/** Failed rows whose create kept its objects or could not remove them all (roll-back.ts, core/demo.ts LEFTOVER_CLEANUPS). */
-const FAILED_WITH_LEFTOVERS = `(status = 'failed' AND metadata->>'cleanup' IN ('kept', 'incomplete'))`
+/**
+ * Failed rows whose create kept its objects or could not remove them all: the rule is core/demo.ts
+ * (mayHoldObjects, LEFTOVER_CLEANUPS), passed in as the parameter `$n`.
+ */
+function failedWithLeftovers(n: number): string {
+  return `(status = 'failed' AND metadata->>'cleanup' = ANY($${n}))`
+}
 
 /** Column of each Demo field but `database` (DATABASE_COLUMNS); with them, the single mapping between the table and the domain. */
 const COLUMNS = {
@@ -150,9 +155,9 @@ function whereOf(filter: DemoFilter): {sql: string; params: unknown[]} {
   const params: unknown[] = []
   if (filter.statuses && filter.statuses.length > 0) {
     params.push(filter.statuses)
-    clauses.push(
-      filter.includeFailedWithLeftovers ? `(status = ANY($${params.length}) OR ${FAILED_WITH_LEFTOVERS})` : `status = ANY($${params.length})`,
-    )
+    const inStatuses = `status = ANY($${params.length})`
+    if (filter.includeFailedWithLeftovers) params.push([...LEFTOVER_CLEANUPS])
+    clauses.push(filter.includeFailedWithLeftovers ? `(${inStatuses} OR ${failedWithLeftovers(params.length)})` : inStatuses)
   }
   if (filter.createdBy) {
     params.push(filter.createdBy)
@@ -241,9 +246,9 @@ export class PostgresDemoStore implements DemoStore {
     const {rows} = await this.db.query<Row>(
       `SELECT * FROM ${T}
         WHERE id = $1 OR namespace = $1 OR name = $1 OR id LIKE $2 ESCAPE '\\'
-        ORDER BY id = $1 DESC, namespace = $1 DESC, (status = ANY($4) OR ${FAILED_WITH_LEFTOVERS}) DESC, created_at DESC, id
+        ORDER BY id = $1 DESC, namespace = $1 DESC, (status = ANY($4) OR ${failedWithLeftovers(5)}) DESC, created_at DESC, id
         LIMIT $3`,
-      [ref, prefix, MAX_REFERENCE_CANDIDATES, [...LIVE_STATUSES]],
+      [ref, prefix, MAX_REFERENCE_CANDIDATES, [...LIVE_STATUSES], [...LEFTOVER_CLEANUPS]],
     )
     return rows.map(toDemo)
   }
