@@ -53,7 +53,7 @@ const VARIANTS: Variant[] = [
   {label: 'list --json --status all --limit 100', args: ['list', '--json', '--status', 'all', '--limit', '100'], sql: select('', 100)},
   {
     label: `list --json --owner ${FILTER_OWNER}`,
-    args: ['list', '--json', '--owner', FILTER_OWNER],
+    args: ['list', '--json', '--created-by', FILTER_OWNER],
     sql: select(`WHERE status IN ${LIVE} AND created_by = '${FILTER_OWNER}'`, 25),
   },
   {
