@@ -52,13 +52,13 @@ const VARIANTS: Variant[] = [
   {label: 'list --json (default: live, limit 25)', args: ['list', '--json'], sql: select(`WHERE status IN ${LIVE}`, 25)},
   {label: 'list --json --status all --limit 100', args: ['list', '--json', '--status', 'all', '--limit', '100'], sql: select('', 100)},
   {
-    label: `list --json --owner ${FILTER_OWNER}`,
+    label: `list --json --created-by ${FILTER_OWNER}`,
     args: ['list', '--json', '--created-by', FILTER_OWNER],
     sql: select(`WHERE status IN ${LIVE} AND created_by = '${FILTER_OWNER}'`, 25),
   },
   {
-    label: `list --json --status all --owner … --limit 100`,
-    args: ['list', '--json', '--status', 'all', '--owner', FILTER_OWNER, '--limit', '100'],
+    label: `list --json --status all --created-by … --limit 100`,
+    args: ['list', '--json', '--status', 'all', '--created-by', FILTER_OWNER, '--limit', '100'],
     sql: select(`WHERE created_by = '${FILTER_OWNER}'`, 100),
   },
 ]
