@@ -11,6 +11,7 @@ import type {DatabaseMode} from './core/demo.js'
 import {ConfigError, UnsupportedDatabaseModeError} from './core/errors.js'
 import {NoDatabases} from './adapters/databases/none.js'
 import {systemSleeper} from './adapters/sleeper.js'
+import {DatabaseClock, machineClock} from './adapters/clock.js'
 import {gatherIdentityFacts} from './adapters/identity.js'
 import {embeddedStateDir, openStore, type OpenedStore} from './adapters/postgres/open-store.js'
 import type {PreferencesFile} from './adapters/preferences.js'
@@ -38,7 +39,6 @@ export interface DepsOptions {
   context?: string | undefined
 }
 
-export const systemClock: Clock = {now: () => new Date()}
 export const systemRandom: Random = {bytes: (n) => new Uint8Array(randomBytes(n))}
 
 /**
@@ -50,13 +50,20 @@ export class Deps {
   private loaded: LoadedConfig | undefined
   private opened: Promise<OpenedStore> | undefined
   private who: Identity | undefined
+  private synced: DatabaseClock | undefined
   /** One connection per kubeconfig context: gc and health act on demos of several contexts in one process. */
   private readonly connections = new Map<string, Promise<Cluster>>()
 
   constructor(protected readonly options: DepsOptions) {}
 
+  /** The state database's clock once the store is open (DatabaseClock), this machine's before. */
   get clock(): Clock {
-    return systemClock
+    return this.databaseClock()
+  }
+
+  private databaseClock(): DatabaseClock {
+    this.synced ??= new DatabaseClock(machineClock(this.options.env))
+    return this.synced
   }
 
   get random(): Random {
@@ -107,8 +114,21 @@ export class Deps {
     const notice = (message: string): void => {
       this.io.stderr.write(`${message}\n`)
     }
-    this.opened ??= openStore({databaseUrl: stateDatabaseUrl(this.options.env), stateDir: this.stateDir(), lock: {notice}})
+    this.opened ??= openStore({databaseUrl: stateDatabaseUrl(this.options.env), stateDir: this.stateDir(), lock: {notice}}).then((opened) =>
+      this.syncClock(opened),
+    )
     return (await this.opened).store
+  }
+
+  /** Expiry is decided by the state database's clock (fault matrix T21): the clock learns its offset as the store opens. */
+  private async syncClock(opened: OpenedStore): Promise<OpenedStore> {
+    try {
+      await this.databaseClock().sync(opened.store)
+      return opened
+    } catch (error) {
+      await opened.close().catch(() => {})
+      throw error
+    }
   }
 
   /** The context a command acts in: --context, else `defaultContext` (e.g. the demo's own), else the kubeconfig's current one (undefined). */

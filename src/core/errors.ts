@@ -97,6 +97,11 @@ export class StoreError extends DemoError {
   override readonly code: string = 'E_STORE'
 }
 
+/** A statement of the state store waited too long for a lock another session holds (the message names it). */
+export class StoreLockTimeoutError extends StoreError {
+  override readonly code = 'E_STORE_LOCKED'
+}
+
 /** The state store cannot be reached or stopped answering (at start-up or in the middle of a command). */
 export class StoreUnavailableError extends StoreError {
   override readonly code = 'E_STORE_UNREACHABLE'

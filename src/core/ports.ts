@@ -99,6 +99,11 @@ export interface DemoStore {
   update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo>
   /** The audit trail of one demo, oldest first. */
   events(demoId: string): Promise<DemoEvent[]>
+  /**
+   * The state database's clock. Every expiry decision (extend, "expires in", gc) is made by this clock, not the
+   * machine's, so a laptop or a CronJob pod whose clock is off decides like everyone else (Deps keeps the offset).
+   */
+  now(): Promise<Date>
   /** Where the state lives, for messages ("embedded store at ~/.local/share/demo/state"). */
   describe(): string
 }

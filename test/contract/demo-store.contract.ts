@@ -71,6 +71,15 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       assert.deepEqual(got.phaseTimings, {})
     })
 
+    it("tells the database's clock: the current time, moving forward", async () => {
+      const first = await store.now()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const second = await store.now()
+      assert.ok(second.getTime() > first.getTime(), `${second.toISOString()} is not after ${first.toISOString()}`)
+      // The tests' database runs on this machine's (unskewed) clock.
+      assert.ok(Math.abs(first.getTime() - Date.now()) < 60_000, `${first.toISOString()} is not now`)
+    })
+
     it('returns undefined for an unknown id', async () => {
       assert.equal(await store.get('zzzzzzzz'), undefined)
     })

@@ -209,6 +209,48 @@ describe('demo extend', () => {
   })
 })
 
+/*
+ * Fault matrix T21: the CLI's clock ten minutes off the state database's (DEMO_TEST_CLOCK_OFFSET_MS moves the
+ * process's clock; this test's machine and the database share the real one). Expiry is the database's call.
+ */
+describe('a machine whose clock is ten minutes off the state database', () => {
+  const TEN_MINUTES = 10 * 60_000
+
+  it('extend refuses a demo that expired by the database clock, though the machine is behind', async () => {
+    await insert({
+      id: 'skewexp1',
+      createdBy: 'alice@example.com',
+      createdAt: new Date(Date.now() - HOUR),
+      expiresAt: new Date(Date.now() - 5 * 60_000),
+    })
+    const run = await demo(['extend', 'skewexp1', '--by', '1h', '--json'], {env: {DEMO_TEST_CLOCK_OFFSET_MS: String(-TEN_MINUTES)}})
+    assert.equal(run.code, 1, run.stdout)
+    assert.equal(json<{error: {code: string}}>(run).error.code, 'E_EXPIRED')
+    assert.equal((await row('skewexp1')).extensionCount, 0)
+  })
+
+  it('extend accepts a demo that is live by the database clock, though the machine is ahead', async () => {
+    const before = await insert({id: 'skewlive', createdBy: 'alice@example.com', expiresAt: new Date(Date.now() + 5 * 60_000)})
+    const run = await demo(['extend', 'skewlive', '--by', '1h', '--json'], {env: {DEMO_TEST_CLOCK_OFFSET_MS: String(TEN_MINUTES)}})
+    assert.equal(run.code, 0, run.stdout + run.stderr)
+    assert.equal((await row('skewlive')).expiresAt.toISOString(), new Date(before.expiresAt.getTime() + HOUR).toISOString())
+  })
+
+  it('get and list count "expires in" by the database clock', async () => {
+    await insert({id: 'skewview', createdBy: 'alice@example.com', expiresAt: new Date(Date.now() + HOUR + 30_000)})
+    // By the database clock about 3630 s are left (less the time the runs take); a skewed count is 600 s off.
+    const byDatabaseClock = (seconds: number | undefined) => seconds !== undefined && seconds > 3_540 && seconds <= 3_630
+    for (const offset of [TEN_MINUTES, -TEN_MINUTES]) {
+      const env = {DEMO_TEST_CLOCK_OFFSET_MS: String(offset)}
+      const got = json<{expiresInSeconds: number}>(await demo(['get', 'skewview', '--json'], {env}))
+      assert.ok(byDatabaseClock(got.expiresInSeconds), `get with the clock ${offset} ms off: ${got.expiresInSeconds} s`)
+      const listed = json<{demos: Array<{id: string; expiresInSeconds: number}>}>(await demo(['list', '--json'], {env}))
+      const seconds = listed.demos.find((d) => d.id === 'skewview')?.expiresInSeconds
+      assert.ok(byDatabaseClock(seconds), `list with the clock ${offset} ms off: ${seconds} s`)
+    }
+  })
+})
+
 describe('demo.config.yaml', () => {
   it('finds the file from a subdirectory, and DEMO_CONFIG points elsewhere', async () => {
     const dir = tempDir('demo-e2e-badcfg-')

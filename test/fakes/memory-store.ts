@@ -18,6 +18,14 @@ export class MemoryDemoStore implements DemoStore {
     return 'memory store'
   }
 
+  /** The database's clock; set `clock` to make it differ from the machine's (a skewed CLI). */
+  clock: () => Date = () => new Date()
+
+  async now(): Promise<Date> {
+    this.answer()
+    return this.clock()
+  }
+
   async insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
     this.answer()
     const live = [...this.rows.values()].filter((d) => LIVE_STATUSES.includes(d.status)).sort((a, b) => +a.expiresAt - +b.expiresAt)

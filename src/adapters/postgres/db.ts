@@ -1,5 +1,6 @@
 import {StoreUnavailableError} from '../../core/errors.js'
-import {toStoreError, type StoreErrorContext} from './store-errors.js'
+import {describeLockHolders, LOCK_NOT_AVAILABLE, lockTimeoutError} from './lock-holders.js'
+import {sqlStateOf, toStoreError, type StoreErrorContext} from './store-errors.js'
 
 export interface QueryResult<T> {
   rows: T[]
@@ -17,6 +18,14 @@ export interface Db {
 
 const CONNECT_TIMEOUT_MS = 5_000
 const STATEMENT_TIMEOUT_MS = 20_000
+/**
+ * How long a statement waits for a lock (the insert's advisory lock, a row another session updates) before it
+ * gives up with SQLSTATE 55P03, which becomes a StoreError naming the holder (fault matrix T14). Our own
+ * transactions hold them for milliseconds; a longer wait is a stuck session, and waiting on would hang.
+ */
+export const LOCK_TIMEOUT_MS = 5_000
+/** A session of ours left idle inside a transaction (a hung process) is ended by the server, freeing its locks. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 /** Removes the password from a connection URL so it can be shown. */
 export function redactUrl(url: string): string {
@@ -46,7 +55,11 @@ interface PgQueryable {
   query(sql: string, params?: unknown[]): Promise<{rows: unknown[]; rowCount: number | null}>
 }
 
-function pgFacade(q: PgQueryable, context: StoreErrorContext): Pick<Db, 'query' | 'embedded'> {
+/**
+ * `q` runs the statement. A lock timeout is explained through `pool`, on another connection: `own`, the
+ * session that waited, still holds its aborted transaction's locks until the rollback, so it is left out.
+ */
+function pgFacade(q: PgQueryable, context: StoreErrorContext, explain: {pool: PgQueryable; own?: number}): Pick<Db, 'query' | 'embedded'> {
   return {
     embedded: false,
     async query<T>(sql: string, params?: unknown[]) {
@@ -54,7 +67,13 @@ function pgFacade(q: PgQueryable, context: StoreErrorContext): Pick<Db, 'query' 
         const result = await q.query(sql, params)
         return {rows: result.rows as T[], rowCount: result.rowCount ?? 0}
       } catch (error) {
-        throw toStoreError(error, context)
+        if (sqlStateOf(error) !== LOCK_NOT_AVAILABLE) throw toStoreError(error, context)
+        throw lockTimeoutError(
+          error,
+          context,
+          await describeLockHolders(explain.pool, explain.own === undefined ? [] : [explain.own]),
+          LOCK_TIMEOUT_MS,
+        )
       }
     },
   }
@@ -74,22 +93,28 @@ async function probe(pool: import('pg').Pool, url: string): Promise<void> {
   }
 }
 
-/**
- * Opens a pool on a shared PostgreSQL server. Fails within seconds with StoreUnavailableError when it is
- * down; a query or transaction that loses the server later fails with StoreUnavailableError naming the host.
- */
-export async function openPostgres(url: string): Promise<Db> {
-  const {default: pg} = await import('pg')
-  const pool = new pg.Pool({
+function poolOptions(url: string): import('pg').PoolConfig {
+  return {
     connectionString: url,
     max: 4,
     application_name: 'demo-cli',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 5_000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
+    lock_timeout: LOCK_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     query_timeout: STATEMENT_TIMEOUT_MS + 2_000,
     keepAlive: true,
-  })
+  }
+}
+
+/**
+ * Opens a pool on a shared PostgreSQL server. Fails within seconds with StoreUnavailableError when it is
+ * down; a query or transaction that loses the server later fails with StoreUnavailableError naming the host.
+ */
+export async function openPostgres(url: string): Promise<Db> {
+  const {default: pg} = await import('pg')
+  const pool = new pg.Pool(poolOptions(url))
   // An idle client that loses its server emits 'error' on the pool; without a listener Node would crash.
   pool.on('error', () => {})
   const context: StoreErrorContext = {where: `at ${hostOf(url)}`, networked: true}
@@ -102,12 +127,16 @@ export async function openPostgres(url: string): Promise<Db> {
     }
   }
   const db: Db = {
-    ...pgFacade(pool, context),
+    ...pgFacade(pool, context, {pool}),
     async transaction(work) {
       const client = await connect()
       let failure: Error | undefined
       try {
-        const tx: Db = {...pgFacade(client, context), transaction: (inner) => inner(tx), close: async () => {}}
+        const tx: Db = {
+          ...pgFacade(client, context, {pool, own: (client as {processID?: number}).processID}),
+          transaction: (inner) => inner(tx),
+          close: async () => {},
+        }
         await tx.query('BEGIN')
         const result = await work(tx)
         await tx.query('COMMIT')

@@ -5,6 +5,9 @@ import {MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from '../../core/naming.js'
 import type {Db} from './db.js'
 
 const T = 'demo_orchestrator.demo_instances'
+/** The advisory lock key (SQL) insert counts and inserts under; lock-holders.ts names its holder on a lock timeout. */
+export const INSERT_LOCK_KEY = "hashtextextended('demo_orchestrator:insert', 0)"
+
 const E = 'demo_orchestrator.demo_events'
 /**
  * Failed rows whose create kept its objects or could not remove them all: the rule is core/demo.ts
@@ -199,6 +202,12 @@ export class PostgresDemoStore implements DemoStore {
     return this.where
   }
 
+  async now(): Promise<Date> {
+    // clock_timestamp(), not now(): now() is the start of the transaction, and this may run inside one.
+    const {rows} = await this.db.query<{now: unknown}>('SELECT clock_timestamp() AS now')
+    return asDate(rows[0]?.now)
+  }
+
   async insert(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
     try {
       return await this.insertUnderLock(demo, caps, event)
@@ -211,7 +220,7 @@ export class PostgresDemoStore implements DemoStore {
   private async insertUnderLock(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
     return this.db.transaction(async (tx) => {
       // Counting and inserting under one lock keeps two concurrent creates from both slipping under a cap.
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('demo_orchestrator:insert', 0))`)
+      await tx.query(`SELECT pg_advisory_xact_lock(${INSERT_LOCK_KEY})`)
       // The live statuses are core's list (LIVE_STATUSES), passed as a parameter: no second copy in SQL.
       const live = [...LIVE_STATUSES]
       const mine = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) AND created_by = $2 ORDER BY expires_at`, [live, demo.createdBy])

@@ -33,6 +33,11 @@ interface PgliteLike {
   exec(sql: string): Promise<Array<{rows: unknown[]; affectedRows?: number}>>
 }
 
+/*
+ * No lock_timeout here (fault matrix T14 does not apply): PGlite is one session in one process, and other
+ * processes wait for the file lock (embedded-lock.ts, bounded, naming its holder), so no statement ever waits
+ * for a lock another session holds.
+ */
 function facade(q: PgliteLike, context: StoreErrorContext): Pick<Db, 'query' | 'embedded'> {
   return {
     embedded: true,

@@ -35,6 +35,7 @@ function withReadBarrier(stores: DemoStore[], attempts: {updates: number}): Demo
       },
       events: (id) => store.events(id),
       describe: () => store.describe(),
+      now: () => store.now(),
       get: (id) => store.get(id),
       // extend reads the demo through findDemo, which asks for the candidates of the reference.
       async findByReference(ref) {
