@@ -96,9 +96,9 @@ async function pause(sleeper: Sleeper, signal: AbortSignal): Promise<boolean> {
   try {
     await sleeper.sleep(WATCH_INTERVAL_MS, signal)
     return !signal.aborted
-  } catch {
+  } catch (error) {
     if (signal.aborted) return false
-    throw new Error('the watch interval failed')
+    throw error
   }
 }
 

@@ -40,3 +40,8 @@ export function formatDuration(ms: number): string {
 export function hours(n: number): number {
   return n * HOUR_MS
 }
+
+/** A moment in messages of core, to the minute in UTC ("2026-11-25 14:05 UTC"); the CLI shows local times. */
+export function formatUtc(at: Date): string {
+  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+}

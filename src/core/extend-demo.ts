@@ -1,5 +1,5 @@
 import {assertModifiable, assertSameContext, isExpired, type Demo, type LifetimePolicy} from './demo.js'
-import {formatDuration, hours} from './duration.js'
+import {formatDuration, formatUtc, hours} from './duration.js'
 import {DemoExpiredError, LimitError, PermissionError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
@@ -33,10 +33,6 @@ export interface ExtendResult {
 
 const MAX_ATTEMPTS = 5
 
-function utc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
-}
-
 function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePolicy, now: Date): Date {
   if (!mayManage(request.actor, demo, request.admins)) {
     throw new PermissionError(`Cannot extend demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
@@ -45,7 +41,7 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
   }
   assertModifiable(demo, 'extend')
   if (isExpired(demo, now)) {
-    throw new DemoExpiredError(`Cannot extend demo "${demo.id}": it expired at ${utc(demo.expiresAt)}.`, {
+    throw new DemoExpiredError(`Cannot extend demo "${demo.id}": it expired at ${formatUtc(demo.expiresAt)}.`, {
       hint: 'Create a new demo with `demo create`.',
     })
   }
@@ -62,7 +58,7 @@ function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePol
   if (wanted > latest) {
     const left = latest - demo.expiresAt.getTime()
     throw new LimitError(
-      `Cannot extend demo "${demo.id}" by ${request.hours}h: it may live at most ${policy.maxLifetimeHours}h in all (until ${utc(new Date(latest))}).`,
+      `Cannot extend demo "${demo.id}" by ${request.hours}h: it may live at most ${policy.maxLifetimeHours}h in all (until ${formatUtc(new Date(latest))}).`,
       {hint: left >= 60_000 ? `Extend by at most ${formatDuration(left)}.` : 'Create a new demo with `demo create`.'},
     )
   }

@@ -1,4 +1,5 @@
 import {mayHoldObjects, type Demo} from './demo.js'
+import {formatUtc} from './duration.js'
 import {NotFoundError, UsageError} from './errors.js'
 import {assertValidReference, MAX_REFERENCE_CANDIDATES, MIN_ID_PREFIX} from './naming.js'
 import type {DemoStore} from './ports.js'
@@ -10,12 +11,8 @@ function isNameOrPrefixMatch(ref: string, demo: Demo): boolean {
   return demo.name === ref || (ref.length >= MIN_ID_PREFIX && demo.id.startsWith(ref))
 }
 
-function utc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
-}
-
 function candidateLines(candidates: Demo[]): string[] {
-  const rows = candidates.map((d) => [d.id, d.name ?? '<none>', d.status, d.createdBy, `created ${utc(d.createdAt)}`])
+  const rows = candidates.map((d) => [d.id, d.name ?? '<none>', d.status, d.createdBy, `created ${formatUtc(d.createdAt)}`])
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`)
 }

@@ -55,7 +55,7 @@ const service = strictObject({
   env: serviceFields.env.default({}),
 })
 
-/** One entry of `services:` in demo.config.yaml: any field, over the built-in service of that name if there is one. */
+/** One entry of `services:` in demo.config.yaml: every field optional, laid over the built-in service of that name if there is one. */
 const serviceEntry = strictObject({
   ...z.object(serviceFields).partial().shape,
   /** false removes the service (a built-in one, or your own without deleting its lines). */

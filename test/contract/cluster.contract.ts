@@ -101,6 +101,18 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       return owner
     }
 
+    /** A namespace without our marks, and one that carries our labels with another demo's instance annotation. */
+    async function foreignNamespaces(): Promise<{foreign: Ownership; lookalike: Ownership}> {
+      const foreign = handle.newOwner()
+      const lookalike = handle.newOwner()
+      await handle.createForeignNamespace(foreign.namespace, {labels: {team: 'sales'}})
+      await handle.createForeignNamespace(lookalike.namespace, {
+        labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId},
+        annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
+      })
+      return {foreign, lookalike}
+    }
+
     async function gone(namespace: string): Promise<true> {
       return eventually(`namespace ${namespace} to be gone`, async () => ((await cluster.namespaceStatus(namespace)).exists ? undefined : true))
     }
@@ -402,13 +414,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       })
 
       it('refuses with ConflictError a namespace without our marks or with another id, and leaves both untouched', async () => {
-        const foreign = handle.newOwner()
-        const lookalike = handle.newOwner()
-        await handle.createForeignNamespace(foreign.namespace, {labels: {team: 'sales'}})
-        await handle.createForeignNamespace(lookalike.namespace, {
-          labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId},
-          annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
-        })
+        const {foreign, lookalike} = await foreignNamespaces()
 
         for (const owner of [foreign, lookalike]) {
           const error = await failureOf(cluster.deleteNamespace(owner))
@@ -500,13 +506,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const active = await aNamespace({expiresAt: new Date('2026-11-25T14:00:00.000Z')})
         const noExpiry = await aNamespace({expiresAt: null})
         const {owner: terminating, release} = await aTerminatingNamespace()
-        const foreign = handle.newOwner()
-        const lookalike = handle.newOwner()
-        await handle.createForeignNamespace(foreign.namespace, {labels: {team: 'sales'}})
-        await handle.createForeignNamespace(lookalike.namespace, {
-          labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INSTANCE_LABEL]: lookalike.demoId},
-          annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
-        })
+        const {foreign, lookalike} = await foreignNamespaces()
         const mine = new Set([active, noExpiry, terminating, foreign, lookalike].map((o) => o.namespace))
 
         const owned = (await cluster.ownedNamespaces()).filter((o) => mine.has(o.name)).sort((a, b) => a.name.localeCompare(b.name))

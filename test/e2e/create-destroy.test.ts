@@ -16,7 +16,7 @@ import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase} from '../support/databases.js'
 import {execa} from 'execa'
 import {BIN, cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
-import {eventually, loadTestKubeConfig, NEVER_READY_LABEL} from '../support/k8s.js'
+import {eventually, loadTestKubeConfig, NEVER_READY_LABEL, namespaceExists} from '../support/k8s.js'
 
 const kubeConfig = loadTestKubeConfig()
 const core = kubeConfig.makeApiClient(CoreV1Api)
@@ -66,16 +66,6 @@ async function eventTypes(id: string): Promise<string[]> {
     return rows.map((r) => r.type)
   } finally {
     await client.end()
-  }
-}
-
-async function namespaceExists(name: string): Promise<boolean> {
-  try {
-    await core.readNamespace({name})
-    return true
-  } catch (error) {
-    if ((error as {code?: number}).code === 404) return false
-    throw error
   }
 }
 
@@ -214,14 +204,14 @@ describe('demo create → get → list → extend → destroy with the built-in 
     assert.equal(result.code, 1, transcript(result))
     assert.match(result.stderr, /belongs to alice@example\.com/)
     assert.equal((await row(demo.id))?.status, 'ready')
-    assert.ok(await namespaceExists(demo.namespace))
+    assert.ok(await namespaceExists(core, demo.namespace))
   })
 
   it('destroys it: namespace gone, row destroyed, every step in the events', async () => {
     const result = await runDemo(box, ['destroy', demo.id, '--yes', '--json'])
     assert.equal(result.code, 0, transcript(result))
     assert.equal(jsonOf<{outcome: string}>(result).outcome, 'destroyed')
-    assert.equal(await namespaceExists(demo.namespace), false)
+    assert.equal(await namespaceExists(core, demo.namespace), false)
     const stored = await row(demo.id)
     assert.equal(stored?.status, 'destroyed')
     assert.ok(stored?.destroyed_at instanceof Date)
@@ -251,7 +241,7 @@ describe('demo create failures roll back to an honest failed row', () => {
     const stored = await row(id)
     assert.equal(stored?.status, 'failed')
     assert.match(String(stored?.last_error), /exceeded quota/)
-    assert.equal(await namespaceExists(`demo-${id}`), false)
+    assert.equal(await namespaceExists(core, `demo-${id}`), false)
     assert.deepEqual(await eventTypes(id), ['created', 'rolled-back'])
   })
 
@@ -268,7 +258,7 @@ describe('demo create failures roll back to an honest failed row', () => {
     const [id] = await demoIds()
     assert.ok(id)
     assert.equal((await row(id))?.status, 'failed')
-    assert.equal(await namespaceExists(`demo-${id}`), false)
+    assert.equal(await namespaceExists(core, `demo-${id}`), false)
   })
 
   it('--keep-on-failure keeps the namespace for debugging; destroy removes it later', async () => {
@@ -280,10 +270,10 @@ describe('demo create failures roll back to an honest failed row', () => {
     const [id] = await demoIds()
     assert.ok(id)
     assert.equal((await row(id))?.status, 'failed')
-    assert.ok(await namespaceExists(`demo-${id}`))
+    assert.ok(await namespaceExists(core, `demo-${id}`))
     const destroyed = await runDemo(box, ['destroy', id, '--yes'])
     assert.equal(destroyed.code, 0, transcript(destroyed))
-    assert.equal(await namespaceExists(`demo-${id}`), false)
+    assert.equal(await namespaceExists(core, `demo-${id}`), false)
     assert.equal((await row(id))?.status, 'destroyed')
   })
 
@@ -307,7 +297,7 @@ describe('demo create failures roll back to an honest failed row', () => {
       const [id] = await demoIds()
       assert.ok(id)
       assert.equal((await row(id))?.status, 'failed')
-      assert.equal(await namespaceExists(`demo-${id}`), false)
+      assert.equal(await namespaceExists(core, `demo-${id}`), false)
     })
   }
 
@@ -325,7 +315,7 @@ describe('demo create failures roll back to an honest failed row', () => {
     const [id] = await demoIds()
     assert.ok(id)
     assert.equal((await row(id))?.status, 'ready')
-    assert.ok(await namespaceExists(`demo-${id}`))
+    assert.ok(await namespaceExists(core, `demo-${id}`))
     const destroyed = await runDemo(box, ['destroy', id, '--yes'])
     assert.equal(destroyed.code, 0, transcript(destroyed))
   })
@@ -347,7 +337,7 @@ describe('demo create killed (SIGKILL) at each checkpoint leaves state that dest
       }
       const destroyed = await runDemo(box, ['destroy', id, '--yes'])
       assert.equal(destroyed.code, 0, transcript(destroyed))
-      assert.equal(await namespaceExists(`demo-${id}`), false)
+      assert.equal(await namespaceExists(core, `demo-${id}`), false)
       assert.equal((await row(id))?.status, 'destroyed')
     })
   }
@@ -405,10 +395,10 @@ describe('the API server stops in the middle of a create', () => {
       assert.match(result.stderr, new RegExp(`demo destroy ${id}`))
       // The server comes back (same etcd data): the namespace is still there, and destroy removes it.
       await run('bash', [join(import.meta.dirname, '../cluster/up.sh')], {timeout: 180_000})
-      await eventually('the API server answers', async () => ((await namespaceExists(`demo-${id}`)) ? true : undefined), {timeoutMs: 60_000})
+      await eventually('the API server answers', async () => ((await namespaceExists(core, `demo-${id}`)) ? true : undefined), {timeoutMs: 60_000})
       const destroyed = await runDemo(withTemplates, ['destroy', id, '--yes'])
       assert.equal(destroyed.code, 0, transcript(destroyed))
-      assert.equal(await namespaceExists(`demo-${id}`), false)
+      assert.equal(await namespaceExists(core, `demo-${id}`), false)
       assert.equal((await row(id))?.status, 'destroyed')
     } finally {
       await run('bash', [join(import.meta.dirname, '../cluster/up.sh')], {timeout: 180_000})

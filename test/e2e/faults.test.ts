@@ -17,7 +17,7 @@ import {DESTROY_STEPS} from '../../src/core/destroy-demo.js'
 import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase, tempDir} from '../support/databases.js'
 import {cliSandbox, jsonOf, REPO_ROOT, runDemo, transcript, type CliResult, type CliSandbox} from '../support/cli.js'
-import {loadTestKubeConfig} from '../support/k8s.js'
+import {loadTestKubeConfig, namespaceExists} from '../support/k8s.js'
 
 const run = promisify(execFile)
 const core = loadTestKubeConfig().makeApiClient(CoreV1Api)
@@ -46,16 +46,6 @@ async function rowStatus(url: string, id: string): Promise<string | undefined> {
 async function eventTypes(url: string, id: string): Promise<string[]> {
   const rows = await query<{type: string}>(url, 'SELECT type FROM demo_orchestrator.demo_events WHERE demo_id = $1 ORDER BY id', [id])
   return rows.map((r) => r.type)
-}
-
-async function namespaceExists(name: string): Promise<boolean> {
-  try {
-    await core.readNamespace({name})
-    return true
-  } catch (error) {
-    if ((error as {code?: number}).code === 404) return false
-    throw error
-  }
 }
 
 async function listening(server: Server): Promise<number> {
@@ -97,7 +87,7 @@ describe('T4: destroy killed (SIGKILL) at each checkpoint, then run again', () =
       const rerun = await runDemo(box, ['destroy', id, '--yes', '--json'])
       assert.equal(rerun.code, 0, transcript(rerun))
       assert.equal(jsonOf<{outcome: string}>(rerun).outcome, key === 'destroyed' ? 'already-destroyed' : 'destroyed')
-      assert.equal(await namespaceExists(`demo-${id}`), false)
+      assert.equal(await namespaceExists(core, `demo-${id}`), false)
       assert.equal(await rowStatus(database.url, id), 'destroyed')
       const events = await eventTypes(database.url, id)
       assert.equal(events.filter((type) => type === 'destroyed').length, 1, events.join(', '))

@@ -98,6 +98,17 @@ export async function createTestNamespace(kubeConfig: KubeConfig, purpose: strin
   return name
 }
 
+/** Whether the namespace exists (a terminating one still does). */
+export async function namespaceExists(core: CoreV1Api, name: string): Promise<boolean> {
+  try {
+    await core.readNamespace({name})
+    return true
+  } catch (error) {
+    if (isApiException(error) && error.code === 404) return false
+    throw error
+  }
+}
+
 /** Requests deletion of a namespace; idempotent (a namespace already gone is fine). */
 export async function deleteTestNamespace(kubeConfig: KubeConfig, name: string): Promise<void> {
   try {
