@@ -12,7 +12,7 @@ import {AdmissionregistrationV1Api, BatchV1Api, CoreV1Api, KubeConfig, RbacAutho
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import {scratchDatabase, tempDir} from '../support/databases.js'
 import {cliSandbox, jsonOf, runDemo, transcript, type CliSandbox} from '../support/cli.js'
-import {apiErrorOf, deleteTestNamespace, eventually, isApiException, loadTestKubeConfig, namespaceExists, statusMessage} from '../support/k8s.js'
+import {apiErrorOf, deleteTestNamespace, eventually, loadTestKubeConfig, namespaceExists, statusMessage} from '../support/k8s.js'
 
 const kubeConfig = loadTestKubeConfig()
 const core = kubeConfig.makeApiClient(CoreV1Api)
@@ -249,9 +249,7 @@ describe('the installed ServiceAccount, with only its own token', () => {
     const ours = await aMarkedNamespace('gciours')
     cleanup.push(ours)
     await asGc.deleteNamespace({name: ours})
-    const after = await core
-      .readNamespace({name: ours})
-      .catch((error: unknown) => (isApiException(error) && error.code === 404 ? undefined : Promise.reject(error)))
+    const after = (await namespaceExists(core, ours)) ? await core.readNamespace({name: ours}).catch(() => undefined) : undefined
     assert.ok(after === undefined || after.metadata?.deletionTimestamp, 'the namespace is gone or terminating')
   })
 })
