@@ -4,7 +4,7 @@ import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Checkpoint, Cluster, Clock, Databases, DemoStore, Random, Sleeper, StepRunner} from './core/ports.js'
+import type {Checkpoint, Cluster, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, StepRunner} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
 import type {DatabaseMode} from './core/demo.js'
@@ -148,6 +148,12 @@ export class Deps {
       this.connections.set(key, connection)
     }
     return connection
+  }
+
+  /** demo's own objects in the cluster of --kubeconfig/--context, else the kubeconfig's current context (`demo gc install`). */
+  async installTarget(): Promise<InstallTarget> {
+    const {connectInstallTarget} = await import('./adapters/kubernetes/kubernetes-install-target.js')
+    return connectInstallTarget({kubeconfig: this.options.kubeconfig, context: this.options.context, env: this.options.env})
   }
 
   /**

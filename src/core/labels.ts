@@ -68,3 +68,12 @@ export function movedExpiry(annotations: Record<string, string>, expiresAt: Date
   if (annotations[JANITOR_EXPIRES_ANNOTATION] !== undefined) moved[JANITOR_EXPIRES_ANNOTATION] = janitorTimestamp(expiresAt)
   return moved
 }
+
+/**
+ * Objects of `demo gc install` (its Namespace, ServiceAccount, RBAC, admission policy and CronJobs), which belong
+ * to no demo: the value is the namespace the installation lives in, so `demo gc uninstall` finds exactly them.
+ * They never carry MANAGED_BY_LABEL, so no listing of demo namespaces ever sees them.
+ */
+export const GC_INSTALLATION_LABEL = `${PREFIX}/gc-installation`
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of'
+export const COMPONENT_LABEL = 'app.kubernetes.io/component'

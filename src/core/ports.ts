@@ -247,3 +247,28 @@ export interface StepRunner {
 
 /** Timing of the steps of a use case, for phase timings. */
 export type Timings = PhaseTimings
+
+/** An object by kind and name (`demo gc install`'s objects, which belong to no demo). */
+export interface ObjectRef {
+  apiVersion: string
+  kind: string
+  name: string
+  namespace?: string | undefined
+}
+
+/**
+ * demo's own objects in the cluster of the current context, outside every demo (`demo gc install`): applied
+ * server-side as our field manager and found again by label. Every call is bounded by a timeout and retried when safe.
+ */
+export interface InstallTarget {
+  /** The labels of the object (empty when it has none), or undefined when it does not exist. */
+  labelsOf(ref: ObjectRef): Promise<Record<string, string> | undefined>
+  /** Server-side applies one object, forcing our field manager's values over drift. Idempotent. */
+  apply(object: Manifest): Promise<void>
+  /** Every object of this kind that carries all labels of `selector` and is not already being deleted, only in `namespace` for a namespaced kind. */
+  find(kind: Pick<ObjectRef, 'apiVersion' | 'kind'>, selector: Record<string, string>, namespace?: string): Promise<ObjectRef[]>
+  /** Deletes the object and, in the background, its dependents (a CronJob's Jobs); false when it was already gone. */
+  delete(ref: ObjectRef): Promise<boolean>
+  /** Whether Secret `name` in `namespace` has `key`; undefined when it may not be read. Never hands out the value. */
+  secretHasKey(namespace: string, name: string, key: string): Promise<boolean | undefined>
+}

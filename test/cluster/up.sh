@@ -2,13 +2,15 @@
 # Starts (or finds running) the local test control plane named $DEMO_CLUSTER_NAME (default "local"):
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with fake nodes. Builds the
 # binaries first if needed. Progress goes to stderr; the LAST line of stdout is the kubeconfig path.
-# Idempotent: a healthy cluster is left alone. Never touches ~/.kube/config. See docs/local-cluster.md.
+# Idempotent: a healthy cluster is left alone, except that it gets more fake nodes when DEMO_CLUSTER_NODES asks for more. Never touches ~/.kube/config. See docs/local-cluster.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
+# How many fake nodes (110 pods each); on a running cluster, more are added when more are asked.
 NODE_COUNT="${DEMO_CLUSTER_NODES:-3}"
+[[ "$NODE_COUNT" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "error: DEMO_CLUSTER_NODES must be a number from 1 to 999, got \"$NODE_COUNT\"" >&2; exit 2; }
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 POD_CIDR=10.244.0.0/16
@@ -19,7 +21,67 @@ mkdir -p "$STATE_ROOT"
 exec 9>"$STATE_ROOT/$CLUSTER_NAME.lock"
 flock 9
 
+wait_for() {
+  local what="$1" component="$2" deadline=$(( $(date +%s) + START_TIMEOUT ))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ -n "$component" ] && ! pid_of "$component" >/dev/null; then
+      sleep 1
+      pid_of "$component" >/dev/null || {
+        echo "error: $component exited while waiting for $what; last lines of $STATE/logs/$component.log:" >&2
+        tail -n 30 "$STATE/logs/$component.log" >&2
+        exit 1
+      }
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "error: timed out after ${START_TIMEOUT}s waiting for $what (logs in $STATE/logs)" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+
+kubectl_() { "$BIN/kubectl" --kubeconfig="$KUBECONFIG_PATH" "$@"; }
+
+apply_nodes() {
+  local i
+  for i in $(seq 0 $(( NODE_COUNT - 1 ))); do
+    cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations:
+    kwok.x-k8s.io/node: fake
+  labels:
+    type: kwok
+    kubernetes.io/hostname: kwok-node-$i
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+spec: {}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+---
+EOF
+  done | kubectl_ apply -f - >&2
+}
+
+kwok_nodes() { kubectl_ get nodes -l type=kwok -o name | wc -l; }
+
+# A running cluster with fewer fake nodes than asked gets the missing ones (never fewer: nodes hold pods).
+ensure_nodes() {
+  local have
+  have="$(kwok_nodes)"
+  [ "$have" -ge "$NODE_COUNT" ] && return 0
+  log "registering fake nodes: $have -> $NODE_COUNT (DEMO_CLUSTER_NODES)"
+  wait_for "node registration" "" apply_nodes
+  wait_for "nodes Ready" kwok kubectl_ wait --for=condition=Ready node -l type=kwok --timeout=5s
+}
+
 if cluster_healthy; then
+  BIN="$(cat "$STATE/bin-dir")"
+  ensure_nodes
   echo "$KUBECONFIG_PATH"
   exit 0
 fi
@@ -172,51 +234,8 @@ start() {
   echo "$! $(readlink -f "$BIN/$c")" > "$STATE/run/$c.pid"
 }
 
-wait_for() {
-  local what="$1" component="$2" deadline=$(( $(date +%s) + START_TIMEOUT ))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    if [ -n "$component" ] && ! pid_of "$component" >/dev/null; then
-      sleep 1
-      pid_of "$component" >/dev/null || {
-        echo "error: $component exited while waiting for $what; last lines of $STATE/logs/$component.log:" >&2
-        tail -n 30 "$STATE/logs/$component.log" >&2
-        exit 1
-      }
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "error: timed out after ${START_TIMEOUT}s waiting for $what (logs in $STATE/logs)" >&2
-      exit 1
-    fi
-    sleep 0.5
-  done
-}
 
-kubectl_() { "$BIN/kubectl" --kubeconfig="$KUBECONFIG_PATH" "$@"; }
 
-apply_nodes() {
-  local i
-  for i in $(seq 0 $(( NODE_COUNT - 1 ))); do
-    cat <<EOF
-apiVersion: v1
-kind: Node
-metadata:
-  name: kwok-node-$i
-  annotations:
-    kwok.x-k8s.io/node: fake
-  labels:
-    type: kwok
-    kubernetes.io/hostname: kwok-node-$i
-    kubernetes.io/os: linux
-    kubernetes.io/arch: amd64
-spec: {}
-status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
----
-EOF
-  done | kubectl_ apply -f - >&2
-}
 
 default_sa_exists() { kubectl_ -n default get serviceaccount default; }
 

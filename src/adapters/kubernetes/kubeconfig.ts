@@ -14,6 +14,15 @@ export interface KubeConfigSource {
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
+/**
+ * Test only: a directory that stands in for `/` when the pod's service account files are read
+ * (`<root>/var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}`), so the in-cluster path is tested
+ * for real against the test bed without writing into the machine's /var/run, which every process shares.
+ */
+function inClusterRoot(env: NodeJS.ProcessEnv): string {
+  return env.DEMO_TEST_IN_CLUSTER_ROOT ?? ''
+}
+
 /** Which file(s) the kubeconfig comes from and why, for messages that name them, as kubectl finds them. */
 function locate(source: KubeConfigSource): {paths: string[]; from: string} | undefined {
   if (source.kubeconfig) return {paths: [source.kubeconfig], from: '--kubeconfig'}
@@ -76,7 +85,10 @@ function assertServer(kubeConfig: KubeConfig, nothingFound: boolean, file: strin
 export function loadKubeConfig(kubeConfig: KubeConfig, source: KubeConfigSource): KubeConfig {
   const where = locate(source)
   if (where) readFiles(kubeConfig, where)
-  else if (source.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) kubeConfig.loadFromCluster()
+  else if (source.env.KUBERNETES_SERVICE_HOST && existsSync(`${inClusterRoot(source.env)}${SERVICE_ACCOUNT_TOKEN}`)) {
+    // The client reads KUBERNETES_SERVICE_HOST/PORT from process.env, which is `env` everywhere but in unit tests.
+    kubeConfig.loadFromCluster(inClusterRoot(source.env))
+  }
   const file = where ? where.paths.join(delimiter) : 'the in-cluster configuration'
   if (source.context) useContext(kubeConfig, source.context, file)
   else if (where && !kubeConfig.getCurrentContext()) {

@@ -46,7 +46,7 @@ export interface KubernetesClusterOptions {
   retryHooks?: RetryHooks
 }
 
-interface Clients {
+export interface Clients {
   /** A manifest as the typed model the client's serializer expects (see typedObject). */
   typed: (manifest: Manifest) => KubernetesObject
   kubeConfig: KubeConfig
@@ -56,7 +56,7 @@ interface Clients {
   serverSideApply: PatchStrategy
 }
 
-interface Settings {
+export interface Settings {
   server: string
   timeoutMs: number
   concurrency: number
@@ -71,6 +71,12 @@ interface Settings {
  * kubeconfig file or an unknown context, ClusterError when no cluster is configured at all.
  */
 export async function connectKubernetesCluster(options: KubernetesClusterOptions = {}): Promise<KubernetesCluster> {
+  const {clients, settings} = await connectClients(options)
+  return new KubernetesCluster(clients, settings)
+}
+
+/** The clients and settings of a kubeconfig context, shared by KubernetesCluster and KubernetesInstallTarget. */
+export async function connectClients(options: KubernetesClusterOptions = {}): Promise<{clients: Clients; settings: Settings}> {
   const k8s = await preloadKubernetesClient()
   const kubeConfig = loadKubeConfig(new k8s.KubeConfig(), {kubeconfig: options.kubeconfig, context: options.context, env: options.env ?? process.env})
   const server = kubeConfig.getCurrentCluster()?.server ?? ''
@@ -106,7 +112,7 @@ export async function connectKubernetesCluster(options: KubernetesClusterOptions
     retry: {...DEFAULT_RETRY_OPTIONS, ...options.retry},
     retryHooks: options.retryHooks ?? {},
   }
-  return new KubernetesCluster(clients, settings)
+  return {clients, settings}
 }
 
 /**
