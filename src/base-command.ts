@@ -36,6 +36,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })(),
   }
 
+  /**
+   * An exit code for a run that succeeded but has news for a script (`demo health`: 4 degraded, 5 unhealthy):
+   * the result (or its --json document) is printed first, then the process ends with this code.
+   */
+  protected resultExitCode: number | undefined
+
   protected flags!: DemoFlags<T>
   protected args!: DemoArgs<T>
   private built: Deps | undefined
@@ -58,6 +64,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.output === 'yaml') this.yaml = await import('js-yaml')
     for (const warning of this.earlyWarnings.splice(0)) this.deps.io.stderr.write(`Warning: ${warning}\n`)
     this.deps.checkConfigFlag()
+  }
+
+  protected override async _run<R>(): Promise<R> {
+    const result = await super._run<R>()
+    if (this.resultExitCode) Errors.exit(this.resultExitCode)
+    return result
   }
 
   protected get deps(): Deps {

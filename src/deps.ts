@@ -4,7 +4,7 @@ import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Checkpoint, Cluster, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, StepRunner} from './core/ports.js'
+import type {Checkpoint, Cluster, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, StepRunner, UrlProber} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
 import type {DatabaseMode} from './core/demo.js'
@@ -198,6 +198,12 @@ export class Deps {
   async templates(): Promise<TemplateFile[]> {
     const {loadTemplates} = await import('./adapters/kubernetes/templates-loader.js')
     return loadTemplates((await this.config()).templatesDir)
+  }
+
+  /** HTTP GETs of demo URLs for `demo health` (node:http/https; loaded only by health). */
+  async urlProber(): Promise<UrlProber> {
+    const {HttpUrlProber} = await import('./adapters/http/url-prober.js')
+    return new HttpUrlProber()
   }
 
   /** Progress of a use case's steps on stderr (listr2). */

@@ -1,3 +1,4 @@
+import {stripVTControlCharacters} from 'node:util'
 import type {Demo, DemoDatabase} from './core/demo.js'
 import {formatDuration} from './core/duration.js'
 import type {DemoEvent} from './core/ports.js'
@@ -98,28 +99,95 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
 }
 
 /**
+ * Phase timings in the order the steps ran: `record`, then CREATE_STEPS' keys in order (`steps`), then any key this
+ * version does not know, then `total`.
+ */
+export function orderedTimings(timings: Record<string, number>, steps: readonly string[]): Array<[string, number]> {
+  const order = ['record', ...steps]
+  const rank = (key: string) => (key === 'total' ? Number.MAX_SAFE_INTEGER : order.includes(key) ? order.indexOf(key) : order.length)
+  return Object.entries(timings).sort(([a], [b]) => rank(a) - rank(b))
+}
+
+/**
  * A plain-text table: columns padded to their widest cell. With `width` (a terminal's columns), the last
  * column is cut with "…" so no row wraps.
  */
 export function table(headers: string[], rows: string[][], options: {width?: number | undefined} = {}): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  // Cells may be coloured: widths count what shows, not the escape codes.
+  const visible = (cell: string) => stripVTControlCharacters(cell).length
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))))
   const last = widths.length - 1
   if (options.width && last > 0) {
     const before = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0)
     widths[last] = Math.max(headers[last]?.length ?? 0, Math.min(widths[last] ?? 0, options.width - before - 1))
   }
-  const fit = (cell: string, i: number) => (i === last && cell.length > (widths[i] ?? 0) ? `${cell.slice(0, (widths[i] ?? 1) - 1)}…` : cell)
+  const fit = (cell: string, i: number) =>
+    i === last && visible(cell) > (widths[i] ?? 0) ? `${stripVTControlCharacters(cell).slice(0, (widths[i] ?? 1) - 1)}…` : cell
+  const pad = (cell: string, width: number) => cell + ' '.repeat(Math.max(0, width - visible(cell)))
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => fit(c, i).padEnd(widths[i] ?? 0))
+      .map((c, i) => pad(fit(c, i), widths[i] ?? 0))
       .join('  ')
       .trimEnd()
   return [line(headers), ...rows.map(line)].join('\n')
 }
 
+/** One line of a demo's history for people: the local time and what happened as a sentence. --json keeps the raw events. */
 export function eventLine(event: DemoEvent): string {
+  return `${localTime(event.at)}  ${eventSentence(event)}`
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+}
+
+/** "1h", "90m", "1h 30m": a span as a person would say it in a sentence. */
+export function spokenDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000)
+  if (minutes < 1) return `${Math.round(ms / 1000)}s`
+  if (minutes % 60 === 0) return `${minutes / 60}h`
+  return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`
+}
+
+function list(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+}
+
+const SENTENCES: Record<DemoEvent['type'], (data: Record<string, unknown>, by: string) => string> = {
+  created: (d, by) => {
+    const ttl = num(d.ttlHours)
+    return `created${text(d.type) ? ` as ${text(d.type)}` : ''}${ttl === undefined ? '' : ` for ${spokenDuration(ttl * 3_600_000)}`} by ${by}`
+  },
+  ready: (d) => `became ready${num(d.seconds) === undefined ? '' : ` after ${num(d.seconds)}s`}`,
+  failed: (d, by) => `failed: ${text(d.reason) ?? 'no reason recorded'}${text(d.cleanup) ? ` (cleanup ${text(d.cleanup)})` : ''}; recorded by ${by}`,
+  'cleaned-up': (d, by) => `leftovers of the failed create cleaned up by ${by}${text(d.reason) ? `: ${text(d.reason)}` : ''}`,
+  'rolled-back': (d, by) => `failed and was rolled back: ${text(d.reason) ?? 'no reason recorded'}; recorded by ${by}`,
+  extended: (d, by) => {
+    const hoursBy = num(d.hours)
+    const to = text(d.to)
+    return `extended${hoursBy === undefined ? '' : ` by ${spokenDuration(hoursBy * 3_600_000)}`} by ${by}${to ? ` (now expires ${localTime(new Date(to))})` : ''}`
+  },
+  degraded: (d, by) =>
+    `became degraded${text(d.result) ? ` (${text(d.result)})` : ''}, found by ${by}: ${list(d.problems).join('; ') || 'no problem recorded'}`,
+  recovered: (d, by) => {
+    const seconds = num(d.degradedSeconds)
+    const resolved = list(d.resolved)
+    return `recovered${seconds === undefined ? '' : ` after ${spokenDuration(seconds * 1000)} degraded`}, found by ${by}${resolved.length > 0 ? `; resolved: ${resolved.join('; ')}` : ''}`
+  },
+  destroying: (d, by) => `destroy started by ${by}${text(d.from) ? ` (was ${text(d.from)})` : ''}`,
+  destroyed: (d, by) => `destroyed by ${by}${d.namespaceDeleted === false ? ' (its namespace was already gone)' : ''}`,
+}
+
+/** What happened, as a sentence ("extended by 1h by alice@example.com"); an event type this version does not know shows its data. */
+export function eventSentence(event: DemoEvent): string {
+  const sentence = SENTENCES[event.type] as ((data: Record<string, unknown>, by: string) => string) | undefined
+  if (sentence) return sentence(event.data, event.actor)
   const data = Object.keys(event.data).length > 0 ? ` ${JSON.stringify(event.data)}` : ''
-  return `${localTime(event.at)}  ${event.type.padEnd(11)} ${event.actor}${data}`
+  return `${event.type} by ${event.actor}${data}`
 }
 
 /**

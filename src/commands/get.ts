@@ -1,7 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {findDemo} from '../core/find-demo.js'
-import {eventLine, localTime, toDemoView, type DemoView} from '../render.js'
+import {eventLine, localTime, orderedTimings, toDemoView, type DemoView} from '../render.js'
+import {colorStatus, makeChalk} from '../colors.js'
+import {CREATE_STEPS} from '../core/create-demo.js'
+import {expiryWarnings} from '../core/expiry-warnings.js'
 import {readCreatingReadiness, type CreatingReadiness} from '../core/creating-readiness.js'
 import {clusterFlags} from '../flags.js'
 
@@ -28,9 +31,11 @@ export default class Get extends BaseCommand<typeof Get> {
     const events = await store.events(demo.id)
     const view = toDemoView(demo, this.deps.clock.now(), {showSecrets: this.flags['show-secrets']})
     const readiness = await readCreatingReadiness(demo, () => this.deps.cluster({defaultContext: demo.kubeContext}))
+    for (const warning of expiryWarnings([demo], this.deps.identity().name, this.deps.clock.now())) this.warn(warning)
+    const chalk = makeChalk(this.deps.env, this.deps.io.stdout)
     this.log(
       [
-        `${view.id}${view.name ? ` (${view.name})` : ''}  ${view.status}`,
+        `${view.id}${view.name ? ` (${view.name})` : ''}  ${colorStatus(chalk, view.status)}`,
         `  type:        ${view.type}`,
         `  owner:       ${view.createdBy}`,
         `  namespace:   ${view.namespace}${view.kubeContext ? ` (context ${view.kubeContext})` : ''}`,
@@ -41,13 +46,7 @@ export default class Get extends BaseCommand<typeof Get> {
         `  extensions:  ${view.extensionCount}`,
         `  database:    ${view.database.mode}${view.database.schema ? ` schema ${view.database.schema}` : ''}${view.database.supabaseProjectId ? ` project ${view.database.supabaseProjectId}` : ''}`,
         ...(view.database.supabaseAnonKey ? [`  anon key:    ${view.database.supabaseAnonKey}`] : []),
-        ...(Object.keys(view.phaseTimings).length > 0
-          ? [
-              `  timings:     ${Object.entries(view.phaseTimings)
-                .map(([k, v]) => `${k} ${v}s`)
-                .join(', ')}`,
-            ]
-          : []),
+        ...timingLines(view.phaseTimings),
         ...(view.lastError ? [`  last error:  ${view.lastError}`] : []),
         ...readinessLines(readiness),
         '  history:',
@@ -60,6 +59,16 @@ export default class Get extends BaseCommand<typeof Get> {
       ...(readiness.kind === 'not-creating' ? {} : {readiness}),
     }
   }
+}
+
+/** Phase timings in step order, `total` last. */
+function timingLines(timings: Record<string, number>): string[] {
+  if (Object.keys(timings).length === 0) return []
+  const ordered = orderedTimings(
+    timings,
+    CREATE_STEPS.map((s) => s.key),
+  )
+  return [`  timings:     ${ordered.map(([k, v]) => `${k} ${v}s`).join(', ')}`]
 }
 
 function readinessLines(readiness: CreatingReadiness): string[] {

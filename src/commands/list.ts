@@ -5,6 +5,8 @@ import type {DemoStore, Sleeper} from '../core/ports.js'
 import {createdByFlag} from '../flags.js'
 import {listDemos, MAX_PAGE_SIZE} from '../core/list-demos.js'
 import {localTime, table, toDemoView, type DemoView} from '../render.js'
+import {colorStatus, makeChalk} from '../colors.js'
+import {expiryWarnings} from '../core/expiry-warnings.js'
 
 export interface ListResult {
   demos: DemoView[]
@@ -61,8 +63,10 @@ export default class List extends BaseCommand<typeof List> {
     const result = await listDemos(store, {status: flags.status, createdBy, demoType: flags.type, limit: flags.limit, page: flags.page})
     const now = deps.clock.now()
     const demos = result.items.map((d) => toDemoView(d, now))
+    const paint = (status: string) => colorStatus(makeChalk(deps.env, deps.io.stdout), status)
     if (demos.length === 0) this.log('No demos match.')
-    else this.log(listTable(demos, {wide: this.output === 'wide', width: deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined}))
+    else this.log(listTable(demos, {wide: this.output === 'wide', width: deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined, paint}))
+    for (const warning of expiryWarnings(result.items, deps.identity().name, now)) this.warn(warning)
     const footer = pageFooter(result)
     if (footer) this.note(footer)
     return {demos, total: result.total, page: result.page, limit: result.limit}
@@ -105,19 +109,19 @@ async function pause(sleeper: Sleeper, signal: AbortSignal): Promise<boolean> {
 const NONE = '<none>'
 
 /** A demo that is gone or never came up has no expiry to count down and no URL to open. */
-function listRow(d: DemoView, wide: boolean): string[] {
+function listRow(d: DemoView, wide: boolean, paint: (status: string) => string): string[] {
   const over = d.status === 'destroyed' || d.status === 'failed'
-  const row = [d.id, d.name ?? NONE, d.type, d.status, d.createdBy, over ? '-' : d.expiresIn]
+  const row = [d.id, d.name ?? NONE, d.type, paint(d.status), d.createdBy, over ? '-' : d.expiresIn]
   const more = wide ? [d.namespace, d.kubeContext ?? NONE, localTime(new Date(d.createdAt))] : []
   return [...row, ...more, over ? '-' : d.portalUrl]
 }
 
 /** The table of `list`; -o wide adds the namespace, the kubeconfig context and when it was created. The URL stays last (cut to the terminal's width). */
-function listTable(demos: DemoView[], options: {wide: boolean; width: number | undefined}): string {
+function listTable(demos: DemoView[], options: {wide: boolean; width: number | undefined; paint: (status: string) => string}): string {
   const headers = ['ID', 'NAME', 'TYPE', 'STATUS', 'OWNER', 'EXPIRES IN', ...(options.wide ? ['NAMESPACE', 'CONTEXT', 'CREATED'] : []), 'PORTAL']
   return table(
     headers,
-    demos.map((d) => listRow(d, options.wide)),
+    demos.map((d) => listRow(d, options.wide, options.paint)),
     {width: options.width},
   )
 }

@@ -311,7 +311,13 @@ async function saveTimings(deps: CreateDeps, demo: Demo, timings: Record<string,
   return deps.store.update(demo.id, latest.version, {phaseTimings: {...timings}})
 }
 
-async function markReady(deps: CreateDeps, demo: Demo, timings: Record<string, number>, actor: string): Promise<Demo> {
+/** Row `ready` with the phase timings and `total` (since the row was created), and a `ready` event; also what `demo wait` ends with. */
+export async function markReady(
+  deps: Pick<CreateDeps, 'store' | 'clock'>,
+  demo: Demo,
+  timings: Record<string, number>,
+  actor: string,
+): Promise<Demo> {
   const now = deps.clock.now()
   const total = (now.getTime() - demo.createdAt.getTime()) / 1000
   const phaseTimings = {...timings, total: Math.round(total * 1000) / 1000}

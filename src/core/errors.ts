@@ -2,7 +2,7 @@
  * Every failure the user can act on is a DemoError: a one-line message (what failed, on which object, why),
  * a hint (the exact next step) and an exit code from the documented contract.
  */
-export const ExitCode = {ok: 0, failed: 1, usage: 2, gcBrake: 3, cancelled: 130} as const
+export const ExitCode = {ok: 0, failed: 1, usage: 2, gcBrake: 3, degraded: 4, unhealthy: 5, cancelled: 130} as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export interface DemoErrorOptions {

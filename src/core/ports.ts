@@ -145,6 +145,18 @@ export interface DeploymentState {
   available: number
   /** Why it is not available yet, from conditions and pod events ("ImagePullBackOff", "exceeded quota" ...). */
   reason: string | null
+  /**
+   * Pods of the deployment whose containers have restarted: the pod, its restarts in all, and when a container
+   * last terminated (null when the API server does not say). Health counts those within the last hour.
+   * Absent when the adapter reports none.
+   */
+  restarts?: PodRestarts[]
+}
+
+export interface PodRestarts {
+  pod: string
+  count: number
+  lastAt: Date | null
 }
 
 export interface OwnedNamespace {
@@ -271,4 +283,23 @@ export interface InstallTarget {
   delete(ref: ObjectRef): Promise<boolean>
   /** Whether Secret `name` in `namespace` has `key`; undefined when it may not be read. Never hands out the value. */
   secretHasKey(namespace: string, name: string, key: string): Promise<boolean | undefined>
+}
+
+/** What one HTTP GET of a URL answered. Redirects are never followed: `location` says where it pointed. */
+export interface UrlProbeResult {
+  /** The HTTP status, or null when no answer came (timeout, refused connection, TLS handshake failure). */
+  status: number | null
+  /** Time to the response headers (or to the failure), in ms. */
+  latencyMs: number
+  /** The absolute Location of a 3xx answer, else null. */
+  location: string | null
+  /** For https: whether the certificate chain is trusted and valid now, why not, and when it expires. Null for http. */
+  tls: {valid: boolean; error: string | null; validTo: Date | null} | null
+  /** Why there was no answer ("timed out after 5s", "connect ECONNREFUSED ..."), else null. */
+  error: string | null
+}
+
+/** HTTP GETs of a demo's URLs for `demo health`. Never throws: a failure is an answer with `error`. */
+export interface UrlProber {
+  probe(url: string, timeoutMs: number): Promise<UrlProbeResult>
 }

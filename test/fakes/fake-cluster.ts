@@ -1,6 +1,6 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
+import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, PodRestarts} from '../../src/core/ports.js'
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
 type ClusterMethod =
@@ -27,6 +27,8 @@ export interface DeploymentReadiness {
   available: boolean
   /** Why it is not available ("exceeded quota" ...); ignored when available. */
   reason?: string
+  /** Pods that restarted, as the adapter reports them from container statuses. */
+  restarts?: PodRestarts[]
 }
 
 interface InjectedFailure {
@@ -279,8 +281,9 @@ export class FakeCluster implements Cluster {
     const name = deployment.metadata.name
     const desired = replicasOf(deployment)
     const readiness = this.readiness.get(`${namespace}/${name}`) ?? {available: true}
-    if (readiness.available) return {name, desired, ready: desired, available: desired, reason: null}
-    return {name, desired, ready: 0, available: 0, reason: readiness.reason ?? `0 of ${desired} replicas available`}
+    const restarts = readiness.restarts ? {restarts: readiness.restarts} : {}
+    if (readiness.available) return {name, desired, ready: desired, available: desired, reason: null, ...restarts}
+    return {name, desired, ready: 0, available: 0, reason: readiness.reason ?? `0 of ${desired} replicas available`, ...restarts}
   }
 
   private removeIfDone(ns: FakeNamespace): boolean {

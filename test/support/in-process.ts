@@ -10,13 +10,26 @@ import {Deps, setDepsFactory, type DepsOptions} from '../../src/deps.js'
 import type {DatabaseMode} from '../../src/core/demo.js'
 import {UsageError} from '../../src/core/errors.js'
 import type {Demo} from '../../src/core/demo.js'
-import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, NewDemo, Random, Sleeper, StepRunner} from '../../src/core/ports.js'
+import type {
+  Checkpoint,
+  Clock,
+  Cluster,
+  Databases,
+  DatabasesFor,
+  DemoStore,
+  NewDemo,
+  Random,
+  Sleeper,
+  StepRunner,
+  UrlProber,
+} from '../../src/core/ports.js'
 import type {Answer, Prompt} from '../../src/adapters/prompt.js'
 import type {Cancellation} from '../../src/signals.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
+import {FakeUrlProber} from '../fakes/fake-url-prober.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
 import {tempDir} from './databases.js'
 
@@ -43,6 +56,8 @@ export class World {
   readonly sleeper = new FakeSleeper(this.clock)
   readonly steps = new RecordingSteps()
   readonly databases = new FakeDatabases()
+  /** What each demo URL answers `demo health` (unknown URLs refuse the connection). */
+  readonly prober = new FakeUrlProber()
   /** The adapters of the database modes this "version" handles: only `none`, as in src/deps.ts, unless a test adds one. */
   databasesFor: DatabasesFor = databasesFor(this.databases)
   /** One fake cluster per kubeconfig context; the kubeconfig's current context is "test". */
@@ -124,6 +139,10 @@ class FakeDeps extends Deps {
 
   override async databasesFor(mode: DatabaseMode): Promise<Databases> {
     return this.world.databasesFor(mode)
+  }
+
+  override async urlProber(): Promise<UrlProber> {
+    return this.world.prober
   }
 
   override preloadClusterModules(): void {}

@@ -138,3 +138,22 @@ test('with nothing to say yet, the reason counts the available replicas', () => 
 
   assert.equal(state?.reason, '1 of 3 replicas available')
 })
+
+test('an available Deployment reports the pods that restarted and when a container last terminated', () => {
+  const finishedAt = new Date('2026-11-25T11:50:00Z')
+  const restarted = aPod('web', {
+    containerStatuses: [
+      {name: 'app', image: 'x', imageID: '', ready: true, restartCount: 3, lastState: {terminated: {exitCode: 1, finishedAt}}},
+      {name: 'side', image: 'x', imageID: '', ready: true, restartCount: 1},
+    ],
+  })
+  const [state] = describeDeployments(
+    aListing({
+      deployments: [aDeployment('web', {replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1})],
+      replicaSets: [aReplicaSet('web')],
+      pods: [restarted],
+    }),
+  )
+  assert.equal(state?.reason, null)
+  assert.deepEqual(state?.restarts, [{pod: 'web-abc12', count: 4, lastAt: finishedAt}])
+})

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
+import type {DemoEvent} from '../../src/core/ports.js'
 import {eventLine, localTime, MASK, table, toDemoView} from '../../src/render.js'
 import {aNewDemo} from '../fakes/builders.js'
 
@@ -133,15 +134,51 @@ describe('table', () => {
 })
 
 describe('eventLine', () => {
-  it('shows time, type, actor and data', () => {
+  const at = new Date('2026-11-25T12:00:00Z')
+  const line = (type: DemoEvent['type'], data: Record<string, unknown>, actor = 'alice@example.com') =>
+    eventLine({demoId: 'k3x9a2bq', type, at, actor, data})
+
+  it('tells each event as a sentence after the local time', () => {
+    assert.equal(line('extended', {hours: 1}), `${localTime(at)}  extended by 1h by alice@example.com`)
+    assert.equal(line('created', {type: 'startup', ttlHours: 2}), `${localTime(at)}  created as startup for 2h by alice@example.com`)
+    assert.equal(line('created', {}), `${localTime(at)}  created by alice@example.com`)
+    assert.equal(line('ready', {seconds: 42.5}), `${localTime(at)}  became ready after 42.5s`)
+    assert.equal(line('destroyed', {namespaceDeleted: false}, 'gc'), `${localTime(at)}  destroyed by gc (its namespace was already gone)`)
     assert.equal(
-      eventLine({demoId: 'k3x9a2bq', type: 'extended', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {hours: 2}}),
-      `${localTime(new Date('2026-11-25T12:00:00Z'))}  extended    alice {"hours":2}`,
+      line('rolled-back', {reason: 'quota', cleanup: 'done'}),
+      `${localTime(at)}  failed and was rolled back: quota; recorded by alice@example.com`,
+    )
+  })
+
+  it('says what health found and what recovered', () => {
+    assert.equal(
+      line('degraded', {result: 'unhealthy', problems: ['deployment web: unhealthy: 0/1 available']}, 'health'),
+      `${localTime(at)}  became degraded (unhealthy), found by health: deployment web: unhealthy: 0/1 available`,
     )
     assert.equal(
-      eventLine({demoId: 'k3x9a2bq', type: 'created', at: new Date('2026-11-25T12:00:00Z'), actor: 'alice', data: {}}),
-      `${localTime(new Date('2026-11-25T12:00:00Z'))}  created     alice`,
+      line('recovered', {resolved: ['deployment web: unhealthy: 0/1 available'], degradedSeconds: 5400}, 'health'),
+      `${localTime(at)}  recovered after 1h 30m degraded, found by health; resolved: deployment web: unhealthy: 0/1 available`,
     )
+  })
+
+  it('shows the data of an event type it does not know', () => {
+    const unknown = {demoId: 'k3x9a2bq', type: 'expiring-soon' as DemoEvent['type'], at, actor: 'gc', data: {minutes: 30}}
+    assert.equal(eventLine(unknown), `${localTime(at)}  expiring-soon by gc {"minutes":30}`)
+  })
+})
+
+describe('table', () => {
+  it('pads coloured cells by what shows, not by their escape codes', () => {
+    const red = '\u001B[31mfailed\u001B[39m'
+    const lines = table(
+      ['STATUS', 'ID'],
+      [
+        [red, 'a'],
+        ['ready', 'b'],
+      ],
+    ).split('\n')
+    assert.equal(lines[1], `${red}  a`)
+    assert.equal(lines[2], 'ready   b')
   })
 })
 

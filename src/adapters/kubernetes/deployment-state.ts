@@ -1,5 +1,5 @@
 import type {CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet} from '@kubernetes/client-node'
-import type {DeploymentState} from '../../core/ports.js'
+import type {DeploymentState, PodRestarts} from '../../core/ports.js'
 
 /** One namespace's workloads as listed from the API server. */
 export interface WorkloadListing {
@@ -29,9 +29,31 @@ function isComplete(deployment: V1Deployment, desired: number): boolean {
 }
 
 function describeDeployment(deployment: V1Deployment, listing: WorkloadListing): DeploymentState {
-  const state = countsOf(deployment)
+  const state = {...countsOf(deployment), ...restartsOf(podsOf(deployment, listing).pods)}
   if (isComplete(deployment, state.desired)) return {...state, reason: null}
   return {...state, reason: whyNotAvailable(deployment, listing) ?? `${state.available} of ${state.desired} replicas available`}
+}
+
+/** The deployment's ReplicaSets and their pods (by owner references, not by labels). */
+function podsOf(deployment: V1Deployment, listing: WorkloadListing): {replicaSets: V1ReplicaSet[]; pods: V1Pod[]} {
+  const replicaSets = listing.replicaSets.filter((rs) => isOwnedBy(rs.metadata?.ownerReferences, deployment.metadata?.uid))
+  const rsUids = new Set(replicaSets.map((rs) => rs.metadata?.uid))
+  return {replicaSets, pods: listing.pods.filter((pod) => pod.metadata?.ownerReferences?.some((ref) => rsUids.has(ref.uid)))}
+}
+
+/** Pods whose containers restarted: how often in all, and when one last terminated (health counts the last hour). */
+function restartsOf(pods: V1Pod[]): {restarts?: PodRestarts[]} {
+  const restarts = pods.flatMap((pod) => {
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+    const count = statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0)
+    if (count === 0) return []
+    const times = statuses
+      .map((s) => s.lastState?.terminated?.finishedAt)
+      .filter((t): t is Date => t !== undefined)
+      .map((t) => new Date(t).getTime())
+    return [{pod: pod.metadata?.name ?? '', count, lastAt: times.length > 0 ? new Date(Math.max(...times)) : null}]
+  })
+  return restarts.length > 0 ? {restarts} : {}
 }
 
 function countsOf(deployment: V1Deployment): Omit<DeploymentState, 'reason'> {
@@ -45,10 +67,8 @@ function countsOf(deployment: V1Deployment): Omit<DeploymentState, 'reason'> {
 }
 
 function whyNotAvailable(deployment: V1Deployment, listing: WorkloadListing): string | undefined {
-  const replicaSets = listing.replicaSets.filter((rs) => isOwnedBy(rs.metadata?.ownerReferences, deployment.metadata?.uid))
-  const rsUids = new Set(replicaSets.map((rs) => rs.metadata?.uid))
-  const pods = listing.pods.filter((pod) => pod.metadata?.ownerReferences?.some((ref) => rsUids.has(ref.uid)))
-  const uids = new Set([deployment.metadata?.uid, ...rsUids, ...pods.map((p) => p.metadata?.uid)])
+  const {replicaSets, pods} = podsOf(deployment, listing)
+  const uids = new Set([deployment.metadata?.uid, ...replicaSets.map((rs) => rs.metadata?.uid), ...pods.map((p) => p.metadata?.uid)])
   return (
     replicaFailure(deployment, replicaSets) ??
     podProblem(pods) ??
