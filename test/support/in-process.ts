@@ -10,7 +10,19 @@ import {Deps, setDepsFactory, type DepsOptions} from '../../src/deps.js'
 import type {DatabaseMode} from '../../src/core/demo.js'
 import {UsageError} from '../../src/core/errors.js'
 import type {Demo} from '../../src/core/demo.js'
-import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, NewDemo, Random, Sleeper, StepRunner} from '../../src/core/ports.js'
+import type {
+  Checkpoint,
+  Clock,
+  Cluster,
+  Databases,
+  DatabasesFor,
+  DemoStore,
+  NewDemo,
+  Random,
+  Sleeper,
+  Stats,
+  StepRunner,
+} from '../../src/core/ports.js'
 import type {Answer, Prompt} from '../../src/adapters/prompt.js'
 import type {Cancellation} from '../../src/signals.js'
 import {aCreatedEvent, aNewDemo, BIG_CAPS, fixedClock} from '../fakes/builders.js'
@@ -18,6 +30,7 @@ import {FakeCluster} from '../fakes/fake-cluster.js'
 import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
+import {MemoryStats} from '../fakes/memory-stats.js'
 import {tempDir} from './databases.js'
 
 export const REPO_ROOT = join(import.meta.dirname, '../..')
@@ -39,6 +52,7 @@ export class ScriptedPrompt implements Prompt {
 /** The world a command runs in: every port a fake the test can inspect and change. */
 export class World {
   readonly store = new MemoryDemoStore()
+  readonly stats = new MemoryStats(this.store)
   readonly clock = fixedClock('2026-11-25T12:00:00.000Z')
   readonly sleeper = new FakeSleeper(this.clock)
   readonly steps = new RecordingSteps()
@@ -116,6 +130,11 @@ class FakeDeps extends Deps {
   override async store(): Promise<DemoStore> {
     this.world.storeOpened = true
     return this.world.store
+  }
+
+  override async stats(): Promise<Stats> {
+    this.world.storeOpened = true
+    return this.world.stats
   }
 
   override async cluster(options: {defaultContext?: string | null} = {}): Promise<Cluster> {

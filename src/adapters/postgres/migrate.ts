@@ -1,6 +1,7 @@
 import {StoreError} from '../../core/errors.js'
 import type {Db} from './db.js'
 import {sql as init} from './migrations/0001-init.js'
+import {sql as statsIndex} from './migrations/0005-stats-index.js'
 
 export interface Migration {
   version: number
@@ -9,7 +10,10 @@ export interface Migration {
 }
 
 /** Versioned, append-only: never edit a released migration, add the next one. */
-export const MIGRATIONS: readonly Migration[] = [{version: 1, name: 'init', sql: init}]
+export const MIGRATIONS: readonly Migration[] = [
+  {version: 1, name: 'init', sql: init},
+  {version: 5, name: 'stats-index', sql: statsIndex},
+]
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))
 
