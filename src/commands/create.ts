@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 import {dump} from 'js-yaml'
 import {BaseCommand} from '../base-command.js'
-import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
+import {checkMonthlyBudget, describeEstimate, estimateDemoCost} from '../core/budget.js'
+import type {CostEstimate} from '../core/cost.js'
+import {createDemo, planDemo, resolveCreateOptions, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
 import type {ProjectConfig} from '../core/project-config.js'
@@ -21,6 +23,9 @@ function maskValues(values: unknown): unknown {
   if (values === null || typeof values !== 'object') return values
   return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, PUBLIC_SECRET_KEYS.includes(key) ? value : MASK]))
 }
+
+/** create's --json document: the demo, and what its requested lifetime is estimated to cost. */
+export type CreateResultView = DemoView & {estimatedCost: CostEstimate}
 
 export default class Create extends BaseCommand<typeof Create> {
   static override summary = 'Create a demo environment and wait until it is ready.'
@@ -64,18 +69,23 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     ...clusterFlags,
   }
 
-  async run(): Promise<DemoView | {manifests: Manifest[]}> {
+  async run(): Promise<CreateResultView | {manifests: Manifest[]}> {
     const {deps, flags} = this
     const {project} = await deps.config()
     const request = this.request(project)
     if (flags['dry-run']) return this.dryRun(request)
     validateCreateRequest(project, request)
+    const {demoType, ttlMs} = resolveCreateOptions(project, request)
+    const estimatedCost = estimateDemoCost(project, demoType, ttlMs)
     deps.preloadClusterModules()
     const cancel = deps.cancellation((message) => this.note(message))
     const checkpoint = deps.checkpoint()
     try {
       const store = await deps.store()
       this.note(`State: ${store.describe()}. Owner: ${request.actor}.`)
+      this.note(`Estimated cost: ${describeEstimate(estimatedCost, project)}.`)
+      // Before any Kubernetes call: a refused create touches nothing.
+      await checkMonthlyBudget({stats: await deps.stats(), config: project, clock: deps.clock}, {demoType, ttlMs})
       const {demo, waited} = await createDemo(
         {
           config: project,
@@ -98,7 +108,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       )
       const view = toDemoView(demo, deps.clock.now())
       this.printResult(view, waited)
-      return view
+      return {...view, estimatedCost}
     } finally {
       cancel.dispose()
     }
