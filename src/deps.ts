@@ -78,6 +78,11 @@ export class Deps {
     return this.options.env
   }
 
+  /** The working directory relative paths of flags are resolved against. */
+  get cwd(): string {
+    return this.options.cwd
+  }
+
   get io(): IO {
     return this.options.io
   }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {dump} from 'js-yaml'
 import {BaseCommand} from '../base-command.js'
+import {checkCiTargets, ciTargets, writeCiOutputs, type CiTargets} from '../adapters/ci-outputs.js'
 import {checkMonthlyBudget, describeEstimate, estimateDemoCost} from '../core/budget.js'
 import type {CostEstimate} from '../core/cost.js'
 import {createDemo, planDemo, resolveCreateOptions, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
@@ -65,6 +66,10 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       description: 'Print the manifests that would be applied (Secret values masked) and change nothing. [default: off]',
       default: false,
     }),
+    'output-env': Flags.string({
+      description:
+        'Also write DEMO_ID, DEMO_NAMESPACE, DEMO_PORTAL_URL, DEMO_CANDIDATE_URL and DEMO_EXPIRES_AT as KEY=value lines to this file (for CI). GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are written when set.',
+    }),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -77,6 +82,8 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     validateCreateRequest(project, request)
     const {demoType, ttlMs} = resolveCreateOptions(project, request)
     const estimatedCost = estimateDemoCost(project, demoType, ttlMs)
+    const ci = ciTargets(deps.env, flags['output-env'], deps.cwd)
+    checkCiTargets(ci)
     deps.preloadClusterModules()
     const cancel = deps.cancellation((message) => this.note(message))
     const checkpoint = deps.checkpoint()
@@ -108,6 +115,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       )
       const view = toDemoView(demo, deps.clock.now())
       this.printResult(view, waited)
+      this.writeCi(ci, view, {waited, cost: describeEstimate(estimatedCost, project)})
       return {...view, estimatedCost}
     } finally {
       cancel.dispose()
@@ -155,6 +163,11 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     return {manifests}
   }
 
+  private writeCi(targets: CiTargets, view: DemoView, facts: {waited: boolean; cost: string}): void {
+    const values = {id: view.id, namespace: view.namespace, portalUrl: view.portalUrl, candidateUrl: view.candidateUrl, expiresAt: view.expiresAt}
+    writeCiOutputs(targets, values, stepSummary(view, facts), this.deps.random)
+  }
+
   private printResult(view: DemoView, waited: boolean): void {
     const headline = waited
       ? `Demo ${view.id} is ready (${view.type}, expires in ${view.expiresIn}, at ${localTime(new Date(view.expiresAt))}).`
@@ -166,4 +179,23 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     this.log(`  Owner:      ${view.createdBy}`)
     this.log(`Destroy it with \`demo destroy ${view.id}\`; extend it with \`demo extend ${view.id} --hours 1\`.`)
   }
+}
+
+/** The GitHub step summary: a short markdown table of what a reviewer needs. */
+function stepSummary(view: DemoView, facts: {waited: boolean; cost: string}): string {
+  return [
+    `### Demo \`${view.id}\` ${facts.waited ? 'is ready' : 'is applied (not waited for)'}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| Portal | ${view.portalUrl} |`,
+    `| Candidate | ${view.candidateUrl} |`,
+    `| Namespace | \`${view.namespace}\` |`,
+    `| Type | ${view.type} |`,
+    `| Expires | ${view.expiresAt} |`,
+    `| Estimated cost | ${facts.cost} |`,
+    '',
+    `Destroy it with \`demo destroy ${view.id} --yes\`.`,
+    '',
+  ].join('\n')
 }
