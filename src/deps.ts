@@ -4,7 +4,7 @@ import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Checkpoint, Cluster, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, StepRunner, UrlProber} from './core/ports.js'
+import type {Checkpoint, Cluster, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, Stats, StepRunner, UrlProber} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
 import type {DatabaseMode} from './core/demo.js'
@@ -78,6 +78,11 @@ export class Deps {
     return this.options.env
   }
 
+  /** The working directory relative paths of flags are resolved against. */
+  get cwd(): string {
+    return this.options.cwd
+  }
+
   get io(): IO {
     return this.options.io
   }
@@ -118,6 +123,14 @@ export class Deps {
       this.syncClock(opened),
     )
     return (await this.opened).store
+  }
+
+  /** Usage analytics over the state store (opened once, with the store). */
+  async stats(): Promise<Stats> {
+    await this.store()
+    const opened = await this.opened
+    if (!opened) throw new Error('the state store was closed')
+    return opened.stats
   }
 
   /** Expiry is decided by the state database's clock (fault matrix T21): the clock learns its offset as the store opens. */

@@ -1,7 +1,10 @@
 import {Flags} from '@oclif/core'
 import {dump} from 'js-yaml'
 import {BaseCommand} from '../base-command.js'
-import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
+import {checkCiTargets, ciTargets, writeCiOutputs, type CiTargets} from '../adapters/ci-outputs.js'
+import {checkMonthlyBudget, describeEstimate, estimateDemoCost} from '../core/budget.js'
+import type {CostEstimate} from '../core/cost.js'
+import {createDemo, planDemo, resolveCreateOptions, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
 import type {Manifest} from '../core/ports.js'
 import type {ProjectConfig} from '../core/project-config.js'
@@ -21,6 +24,9 @@ function maskValues(values: unknown): unknown {
   if (values === null || typeof values !== 'object') return values
   return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, PUBLIC_SECRET_KEYS.includes(key) ? value : MASK]))
 }
+
+/** create's --json document: the demo, and what its requested lifetime is estimated to cost. */
+export type CreateResultView = DemoView & {estimatedCost: CostEstimate}
 
 export default class Create extends BaseCommand<typeof Create> {
   static override summary = 'Create a demo environment and wait until it is ready.'
@@ -60,22 +66,33 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       description: 'Print the manifests that would be applied (Secret values masked) and change nothing. [default: off]',
       default: false,
     }),
+    'output-env': Flags.string({
+      description:
+        'Also write DEMO_ID, DEMO_NAMESPACE, DEMO_PORTAL_URL, DEMO_CANDIDATE_URL and DEMO_EXPIRES_AT as KEY=value lines to this file (for CI). GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are written when set.',
+    }),
     owner: ownerFlag,
     ...clusterFlags,
   }
 
-  async run(): Promise<DemoView | {manifests: Manifest[]}> {
+  async run(): Promise<CreateResultView | {manifests: Manifest[]}> {
     const {deps, flags} = this
     const {project} = await deps.config()
     const request = this.request(project)
     if (flags['dry-run']) return this.dryRun(request)
     validateCreateRequest(project, request)
+    const {demoType, ttlMs} = resolveCreateOptions(project, request)
+    const estimatedCost = estimateDemoCost(project, demoType, ttlMs)
+    const ci = ciTargets(deps.env, flags['output-env'], deps.cwd)
+    checkCiTargets(ci)
     deps.preloadClusterModules()
     const cancel = deps.cancellation((message) => this.note(message))
     const checkpoint = deps.checkpoint()
     try {
       const store = await deps.store()
       this.note(`State: ${store.describe()}. Owner: ${request.actor}.`)
+      this.note(`Estimated cost: ${describeEstimate(estimatedCost, project)}.`)
+      // Before any Kubernetes call: a refused create touches nothing.
+      await checkMonthlyBudget({stats: await deps.stats(), config: project, clock: deps.clock}, {demoType, ttlMs})
       const {demo, waited} = await createDemo(
         {
           config: project,
@@ -98,7 +115,8 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       )
       const view = toDemoView(demo, deps.clock.now())
       this.printResult(view, waited)
-      return view
+      this.writeCi(ci, view, {waited, cost: describeEstimate(estimatedCost, project)})
+      return {...view, estimatedCost}
     } finally {
       cancel.dispose()
     }
@@ -146,6 +164,11 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     return {manifests}
   }
 
+  private writeCi(targets: CiTargets, view: DemoView, facts: {waited: boolean; cost: string}): void {
+    const values = {id: view.id, namespace: view.namespace, portalUrl: view.portalUrl, candidateUrl: view.candidateUrl, expiresAt: view.expiresAt}
+    writeCiOutputs(targets, values, stepSummary(view, facts), this.deps.random)
+  }
+
   private printResult(view: DemoView, waited: boolean): void {
     const headline = waited
       ? `Demo ${view.id} is ready (${view.type}, expires in ${view.expiresIn}, at ${localTime(new Date(view.expiresAt))}).`
@@ -157,4 +180,23 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     this.log(`  Owner:      ${view.createdBy}`)
     this.log(`Destroy it with \`demo destroy ${view.id}\`; extend it with \`demo extend ${view.id} --hours 1\`.`)
   }
+}
+
+/** The GitHub step summary: a short markdown table of what a reviewer needs. */
+function stepSummary(view: DemoView, facts: {waited: boolean; cost: string}): string {
+  return [
+    `### Demo \`${view.id}\` ${facts.waited ? 'is ready' : 'is applied (not waited for)'}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| Portal | ${view.portalUrl} |`,
+    `| Candidate | ${view.candidateUrl} |`,
+    `| Namespace | \`${view.namespace}\` |`,
+    `| Type | ${view.type} |`,
+    `| Expires | ${view.expiresAt} |`,
+    `| Estimated cost | ${facts.cost} |`,
+    '',
+    `Destroy it with \`demo destroy ${view.id} --yes\`.`,
+    '',
+  ].join('\n')
 }

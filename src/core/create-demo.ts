@@ -90,6 +90,14 @@ function resolveLifetimeMs(config: ProjectConfig, request: Pick<CreateRequest, '
     : checkDuration(config.lifetime, request.duration, sourceOf(request, 'duration'))
 }
 
+/** The demo type and lifetime a request resolves to (UsageError when either is refused). */
+export function resolveCreateOptions(
+  config: ProjectConfig,
+  request: Pick<CreateRequest, 'type' | 'duration' | 'fromPreferences'>,
+): {demoType: string; ttlMs: number} {
+  return {demoType: resolveType(config, request), ttlMs: resolveLifetimeMs(config, request)}
+}
+
 /** Checks type, duration and name without touching anything: the CLI calls it before it opens the state store. */
 export function validateCreateRequest(config: ProjectConfig, request: Pick<CreateRequest, 'type' | 'duration' | 'name' | 'fromPreferences'>): void {
   resolveType(config, request)

@@ -303,3 +303,63 @@ export interface UrlProbeResult {
 export interface UrlProber {
   probe(url: string, timeoutMs: number): Promise<UrlProbeResult>
 }
+
+/** A span of time: from `since` (included) to `until` (excluded). */
+export interface TimeWindow {
+  since: Date
+  until: Date
+}
+
+/** Demo-hours and demos created of one demo type and owner. */
+export interface TypeOwnerUsage {
+  type: string
+  owner: string
+  /** Demos created inside the window. */
+  created: number
+  /** Hours demos were alive inside the window (created to destroyed or failed; a live one up to the window's end, or its expiry for committedHours). */
+  hours: number
+}
+
+/**
+ * What the audit trail says about a window (the `Stats` port's answer). A demo is alive from its `created` event
+ * to its first `destroyed` or `failed` event; a demo with neither is still alive.
+ */
+export interface Usage {
+  /** `created` events. */
+  created: number
+  /** Distinct owners (actors of `created` events). */
+  uniqueUsers: number
+  ready: number
+  failed: number
+  /** `failed` events by their `data.reason` ("unknown" without one), most frequent first, then by reason. */
+  failedByReason: Array<{reason: string; count: number}>
+  /** `destroyed` events by an actor other than `gc`. */
+  destroyedByHand: number
+  /** `destroyed` events whose actor is `gc`. */
+  destroyedByGc: number
+  extended: number
+  /** Seconds from creation to each `ready` event in the window: percentiles (continuous, as percentile_cont), and how many took at most `goalSeconds`. */
+  timeToReady: {count: number; p50Seconds: number | null; p95Seconds: number | null; withinGoal: number}
+  /** Mean seconds from creation to end of the demos that ended (destroyed or failed) in the window; null when none did. */
+  averageLifetimeSeconds: number | null
+  /** The most demos alive at one moment of the window (a demo ending at the moment another starts does not overlap it). */
+  peakConcurrent: number
+  /** Per type and owner, sorted by type then owner; only pairs with a demo alive in the window. */
+  byTypeAndOwner: TypeOwnerUsage[]
+  /** `created` events per ISO week (Monday, UTC, "YYYY-MM-DD"), weeks without any left out, oldest first. */
+  weeks: Array<{weekStart: string; created: number}>
+}
+
+/** How fast a demo should be ready: the plan's goal of 3 minutes. */
+export const READY_GOAL_SECONDS = 180
+
+/** Usage analytics over the append-only audit trail, aggregated where the data is (SQL), never by loading rows. Read-only. */
+export interface Stats {
+  /** The aggregates of `window` (see Usage). */
+  usage(window: TimeWindow): Promise<Usage>
+  /**
+   * Demo-hours per type and owner inside `window`, a demo that has not ended counted up to its expiry (or `now`
+   * if that is later): what the window costs if nobody extends or destroys anything. For budgets.
+   */
+  committedHours(window: TimeWindow, now: Date): Promise<TypeOwnerUsage[]>
+}

@@ -207,6 +207,21 @@ export const projectConfigSchema = strictObject({
   limits: strictObject({
     perOwner: z.number().int().min(1).default(3),
     global: z.number().int().min(1).default(50),
+    /** The most the demos of one calendar month (UTC) may cost, in cost.currency; create refuses a demo that would exceed it. */
+    monthlyBudget: z.number().positive().optional(),
+  }).prefault({}),
+  /**
+   * What a demo costs per hour, for `demo stats` and create's estimate: the quota's requests.cpu and
+   * requests.memory at these prices, or a fixed price per hour for a type. The defaults are examples, not truth.
+   */
+  cost: strictObject({
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'a three-letter currency code such as "USD"')
+      .default('USD'),
+    cpuHour: z.number().min(0).default(0.04),
+    gibHour: z.number().min(0).default(0.005),
+    typeHour: z.record(dnsLabel, z.number().min(0)).default({}),
   }).prefault({}),
   /** Identities (created_by values) allowed to extend and destroy anyone's demo. */
   admins: z.array(z.string().min(1)).default([]),

@@ -20,6 +20,7 @@ import type {
   NewDemo,
   Random,
   Sleeper,
+  Stats,
   StepRunner,
   UrlProber,
 } from '../../src/core/ports.js'
@@ -31,6 +32,7 @@ import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {FakeUrlProber} from '../fakes/fake-url-prober.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
+import {MemoryStats} from '../fakes/memory-stats.js'
 import {tempDir} from './databases.js'
 
 export const REPO_ROOT = join(import.meta.dirname, '../..')
@@ -52,6 +54,7 @@ export class ScriptedPrompt implements Prompt {
 /** The world a command runs in: every port a fake the test can inspect and change. */
 export class World {
   readonly store = new MemoryDemoStore()
+  readonly stats = new MemoryStats(this.store)
   readonly clock = fixedClock('2026-11-25T12:00:00.000Z')
   readonly sleeper = new FakeSleeper(this.clock)
   readonly steps = new RecordingSteps()
@@ -131,6 +134,11 @@ class FakeDeps extends Deps {
   override async store(): Promise<DemoStore> {
     this.world.storeOpened = true
     return this.world.store
+  }
+
+  override async stats(): Promise<Stats> {
+    this.world.storeOpened = true
+    return this.world.stats
   }
 
   override async cluster(options: {defaultContext?: string | null} = {}): Promise<Cluster> {

@@ -2,6 +2,7 @@ import {StoreError} from '../../core/errors.js'
 import type {Db} from './db.js'
 import {sql as init} from './migrations/0001-init.js'
 import {sql as clusterIdentity} from './migrations/0002-cluster-identity.js'
+import {sql as statsIndex} from './migrations/0005-stats-index.js'
 
 export interface Migration {
   version: number
@@ -13,6 +14,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'init', sql: init},
   {version: 2, name: 'cluster-identity', sql: clusterIdentity},
+  {version: 5, name: 'stats-index', sql: statsIndex},
 ]
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))

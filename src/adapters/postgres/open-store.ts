@@ -1,13 +1,16 @@
 import {join} from 'node:path'
-import type {DemoStore} from '../../core/ports.js'
+import type {DemoStore, Stats} from '../../core/ports.js'
 import {openPostgres, redactUrl, type Db} from './db.js'
 import {PostgresDemoStore} from './demo-store.js'
 import {openEmbedded} from './embedded.js'
 import type {LockOptions} from './embedded-lock.js'
 import {migrate} from './migrate.js'
+import {PostgresStats} from './stats.js'
 
 export interface OpenedStore {
   store: DemoStore
+  /** Usage analytics over the same database. */
+  stats: Stats
   close(): Promise<void>
 }
 
@@ -36,5 +39,5 @@ export async function openStore(options: StoreOptions): Promise<OpenedStore> {
     throw error
   }
   const where = options.databaseUrl ? `shared Postgres ${redactUrl(options.databaseUrl)}` : `embedded store at ${options.stateDir}`
-  return {store: new PostgresDemoStore(db, where), close: () => db.close()}
+  return {store: new PostgresDemoStore(db, where), stats: new PostgresStats(db), close: () => db.close()}
 }
