@@ -1,11 +1,13 @@
 import {readFileSync} from 'node:fs'
 import type {Context} from './lib/context.js'
 import {log, pool, tail} from './lib/proc.js'
-import {ms, type Section, type Verdict} from './lib/report.js'
-import {demoCreate, demoEnv, DEMO_TYPE, type CreateOutcome} from './lib/stack.js'
-import {summarize} from './lib/stats.js'
+import {ms, ratio, type Section, type Verdict} from './lib/report.js'
+import {deleteNamespaces, demoCreate, demoEnv, dryRun, DEMO_TYPE, kubectlCreate} from './lib/stack.js'
+import {median, summarize} from './lib/stats.js'
 
 const LEVELS = [10, 20] as const
+/** Rounds per level and tool (demo and kubectl alternate which goes first); `--runs` sets it. */
+const DEFAULT_ROUNDS = 2
 const TOO_MANY = /\b429\b|too many requests/i
 
 /** Busy and total jiffies of all CPUs, from /proc/stat (Linux). */
@@ -16,112 +18,190 @@ function cpuJiffies(): {busy: number; total: number} {
   return {busy: total - idle, total}
 }
 
-/** Sum of the apiserver's 429 answers (all verbs/resources) and of APF rejections, from /metrics. */
-async function throttleCounters(ctx: Context): Promise<{r429: number; rejected: number}> {
-  const r = await ctx.kubectl(['get', '--raw', '/metrics'], {timeoutMs: 60_000})
-  let r429 = 0
-  let rejected = 0
-  for (const line of r.stdout.split('\n')) {
-    if (line.startsWith('apiserver_request_total{') && line.includes('code="429"')) r429 += Number(line.split(' ').at(-1))
-    if (line.startsWith('apiserver_flowcontrol_rejected_requests_total{')) rejected += Number(line.split(' ').at(-1))
-  }
-  return {r429, rejected}
+interface ServerCounters {
+  /** apiserver_request_total over every verb, resource and code: every request the API server answered. */
+  requests: number
+  r429: number
+  rejected: number
 }
 
-interface Level {
+/** The apiserver's request counters from /metrics (one scrape; the scrape itself counts as one request). */
+async function serverCounters(ctx: Context): Promise<ServerCounters> {
+  const r = await ctx.kubectl(['get', '--raw', '/metrics'], {timeoutMs: 60_000})
+  const counters = {requests: 0, r429: 0, rejected: 0}
+  for (const line of r.stdout.split('\n')) {
+    const value = Number(line.split(' ').at(-1))
+    if (line.startsWith('apiserver_request_total{')) {
+      counters.requests += value
+      if (line.includes('code="429"')) counters.r429 += value
+    }
+    if (line.startsWith('apiserver_flowcontrol_rejected_requests_total{')) counters.rejected += value
+  }
+  return counters
+}
+
+interface Outcome {
+  ok: boolean
+  ms: number
+  cpuMs: number
+  maxRssMiB: number
+  stderr429: boolean
+  error?: string | undefined
+}
+
+interface Round {
+  tool: 'demo' | 'kubectl'
   n: number
-  outcomes: CreateOutcome[]
+  outcomes: Outcome[]
   makespanMs: number
-  stderr429: number
-  server429: number
-  rejected: number
-  destroyFailures: number
   /** Share of all CPUs' time that was busy during the round (whole machine). */
   cpuBusy: number
+  /** API requests the server answered during the round, per create (controllers' requests included, for both tools). */
+  requestsPerCreate: number
+  server429: number
+  rejected: number
 }
 
-async function level(ctx: Context, env: NodeJS.ProcessEnv, n: number): Promise<Level> {
-  const before = await throttleCounters(ctx)
-  log(`concurrent: starting ${n} demo create processes at once`)
+async function timedRound(ctx: Context, tool: Round['tool'], n: number, start: (i: number) => Promise<Outcome>): Promise<Round> {
+  const before = await serverCounters(ctx)
   const cpu0 = cpuJiffies()
   const started = process.hrtime.bigint()
-  const outcomes = await Promise.all(Array.from({length: n}, () => demoCreate(ctx, env)))
+  const outcomes = await Promise.all(Array.from({length: n}, (_, i) => start(i)))
   const makespanMs = Number(process.hrtime.bigint() - started) / 1e6
   const cpu1 = cpuJiffies()
-  const cpuBusy = (cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)
-  const after = await throttleCounters(ctx)
-  const stderr429 = outcomes.filter((o) => TOO_MANY.test(o.stderr) || TOO_MANY.test(o.error ?? '')).length
-  for (const o of outcomes.filter((x) => !x.ok)) log(`concurrent: a create failed: ${o.error}`)
-  log(
-    `concurrent ${n}: ${outcomes.filter((o) => o.ok).length}/${n} ready, makespan ${ms(makespanMs)}, CPU busy ${(cpuBusy * 100).toFixed(0)}%; cleaning up with demo destroy`,
-  )
-  const ids = outcomes.filter((o) => o.id).map((o) => o.id!)
-  const destroys = await pool(ids, 10, (id) => ctx.demo(['destroy', id, '--yes', '--json'], env, {timeoutMs: 420_000}))
-  const destroyFailures = destroys.filter((d) => d.code !== 0).length
-  for (const d of destroys.filter((x) => x.code !== 0)) log(`concurrent: a destroy failed: ${tail(d.stderr, 2)}`)
-  for (const o of outcomes) if (o.namespace && destroys[ids.indexOf(o.id!)]?.code === 0) ctx.namespaces.delete(o.namespace)
-  return {
+  const after = await serverCounters(ctx)
+  for (const o of outcomes.filter((x) => !x.ok)) log(`concurrent: a ${tool} create failed: ${o.error}`)
+  const round: Round = {
+    tool,
     n,
     outcomes,
     makespanMs,
-    stderr429,
+    cpuBusy: (cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total),
+    requestsPerCreate: (after.requests - before.requests - 1) / n,
     server429: after.r429 - before.r429,
     rejected: after.rejected - before.rejected,
-    destroyFailures,
-    cpuBusy,
   }
+  log(
+    `concurrent ${tool} ×${n}: ${outcomes.filter((o) => o.ok).length}/${n} ready, makespan ${ms(makespanMs)}, CPU ${ms(sum(outcomes.map((o) => o.cpuMs)))}, ${round.requestsPerCreate.toFixed(0)} API requests per create`,
+  )
+  return round
 }
 
-/** 10 and 20 `demo create` processes started at once against one state database. */
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}
+
+async function demoRound(ctx: Context, env: NodeJS.ProcessEnv, n: number): Promise<Round> {
+  const created: Array<{id?: string | undefined; namespace?: string | undefined}> = []
+  const round = await timedRound(ctx, 'demo', n, async () => {
+    const o = await demoCreate(ctx, env)
+    created.push(o)
+    return {...o, stderr429: TOO_MANY.test(o.stderr) || TOO_MANY.test(o.error ?? '')}
+  })
+  const ids = created.filter((o) => o.id).map((o) => o.id!)
+  const destroys = await pool(ids, 10, (id) => ctx.demo(['destroy', id, '--yes', '--json'], env, {timeoutMs: 420_000}))
+  for (const d of destroys.filter((x) => x.code !== 0)) log(`concurrent: a destroy failed: ${tail(d.stderr, 2)}`)
+  for (const [i, o] of created.entries()) if (o.namespace && destroys[i]?.code === 0) ctx.namespaces.delete(o.namespace)
+  return round
+}
+
+async function kubectlRound(ctx: Context, env: NodeJS.ProcessEnv, n: number): Promise<Round> {
+  // The same manifests demo applies, rendered by `demo create --dry-run` beforehand (not timed).
+  const manifests = await pool(Array.from({length: n}), 4, () => dryRun(ctx, env))
+  const round = await timedRound(ctx, 'kubectl', n, async (i) => {
+    const k = await kubectlCreate(ctx, manifests[i]!)
+    return {...k, stderr429: TOO_MANY.test(k.error ?? '')}
+  })
+  await deleteNamespaces(
+    ctx,
+    manifests.map((m) => m.namespace),
+  )
+  return round
+}
+
+interface LevelResult {
+  n: number
+  demo: Round[]
+  kubectl: Round[]
+}
+
+const med = (values: number[]) => median([...values].sort((a, b) => a - b))
+
+function toolRow(label: string, rounds: Round[]): string {
+  const ok = rounds.flatMap((r) => r.outcomes.filter((o) => o.ok))
+  const all = rounds.flatMap((r) => r.outcomes)
+  const walls = summarize(ok.map((o) => o.ms))
+  const cpu = med(rounds.map((r) => sum(r.outcomes.map((o) => o.cpuMs))))
+  const rss = summarize(all.map((o) => o.maxRssMiB))
+  return `| ${label} | ${ok.length}/${all.length} | ${ms(med(rounds.map((r) => r.makespanMs)))} | ${ms(walls.median)} | ${ms(walls.p95)} | ${ms(cpu)} | ${(med(rounds.map((r) => r.cpuBusy)) * 100).toFixed(0)}% | ${rss.median.toFixed(0)} / ${rss.max.toFixed(0)} MiB | ${med(rounds.map((r) => r.requestsPerCreate)).toFixed(0)} | ${sum(rounds.map((r) => r.server429))} | ${sum(rounds.map((r) => r.rejected))} |`
+}
+
+function verdictsOf(levels: LevelResult[]): Verdict[] {
+  return levels.flatMap((l) => {
+    const [dm, km] = [med(l.demo.map((r) => r.makespanMs)), med(l.kubectl.map((r) => r.makespanMs))]
+    const cpuOf = (rounds: Round[]) => med(rounds.map((r) => sum(r.outcomes.map((o) => o.cpuMs))))
+    const [dc, kc] = [cpuOf(l.demo), cpuOf(l.kubectl)]
+    const allReady = [...l.demo, ...l.kubectl].every((r) => r.outcomes.every((o) => o.ok))
+    return [
+      {
+        what: `${l.n} concurrent \`demo create\` vs ${l.n} concurrent kubectl apply + wait: makespan (median of rounds)`,
+        target: '≤ 0.9×, all Ready',
+        measured: `${ratio(dm, km)} (demo ${ms(dm)}, kubectl ${ms(km)})${allReady ? '' : ', NOT all Ready'}`,
+        met: dm <= 0.9 * km && allReady,
+      },
+      {
+        what: `${l.n} concurrent \`demo create\` vs kubectl: CPU of the processes (median of rounds)`,
+        target: '≤ 1.0×',
+        measured: `${ratio(dc, kc)} (demo ${ms(dc)}, kubectl ${ms(kc)})`,
+        met: dc <= kc,
+      },
+    ]
+  })
+}
+
+/** N `demo create` processes at once against N `kubectl apply --server-side` + `kubectl wait` at once, interleaved. */
 export async function concurrent(ctx: Context): Promise<Section> {
+  const rounds = ctx.runs ?? DEFAULT_ROUNDS
   const url = await ctx.database()
   const env = await demoEnv(ctx, url)
-  const levels: Level[] = []
-  for (const n of LEVELS) levels.push(await level(ctx, env, n))
-  const rows = levels.map((l) => {
-    const ok = l.outcomes.filter((o) => o.ok)
-    const s = summarize(ok.map((o) => o.ms))
-    const inProc = summarize(ok.filter((o) => o.phaseTotalS !== undefined).map((o) => o.phaseTotalS! * 1000))
-    return `| ${l.n} | ${ok.length}/${l.n} | ${l.n - ok.length} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} | ${ms(inProc.median)} | ${ms(l.makespanMs)} | ${(l.cpuBusy * 100).toFixed(0)}% | ${l.stderr429} | ${l.server429} | ${l.rejected} | ${l.destroyFailures} |`
-  })
-  const allReady = levels.every((l) => l.outcomes.every((o) => o.ok))
-  const no429 = levels.every((l) => l.stderr429 === 0)
-  const verdicts: Verdict[] = [
-    {
-      what: 'concurrent `demo create` ×10 / ×20: all Ready',
-      target: 'all Ready, no unhandled 429',
-      measured: levels
-        .map(
-          (l) =>
-            `×${l.n}: ${l.outcomes.filter((o) => o.ok).length}/${l.n} ready, p50 ${ms(summarize(l.outcomes.filter((o) => o.ok).map((o) => o.ms)).median)}, ${l.server429} 429s from the apiserver`,
-        )
-        .join('; '),
-      met: allReady && no429,
-    },
-  ]
+  const levels: LevelResult[] = []
+  let demoFirst = true
+  for (const n of LEVELS) {
+    const result: LevelResult = {n, demo: [], kubectl: []}
+    for (let i = 0; i < rounds; i++) {
+      for (const tool of demoFirst ? (['demo', 'kubectl'] as const) : (['kubectl', 'demo'] as const)) {
+        if (tool === 'demo') result.demo.push(await demoRound(ctx, env, n))
+        else result.kubectl.push(await kubectlRound(ctx, env, n))
+      }
+      demoFirst = !demoFirst
+    }
+    levels.push(result)
+  }
+  const rows = levels.flatMap((l) => [
+    toolRow(`${l.n} × \`demo create\``, l.demo),
+    toolRow(`${l.n} × \`kubectl apply --server-side\` + \`kubectl wait\` (peer)`, l.kubectl),
+  ])
   const markdown = `### concurrent
 
 ${LEVELS.join(' and ')} \`demo create --type ${DEMO_TYPE} --json --wait-timeout 300s\` processes started at the same
-moment (separate processes), one Postgres state database, owner and global caps raised with a temporary
-config (\`DEMO_CONFIG\` → \`limits: {perOwner: 100, global: 100}\`). Time to ready = each process's wall time
-(it exits when every Deployment of its demo is Available). One round per level; afterwards every demo is removed
-with \`demo destroy <id> --yes\` (10 at a time).
+moment (separate processes, one Postgres state database, caps raised by \`DEMO_CONFIG\`), against the peer: as many
+\`kubectl apply --server-side -f <yaml>\` + \`kubectl wait --for=condition=Available deployment --all\` pairs started at
+the same moment, on the same manifests (\`demo create --dry-run\`, rendered before the round, not timed).
+${rounds} round(s) per level and tool, interleaved (demo first, then kubectl first, ...); each round's stacks are
+removed before the next (\`demo destroy\` / \`kubectl delete namespace\`, not timed). Medians over the rounds.
 
-| Processes | Ready | Failures | Min | p50 | p95 | Max | p50 in-process | Makespan | CPU busy | stderr with 429 | apiserver 429s | APF rejections | destroy failures |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| Round | Ready | Makespan | p50 wall | p95 wall | CPU of the processes | Machine CPU busy | Peak RSS (median / max) | API requests per create | apiserver 429s | APF rejections |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-- "stderr with 429": processes whose stderr or JSON error mentions 429 / "Too Many Requests"; an unhandled
-  429 would surface there as a failure. ${no429 ? '**No unhandled 429**: none of them did.' : '**Some did** (see the table).'}
-- "apiserver 429s" / "APF rejections": the increase of \`apiserver_request_total{code="429"}\` and
-  \`apiserver_flowcontrol_rejected_requests_total\` in the apiserver's /metrics over the round, i.e. every 429
-  the server sent, handled (retried) or not. The CLI does not log its retries, so this is the only way to see
-  handled ones. The test bed's apiserver runs with default API Priority and Fairness limits.
-- "CPU busy": the share of both cores' time that was busy during the round, whole machine (from /proc/stat):
-  the demo processes, the control plane, Postgres and anything else running. Near 100% means the round was
-  CPU-bound; compare with the CPU one \`demo create\` costs (create section).
-- No peer: kubectl has no equivalent of N concurrent idempotent creates with shared state; for scale,
-  a single \`demo create\` takes the time in the create section.
+- "CPU of the processes": user + system time of every process of the round added up (\`/usr/bin/time\`; for the
+  peer both kubectl processes of each pair). "Machine CPU busy": the share of both cores' time that was busy during
+  the round, whole machine (control plane, Postgres and anything else included; from /proc/stat).
+- "API requests per create": the increase of \`apiserver_request_total\` (every verb, resource and code) over the
+  round, divided by N. It includes what the controllers, the scheduler and kwok ask while the round runs, for both
+  tools alike; the difference between the two rows is what the tools ask.
+- "apiserver 429s" / "APF rejections": \`apiserver_request_total{code="429"}\` and
+  \`apiserver_flowcontrol_rejected_requests_total\` over the rounds: every 429 the server sent, handled or not.
 `
-  return {name: 'concurrent', markdown, verdicts}
+  return {name: 'concurrent', markdown, verdicts: verdictsOf(levels)}
 }

@@ -54,6 +54,11 @@ async function importCosts(ctx: Context): Promise<Array<{label: string; s: Summa
 }
 const WARMUPS = 1
 
+/** Median peak RSS of a command's runs, from /usr/bin/time. */
+function rssOf(values: number[]): string {
+  return `${summarize(values).median.toFixed(0)} MiB`
+}
+
 /**
  * `demo create` (until every Deployment is Available) against kubectl applying the same rendered manifests
  * server-side and waiting for Available. Runs alternate demo, kubectl, demo, kubectl ...
@@ -73,6 +78,8 @@ export async function create(ctx: Context): Promise<Section> {
   const cached = withCompileCache(ctx.pkg)
   ctx.extraPackages.push(cached)
   const withCache: number[] = []
+  const demoRss: number[] = []
+  const peerRss: number[] = []
   for (let i = -WARMUPS; i < runs; i++) {
     // ABBA order (demo first in runs 1, 4, 5, ...; the warm-up is demo first), so neither tool always goes first.
     const demoFirst = i < 0 || i % 4 === 0 || i % 4 === 3
@@ -99,6 +106,8 @@ export async function create(ctx: Context): Promise<Section> {
     )
     if (i < 0) continue
     demo.push(d.ms)
+    demoRss.push(d.maxRssMiB)
+    peerRss.push(k.maxRssMiB)
     if (m) withManifest.push(m.ms)
     withCache.push(c.ms)
     if (d.phaseTotalS !== undefined) inProcess.push(d.phaseTotalS * 1000)
@@ -115,9 +124,9 @@ export async function create(ctx: Context): Promise<Section> {
   const verdicts: Verdict[] = [
     {
       what: '`demo create` vs kubectl apply + wait (ratio of medians)',
-      target: '≤ 1.0×',
+      target: '≤ 0.8×',
       measured: `${ratio(sd.median, sp.median)} (demo ${ms(sd.median)}, kubectl ${ms(sp.median)})`,
-      met: r <= 1,
+      met: r <= 0.8,
     },
   ]
   const si = summarize(inProcess)
@@ -133,15 +142,15 @@ Stacks stay up during the benchmark and are deleted together at its end. The "pr
 with \`module.enableCompileCache()\` added at the top of bin/run.js (bench/lib/package.ts \`withCompileCache\`),
 run right after each \`demo create\`: a suggested change, not shipped code.
 
-${header(['Ratio to kubectl (median)'])}
-${row('`demo create`', sd, [ratio(sd.median, sp.median)])}
-${row('↳ of which in-process (`phaseTimings.total`: record, namespace, apply, wait)', si, [ratio(si.median, sp.median)])}
-${withManifest.length > 0 ? row('`demo create`, same build + `oclif manifest`', summarize(withManifest), [ratio(summarize(withManifest).median, sp.median)]) + '\n' : ''}${row('↳ prototype: `module.enableCompileCache()` in bin/run.js', summarize(withCache), [ratio(summarize(withCache).median, sp.median)])}
-${row('`kubectl apply --server-side` + `kubectl wait` (peer)', sp, ['1.00×'])}
-${row('↳ `kubectl apply --server-side`', summarize(peerApply), [''])}
-${row('↳ `kubectl wait --for=condition=Available`', summarize(peerWait), [''])}
+${header(['Ratio to kubectl (median)', 'Peak RSS (median)'])}
+${row('`demo create`', sd, [ratio(sd.median, sp.median), rssOf(demoRss)])}
+${row('↳ of which in-process (`phaseTimings.total`: record, namespace, apply, wait)', si, [ratio(si.median, sp.median), ''])}
+${withManifest.length > 0 ? row('`demo create`, same build + `oclif manifest`', summarize(withManifest), [ratio(summarize(withManifest).median, sp.median), '']) + '\n' : ''}${row('↳ prototype: `module.enableCompileCache()` in bin/run.js', summarize(withCache), [ratio(summarize(withCache).median, sp.median), ''])}
+${row('`kubectl apply --server-side` + `kubectl wait` (peer)', sp, ['1.00×', `${rssOf(peerRss)} (the larger of the two)`])}
+${row('↳ `kubectl apply --server-side`', summarize(peerApply), ['', ''])}
+${row('↳ `kubectl wait --for=condition=Available`', summarize(peerWait), ['', ''])}
 
-Goal demo/kubectl ≤ 1.0×: **${r <= 1 ? 'met' : 'missed'}** (${ratio(sd.median, sp.median)}).
+Goal demo/kubectl ≤ 0.8×: **${r <= 0.8 ? 'met' : 'missed'}** (${ratio(sd.median, sp.median)}).
 The difference between the wall time and \`phaseTimings.total\` is the process's own cost before and after the
 steps: Node and oclif start-up, loading the Kubernetes client and pg, opening and migrating the state store.
 One more \`demo create\`, untimed, under \`/usr/bin/time\`: **${cpu.text}** of CPU for one demo, which bounds how many

@@ -1,4 +1,8 @@
 import pg from 'pg'
+import {mkdtempSync} from 'node:fs'
+import {join} from 'node:path'
+import {openEmbedded} from '../src/adapters/postgres/embedded.ts'
+import {migrate} from '../src/adapters/postgres/migrate.ts'
 import {openStore} from '../src/adapters/postgres/open-store.ts'
 import type {Context} from './lib/context.js'
 import {withoutConfigOnListPath} from './lib/package.js'
@@ -88,6 +92,104 @@ function m0(times: number[]): Summary | undefined {
   return times.length > 0 ? summarize(times) : undefined
 }
 
+const EMBEDDED_RUNS = 10
+const EMBEDDED_RATIO = 2
+const EMBEDDED_RSS_MIB = 150
+const INIT_EXTRA_MS = 1000
+/** No state database URL: the command uses the embedded store in DEMO_STATE_DIR. */
+const embeddedEnv = (dir: string) => ({DEMO_DATABASE_URL: '', DATABASE_URL: '', DEMO_STATE_DIR: dir})
+
+/** An embedded store (PGlite) in a new directory with the same 10,000 rows as the Postgres one. */
+async function seededEmbedded(ctx: Context): Promise<string> {
+  const dir = join(mkdtempSync(join(ctx.workDir, 'embedded-')), 'state')
+  const db = openEmbedded(dir)
+  try {
+    await migrate(db)
+    await db.query(SEED_SQL)
+    await db.query(`ANALYZE ${T}`)
+  } finally {
+    await db.close()
+  }
+  return dir
+}
+
+interface EmbeddedResult {
+  markdown: string
+  verdicts: Verdict[]
+}
+
+const rss = (values: number[]) => `${summarize(values).median.toFixed(0)} MiB`
+
+/**
+ * The embedded store a new user gets: `demo list --json` on it against the same on shared Postgres (same rows),
+ * interleaved; and the first command on a new machine (an empty state directory: the store is initialised) against
+ * the same command on an existing store.
+ */
+async function embeddedList(ctx: Context, url: string): Promise<EmbeddedResult> {
+  const runs = ctx.runs ?? EMBEDDED_RUNS
+  const dir = await seededEmbedded(ctx)
+  const args = ['list', '--json']
+  const times = {embedded: [] as number[], postgres: [] as number[], fresh: [] as number[]}
+  const peaks = {embedded: [] as number[], postgres: [] as number[], fresh: [] as number[]}
+  for (let i = -WARMUPS; i < runs; i++) {
+    const e = await ctx.demo(args, embeddedEnv(dir))
+    const p = await ctx.demo(args, {DEMO_DATABASE_URL: url})
+    const f = await ctx.demo(args, embeddedEnv(join(mkdtempSync(join(ctx.workDir, 'fresh-')), 'state')))
+    for (const r of [e, p, f]) if (r.code !== 0) throw new Error(`demo list exited ${r.code}: ${r.stderr.trim()}`)
+    if (i < 0) continue
+    for (const [key, r] of [
+      ['embedded', e],
+      ['postgres', p],
+      ['fresh', f],
+    ] as const) {
+      times[key].push(r.ms)
+      peaks[key].push(r.maxRssMiB)
+    }
+  }
+  const [se, sp, sf] = [summarize(times.embedded), summarize(times.postgres), summarize(times.fresh)]
+  const extra = sf.median - se.median
+  const rssMedian = summarize(peaks.embedded).median
+  log(`list (embedded): ${ms(se.median)} ${rss(peaks.embedded)}; Postgres ${ms(sp.median)} ${rss(peaks.postgres)}; new store ${ms(sf.median)}`)
+  const verdicts: Verdict[] = [
+    {
+      what: '`demo list --json` on the embedded store vs on shared Postgres (ratio of medians)',
+      target: `≤ ${EMBEDDED_RATIO}×`,
+      measured: `${ratio(se.median, sp.median)} (embedded ${ms(se.median)}, Postgres ${ms(sp.median)})`,
+      met: se.median <= EMBEDDED_RATIO * sp.median,
+    },
+    {
+      what: '`demo list --json` on the embedded store: peak RSS (median)',
+      target: `< ${EMBEDDED_RSS_MIB} MiB`,
+      measured: `${rssMedian.toFixed(0)} MiB (Postgres path ${rss(peaks.postgres)})`,
+      met: rssMedian < EMBEDDED_RSS_MIB,
+    },
+    {
+      what: 'first command on a new machine (embedded store initialised) vs the same on an existing store',
+      target: `< ${ms(INIT_EXTRA_MS)} extra`,
+      measured: `${ms(extra)} extra (${ms(sf.median)} vs ${ms(se.median)})`,
+      met: extra < INIT_EXTRA_MS,
+    },
+  ]
+  const markdown = `
+#### The embedded store (PGlite)
+
+The same ${ROWS.toLocaleString('en')} rows in an embedded store (no state database URL, \`DEMO_STATE_DIR\` set);
+\`demo list --json\` on it, on the Postgres database above, and on a new, empty state directory (what the first
+command on a new machine does: the store is made from the pre-initialised template the build ships, see
+src/adapters/postgres/embedded-template.ts), interleaved, ${runs} runs after ${WARMUPS} warm-ups. Peak RSS from
+\`/usr/bin/time\`.
+
+${header(['Ratio to Postgres (median)', 'Peak RSS (median)'])}
+${row('`demo list --json`, embedded store', se, [ratio(se.median, sp.median), rss(peaks.embedded)])}
+${row('`demo list --json`, shared Postgres (peer)', sp, ['1.00×', rss(peaks.postgres)])}
+${row('`demo list --json`, new embedded store (first command)', sf, [ratio(sf.median, sp.median), rss(peaks.fresh)])}
+
+Goals: embedded ≤ ${EMBEDDED_RATIO}× Postgres: **${verdicts[0]!.met ? 'met' : 'missed'}**; under ${EMBEDDED_RSS_MIB} MiB:
+**${verdicts[1]!.met ? 'met' : 'missed'}**; a new store under ${ms(INIT_EXTRA_MS)} extra: **${verdicts[2]!.met ? 'met' : 'missed'}** (${ms(extra)}).
+`
+  return {markdown, verdicts}
+}
+
 /** `demo list` over 10,000 seeded demos against psql running the same query. */
 export async function list(ctx: Context): Promise<Section> {
   const runs = ctx.runs ?? DEFAULT_RUNS
@@ -132,6 +234,7 @@ export async function list(ctx: Context): Promise<Section> {
       `list: ${v.label}: demo ${ms(last.demo.median)}${last.noZod ? `, no-zod prototype ${ms(last.noZod.median)}` : ''}, psql ${ms(last.peer.median)}, query ${sqlMs.toFixed(1)} ms`,
     )
   }
+  const embedded = await embeddedList(ctx, url)
   const worst = results.reduce((a, b) => (b.demo.median > a.demo.median ? b : a))
   const verdicts: Verdict[] = [
     {
@@ -140,6 +243,7 @@ export async function list(ctx: Context): Promise<Section> {
       measured: `median ${ms(worst.demo.median)}, p95 ${ms(worst.demo.p95)} (psql ${ms(worst.peer.median)}, ${ratio(worst.demo.median, worst.peer.median)})`,
       met: results.every((r) => r.demo.median <= TARGET_MS),
     },
+    ...embedded.verdicts,
   ]
   const rows = results.flatMap((r) => [
     row(`\`demo ${r.v.label}\``, r.demo, [
@@ -192,6 +296,6 @@ js-yaml or zod: it measures a suggested change, it is not shipped code.`
 
 ${header([`Target ≤ ${TARGET_MS} ms`, 'Ratio to psql (median)', 'Query execution (EXPLAIN ANALYZE)'])}
 ${rows.join('\n')}
-`
+${embedded.markdown}`
   return {name: 'list', markdown, verdicts}
 }

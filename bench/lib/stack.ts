@@ -19,6 +19,9 @@ export interface CreateOutcome {
   phaseTotalS?: number | undefined
   stderr: string
   error?: string | undefined
+  /** CPU (user + system) and peak RSS of the process, from /usr/bin/time. */
+  cpuMs: number
+  maxRssMiB: number
 }
 
 /** Built-in defaults except the live-demo caps (3 per owner, 50 overall), which benchmarks keeping many stacks up exceed. */
@@ -52,7 +55,18 @@ export async function demoCreate(ctx: Context, env: NodeJS.ProcessEnv, pkg?: Pac
   if (out.namespace) ctx.namespaces.add(out.namespace)
   const ok = r.code === 0 && out.status === 'ready'
   const error = ok ? undefined : out.error ? `${out.error.code}: ${out.error.message}` : `exit ${r.code ?? r.signal}: ${tail(r.stderr, 3)}`
-  return {ms: r.ms, ok, id: out.id, namespace: out.namespace, status: out.status, phaseTotalS: out.phaseTimings?.total, stderr: r.stderr, error}
+  return {
+    ms: r.ms,
+    ok,
+    id: out.id,
+    namespace: out.namespace,
+    status: out.status,
+    phaseTotalS: out.phaseTimings?.total,
+    stderr: r.stderr,
+    error,
+    cpuMs: r.cpuMs,
+    maxRssMiB: r.maxRssMiB,
+  }
 }
 
 /** `demo create --dry-run`: the YAML of every manifest (Namespace first) and the namespace it names. */
@@ -72,13 +86,25 @@ export interface KubectlOutcome {
   waitMs: number
   ok: boolean
   error?: string | undefined
+  /** CPU of both kubectl processes together, and the larger of their peak RSS. */
+  cpuMs: number
+  maxRssMiB: number
 }
 
 /** The peer of `demo create`: `kubectl apply --server-side -f <manifests>` then `kubectl wait … Available`. */
 export async function kubectlCreate(ctx: Context, manifests: {file: string; namespace: string}): Promise<KubectlOutcome> {
   ctx.namespaces.add(manifests.namespace)
   const apply = await ctx.kubectl(['apply', '--server-side', '-f', manifests.file], {timeoutMs: 300_000})
-  if (apply.code !== 0) return {ms: apply.ms, applyMs: apply.ms, waitMs: 0, ok: false, error: `apply: ${tail(apply.stderr, 3)}`}
+  if (apply.code !== 0)
+    return {
+      ms: apply.ms,
+      applyMs: apply.ms,
+      waitMs: 0,
+      ok: false,
+      error: `apply: ${tail(apply.stderr, 3)}`,
+      cpuMs: apply.cpuMs,
+      maxRssMiB: apply.maxRssMiB,
+    }
   const wait = await ctx.kubectl(['wait', '--for=condition=Available', 'deployment', '--all', '-n', manifests.namespace, '--timeout=300s'], {
     timeoutMs: 330_000,
   })
@@ -88,6 +114,8 @@ export async function kubectlCreate(ctx: Context, manifests: {file: string; name
     waitMs: wait.ms,
     ok: wait.code === 0,
     error: wait.code === 0 ? undefined : `wait: ${tail(wait.stderr, 3)}`,
+    cpuMs: apply.cpuMs + wait.cpuMs,
+    maxRssMiB: Math.max(apply.maxRssMiB, wait.maxRssMiB),
   }
 }
 

@@ -1,11 +1,10 @@
 import {formatDuration} from './duration.js'
 import {CancelledError, ClusterError, TimeoutError} from './errors.js'
-import type {Clock, Cluster, DeploymentState, Sleeper} from './ports.js'
+import type {Clock, Cluster, DeploymentState, Watch} from './ports.js'
 
 interface WaitDeps {
-  cluster: Pick<Cluster, 'deployments' | 'namespaceStatus'>
+  cluster: Pick<Cluster, 'deployments' | 'namespaceStatus' | 'watchDeployments' | 'watchNamespace'>
   clock: Clock
-  sleeper: Sleeper
   signal: AbortSignal
 }
 
@@ -17,26 +16,24 @@ interface WaitDeps {
 const FATAL_REASON = /exceeded quota|is forbidden|ErrImagePull|ImagePullBackOff|InvalidImageName|CrashLoopBackOff|CreateContainerConfigError/i
 export const FATAL_AFTER_MS = 15_000
 
-/** Quick polls while a fast cluster is likely to finish, then a delay that doubles up to a second. */
-const QUICK_POLL_MS = 200
-const QUICK_PHASE_MS = 2_000
-const MAX_POLL_MS = 1_000
+/**
+ * The waits watch (Cluster.watchDeployments / watchNamespace) and read the full state only when the watch has
+ * been quiet this long (and at least every 2 × RESYNC_MS, should it never be quiet): a deployment that has not progressed for RESYNC_MS is the one
+ * whose pods, ReplicaSets and events are worth reading (quota, image pull, crash loop), and the read is also
+ * the fallback should the watch miss a change. `kubectl wait` watches the same way.
+ */
+export const RESYNC_MS = 2_000
 
-/** The error of a use case stopped by `signal` ("Cancelled: interrupted by SIGTERM."). */
 export function cancelledError(signal: AbortSignal, cause?: unknown): CancelledError {
   const reason: unknown = signal.reason
   const why = reason instanceof Error ? reason.message : 'interrupted'
   return new CancelledError(`Cancelled: ${why}.`, {cause})
 }
 
-export function nextPollDelay(elapsedMs: number, previousMs: number): number {
-  if (elapsedMs < QUICK_PHASE_MS) return QUICK_POLL_MS
-  return Math.min(previousMs * 2, MAX_POLL_MS)
-}
-
-async function pause(deps: WaitDeps, ms: number): Promise<void> {
+/** The watch's next news, or after `maxWaitMs` none; CancelledError when the signal aborts. */
+async function news<T>(deps: WaitDeps, watch: Watch<T>, maxWaitMs: number): Promise<{changed: boolean; value: T}> {
   try {
-    await deps.sleeper.sleep(ms, deps.signal)
+    return await watch.next(Math.max(0, maxWaitMs))
   } catch (error) {
     if (deps.signal.aborted) throw cancelledError(deps.signal, error)
     throw error
@@ -61,10 +58,24 @@ function fatalPastGrace(waiting: DeploymentState[], firstSeen: Map<string, numbe
   return waiting.find((s) => now - (firstSeen.get(s.name) ?? now) >= FATAL_AFTER_MS)
 }
 
+function fatalError(namespace: string, fatal: DeploymentState): ClusterError {
+  return new ClusterError(`Deployment ${fatal.name} in namespace ${namespace} cannot become Available: ${fatal.reason}.`, {
+    hint: 'Fix the cause (quota, image, crash) in demo.config.yaml or the templates.',
+  })
+}
+
+function readyTimeout(target: {namespace: string; timeoutMs: number}, waiting: DeploymentState[]): TimeoutError {
+  return new TimeoutError(
+    `Timed out after ${formatDuration(target.timeoutMs)} waiting for deployments in namespace ${target.namespace}: ${describeWaiting(waiting)}.`,
+    {hint: 'Raise --wait-timeout if it is just slow.'},
+  )
+}
+
 /**
- * Polls until every Deployment of the namespace (and each expected one) is Available. Throws TimeoutError
- * naming each deployment still waiting and why, ClusterError early for a reason that waiting cannot fix,
- * CancelledError when the signal aborts.
+ * Watches until every Deployment of the namespace (and each expected one) is Available. Reads why a deployment
+ * waits (pods, ReplicaSets, events) only once the watch has been quiet for RESYNC_MS, and at least that often.
+ * Throws TimeoutError naming each deployment still waiting and why, ClusterError early for a reason that waiting
+ * cannot fix, CancelledError when the signal aborts. Closes its watch however it ends.
  */
 export async function awaitReady(
   deps: WaitDeps,
@@ -72,44 +83,54 @@ export async function awaitReady(
 ): Promise<DeploymentState[]> {
   const started = deps.clock.now().getTime()
   const firstSeen = new Map<string, number>()
-  for (let delay = QUICK_POLL_MS; ; delay = nextPollDelay(deps.clock.now().getTime() - started, delay)) {
-    const states = await deps.cluster.deployments(target.namespace)
-    const waiting = [...states.filter((s) => s.reason !== null), ...missingAsStates(target.deploymentNames, states)]
-    if (waiting.length === 0) return states
-    const now = deps.clock.now().getTime()
-    const fatal = fatalPastGrace(waiting, firstSeen, now)
-    if (fatal) {
-      throw new ClusterError(`Deployment ${fatal.name} in namespace ${target.namespace} cannot become Available: ${fatal.reason}.`, {
-        hint: 'Fix the cause (quota, image, crash) in demo.config.yaml or the templates.',
-      })
+  const watch = deps.cluster.watchDeployments(target.namespace, deps.signal)
+  try {
+    for (let lastFullAt = started; ;) {
+      const wait = Math.min(RESYNC_MS - (deps.clock.now().getTime() - lastFullAt), started + target.timeoutMs - deps.clock.now().getTime())
+      const seen = await news(deps, watch, wait)
+      const now = deps.clock.now().getTime()
+      const timedOut = now - started >= target.timeoutMs
+      const full = !seen.changed || timedOut || now - lastFullAt >= 2 * RESYNC_MS
+      const states = full ? await deps.cluster.deployments(target.namespace) : seen.value
+      if (full) lastFullAt = now
+      const waiting = [...states.filter((s) => s.reason !== null), ...missingAsStates(target.deploymentNames, states)]
+      if (waiting.length === 0) return states
+      // Only a full read tells the real reasons; the watch's counts would reset a fatal reason's grace period.
+      const fatal = full ? fatalPastGrace(waiting, firstSeen, now) : undefined
+      if (fatal) throw fatalError(target.namespace, fatal)
+      if (timedOut) throw readyTimeout(target, waiting)
     }
-    if (now - started >= target.timeoutMs) {
-      throw new TimeoutError(
-        `Timed out after ${formatDuration(target.timeoutMs)} waiting for deployments in namespace ${target.namespace}: ${describeWaiting(waiting)}.`,
-        {
-          hint: 'Raise --wait-timeout if it is just slow.',
-        },
-      )
-    }
-    await pause(deps, delay)
+  } finally {
+    watch.close()
   }
 }
 
 /**
- * Polls until the namespace is gone (404). Throws TimeoutError naming what holds it: finalizers and the
- * namespace's own conditions (NamespaceFinalizersRemaining, NamespaceDeletionContentFailure ...).
+ * Watches until the namespace is gone. Throws TimeoutError naming what holds it: finalizers and the namespace's
+ * own conditions (NamespaceFinalizersRemaining, NamespaceDeletionContentFailure ...), read when the watch has been
+ * quiet for RESYNC_MS. CancelledError when the signal aborts. Closes its watch however it ends.
  */
 export async function awaitNamespaceGone(deps: WaitDeps, target: {namespace: string; timeoutMs: number}): Promise<void> {
   const started = deps.clock.now().getTime()
-  for (let delay = QUICK_POLL_MS; ; delay = nextPollDelay(deps.clock.now().getTime() - started, delay)) {
-    const status = await deps.cluster.namespaceStatus(target.namespace)
-    if (!status.exists) return
-    if (deps.clock.now().getTime() - started >= target.timeoutMs) {
-      const blockers = status.blockers.length > 0 ? `; it is held by ${status.blockers.join('; ')}` : ''
-      throw new TimeoutError(`Namespace ${target.namespace} is still terminating after ${formatDuration(target.timeoutMs)}${blockers}.`, {
-        hint: `Run the same command again to keep waiting, or inspect with \`kubectl get namespace ${target.namespace} -o yaml\`; a finalizer whose controller is gone must be removed by hand.`,
-      })
+  const watch = deps.cluster.watchNamespace(target.namespace, deps.signal)
+  try {
+    for (;;) {
+      const seen = await news(deps, watch, Math.min(RESYNC_MS, started + target.timeoutMs - deps.clock.now().getTime()))
+      if (seen.changed && !seen.value.exists) return
+      const timedOut = deps.clock.now().getTime() - started >= target.timeoutMs
+      if (seen.changed && !timedOut) continue
+      const status = await deps.cluster.namespaceStatus(target.namespace)
+      if (!status.exists) return
+      if (timedOut) throw namespaceTimeout(target, status.blockers)
     }
-    await pause(deps, delay)
+  } finally {
+    watch.close()
   }
+}
+
+function namespaceTimeout(target: {namespace: string; timeoutMs: number}, blockers: string[]): TimeoutError {
+  const held = blockers.length > 0 ? `; it is held by ${blockers.join('; ')}` : ''
+  return new TimeoutError(`Namespace ${target.namespace} is still terminating after ${formatDuration(target.timeoutMs)}${held}.`, {
+    hint: `Run the same command again to keep waiting, or inspect with \`kubectl get namespace ${target.namespace} -o yaml\`; a finalizer whose controller is gone must be removed by hand.`,
+  })
 }

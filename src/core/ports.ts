@@ -168,6 +168,23 @@ export interface OwnedNamespace {
   createdAt: Date | null
 }
 
+/**
+ * A watch of something in the cluster (list, then watch from that list's resourceVersion, as `kubectl wait` and
+ * informers do), kept until close() or until the signal it was opened with aborts.
+ */
+export interface Watch<T> {
+  /**
+   * The latest view as soon as it changed since the previous call (the first call: once the initial list is in),
+   * else after `maxWaitMs` with `changed: false` (the caller's resync: it reads the full state then, so a change
+   * the watch missed is never missed for long). Rejects with the signal's reason once the signal aborts. Never
+   * rejects for the API: a watch the server ends or that fails is restarted (relisted) in the background, with
+   * backoff, and meanwhile only the resync answers.
+   */
+  next(maxWaitMs: number): Promise<{changed: boolean; value: T}>
+  /** Ends the watch and its connection. Idempotent. */
+  close(): void
+}
+
 /** The Kubernetes cluster of the current kubeconfig context. Every call is bounded by a timeout and retried when safe. */
 export interface Cluster {
   /** The kubeconfig context name, recorded on the demo. */
@@ -181,8 +198,15 @@ export interface Cluster {
   ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void>
   /** Server-side applies objects into the demo's namespace, in parallel under a concurrency bound. Idempotent. NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError when the namespace is not (or no longer) the demo's to fill. */
   apply(objects: Manifest[], owner: Ownership): Promise<void>
-  /** Current readiness of every Deployment in the namespace. */
+  /** Current readiness of every Deployment in the namespace, with why each waiting one waits (reads its ReplicaSets, pods and Warning events: four lists). */
   deployments(namespace: string): Promise<DeploymentState[]>
+  /**
+   * Watches the Deployments of the namespace: their states as their own objects tell (counts; a reason only from
+   * their conditions, never from pods or events: `deployments` reads those). Costs one list and one open watch.
+   */
+  watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]>
+  /** Watches whether the namespace still exists (it is gone once deleted, finalizers done). */
+  watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}>
   /** Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was already gone. */
   deleteNamespace(owner: Ownership): Promise<boolean>
   /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */

@@ -12,7 +12,7 @@ import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
 } from '../../src/core/labels.js'
-import type {Cluster, Manifest, Ownership} from '../../src/core/ports.js'
+import type {Cluster, Manifest, Ownership, Watch} from '../../src/core/ports.js'
 import {aConfigMap, aDeployment, aNamespaceManifest, ownershipMarks, type NamespaceManifestOptions} from '../fakes/builders.js'
 
 /** A namespace as stored, read around the port. */
@@ -385,6 +385,60 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         assert.equal(state?.available, 0)
         assert.equal(typeof state?.reason, 'string')
         assert.notEqual(state?.reason, '')
+      })
+    })
+
+    describe('watchDeployments and watchNamespace', () => {
+      /**
+       * Answers until `done` holds; each answer must be news (`changed: true`): the wait is as long as the
+       * suite's settle time, so a watch that did not tell a change would answer `changed: false` and fail here.
+       */
+      async function watchUntil<T>(watch: Watch<T>, what: string, done: (value: T) => boolean): Promise<T> {
+        for (;;) {
+          const {changed, value} = await watch.next(Math.max(handle.settleMs, 1))
+          assert.equal(changed, true, `the watch told nothing new while waiting for ${what}: ${JSON.stringify(value)}`)
+          if (done(value)) return value
+        }
+      }
+
+      it('tells the Deployments of a namespace as they are applied and become available, each change as it comes', async () => {
+        const owner = await aNamespace()
+        const watch = cluster.watchDeployments(owner.namespace, new AbortController().signal)
+        try {
+          assert.deepEqual(await watchUntil(watch, 'the initial list', () => true), [])
+          await cluster.apply([aDeployment(owner, 'web', 2)], owner)
+          const states = await watchUntil(watch, 'web to be available', (value) => value.some((s) => s.name === 'web' && s.reason === null))
+          assert.deepEqual(states, [{name: 'web', desired: 2, ready: 2, available: 2, reason: null}])
+        } finally {
+          watch.close()
+        }
+      })
+
+      it('tells that a namespace exists, and that it is gone once deleted', async () => {
+        const owner = await aNamespace()
+        const watch = cluster.watchNamespace(owner.namespace, new AbortController().signal)
+        try {
+          assert.deepEqual(await watchUntil(watch, 'the initial list', () => true), {exists: true})
+          assert.equal(await cluster.deleteNamespace(owner), true)
+          assert.deepEqual(await watchUntil(watch, 'the namespace to be gone', (value) => !value.exists), {exists: false})
+        } finally {
+          watch.close()
+        }
+        const absent = cluster.watchNamespace(handle.newOwner().namespace, new AbortController().signal)
+        assert.deepEqual(await watchUntil(absent, 'the initial list', () => true), {exists: false})
+        absent.close()
+      })
+
+      it('ends on abort: a waiting next() rejects with the signal’s reason', async () => {
+        const owner = await aNamespace()
+        const controller = new AbortController()
+        const watch = cluster.watchDeployments(owner.namespace, controller.signal)
+        await watchUntil(watch, 'the initial list', () => true)
+        const waiting = watch.next(Math.max(handle.settleMs, 60_000))
+        controller.abort(new Error('interrupted by SIGTERM'))
+        await assert.rejects(waiting, /interrupted by SIGTERM/)
+        await assert.rejects(watch.next(1), /interrupted by SIGTERM/)
+        watch.close()
       })
     })
 

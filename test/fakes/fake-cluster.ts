@@ -1,10 +1,19 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, PodRestarts} from '../../src/core/ports.js'
+import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, PodRestarts, Sleeper, Watch} from '../../src/core/ports.js'
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
 type ClusterMethod =
-  'identity' | 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
+  | 'identity'
+  | 'ensureNamespace'
+  | 'apply'
+  | 'deployments'
+  | 'watchDeployments'
+  | 'watchNamespace'
+  | 'deleteNamespace'
+  | 'namespaceStatus'
+  | 'setExpiry'
+  | 'ownedNamespaces'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
@@ -61,6 +70,8 @@ export class FakeCluster implements Cluster {
   private readonly readiness = new Map<string, DeploymentReadiness>()
   private readonly failures = new Map<ClusterMethod, InjectedFailure[]>()
   private deletionPolls = 0
+  private sleeper: Sleeper | undefined
+  private readonly open = new Set<object>()
 
   /** The cluster's identity (the kube-system namespace's UID); two contexts of one cluster share it. */
   clusterId: string
@@ -136,12 +147,31 @@ export class FakeCluster implements Cluster {
 
   async deployments(namespace: string): Promise<DeploymentState[]> {
     this.enter('deployments', [namespace])
+    return this.currentDeployments(namespace)
+  }
+
+  private currentDeployments(namespace: string): DeploymentState[] {
     // Listing in a namespace that does not exist answers an empty list, not 404.
     const objects = this.namespaces.get(namespace)?.objects ?? []
     return objects
       .filter((o) => o.kind === 'Deployment')
       .map((o) => this.stateOf(namespace, o))
       .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]> {
+    this.enter('watchDeployments', [namespace])
+    // As the adapter's watch: counts, and no reason from pods or events (only `deployments` reads those).
+    return this.watchOf(signal, () =>
+      this.currentDeployments(namespace).map((state) =>
+        state.reason === null ? state : {...state, reason: `${state.available} of ${state.desired} replicas available`},
+      ),
+    )
+  }
+
+  watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}> {
+    this.enter('watchNamespace', [namespace])
+    return this.watchOf(signal, () => ({exists: this.namespaces.has(namespace)}))
   }
 
   async deleteNamespace(owner: Ownership): Promise<boolean> {
@@ -195,6 +225,20 @@ export class FakeCluster implements Cluster {
   }
 
   // ---- test controls ----
+
+  /**
+   * The sleeper a watch's next() waits with when nothing changed (the test's FakeSleeper, so a resync tick is
+   * fake time and `onSleep` can change the world). Without one, such a wait fails the test.
+   */
+  useSleeper(sleeper: Sleeper): this {
+    this.sleeper = sleeper
+    return this
+  }
+
+  /** Watches opened and not yet closed (a use case must close each one it opens). */
+  get openWatches(): number {
+    return this.open.size
+  }
 
   /** A namespace that is already there (someone else's, or a leftover of ours): give it marks to make it ours. */
   addNamespace(
@@ -259,6 +303,41 @@ export class FakeCluster implements Cluster {
   }
 
   // ---- internals ----
+
+  /**
+   * A watch over `view`: a change is seen at once (no resync tick needed), as the real watch sees it when the
+   * API server tells; with no change, next() waits `maxWaitMs` on the sleeper and answers `changed: false`.
+   */
+  private watchOf<T>(signal: AbortSignal, view: () => T): Watch<T> {
+    let last: string | undefined
+    const token = {}
+    this.open.add(token)
+    const close = () => this.open.delete(token)
+    signal.addEventListener('abort', close, {once: true})
+    const answer = (value: T) => {
+      const seen = JSON.stringify(value)
+      const changed = seen !== last
+      last = seen
+      return {changed, value}
+    }
+    return {
+      next: async (maxWaitMs) => {
+        signal.throwIfAborted()
+        if (!this.open.has(token)) throw new Error('FakeCluster: next() on a closed watch')
+        if (JSON.stringify(view()) !== last) return answer(view())
+        if (!this.sleeper) throw new Error('FakeCluster: a watch waited without news; give the cluster the test sleeper (useSleeper)')
+        try {
+          await this.sleeper.sleep(maxWaitMs, signal)
+        } catch (error) {
+          // Rejects with the signal's reason, as the port says (a sleeper may reject with an AbortError of its own).
+          signal.throwIfAborted()
+          throw error
+        }
+        return answer(view())
+      },
+      close,
+    }
+  }
 
   private inject(method: ClusterMethod, failure: InjectedFailure): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), failure])

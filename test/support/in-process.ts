@@ -64,7 +64,7 @@ export class World {
   /** The adapters of the database modes this "version" handles: only `none`, as in src/deps.ts, unless a test adds one. */
   databasesFor: DatabasesFor = databasesFor(this.databases)
   /** One fake cluster per kubeconfig context; the kubeconfig's current context is "test". */
-  readonly clusters = new Map<string, FakeCluster>([['test', new FakeCluster('test')]])
+  readonly clusters = new Map<string, FakeCluster>([['test', new FakeCluster('test').useSleeper(this.sleeper)]])
   readonly checkpoints: string[] = []
   readonly cancel = new AbortController()
   /** Whether a command asked for the state store (bad input is refused before it is opened). */

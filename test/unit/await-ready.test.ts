@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
-import {awaitNamespaceGone, awaitReady, FATAL_AFTER_MS} from '../../src/core/await-ready.js'
+import {awaitNamespaceGone, awaitReady, FATAL_AFTER_MS, RESYNC_MS} from '../../src/core/await-ready.js'
 import {CancelledError, ClusterError, TimeoutError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {Manifest} from '../../src/core/ports.js'
@@ -31,29 +31,48 @@ describe('awaitReady', () => {
 
   beforeEach(async () => {
     clock.set('2026-11-25T12:00:00Z')
-    cluster = new FakeCluster()
     sleeper = new FakeSleeper(clock)
+    cluster = new FakeCluster().useSleeper(sleeper)
     cluster.addNamespace(NS, marks())
     await cluster.apply([aDeployment('api'), aDeployment('portal', 2)], OWNER)
   })
 
-  it('returns the states at once when every deployment is available', async () => {
+  it('returns the states at once when every deployment is available, from the watch alone', async () => {
     const states = await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
     assert.deepEqual(states, [
       {name: 'api', desired: 1, ready: 1, available: 1, reason: null},
       {name: 'portal', desired: 2, ready: 2, available: 2, reason: null},
     ])
     assert.deepEqual(sleeper.slept, [])
+    assert.deepEqual(cluster.callsOf('deployments'), [], 'no full read (four lists) when the watch tells readiness')
+    assert.equal(cluster.openWatches, 0, 'the watch is closed')
   })
 
-  it('polls quickly for 2 s, then with a growing delay capped at 1 s, until the last deployment becomes available', async () => {
+  it('acts on the change the watch tells, without a full read, once the last deployment becomes available', async () => {
     cluster.setDeployment(NS, 'portal', {available: false, reason: 'pod portal-1: ContainerCreating'})
+    let changedAt = 0
     sleeper.onSleep = (_ms, index) => {
-      if (index === 13) cluster.setDeployment(NS, 'portal', {available: true})
+      // The world changes during the first wait; the watch answers with it, not after a resync tick.
+      if (index === 0) {
+        cluster.setDeployment(NS, 'portal', {available: true})
+        changedAt = elapsed()
+      }
     }
     const states = await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
     assert.ok(states.every((s) => s.reason === null))
-    assert.deepEqual(sleeper.slept, [...Array<number>(10).fill(200), 400, 800, 1000, 1000])
+    assert.deepEqual(cluster.callsOf('deployments'), [])
+    assert.equal(elapsed(), changedAt)
+  })
+
+  it('reads the full state (pods, events) only once the watch has been quiet for RESYNC_MS, and then at each resync', async () => {
+    cluster.setDeployment(NS, 'portal', {available: false, reason: 'pod portal-1: ContainerCreating'})
+    sleeper.onSleep = (_ms, index) => {
+      if (index === 3) cluster.setDeployment(NS, 'portal', {available: true})
+    }
+    await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
+    assert.deepEqual(sleeper.slept, Array<number>(4).fill(RESYNC_MS))
+    assert.equal(cluster.callsOf('deployments').length, 3, 'one full read per quiet resync tick, none for the change')
+    assert.equal(cluster.openWatches, 0)
   })
 
   it('times out at the deadline naming each waiting deployment and its reason', async () => {
@@ -94,6 +113,7 @@ describe('awaitReady', () => {
       ['api', 'candidate', 'portal'],
     )
     assert.equal(sleeper.slept.length, 3)
+    assert.equal(cluster.openWatches, 0)
   })
 
   it('ends early with a ClusterError naming the deployment once a fatal reason persists for FATAL_AFTER_MS', async () => {
@@ -106,7 +126,8 @@ describe('awaitReady', () => {
       return true
     })
     assert.ok(elapsed() >= FATAL_AFTER_MS, `failed after only ${elapsed()} ms`)
-    assert.ok(elapsed() < FATAL_AFTER_MS + 1000, `failed late: ${elapsed()} ms`)
+    // The reason is first read at the first quiet resync tick (the watch's counts do not carry it).
+    assert.ok(elapsed() <= RESYNC_MS + FATAL_AFTER_MS + RESYNC_MS, `failed late: ${elapsed()} ms`)
   })
 
   it('does not end early for a fatal-looking reason that clears before FATAL_AFTER_MS', async () => {
@@ -154,6 +175,7 @@ describe('awaitReady', () => {
       return true
     })
     assert.equal(sleeper.slept.length, 2)
+    assert.equal(cluster.openWatches, 0, 'the watch is closed on cancel')
   })
 })
 
@@ -165,8 +187,8 @@ describe('awaitNamespaceGone', () => {
 
   beforeEach(() => {
     clock.set('2026-11-25T12:00:00Z')
-    cluster = new FakeCluster()
     sleeper = new FakeSleeper(clock)
+    cluster = new FakeCluster().useSleeper(sleeper)
     cluster.addNamespace(NS, marks())
   })
 
@@ -176,12 +198,24 @@ describe('awaitNamespaceGone', () => {
     assert.deepEqual(sleeper.slept, [])
   })
 
-  it('polls until a terminating namespace is gone', async () => {
+  it('waits until a terminating namespace is gone, reading its status at each quiet resync tick', async () => {
     cluster.deletionTakes(4)
     assert.equal(await cluster.deleteNamespace(OWNER), true)
     await awaitNamespaceGone(deps(), {namespace: NS, timeoutMs: MINUTE})
     assert.equal(cluster.namespaces.has(NS), false)
-    assert.equal(sleeper.slept.length, 3)
+    assert.deepEqual(sleeper.slept, Array<number>(4).fill(RESYNC_MS))
+    assert.equal(cluster.openWatches, 0)
+  })
+
+  it('returns as soon as the watch tells the namespace is gone, without reading its status', async () => {
+    await cluster.deleteNamespace(OWNER)
+    sleeper.onSleep = () => {
+      cluster.namespaces.delete(NS)
+    }
+    cluster.namespaces.get(NS)?.finalizers.push('held')
+    await awaitNamespaceGone(deps(), {namespace: NS, timeoutMs: MINUTE})
+    assert.deepEqual(cluster.callsOf('namespaceStatus'), [])
+    assert.equal(cluster.openWatches, 0)
   })
 
   it('times out naming the finalizers and conditions that hold the namespace', async () => {

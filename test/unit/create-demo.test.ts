@@ -1,3 +1,4 @@
+import {RESYNC_MS} from '../../src/core/await-ready.js'
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
@@ -107,9 +108,9 @@ describe('createDemo', () => {
   beforeEach(() => {
     clock.set(START)
     store = new MemoryDemoStore()
-    cluster = new FakeCluster('test')
     databases = new FakeDatabases()
     sleeper = new FakeSleeper(clock)
+    cluster = new FakeCluster('test').useSleeper(sleeper)
     steps = new RecordingSteps({clock, ms: STEP_MS})
     checkpoints = []
     controller = new AbortController()
@@ -188,8 +189,9 @@ describe('createDemo', () => {
       }
       const {demo} = await createDemo(deps(), aCreateRequest())
       assert.equal(demo.status, 'ready')
-      assert.equal(demo.phaseTimings.wait, 1 + (200 + 200 + 200) / 1000)
-      assert.equal(demo.phaseTimings.total, 7 + 0.6)
+      // Three quiet resync ticks of the watch (the change comes during the third).
+      assert.equal(demo.phaseTimings.wait, 1 + (3 * RESYNC_MS) / 1000)
+      assert.equal(demo.phaseTimings.total, 7 + (3 * RESYNC_MS) / 1000)
     })
 
     it('adopts a namespace left behind by an earlier attempt for the same demo', async () => {
@@ -375,7 +377,9 @@ describe('createDemo', () => {
       cluster.failNext('apply', cause, isDeployments)
       await assert.rejects(createDemo(deps(), aCreateRequest()), /Rolled back/)
       assert.equal(cluster.namespaces.has(NS), false)
-      assert.equal(sleeper.slept.length, 2)
+      // The namespace's status is read at each quiet resync tick of its watch: three reads, three ticks.
+      assert.equal(sleeper.slept.length, 3)
+      assert.equal(cluster.openWatches, 0)
     })
 
     it('shows the rollback as steps of its own after the failed one', async () => {

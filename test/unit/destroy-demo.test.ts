@@ -82,9 +82,9 @@ describe('destroyDemo', () => {
   beforeEach(() => {
     clock.set(NOW)
     store = new MemoryDemoStore()
-    cluster = new FakeCluster('test')
     databases = new FakeDatabases()
     sleeper = new FakeSleeper(clock)
+    cluster = new FakeCluster('test').useSleeper(sleeper)
     checkpoints = []
   })
 

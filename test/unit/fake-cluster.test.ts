@@ -1,9 +1,11 @@
 import {clusterContract} from '../contract/cluster.contract.js'
+import {systemSleeper} from '../../src/adapters/sleeper.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
 import {aDemoId} from '../fakes/builders.js'
 
 clusterContract('in-memory fake', async () => {
-  const cluster = new FakeCluster('contract-test')
+  // Real time for the waits of its watches: the contract's waits are real.
+  const cluster = new FakeCluster('contract-test').useSleeper(systemSleeper)
   return {
     cluster,
     context: 'contract-test',

@@ -11,6 +11,7 @@ export const KUBERNETES_CLIENT_NAMES = [
   'KubernetesObjectApi',
   'PatchStrategy',
   'ServerConfiguration',
+  'Watch',
   'createConfiguration',
   'dumpYaml',
   'loadYaml',

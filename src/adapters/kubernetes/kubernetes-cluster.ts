@@ -6,7 +6,9 @@ import type {
   KubernetesObjectApi,
   PatchStrategy,
   V1APIResource,
+  V1Deployment,
   V1Namespace,
+  Watch as KubernetesWatch,
 } from '@kubernetes/client-node'
 import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
@@ -14,18 +16,21 @@ import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
+import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, Watch} from '../../core/ports.js'
 import {splitPolicyFirst} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
+import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
 type KubernetesClient = Pick<typeof import('@kubernetes/client-node'), (typeof KUBERNETES_CLIENT_NAMES)[number]>
 
 export const FIELD_MANAGER = 'demo-cli'
+/** How long the API server keeps one watch open before ending it (it is reopened): under the client's 30 s inactivity deadline. */
+const WATCH_TIMEOUT_S = 25
 /** Field manager of `demo extend`'s expiry annotations. */
 export const EXPIRY_FIELD_MANAGER = 'demo-cli-extend'
 
@@ -54,6 +59,7 @@ export interface Clients {
   apps: AppsV1Api
   objects: KubernetesObjectApi
   serverSideApply: PatchStrategy
+  watch: KubernetesWatch
 }
 
 export interface Settings {
@@ -103,6 +109,7 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
     apps: new k8s.AppsV1Api(configuration),
     objects: new k8s.KubernetesObjectApi(configuration),
     serverSideApply: k8s.PatchStrategy.ServerSideApply,
+    watch: new k8s.Watch(kubeConfig),
   }
   const settings: Settings = {
     server,
@@ -258,6 +265,24 @@ export class KubernetesCluster implements Cluster {
     return describeDeployments({deployments: deployments.items, replicaSets: replicaSets.items, pods: pods.items, events: events.items})
   }
 
+  watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]> {
+    const what = `Cannot watch the Deployments of namespace "${namespace}"`
+    const source = this.watchSource<V1Deployment>(`/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`, {}, async () => {
+      const list = await this.request(what, () => this.clients.apps.listNamespacedDeployment({namespace}))
+      return {items: list.items, resourceVersion: list.metadata?.resourceVersion ?? ''}
+    })
+    return new ListWatch(source, (deployments) => describeDeployments({deployments, replicaSets: [], pods: [], events: []}), signal)
+  }
+
+  watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}> {
+    const fieldSelector = `metadata.name=${namespace}`
+    const source = this.watchSource<V1Namespace>('/api/v1/namespaces', {fieldSelector}, async () => {
+      const list = await this.request(`Cannot watch namespace "${namespace}"`, () => this.clients.core.listNamespace({fieldSelector}))
+      return {items: list.items, resourceVersion: list.metadata?.resourceVersion ?? ''}
+    })
+    return new ListWatch(source, (namespaces) => ({exists: namespaces.length > 0}), signal)
+  }
+
   async deleteNamespace(owner: Ownership): Promise<boolean> {
     const name = owner.namespace
     const existing = await this.readNamespace(name)
@@ -402,6 +427,27 @@ export class KubernetesCluster implements Cluster {
           hint: 'Another demo or someone else owns it. Pick another demo id or namespace prefix.',
         },
       )
+    }
+  }
+
+  /**
+   * The client's Watch on `path` from a resourceVersion. The server ends each watch after WATCH_TIMEOUT_S, before
+   * the client's 30 s inactivity deadline would abort it as a failure; ListWatch then reopens it where it stopped.
+   */
+  private watchSource<O extends WatchedObject>(
+    path: string,
+    query: Record<string, string>,
+    list: () => Promise<{items: O[]; resourceVersion: string}>,
+  ): ListWatchSource<O> {
+    return {
+      list,
+      watch: (resourceVersion, onEvent, onDone) =>
+        this.clients.watch.watch(
+          path,
+          {...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_S},
+          (type: string, object: O) => onEvent(type, object),
+          onDone,
+        ),
     }
   }
 

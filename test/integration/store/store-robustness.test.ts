@@ -154,7 +154,7 @@ describe('a state database that stops answering in the middle of a command', () 
       ingress: {portalUrl: 'https://{id}.portal.example.test', candidateUrl: 'https://{id}.jobs.example.test/apply'},
     })
     const clock = fixedClock('2026-11-25T12:00:00.000Z')
-    const cluster = new FakeCluster('test')
+    const cluster = new FakeCluster('test').useSleeper(new FakeSleeper(clock))
     const databases = new FakeDatabases()
     databases.onProvision = () => proxy.cut()
     const error = await createDemo(

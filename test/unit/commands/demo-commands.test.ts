@@ -53,7 +53,7 @@ describe('demo extend (in process)', () => {
 
   it('refuses --context of another existing context, as destroy does: exit 2, nothing written', async () => {
     const world = await worldWithDemo()
-    world.clusters.set('other', new FakeCluster('other'))
+    world.clusters.set('other', new FakeCluster('other').useSleeper(world.sleeper))
     const before = await world.store.get(ID)
     const run = await runInProcess(Extend, [ID, '--by', '1', '--context', 'other'], world)
     assert.equal(run.exitCode, 2, said(run))

@@ -1,0 +1,176 @@
+import type {Watch} from '../../core/ports.js'
+
+/** One object of a watch stream: what the cache needs of it. */
+export interface WatchedObject {
+  metadata?: {name?: string; resourceVersion?: string}
+}
+
+/** How a ListWatch reaches the API server: the adapter's typed list, and the client's Watch (or a test's stand-in). */
+export interface ListWatchSource<O extends WatchedObject> {
+  list(): Promise<{items: O[]; resourceVersion: string}>
+  /**
+   * Opens a watch from `resourceVersion`; `onEvent` gets each event (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR),
+   * `onDone` is called once when the connection ends (by the server, an error, or abort()). Resolves once connected.
+   */
+  watch(resourceVersion: string, onEvent: (type: string, object: O) => void, onDone: (error: unknown) => void): Promise<{abort(): void}>
+}
+
+export interface ListWatchOptions {
+  /** First delay before relisting after a failure; doubles up to maxBackoffMs. */
+  backoffMs?: number
+  maxBackoffMs?: number
+}
+
+const DEFAULT_BACKOFF_MS = 200
+const DEFAULT_MAX_BACKOFF_MS = 5_000
+
+/**
+ * A cache of the objects a list and the watch after it tell, like client-go's reflector: list, then watch from
+ * the list's resourceVersion; a watch the server closes is reopened from the last resourceVersion seen (events
+ * and bookmarks move it); an ERROR event (410 Gone: that version is too old) or a failure relists, after a
+ * backoff that doubles while failures go on. `next()` answers from the cache; its resync timer is the fallback.
+ * Everything ends on close() or when the signal aborts: the open connection is aborted, no timer is left.
+ */
+export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
+  private readonly objects = new Map<string, O>()
+  private synced = false
+  private version = 0
+  private returned = -1
+  private resourceVersion = ''
+  private closed = false
+  private connection: Promise<{abort(): void}> | undefined
+  private waiters = new Set<() => void>()
+  private failures = 0
+  private retryTimer: NodeJS.Timeout | undefined
+  private readonly onAbort = () => this.close()
+
+  constructor(
+    private readonly source: ListWatchSource<O>,
+    private readonly project: (objects: O[]) => T,
+    private readonly signal: AbortSignal,
+    private readonly options: ListWatchOptions = {},
+  ) {
+    if (signal.aborted) {
+      this.closed = true
+      return
+    }
+    signal.addEventListener('abort', this.onAbort, {once: true})
+    void this.relist()
+  }
+
+  async next(maxWaitMs: number): Promise<{changed: boolean; value: T}> {
+    this.signal.throwIfAborted()
+    if (!this.hasNews()) await this.waitForNews(maxWaitMs)
+    this.signal.throwIfAborted()
+    const changed = this.hasNews()
+    if (changed) this.returned = this.version
+    return {changed, value: this.project([...this.objects.values()])}
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.signal.removeEventListener('abort', this.onAbort)
+    clearTimeout(this.retryTimer)
+    void this.connection?.then(
+      (c) => c.abort(),
+      () => undefined,
+    )
+    this.connection = undefined
+    this.wake()
+  }
+
+  private hasNews(): boolean {
+    return this.synced && this.version !== this.returned
+  }
+
+  private waitForNews(maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, maxWaitMs)
+      this.waiters.add(done)
+    })
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+
+  private changed(): void {
+    this.version++
+    this.wake()
+  }
+
+  private async relist(): Promise<void> {
+    if (this.closed) return
+    try {
+      const {items, resourceVersion} = await this.source.list()
+      if (this.closed) return
+      this.objects.clear()
+      for (const item of items) this.objects.set(nameOf(item), item)
+      this.resourceVersion = resourceVersion
+      this.synced = true
+      this.changed()
+      await this.rewatch()
+    } catch {
+      this.retryLater()
+    }
+  }
+
+  private async rewatch(): Promise<void> {
+    if (this.closed) return
+    const connection = this.source.watch(
+      this.resourceVersion,
+      (type, object) => this.onEvent(type, object),
+      (error) => this.onDone(connection, error),
+    )
+    this.connection = connection
+    try {
+      await connection
+    } catch (error) {
+      if (this.connection === connection) this.connection = undefined
+      throw error
+    }
+    this.failures = 0
+  }
+
+  private onEvent(type: string, object: O): void {
+    if (this.closed) return
+    const resourceVersion = object.metadata?.resourceVersion
+    if (type === 'ERROR') {
+      // Usually 410 Gone: the version we asked for is compacted away. Relisting is the cure.
+      this.resourceVersion = ''
+      return
+    }
+    if (resourceVersion) this.resourceVersion = resourceVersion
+    if (type === 'BOOKMARK') return
+    if (type === 'DELETED') this.objects.delete(nameOf(object))
+    else this.objects.set(nameOf(object), object)
+    this.changed()
+  }
+
+  private onDone(connection: Promise<{abort(): void}>, error: unknown): void {
+    if (this.closed || this.connection !== connection) return
+    this.connection = undefined
+    // The server ends every watch after a while (its --min-request-timeout); reopen where it stopped.
+    if (!error && this.resourceVersion !== '') void this.rewatch().catch(() => this.retryLater())
+    else this.retryLater()
+  }
+
+  private retryLater(): void {
+    if (this.closed) return
+    const {backoffMs = DEFAULT_BACKOFF_MS, maxBackoffMs = DEFAULT_MAX_BACKOFF_MS} = this.options
+    const delay = Math.min(maxBackoffMs, backoffMs * 2 ** this.failures)
+    this.failures++
+    this.retryTimer = setTimeout(() => void this.relist(), delay)
+    this.retryTimer.unref()
+  }
+}
+
+function nameOf(object: WatchedObject): string {
+  return object.metadata?.name ?? ''
+}
