@@ -35,9 +35,9 @@ async function createDemos(ctx: Context, env: NodeJS.ProcessEnv): Promise<string
   log(`health: creating ${DEMOS} one-service demos (5 at a time)`)
   const results = await pool(Array.from({length: DEMOS}), 5, async () => {
     const r = await ctx.demo(['create', '--json', '--wait-timeout', '300s'], env, {timeoutMs: 420_000})
-    const out = JSON.parse(r.stdout || '{}') as {id?: string; namespace?: string; status?: string}
+    const out = JSON.parse(r.stdout || '{}') as {id?: string; namespace?: string; status?: string; error?: {message?: string}}
     if (out.namespace) ctx.namespaces.add(out.namespace)
-    if (r.code !== 0 || out.status !== 'ready') log(`health: a create failed: ${tail(r.stderr, 2)}`)
+    if (r.code !== 0 || out.status !== 'ready') log(`health: a create failed: ${out.error?.message ?? tail(r.stderr, 2)}`)
     return out.status === 'ready' ? out.id : undefined
   })
   return results.filter((id): id is string => id !== undefined)
