@@ -11,11 +11,12 @@ import {versions} from './lib/env.js'
 import {preparePackage} from './lib/package.js'
 import {log} from './lib/proc.js'
 import {ORDER, writeReport, type Section} from './lib/report.js'
+import {health} from './health.js'
 import {list} from './list.js'
 import {startup} from './startup.js'
 
 type Name = (typeof ORDER)[number]
-const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, create, concurrent, destroy}
+const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, create, concurrent, destroy, health}
 
 interface Args {
   names: Name[]
