@@ -56,6 +56,8 @@ export interface CreateDeps {
   checkpoint: Checkpoint
   /** Aborts on Ctrl-C / SIGTERM: the step in flight ends, then the same rollback as on failure. */
   signal: AbortSignal
+  /** Says something the user should know that does not stop the create (stderr). */
+  warn?: (message: string) => void
 }
 
 export interface CreatePlan {
@@ -127,6 +129,7 @@ export function planDemo(
     database: deps.databases.planned(id),
     kubeContext: deps.contextName,
     createdBy: request.actor,
+    authenticatedAs: null,
     autoCleanup: request.autoCleanup,
     createdAt,
     expiresAt: expiryFor(createdAt, ttlMs),
@@ -268,7 +271,9 @@ export interface CreateResult {
  * and labelled objects that `demo destroy` (or gc) finishes.
  */
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
-  const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
+  const planned = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
+  throwIfCancelled(deps.signal)
+  const plan = {...planned, demo: {...planned.demo, authenticatedAs: await authenticatedCreator(deps)}}
   const timings: Record<string, number> = {}
   const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () =>
     recordDemo(deps, plan.demo, request.actor),
@@ -290,6 +295,20 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   } catch (error) {
     throw await rollBack(deps, {demo: run.demo, error, timings, keep: request.keepOnFailure, actor: request.actor})
   }
+}
+
+/**
+ * Who the cluster says the creator is, recorded next to the declared owner (fault matrix X9). A cluster that cannot
+ * tell (no SelfSubjectReview, or not allowed) does not stop the create: the row then keeps the declared owner only,
+ * and the user is told that anyone claiming that name may destroy it.
+ */
+async function authenticatedCreator(deps: Pick<CreateDeps, 'cluster' | 'warn'>): Promise<string | null> {
+  const user = await deps.cluster.authenticatedUser()
+  if ('username' in user) return user.username
+  deps.warn?.(
+    `The cluster cannot tell who you are (${user.unavailable}); the demo records only its declared owner, so anyone who declares that name can destroy or extend it.`,
+  )
+  return null
 }
 
 /** Records what provisioning learnt (a project's ref and keys ...); the mode stays the one the row was created with. */

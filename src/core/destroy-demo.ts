@@ -1,8 +1,8 @@
 import {awaitNamespaceGone, cancelledError} from './await-ready.js'
 import {assertSameContext, type Demo} from './demo.js'
-import {PermissionError, UnsupportedDatabaseModeError, VersionConflictError} from './errors.js'
+import {authorizeCaller} from './authorize.js'
+import {UnsupportedDatabaseModeError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
-import {mayManage} from './identity.js'
 import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 export interface DestroyRequest {
@@ -10,6 +10,8 @@ export interface DestroyRequest {
   id: string
   actor: string
   admins: readonly string[]
+  /** Authenticated identities that may destroy anyone's demo (CI's, gc's ServiceAccount). */
+  trustedIdentities: readonly string[]
   /** Wait until the namespace is gone (false: return once deletion is accepted; the row stays `destroying`). */
   wait: boolean
   timeoutMs: number
@@ -36,14 +38,6 @@ export interface DestroyDeps {
 /** What destroy actually did, for an honest message. */
 export type DestroyOutcome =
   {kind: 'already-destroyed'; demo: Demo} | {kind: 'destroyed'; demo: Demo; namespaceDeleted: boolean} | {kind: 'deleting'; demo: Demo}
-
-function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
-  if (!mayManage(request.actor, demo, request.admins)) {
-    throw new PermissionError(`Cannot destroy demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
-      hint: 'Ask its owner, or an admin listed under `admins` in demo.config.yaml.',
-    })
-  }
-}
 
 /**
  * The adapter that can drop the demo's database, found before anything changes: a demo this version cannot
@@ -156,7 +150,7 @@ export const DESTROY_STEPS: readonly DestroyStep[] = [
 ]
 
 /**
- * Destroys a demo: find it → owner or admin → (already destroyed: done) → its own kubeconfig context → the
+ * Destroys a demo: find it → its creator (the same authenticated identity when the row records one), an admin or a trusted identity (authorize.ts) → (already destroyed: done) → its own kubeconfig context → the
  * database adapter of its recorded mode (UnsupportedDatabaseModeError when this version has none) → confirm
  * → DESTROY_STEPS (row `destroying` → delete the namespace, only if it carries the demo's marks → wait until
  * it is gone → drop the database → row `destroyed`). Every refusal comes before the question, and nothing is
@@ -165,9 +159,9 @@ export const DESTROY_STEPS: readonly DestroyStep[] = [
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
   const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
-  assertMayDestroy(found, request)
+  const connected = await authorizeCaller(found, {...request, verb: 'destroy'}, () => deps.clusterFor(found.kubeContext))
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
-  const cluster = await deps.clusterFor(found.kubeContext)
+  const cluster = connected ?? (await deps.clusterFor(found.kubeContext))
   assertSameContext(found, cluster.contextName(), `demo destroy ${found.id}`)
   const run: DestroyRun = {deps, request, cluster, databases: await databasesOf(deps, found), demo: found, namespaceDeleted: false}
   await deps.confirm?.(found)

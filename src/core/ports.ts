@@ -143,6 +143,9 @@ export interface OwnedNamespace {
   expiresAt: Date | null
 }
 
+/** Who the cluster says the caller is, or why it cannot tell (no SelfSubjectReview API: 404, or not allowed: 403). */
+export type AuthenticatedUser = {username: string} | {unavailable: string}
+
 /** The Kubernetes cluster of the current kubeconfig context. Every call is bounded by a timeout and retried when safe. */
 export interface Cluster {
   /** The kubeconfig context name, recorded on the demo. */
@@ -165,6 +168,11 @@ export interface Cluster {
   setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean>
   /** Every namespace that carries our managed-by mark. */
   ownedNamespaces(): Promise<OwnedNamespace[]>
+  /**
+   * Who the API server authenticated the credentials of this context as (SelfSubjectReview, `kubectl auth
+   * whoami`). `unavailable` when the API is not served or not allowed (404/403); other failures throw ClusterError.
+   */
+  authenticatedUser(): Promise<AuthenticatedUser>
 }
 
 /** Connection details a demo's services get in their Secret. Passwords never reach the state store. */

@@ -27,6 +27,8 @@ export interface ClusterHandle {
   cluster: Cluster
   /** The context name the cluster must report. */
   context: string
+  /** Who the cluster must say the test's credentials are (`kubectl auth whoami`). */
+  username: string
   /** Labels every namespace the suite creates also carries (the test bed's leftover label, for one). */
   namespaceLabels: Record<string, string>
   /** How long the suite waits for what happens asynchronously (deletion, readiness). */
@@ -498,6 +500,12 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const stored = await handle.readNamespace(owner.namespace)
         assert.equal(stored?.annotations[EXPIRES_AT_ANNOTATION], 'theirs')
         assert.equal(stored?.annotations[JANITOR_EXPIRES_ANNOTATION], undefined)
+      })
+    })
+
+    describe('authenticatedUser', () => {
+      it('names the user the API server authenticated the credentials as', async () => {
+        assert.deepEqual(await cluster.authenticatedUser(), {username: handle.username})
       })
     })
 

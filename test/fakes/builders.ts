@@ -39,6 +39,7 @@ export function aNewDemo(overrides: Partial<NewDemo> = {}): NewDemo {
     database: {mode: 'none'},
     kubeContext: 'test',
     createdBy: 'alice@example.com',
+    authenticatedAs: null,
     autoCleanup: true,
     createdAt,
     expiresAt: new Date(createdAt.getTime() + 2 * 3_600_000),

@@ -1,9 +1,10 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
+import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
-type ClusterMethod = 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
+type ClusterMethod =
+  'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces' | 'authenticatedUser'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
@@ -172,6 +173,14 @@ export class FakeCluster implements Cluster {
       const expires = ns.annotations[EXPIRES_AT_ANNOTATION]
       return [{name: ns.name, demoId, terminating: ns.terminating, expiresAt: expires ? new Date(expires) : null}]
     })
+  }
+
+  /** Who the fake API server says the caller is; set `{unavailable: ...}` for a cluster without SelfSubjectReview. */
+  user: AuthenticatedUser = {username: 'demo-testbed-admin'}
+
+  async authenticatedUser(): Promise<AuthenticatedUser> {
+    this.enter('authenticatedUser', [])
+    return this.user
   }
 
   // ---- test controls ----

@@ -261,7 +261,11 @@ describe('createDemo', () => {
       return true
     })
     assert.deepEqual([...store.rows.keys()], ['k3x9a2bq'])
-    assert.deepEqual(cluster.calls, [])
+    assert.deepEqual(
+      cluster.calls.map((c) => c.method),
+      ['authenticatedUser'],
+      'only the read of who the creator is',
+    )
     assert.equal(cluster.namespaces.size, 0)
     assert.deepEqual(steps.failed, ['Record the demo'], 'the progress shows the refused step as failed')
     assert.deepEqual(checkpoints, [])
@@ -493,7 +497,7 @@ describe('createDemo', () => {
             checkpoint: () => {},
             signal: new AbortController().signal,
           },
-          {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
+          {id: ID, actor: ALICE, admins: [], trustedIdentities: [], wait: false, timeoutMs: 60_000},
         )
         assert.equal(outcome.kind, 'deleting')
       }
@@ -652,7 +656,7 @@ describe('createDemo', () => {
           checkpoint: () => {},
           signal: new AbortController().signal,
         },
-        {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
+        {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], trustedIdentities: [], wait: true, timeoutMs: 60_000},
       )
       assert.equal(outcome.kind, 'destroyed')
       assert.equal((await row()).status, 'destroyed')

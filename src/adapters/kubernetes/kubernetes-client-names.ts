@@ -6,6 +6,7 @@
  */
 export const KUBERNETES_CLIENT_NAMES = [
   'AppsV1Api',
+  'AuthenticationV1Api',
   'CoreV1Api',
   'KubeConfig',
   'KubernetesObjectApi',

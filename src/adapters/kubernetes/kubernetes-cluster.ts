@@ -1,5 +1,6 @@
 import type {
   AppsV1Api,
+  AuthenticationV1Api,
   CoreV1Api,
   KubeConfig,
   KubernetesObject,
@@ -14,12 +15,13 @@ import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
+import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../core/ports.js'
 import {splitPolicyFirst} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
+import {reviewSelf} from './who-am-i.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
@@ -52,6 +54,7 @@ interface Clients {
   kubeConfig: KubeConfig
   core: CoreV1Api
   apps: AppsV1Api
+  authentication: AuthenticationV1Api
   objects: KubernetesObjectApi
   serverSideApply: PatchStrategy
 }
@@ -95,6 +98,7 @@ export async function connectKubernetesCluster(options: KubernetesClusterOptions
     kubeConfig,
     core: new k8s.CoreV1Api(configuration),
     apps: new k8s.AppsV1Api(configuration),
+    authentication: new k8s.AuthenticationV1Api(configuration),
     objects: new k8s.KubernetesObjectApi(configuration),
     serverSideApply: k8s.PatchStrategy.ServerSideApply,
   }
@@ -290,6 +294,10 @@ export class KubernetesCluster implements Cluster {
         },
       ]
     })
+  }
+
+  authenticatedUser(): Promise<AuthenticatedUser> {
+    return reviewSelf((what, call) => this.request(what, call), this.clients.authentication)
   }
 
   /**

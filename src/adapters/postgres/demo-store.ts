@@ -28,6 +28,7 @@ const COLUMNS = {
   candidateUrl: 'candidate_url',
   kubeContext: 'kube_context',
   createdBy: 'created_by',
+  authenticatedAs: 'authenticated_as',
   autoCleanup: 'auto_cleanup',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
