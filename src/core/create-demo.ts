@@ -2,7 +2,7 @@ import {awaitReady, cancelledError} from './await-ready.js'
 import {expiryFor, isSameDatabase, type Demo} from './demo.js'
 import {checkDemoType, checkDuration, type OptionSource} from './create-options.js'
 import {formatDuration, hours} from './duration.js'
-import {DemoError, LimitError} from './errors.js'
+import {DemoError, LimitError, PermissionError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
 import type {
   Checkpoint,
@@ -274,6 +274,7 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   const planned = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
   throwIfCancelled(deps.signal)
   const plan = {...planned, demo: {...planned.demo, authenticatedAs: await authenticatedCreator(deps)}}
+  await assertPermitted(deps, plan)
   const timings: Record<string, number> = {}
   const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () =>
     recordDemo(deps, plan.demo, request.actor),
@@ -309,6 +310,19 @@ async function authenticatedCreator(deps: Pick<CreateDeps, 'cluster' | 'warn'>):
     `The cluster cannot tell who you are (${user.unavailable}); the demo records only its declared owner, so anyone who declares that name can destroy or extend it.`,
   )
   return null
+}
+
+/**
+ * Refuses, before anything is written, credentials that could not finish the create or roll it back (fault matrix
+ * T16): a 403 halfway would leave a namespace that, without delete, nobody with these credentials can remove.
+ */
+async function assertPermitted(deps: Pick<CreateDeps, 'cluster'>, plan: CreatePlan): Promise<void> {
+  const missing = await deps.cluster.missingPermissions([plan.stack.namespace, ...plan.stack.objects], plan.demo.namespace)
+  if (missing.length === 0) return
+  const context = deps.cluster.contextName()
+  throw new PermissionError(`Cannot create a demo in context "${context}": these credentials may not ${missing.join('; ')}. Nothing was created.`, {
+    hint: `Ask a cluster admin for these permissions (\`kubectl auth can-i ${missing[0]?.replace(/ in namespace "(.*)"$/, ' -n $1') ?? ''}\` checks one), or use another context (--context).`,
+  })
 }
 
 /** Records what provisioning learnt (a project's ref and keys ...); the mode stays the one the row was created with. */

@@ -173,6 +173,12 @@ export interface Cluster {
    * whoami`). `unavailable` when the API is not served or not allowed (404/403); other failures throw ClusterError.
    */
   authenticatedUser(): Promise<AuthenticatedUser>
+  /**
+   * What these credentials may not do of what creating `objects` in `namespace` takes (create, apply, roll back,
+   * wait), as "verb resource.group in namespace ..." (SelfSubjectAccessReview); empty when all is allowed or the
+   * cluster does not answer such reviews. Read-only.
+   */
+  missingPermissions(objects: Manifest[], namespace: string): Promise<string[]>
 }
 
 /** Connection details a demo's services get in their Secret. Passwords never reach the state store. */

@@ -509,6 +509,14 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       })
     })
 
+    describe('missingPermissions', () => {
+      it('finds nothing missing for credentials that may do everything (the test bed admin)', async () => {
+        const owner = handle.newOwner()
+        const objects = [aNamespaceManifest(owner), aConfigMap(owner, 'settings'), aDeployment(owner, 'web')]
+        assert.deepEqual(await cluster.missingPermissions(objects, owner.namespace), [])
+      })
+    })
+
     describe('ownedNamespaces', () => {
       it('lists only namespaces with our marks, with demo id, expiry and whether they are terminating', async () => {
         const active = await aNamespace({expiresAt: new Date('2026-11-25T14:00:00.000Z')})

@@ -2,10 +2,12 @@
 // restricted, the LimitRange's maximums), T16 with a ServiceAccount that may create namespaces but not Deployments.
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
-import {CoreV1Api, type V1Pod} from '@kubernetes/client-node'
+import {CoreV1Api, KubeConfig, type V1Pod} from '@kubernetes/client-node'
 import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase} from '../support/databases.js'
 import {cliSandbox, jsonOf, runDemo, transcript} from '../support/cli.js'
+import {MANAGED_SELECTOR} from '../../src/core/labels.js'
+import {serviceAccounts, untilAllowed, type TestIdentity} from '../support/identities.js'
 import {apiErrorOf, loadTestKubeConfig, namespaceExists, statusMessage} from '../support/k8s.js'
 
 const admin = loadTestKubeConfig()
@@ -75,3 +77,54 @@ describe('X2, X3: the guard rails of a real demo namespace (made by demo create)
     assert.equal(await namespaceExists(core, namespace), true)
   })
 })
+
+describe('T16: a ServiceAccount that may create namespaces but not Deployments', () => {
+  let database: {url: string; drop: () => Promise<void>}
+  let accounts: Awaited<ReturnType<typeof serviceAccounts>>
+  before(async () => {
+    database = await scratchDatabase('e2e_t16')
+    accounts = await serviceAccounts(
+      admin,
+      't16',
+      ['limited'],
+      [
+        // No delete of namespaces either: a create that failed halfway could not even roll back.
+        {apiGroups: [''], resources: ['namespaces'], verbs: ['create', 'get', 'list', 'patch']},
+        {apiGroups: [''], resources: ['resourcequotas', 'limitranges', 'secrets', 'configmaps', 'services', 'pods', 'events'], verbs: ['*']},
+        {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies', 'ingresses'], verbs: ['*']},
+        {apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list']},
+      ],
+    )
+  })
+  after(async () => {
+    await accounts.cleanup()
+    await database.drop()
+  })
+
+  it('create fails naming the verb and the resource, before anything exists: no row, no namespace', async () => {
+    const limited = accounts.identities.limited as TestIdentity
+    const asLimited = new KubeConfig()
+    asLimited.loadFromFile(limited.kubeconfig)
+    await untilAllowed(limited, () => asLimited.makeApiClient(CoreV1Api).readNamespace({name: accounts.namespace}))
+    const before = await ourNamespaces()
+    const box = cliSandbox({config: {services: TWO_SERVICES}, databaseUrl: database.url})
+    box.env.KUBECONFIG = limited.kubeconfig
+    const result = await runDemo(box, ['create', '--type', 'startup'])
+    assert.equal(result.code, 1, transcript(result))
+    assert.match(
+      result.stderr,
+      /^Error: Cannot create a demo in context "testbed": these credentials may not .*create deployments\.apps in namespace "demo-[a-z0-9]+"/m,
+    )
+    assert.match(result.stderr, /delete namespaces/)
+    assert.match(result.stderr, /Nothing was created\./)
+    assert.deepEqual(await ourNamespaces(), before)
+    const listed = await runDemo(box, ['list', '--status', 'all', '--json'])
+    assert.equal(listed.code, 0, transcript(listed))
+    assert.equal(jsonOf<{total: number}>(listed).total, 0)
+  })
+})
+
+async function ourNamespaces(): Promise<string[]> {
+  const list = await core.listNamespace({labelSelector: MANAGED_SELECTOR})
+  return list.items.map((ns) => ns.metadata?.name ?? '').sort()
+}

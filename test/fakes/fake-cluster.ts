@@ -4,7 +4,15 @@ import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespa
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
 type ClusterMethod =
-  'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces' | 'authenticatedUser'
+  | 'ensureNamespace'
+  | 'apply'
+  | 'deployments'
+  | 'deleteNamespace'
+  | 'namespaceStatus'
+  | 'setExpiry'
+  | 'ownedNamespaces'
+  | 'authenticatedUser'
+  | 'missingPermissions'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
@@ -181,6 +189,14 @@ export class FakeCluster implements Cluster {
   async authenticatedUser(): Promise<AuthenticatedUser> {
     this.enter('authenticatedUser', [])
     return this.user
+  }
+
+  /** Permissions the fake's credentials lack, as the adapter words them ("patch deployments.apps in namespace ..."). */
+  denied: string[] = []
+
+  async missingPermissions(objects: Manifest[], namespace: string): Promise<string[]> {
+    this.enter('missingPermissions', [objects.length, namespace])
+    return [...this.denied]
   }
 
   // ---- test controls ----

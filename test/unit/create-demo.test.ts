@@ -19,6 +19,7 @@ import {projectConfigSchema} from '../../src/core/project-config.js'
 import type {TemplateFile} from '../../src/core/render-stack.js'
 import {aCreatedEvent, aNewDemo, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
+import {PermissionError} from '../../src/core/errors.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
 import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
@@ -263,11 +264,27 @@ describe('createDemo', () => {
     assert.deepEqual([...store.rows.keys()], ['k3x9a2bq'])
     assert.deepEqual(
       cluster.calls.map((c) => c.method),
-      ['authenticatedUser'],
-      'only the read of who the creator is',
+      ['authenticatedUser', 'missingPermissions'],
+      'only the reads of who the creator is and what they may do',
     )
     assert.equal(cluster.namespaces.size, 0)
     assert.deepEqual(steps.failed, ['Record the demo'], 'the progress shows the refused step as failed')
+    assert.deepEqual(checkpoints, [])
+  })
+
+  it('refuses credentials that lack a permission the create or its rollback needs, naming it, before writing anything (T16)', async () => {
+    cluster.denied = ['patch deployments.apps in namespace "demo-x"', 'delete namespaces']
+    await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+      assert.ok(error instanceof PermissionError)
+      assert.match(
+        error.message,
+        /these credentials may not patch deployments\.apps in namespace "demo-x"; delete namespaces\. Nothing was created\./,
+      )
+      assert.match(error.hint ?? '', /kubectl auth can-i patch deployments\.apps -n demo-x/)
+      return true
+    })
+    assert.equal(store.rows.size, 0)
+    assert.equal(cluster.namespaces.size, 0)
     assert.deepEqual(checkpoints, [])
   })
 
