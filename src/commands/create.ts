@@ -110,6 +110,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
             checkpoint(name, demoId)
           },
           signal: cancel.signal,
+          warn: (message) => this.warn(message),
         },
         request,
       )

@@ -53,7 +53,14 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
           checkpoint: deps.checkpoint(),
           signal: cancel.signal,
         },
-        {id: this.args.id, actor: deps.identity().name, admins: project.admins, wait: flags.wait, timeoutMs},
+        {
+          id: this.args.id,
+          actor: deps.identity().name,
+          admins: project.admins,
+          trustedIdentities: project.trustedIdentities,
+          wait: flags.wait,
+          timeoutMs,
+        },
       )
       this.log(describeOutcome(outcome))
       return {...toDemoView(outcome.demo, deps.clock.now()), outcome: outcome.kind}

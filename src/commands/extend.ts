@@ -36,7 +36,14 @@ export default class Extend extends BaseCommand<typeof Extend> {
     const store = await deps.store()
     const {demo, namespaceExpiry} = await extendDemo(
       {store, clock: deps.clock, policy: config.lifetime, cluster: (demoContext) => deps.cluster({defaultContext: demoContext})},
-      {id: this.args.id, hours, actor: deps.identity().name, admins: config.admins, explicitContext: flags.context !== undefined},
+      {
+        id: this.args.id,
+        hours,
+        actor: deps.identity().name,
+        admins: config.admins,
+        trustedIdentities: config.trustedIdentities,
+        explicitContext: flags.context !== undefined,
+      },
     )
     const view = toDemoView(demo, deps.clock.now())
     this.log(

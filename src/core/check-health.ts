@@ -1,4 +1,5 @@
-import {assertSameContext, type Demo} from './demo.js'
+import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
+import type {Demo} from './demo.js'
 import {formatDuration} from './duration.js'
 import {VersionConflictError, StateTransitionError} from './errors.js'
 import type {Clock, Cluster, DatabasesFor, DeploymentState, DemoEvent, DemoStore, UrlProber, UrlProbeResult} from './ports.js'
@@ -173,8 +174,8 @@ export interface HealthOptions {
 async function clusterChecks(deps: HealthDeps, demo: Demo): Promise<HealthCheck[]> {
   let cluster: Cluster
   try {
-    cluster = await deps.clusterFor(demo.kubeContext)
-    assertSameContext(demo, cluster.contextName(), `demo health ${demo.id}`)
+    cluster = await connectDemoCluster(deps.clusterFor, demo)
+    await assertDemoCluster(cluster, demo, `demo health ${demo.id}`)
   } catch (error) {
     return [{name: 'cluster', result: 'unknown', detail: messageOf(error)}]
   }

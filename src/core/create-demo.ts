@@ -2,7 +2,7 @@ import {awaitReady, cancelledError} from './await-ready.js'
 import {expiryFor, isSameDatabase, type Demo} from './demo.js'
 import {checkDemoType, checkDuration, type OptionSource} from './create-options.js'
 import {formatDuration, hours} from './duration.js'
-import {DemoError, LimitError} from './errors.js'
+import {DemoError, LimitError, PermissionError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
 import type {
   Checkpoint,
@@ -56,6 +56,8 @@ export interface CreateDeps {
   checkpoint: Checkpoint
   /** Aborts on Ctrl-C / SIGTERM: the step in flight ends, then the same rollback as on failure. */
   signal: AbortSignal
+  /** Says something the user should know that does not stop the create (stderr). */
+  warn?: (message: string) => void
 }
 
 export interface CreatePlan {
@@ -136,6 +138,7 @@ export function planDemo(
     kubeContext: deps.contextName,
     clusterId: deps.clusterId,
     createdBy: request.actor,
+    authenticatedAs: null,
     autoCleanup: request.autoCleanup,
     createdAt,
     expiresAt: expiryFor(createdAt, ttlMs),
@@ -277,7 +280,10 @@ export interface CreateResult {
  * and labelled objects that `demo destroy` (or gc) finishes.
  */
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
-  const plan = planDemo({...deps, contextName: deps.cluster.contextName(), clusterId: null}, request)
+  const planned = planDemo({...deps, contextName: deps.cluster.contextName(), clusterId: null}, request)
+  throwIfCancelled(deps.signal)
+  const plan = {...planned, demo: {...planned.demo, authenticatedAs: await authenticatedCreator(deps)}}
+  await assertPermitted(deps, plan)
   const timings: Record<string, number> = {}
   const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, async () => {
     // Read once the request is valid and before the row is written: every row says which cluster it lives in.
@@ -301,6 +307,33 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   } catch (error) {
     throw await rollBack(deps, {demo: run.demo, error, timings, keep: request.keepOnFailure, actor: request.actor})
   }
+}
+
+/**
+ * Who the cluster says the creator is, recorded next to the declared owner (fault matrix X9). A cluster that cannot
+ * tell (no SelfSubjectReview, or not allowed) does not stop the create: the row then keeps the declared owner only,
+ * and the user is told that anyone claiming that name may destroy it.
+ */
+async function authenticatedCreator(deps: Pick<CreateDeps, 'cluster' | 'warn'>): Promise<string | null> {
+  const user = await deps.cluster.authenticatedUser()
+  if ('username' in user) return user.username
+  deps.warn?.(
+    `The cluster cannot tell who you are (${user.unavailable}); the demo records only its declared owner, so anyone who declares that name can destroy or extend it.`,
+  )
+  return null
+}
+
+/**
+ * Refuses, before anything is written, credentials that could not finish the create or roll it back (fault matrix
+ * T16): a 403 halfway would leave a namespace that, without delete, nobody with these credentials can remove.
+ */
+async function assertPermitted(deps: Pick<CreateDeps, 'cluster'>, plan: CreatePlan): Promise<void> {
+  const missing = await deps.cluster.missingPermissions([plan.stack.namespace, ...plan.stack.objects], plan.demo.namespace)
+  if (missing.length === 0) return
+  const context = deps.cluster.contextName()
+  throw new PermissionError(`Cannot create a demo in context "${context}": these credentials may not ${missing.join('; ')}. Nothing was created.`, {
+    hint: `Ask a cluster admin for these permissions (\`kubectl auth can-i ${missing[0]?.replace(/ in namespace "(.*)"$/, ' -n $1') ?? ''}\` checks one), or use another context (--context).`,
+  })
 }
 
 /** Records what provisioning learnt (a project's ref and keys ...); the mode stays the one the row was created with. */

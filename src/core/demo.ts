@@ -62,7 +62,14 @@ export interface Demo {
    * it was recorded; those are matched by `kubeContext`.
    */
   clusterId: string | null
+  /** Who the creator said they are (--owner, DEMO_USER, the CI's pull request author, git): a label, proof of nothing. */
   createdBy: string
+  /**
+   * Who the cluster authenticated the creator as (SelfSubjectReview, `kubectl auth whoami`), e.g.
+   * "system:serviceaccount:ci:deployer"; null when the cluster could not tell (or the row predates it).
+   * When set, destroy and extend need this same identity, an admin or a trusted identity (core/authorize.ts).
+   */
+  authenticatedAs: string | null
   autoCleanup: boolean
   createdAt: Date
   updatedAt: Date

@@ -1,9 +1,9 @@
 import {awaitNamespaceGone, cancelledError} from './await-ready.js'
+import {authorizeCaller} from './authorize.js'
 import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
 import type {Demo} from './demo.js'
-import {PermissionError, UnsupportedDatabaseModeError, VersionConflictError} from './errors.js'
+import {UnsupportedDatabaseModeError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
-import {mayManage} from './identity.js'
 import type {Checkpoint, Clock, Cluster, Databases, DatabasesFor, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 export interface DestroyRequest {
@@ -11,6 +11,8 @@ export interface DestroyRequest {
   id: string
   actor: string
   admins: readonly string[]
+  /** Authenticated identities that may destroy anyone's demo (CI's, gc's ServiceAccount). */
+  trustedIdentities: readonly string[]
   /** Wait until the namespace is gone (false: return once deletion is accepted; the row stays `destroying`). */
   wait: boolean
   timeoutMs: number
@@ -42,14 +44,6 @@ export type DestroyStepDeps = Pick<DestroyDeps, 'store' | 'clock' | 'sleeper' | 
 /** What destroy actually did, for an honest message. */
 export type DestroyOutcome =
   {kind: 'already-destroyed'; demo: Demo} | {kind: 'destroyed'; demo: Demo; namespaceDeleted: boolean} | {kind: 'deleting'; demo: Demo}
-
-function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
-  if (!mayManage(request.actor, demo, request.admins)) {
-    throw new PermissionError(`Cannot destroy demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
-      hint: 'Ask its owner, or an admin listed under `admins` in demo.config.yaml.',
-    })
-  }
-}
 
 /**
  * The adapter that can drop the demo's database, found before anything changes: a demo this version cannot
@@ -178,18 +172,19 @@ export const DESTROY_STEPS: readonly DestroyStep[] = [
 ]
 
 /**
- * Destroys a demo: find it → owner or admin → (already destroyed: done) → its cluster (its own kubeconfig
- * context, or the current one when that context is unknown here and the row records the cluster's identity),
- * checked by identity (WrongClusterError) or context name → the database adapter of its recorded mode
- * (UnsupportedDatabaseModeError when this version has none) → confirm → DESTROY_STEPS (runDestroySteps).
- * Every refusal comes before the question, and nothing is written before `confirm` returns, nor once `signal`
- * is aborted by then. Idempotent: running it again after a crash, a timeout or --no-wait finishes the job.
+ * Destroys a demo: find it → its creator (the same authenticated identity when the row records one), an admin or
+ * a trusted identity (authorize.ts) → (already destroyed: done) → its cluster (its own kubeconfig context, or the
+ * current one when that context is unknown here and the row records the cluster's identity), checked by identity
+ * (WrongClusterError) or context name → the database adapter of its recorded mode (UnsupportedDatabaseModeError
+ * when this version has none) → confirm → DESTROY_STEPS (runDestroySteps). Every refusal comes before the
+ * question, and nothing is written before `confirm` returns, nor once `signal` is aborted by then. Idempotent:
+ * running it again after a crash, a timeout or --no-wait finishes the job.
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
   const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
-  assertMayDestroy(found, request)
+  const connected = await authorizeCaller(found, {...request, verb: 'destroy'}, () => connectDemoCluster(deps.clusterFor, found))
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
-  const cluster = await connectDemoCluster(deps.clusterFor, found)
+  const cluster = connected ?? (await connectDemoCluster(deps.clusterFor, found))
   await assertDemoCluster(cluster, found, `demo destroy ${found.id}`)
   const databases = await databasesOf(deps, found)
   await deps.confirm?.(found)

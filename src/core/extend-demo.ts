@@ -1,9 +1,9 @@
 import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
 import {assertModifiable, isExpired, type Demo, type LifetimePolicy} from './demo.js'
 import {formatDuration, formatUtc, hours} from './duration.js'
-import {DemoExpiredError, LimitError, PermissionError, UsageError, VersionConflictError} from './errors.js'
+import {authorizeCaller} from './authorize.js'
+import {DemoExpiredError, LimitError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
-import {mayManage} from './identity.js'
 import type {Clock, Cluster, DemoStore} from './ports.js'
 
 export interface ExtendRequest {
@@ -12,6 +12,8 @@ export interface ExtendRequest {
   hours: number
   actor: string
   admins: readonly string[]
+  /** Authenticated identities that may extend anyone's demo (CI's, gc's ServiceAccount). */
+  trustedIdentities: readonly string[]
   /** --context was given: it must be the demo's own context, and reachable, before anything is written. */
   explicitContext: boolean
 }
@@ -35,11 +37,6 @@ export interface ExtendResult {
 const MAX_ATTEMPTS = 5
 
 function decideNewExpiry(demo: Demo, request: ExtendRequest, policy: LifetimePolicy, now: Date): Date {
-  if (!mayManage(request.actor, demo, request.admins)) {
-    throw new PermissionError(`Cannot extend demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
-      hint: 'Ask its owner, or an admin listed under `admins` in demo.config.yaml.',
-    })
-  }
   assertModifiable(demo, 'extend')
   if (isExpired(demo, now)) {
     throw new DemoExpiredError(`Cannot extend demo "${demo.id}": it expired at ${formatUtc(demo.expiresAt)}.`, {
@@ -93,9 +90,11 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
   for (let attempt = 1; ; attempt++) {
     const demo = await findDemo(deps.store, ref, (id) => `demo extend ${id} --by ${request.hours}h`)
     ref = demo.id
+    // Who may extend is decided once: a re-read row has the same creator.
+    if (attempt === 1) cluster = await authorizeCaller(demo, {...request, verb: 'extend'}, () => deps.cluster(demo.kubeContext))
     const now = deps.clock.now()
     const expiresAt = decideNewExpiry(demo, request, deps.policy, now)
-    if (attempt === 1) cluster = await checkedCluster(deps, demo, request)
+    if (attempt === 1) cluster = (await checkedCluster(deps, demo, request)) ?? cluster
     try {
       const updated = await deps.store.update(
         demo.id,

@@ -185,6 +185,9 @@ export interface Watch<T> {
   close(): void
 }
 
+/** Who the cluster says the caller is, or why it cannot tell (no SelfSubjectReview API: 404, or not allowed: 403). */
+export type AuthenticatedUser = {username: string} | {unavailable: string}
+
 /** The Kubernetes cluster of the current kubeconfig context. Every call is bounded by a timeout and retried when safe. */
 export interface Cluster {
   /** The kubeconfig context name, recorded on the demo. */
@@ -219,6 +222,17 @@ export interface Cluster {
   setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean>
   /** Every namespace that carries our managed-by mark. */
   ownedNamespaces(): Promise<OwnedNamespace[]>
+  /**
+   * Who the API server authenticated the credentials of this context as (SelfSubjectReview, `kubectl auth
+   * whoami`). `unavailable` when the API is not served or not allowed (404/403); other failures throw ClusterError.
+   */
+  authenticatedUser(): Promise<AuthenticatedUser>
+  /**
+   * What these credentials may not do of what creating `objects` in `namespace` takes (create, apply, roll back,
+   * wait), as "verb resource.group in namespace ..." (SelfSubjectAccessReview); empty when all is allowed or the
+   * cluster does not answer such reviews. Read-only.
+   */
+  missingPermissions(objects: Manifest[], namespace: string): Promise<string[]>
 }
 
 /** Connection details a demo's services get in their Secret. Passwords never reach the state store. */

@@ -223,8 +223,14 @@ export const projectConfigSchema = strictObject({
     gibHour: z.number().min(0).default(0.005),
     typeHour: z.record(dnsLabel, z.number().min(0)).default({}),
   }).prefault({}),
-  /** Identities (created_by values) allowed to extend and destroy anyone's demo. */
+  /**
+   * Identities allowed to extend and destroy anyone's demo: for a demo that records who the cluster authenticated
+   * its creator as, matched against the caller's authenticated identity (`kubectl auth whoami`); for an older one,
+   * against the declared owner (created_by).
+   */
   admins: z.array(z.string().min(1)).default([]),
+  /** Authenticated identities (`kubectl auth whoami`) that may act for others: the CI's or gc's ServiceAccount. */
+  trustedIdentities: z.array(z.string().min(1)).default([]),
   database: strictObject({
     mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
   }).prefault({}),

@@ -1,3 +1,4 @@
+import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
 import {awaitReady, cancelledError} from './await-ready.js'
 import {markReady} from './create-demo.js'
 import type {Demo} from './demo.js'
@@ -13,6 +14,8 @@ export interface WaitRequest {
   id: string
   actor: string
   admins: readonly string[]
+  /** Authenticated identities that may destroy anyone's demo (destroy's rule, authorize.ts). */
+  trustedIdentities: readonly string[]
   timeoutMs: number
   /** Like create's --keep-on-failure: a demo that does not come up keeps its namespace for debugging. */
   keepOnFailure: boolean
@@ -50,7 +53,8 @@ async function finishCreate(deps: WaitDeps, demo: Demo, request: WaitRequest): P
       },
     )
   }
-  const cluster: Cluster = await deps.clusterFor(demo.kubeContext)
+  const cluster: Cluster = await connectDemoCluster(deps.clusterFor, demo)
+  await assertDemoCluster(cluster, demo, `demo wait ${demo.id}`)
   const started = deps.clock.now().getTime()
   try {
     await deps.steps.run('Wait until every deployment is Available', () =>
@@ -84,7 +88,7 @@ export async function waitForDemo(deps: WaitDeps, request: WaitRequest): Promise
     case 'creating':
       return finishCreate(deps, demo, request)
     case 'destroying': {
-      const outcome = await destroyDemo(deps, {id: demo.id, actor: request.actor, admins: request.admins, wait: true, timeoutMs: request.timeoutMs})
+      const outcome = await destroyDemo(deps, {id: demo.id, actor: request.actor, admins: request.admins, trustedIdentities: request.trustedIdentities, wait: true, timeoutMs: request.timeoutMs})
       if (outcome.kind === 'destroyed') return {kind: 'destroyed', demo: outcome.demo, namespaceDeleted: outcome.namespaceDeleted}
       return {kind: 'already', demo: outcome.demo}
     }

@@ -27,6 +27,8 @@ export interface ClusterHandle {
   cluster: Cluster
   /** The context name the cluster must report. */
   context: string
+  /** Who the cluster must say the test's credentials are (`kubectl auth whoami`). */
+  username: string
   /** Labels every namespace the suite creates also carries (the test bed's leftover label, for one). */
   namespaceLabels: Record<string, string>
   /** How long the suite waits for what happens asynchronously (deletion, readiness). */
@@ -560,6 +562,20 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const first = await cluster.identity()
         assert.match(first, /\S/)
         assert.equal(await cluster.identity(), first)
+      })
+    })
+
+    describe('authenticatedUser', () => {
+      it('names the user the API server authenticated the credentials as', async () => {
+        assert.deepEqual(await cluster.authenticatedUser(), {username: handle.username})
+      })
+    })
+
+    describe('missingPermissions', () => {
+      it('finds nothing missing for credentials that may do everything (the test bed admin)', async () => {
+        const owner = handle.newOwner()
+        const objects = [aNamespaceManifest(owner), aConfigMap(owner, 'settings'), aDeployment(owner, 'web')]
+        assert.deepEqual(await cluster.missingPermissions(objects, owner.namespace), [])
       })
     })
 

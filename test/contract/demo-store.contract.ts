@@ -71,6 +71,14 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       assert.deepEqual(got.phaseTimings, {})
     })
 
+    it('keeps the authenticated identity of the creator next to the declared owner, and null where there is none', async () => {
+      const recorded = await insertOk(store, {createdBy: 'alice@example.com', authenticatedAs: 'system:serviceaccount:team:alice'})
+      const older = await insertOk(store, {createdBy: 'alice@example.com'})
+      assert.equal((await store.get(recorded.id))?.authenticatedAs, 'system:serviceaccount:team:alice')
+      assert.equal((await store.get(recorded.id))?.createdBy, 'alice@example.com')
+      assert.equal((await store.get(older.id))?.authenticatedAs, null)
+    })
+
     it("tells the database's clock: the current time, moving forward", async () => {
       const first = await store.now()
       await new Promise((resolve) => setTimeout(resolve, 20))

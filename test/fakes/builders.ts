@@ -40,6 +40,7 @@ export function aNewDemo(overrides: Partial<NewDemo> = {}): NewDemo {
     kubeContext: 'test',
     clusterId: null,
     createdBy: 'alice@example.com',
+    authenticatedAs: null,
     autoCleanup: true,
     createdAt,
     expiresAt: new Date(createdAt.getTime() + 2 * 3_600_000),

@@ -1,6 +1,6 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, PodRestarts, Sleeper, Watch} from '../../src/core/ports.js'
+import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, PodRestarts, Sleeper, Watch} from '../../src/core/ports.js'
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
 type ClusterMethod =
@@ -14,6 +14,8 @@ type ClusterMethod =
   | 'namespaceStatus'
   | 'setExpiry'
   | 'ownedNamespaces'
+  | 'authenticatedUser'
+  | 'missingPermissions'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
@@ -222,6 +224,22 @@ export class FakeCluster implements Cluster {
       const expires = ns.annotations[EXPIRES_AT_ANNOTATION]
       return [{name: ns.name, demoId, terminating: ns.terminating, expiresAt: expires ? new Date(expires) : null, createdAt: new Date(ns.createdAt)}]
     })
+  }
+
+  /** Who the fake API server says the caller is; set `{unavailable: ...}` for a cluster without SelfSubjectReview. */
+  user: AuthenticatedUser = {username: 'demo-testbed-admin'}
+
+  async authenticatedUser(): Promise<AuthenticatedUser> {
+    this.enter('authenticatedUser', [])
+    return this.user
+  }
+
+  /** Permissions the fake's credentials lack, as the adapter words them ("patch deployments.apps in namespace ..."). */
+  denied: string[] = []
+
+  async missingPermissions(objects: Manifest[], namespace: string): Promise<string[]> {
+    this.enter('missingPermissions', [objects.length, namespace])
+    return [...this.denied]
   }
 
   // ---- test controls ----

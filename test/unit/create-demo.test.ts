@@ -20,6 +20,7 @@ import {projectConfigSchema} from '../../src/core/project-config.js'
 import type {TemplateFile} from '../../src/core/render-stack.js'
 import {aCreatedEvent, aNewDemo, fixedClock} from '../fakes/builders.js'
 import {FakeCluster} from '../fakes/fake-cluster.js'
+import {PermissionError} from '../../src/core/errors.js'
 import {FakeSleeper, RecordingSteps} from '../fakes/fake-time.js'
 import {MemoryDemoStore} from '../fakes/memory-store.js'
 import {databasesFor, FakeDatabases} from '../fakes/fake-databases.js'
@@ -264,13 +265,29 @@ describe('createDemo', () => {
       return true
     })
     assert.deepEqual([...store.rows.keys()], ['k3x9a2bq'])
-    // Only the cluster's identity was read (the row would have recorded it); nothing was written.
+    // Only the cluster's identity and the creator's identity and permissions were read; nothing was written.
     assert.deepEqual(
       cluster.calls.map((c) => c.method),
-      ['identity'],
+      ['authenticatedUser', 'missingPermissions', 'identity'],
     )
     assert.equal(cluster.namespaces.size, 0)
     assert.deepEqual(steps.failed, ['Record the demo'], 'the progress shows the refused step as failed')
+    assert.deepEqual(checkpoints, [])
+  })
+
+  it('refuses credentials that lack a permission the create or its rollback needs, naming it, before writing anything (T16)', async () => {
+    cluster.denied = ['patch deployments.apps in namespace "demo-x"', 'delete namespaces']
+    await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+      assert.ok(error instanceof PermissionError)
+      assert.match(
+        error.message,
+        /these credentials may not patch deployments\.apps in namespace "demo-x"; delete namespaces\. Nothing was created\./,
+      )
+      assert.match(error.hint ?? '', /kubectl auth can-i patch deployments\.apps -n demo-x/)
+      return true
+    })
+    assert.equal(store.rows.size, 0)
+    assert.equal(cluster.namespaces.size, 0)
     assert.deepEqual(checkpoints, [])
   })
 
@@ -502,7 +519,7 @@ describe('createDemo', () => {
             checkpoint: () => {},
             signal: new AbortController().signal,
           },
-          {id: ID, actor: ALICE, admins: [], wait: false, timeoutMs: 60_000},
+          {id: ID, actor: ALICE, admins: [], trustedIdentities: [], wait: false, timeoutMs: 60_000},
         )
         assert.equal(outcome.kind, 'deleting')
       }
@@ -661,7 +678,7 @@ describe('createDemo', () => {
           checkpoint: () => {},
           signal: new AbortController().signal,
         },
-        {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], wait: true, timeoutMs: 60_000},
+        {id: ID, actor: 'bob@example.com', admins: ['bob@example.com'], trustedIdentities: [], wait: true, timeoutMs: 60_000},
       )
       assert.equal(outcome.kind, 'destroyed')
       assert.equal((await row()).status, 'destroyed')

@@ -27,7 +27,7 @@ const ROOT = 'root@example.com'
 const NOW = '2026-11-25T13:00:00.000Z'
 
 function aDestroyRequest(overrides: Partial<DestroyRequest> = {}): DestroyRequest {
-  return {id: ID, actor: ALICE, admins: [ROOT], wait: true, timeoutMs: 60_000, ...overrides}
+  return {id: ID, actor: ALICE, admins: [ROOT], trustedIdentities: [], wait: true, timeoutMs: 60_000, ...overrides}
 }
 
 describe('destroyDemo', () => {

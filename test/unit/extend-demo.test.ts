@@ -54,7 +54,7 @@ async function seed(store: MemoryDemoStore, overrides: Parameters<typeof aNewDem
 }
 
 function request(overrides: Partial<ExtendRequest> = {}): ExtendRequest {
-  return {id: 'k3x9a2bq', hours: 2, actor: 'alice@example.com', admins: [], explicitContext: false, ...overrides}
+  return {id: 'k3x9a2bq', hours: 2, actor: 'alice@example.com', admins: [], trustedIdentities: [], explicitContext: false, ...overrides}
 }
 
 describe('extendDemo', () => {

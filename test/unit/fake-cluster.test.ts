@@ -9,6 +9,7 @@ clusterContract('in-memory fake', async () => {
   return {
     cluster,
     context: 'contract-test',
+    username: 'demo-testbed-admin',
     namespaceLabels: {},
     settleMs: 0,
     newOwner: () => {

@@ -6,6 +6,8 @@
  */
 export const KUBERNETES_CLIENT_NAMES = [
   'AppsV1Api',
+  'AuthenticationV1Api',
+  'AuthorizationV1Api',
   'CoreV1Api',
   'KubeConfig',
   'KubernetesObjectApi',

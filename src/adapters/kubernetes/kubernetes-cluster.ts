@@ -1,5 +1,7 @@
 import type {
   AppsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   KubeConfig,
   KubernetesObject,
@@ -16,13 +18,15 @@ import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
-import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, Watch} from '../../core/ports.js'
+import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, Watch} from '../../core/ports.js'
 import {splitPolicyFirst} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
 import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
+import {reviewSelf} from './who-am-i.js'
+import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
@@ -57,6 +61,8 @@ export interface Clients {
   kubeConfig: KubeConfig
   core: CoreV1Api
   apps: AppsV1Api
+  authentication: AuthenticationV1Api
+  authorization: AuthorizationV1Api
   objects: KubernetesObjectApi
   serverSideApply: PatchStrategy
   watch: KubernetesWatch
@@ -107,6 +113,8 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
     kubeConfig,
     core: new k8s.CoreV1Api(configuration),
     apps: new k8s.AppsV1Api(configuration),
+    authentication: new k8s.AuthenticationV1Api(configuration),
+    authorization: new k8s.AuthorizationV1Api(configuration),
     objects: new k8s.KubernetesObjectApi(configuration),
     serverSideApply: k8s.PatchStrategy.ServerSideApply,
     watch: new k8s.Watch(kubeConfig),
@@ -350,6 +358,21 @@ export class KubernetesCluster implements Cluster {
     })
   }
 
+  authenticatedUser(): Promise<AuthenticatedUser> {
+    return reviewSelf((what, call) => this.request(what, call), this.clients.authentication)
+  }
+
+  async missingPermissions(objects: Manifest[], namespace: string): Promise<string[]> {
+    const resources = new Map<string, string | undefined>()
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
+      const key = `${object.apiVersion} ${object.kind}`
+      if (!resources.has(key)) resources.set(key, (await this.lookUpKind(object))?.name)
+    }
+    const checks = accessChecksFor(objects, namespace, (o) => resources.get(`${o.apiVersion} ${o.kind}`))
+    const denied = await deniedAccess((what, call) => this.request(what, call), this.clients.authorization, checks)
+    return denied.map(describeAccess)
+  }
+
   /**
    * Server-side apply as field manager demo-cli with force. Force is safe because every object goes only
    * into a namespace whose marks were verified just before: there we are the authority, and a conflict can
@@ -382,12 +405,8 @@ export class KubernetesCluster implements Cluster {
    */
   private async assertNamespacedKinds(objects: Manifest[]): Promise<void> {
     const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]))
-    // resource() is protected in the typings but is the library's own cached discovery lookup.
-    const discovery = this.clients.objects as unknown as {resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined>}
     for (const object of kinds.values()) {
-      const resource = await this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () =>
-        discovery.resource(object.apiVersion, object.kind),
-      )
+      const resource = await this.lookUpKind(object)
       if (!resource)
         throw new ClusterError(`The cluster does not serve kind ${object.kind} in ${object.apiVersion} (${describe(object)}).`, {
           hint: 'Fix apiVersion/kind in the template, or install the CRD first.',
@@ -397,6 +416,13 @@ export class KubernetesCluster implements Cluster {
           hint: 'Templates may create only namespaced objects.',
         })
     }
+  }
+
+  /** The kind's resource from API discovery (cached by the client); undefined when the cluster does not serve it. */
+  private lookUpKind(object: Manifest): Promise<V1APIResource | undefined> {
+    // resource() is protected in the typings but is the library's own cached discovery lookup.
+    const discovery = this.clients.objects as unknown as {resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined>}
+    return this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () => discovery.resource(object.apiVersion, object.kind))
   }
 
   private async readNamespace(name: string): Promise<V1Namespace | null> {

@@ -29,6 +29,7 @@ const COLUMNS = {
   kubeContext: 'kube_context',
   clusterId: 'cluster_id',
   createdBy: 'created_by',
+  authenticatedAs: 'authenticated_as',
   autoCleanup: 'auto_cleanup',
   createdAt: 'created_at',
   updatedAt: 'updated_at',

@@ -2,6 +2,7 @@ import {StoreError} from '../../core/errors.js'
 import type {Db} from './db.js'
 import {sql as init} from './migrations/0001-init.js'
 import {sql as clusterIdentity} from './migrations/0002-cluster-identity.js'
+import {sql as authenticatedIdentity} from './migrations/0003-authenticated-identity.js'
 import {sql as statsIndex} from './migrations/0005-stats-index.js'
 
 export interface Migration {
@@ -14,6 +15,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {version: 1, name: 'init', sql: init},
   {version: 2, name: 'cluster-identity', sql: clusterIdentity},
+  {version: 3, name: 'authenticated-identity', sql: authenticatedIdentity},
   {version: 5, name: 'stats-index', sql: statsIndex},
 ]
 

@@ -35,6 +35,8 @@ clusterContract('KubernetesCluster on the local control plane', async () => {
   return {
     cluster,
     context: kubeConfig.getCurrentContext(),
+    // The test bed's admin client certificate (test/cluster/up.sh): CN=demo-testbed-admin.
+    username: 'demo-testbed-admin',
     namespaceLabels: {[TEST_NAMESPACE_LABEL]: 'true'},
     settleMs: 90_000,
     newOwner: () => {

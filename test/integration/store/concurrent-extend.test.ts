@@ -98,7 +98,7 @@ describe('concurrent extends on one demo (PostgreSQL)', () => {
       contenders.map((store, i) =>
         extendDemo(
           {store, clock, policy, cluster: () => Promise.reject(new Error('no cluster in this test'))},
-          {id, hours: hoursOf(i), actor: `alice@example.com`, admins: [], explicitContext: false},
+          {id, hours: hoursOf(i), actor: `alice@example.com`, admins: [], trustedIdentities: [], explicitContext: false},
         ),
       ),
     )
