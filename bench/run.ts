@@ -14,9 +14,10 @@ import {ORDER, writeReport, type Section} from './lib/report.js'
 import {health} from './health.js'
 import {list} from './list.js'
 import {startup} from './startup.js'
+import {stats} from './stats.js'
 
 type Name = (typeof ORDER)[number]
-const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, create, concurrent, destroy, health}
+const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, stats, create, concurrent, destroy, health}
 
 interface Args {
   names: Name[]
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       }
     }
     if (write && sections.length > 0) {
-      const needsCluster = names.some((n) => n !== 'startup' && n !== 'list')
+      const needsCluster = names.some((n) => n !== 'startup' && n !== 'list' && n !== 'stats')
       const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl, ctx.pkg)
       const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
       writeReport(sections, v, command)

@@ -4,7 +4,7 @@ import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Checkpoint, Cluster, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, Stats, StepRunner, UrlProber} from './core/ports.js'
+import type {Checkpoint, Cluster, ClusterAccess, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, Stats, StepRunner, UrlProber} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
 import type {DatabaseMode} from './core/demo.js'
@@ -52,7 +52,7 @@ export class Deps {
   private who: Identity | undefined
   private synced: DatabaseClock | undefined
   /** One connection per kubeconfig context: gc and health act on demos of several contexts in one process. */
-  private readonly connections = new Map<string, Promise<Cluster>>()
+  private readonly connections = new Map<string, Promise<Cluster & ClusterAccess>>()
 
   constructor(protected readonly options: DepsOptions) {}
 
@@ -151,6 +151,15 @@ export class Deps {
 
   /** The cluster of --kubeconfig/--context (else `defaultContext`; else KUBECONFIG, ~/.kube/config, in-cluster); one connection per context. */
   async cluster(options: {defaultContext?: string | null} = {}): Promise<Cluster> {
+    return this.connect(options)
+  }
+
+  /** What `demo doctor` asks of the cluster of --kubeconfig/--context (the same connection as cluster()). */
+  async clusterAccess(): Promise<ClusterAccess> {
+    return this.connect({})
+  }
+
+  private async connect(options: {defaultContext?: string | null}): Promise<Cluster & ClusterAccess> {
     const context = this.requestedContext(options.defaultContext)
     const key = context ?? ''
     let connection = this.connections.get(key)

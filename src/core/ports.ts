@@ -401,3 +401,25 @@ export interface Stats {
    */
   committedHours(window: TimeWindow, now: Date): Promise<TypeOwnerUsage[]>
 }
+
+/** One permission a command needs: a verb on a resource of an API group, cluster-wide (demo namespaces are new each time). */
+export interface Permission {
+  verb: string
+  resource: string
+  /** "" for the core group. */
+  group: string
+}
+
+/** What `demo doctor` asks the cluster about the current identity. Read-only. */
+export interface ClusterAccess {
+  /** The kubeconfig context name. */
+  contextName(): string
+  /** The API server's address, for messages. */
+  server(): string
+  /** Resolves when the API server answers a discovery request; throws ClusterError / ClusterUnavailableError otherwise. */
+  ping(): Promise<void>
+  /** Whether the current identity may do it (a SelfSubjectAccessReview, cluster-wide). */
+  canI(permission: Permission): Promise<boolean>
+  /** Whether the IngressClass exists. */
+  ingressClassExists(name: string): Promise<boolean>
+}

@@ -18,7 +18,7 @@ import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
-import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, Watch} from '../../core/ports.js'
+import type {AuthenticatedUser, Cluster, ClusterAccess, DeploymentState, Manifest, OwnedNamespace, Ownership, Permission, Watch} from '../../core/ports.js'
 import {splitPolicyFirst} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
@@ -203,7 +203,7 @@ function parseDate(value: string | undefined): Date | null {
 }
 
 /** The Cluster port on the Kubernetes API (server-side apply, label-selected lists, ownership-checked deletes). */
-export class KubernetesCluster implements Cluster {
+export class KubernetesCluster implements Cluster, ClusterAccess {
   constructor(
     private readonly clients: Clients,
     private readonly settings: Settings,
@@ -232,6 +232,45 @@ export class KubernetesCluster implements Cluster {
     const uid = kubeSystem.metadata?.uid
     if (!uid) throw new ClusterError('Cannot tell which cluster this is: namespace "kube-system" has no uid.')
     return uid
+  }
+
+  server(): string {
+    return this.settings.server
+  }
+
+  async ping(): Promise<void> {
+    // A SelfSubjectAccessReview: every authenticated identity may create one (system:basic-user), so it proves
+    // the server answers and takes our credentials without needing any permission.
+    await this.canI({verb: 'get', resource: 'namespaces', group: ''})
+  }
+
+  async canI(permission: Permission): Promise<boolean> {
+    const review = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      spec: {resourceAttributes: {verb: permission.verb, resource: permission.resource, group: permission.group}},
+    }
+    try {
+      const answer = (await this.clients.objects.create(review)) as {status?: {allowed?: boolean}}
+      return answer.status?.allowed === true
+    } catch (error) {
+      throw toClusterError(error, {
+        what: `Cannot ask whether this identity may ${permission.verb} ${permission.resource}`,
+        server: this.settings.server,
+        timeoutMs: this.settings.timeoutMs,
+      })
+    }
+  }
+
+  async ingressClassExists(name: string): Promise<boolean> {
+    try {
+      await this.clients.objects.read({apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: {name}})
+      return true
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return false
+      throw toClusterError(error, {what: `Cannot read IngressClass "${name}"`, server: this.settings.server, timeoutMs: this.settings.timeoutMs})
+    }
   }
 
   async ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void> {

@@ -60,6 +60,17 @@ const WEEKS = `SELECT to_char(date_trunc('week', at AT TIME ZONE 'UTC'), 'YYYY-M
   FROM ${E} WHERE type = 'created' AND at >= $1::timestamptz AND at < $2::timestamptz
  GROUP BY 1 ORDER BY 1`
 
+/** Every statement `usage` runs, in order ($1 since, $2 until, $3 the goal in seconds): for the benchmark's psql peer. */
+export const USAGE_STATEMENTS: readonly string[] = [
+  COUNTS,
+  FAILED_BY_REASON,
+  TIME_TO_READY,
+  AVERAGE_LIFETIME,
+  PEAK,
+  `WITH ${spans('$2::timestamptz')} ${BY_TYPE_AND_OWNER}`,
+  WEEKS,
+]
+
 type Row = Record<string, unknown>
 
 function numberOrNull(value: unknown): number | null {

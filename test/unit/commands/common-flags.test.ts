@@ -14,8 +14,19 @@ import ConfigList from '../../../src/commands/config/list.js'
 import ConfigSet from '../../../src/commands/config/set.js'
 import ConfigUnset from '../../../src/commands/config/unset.js'
 import Version from '../../../src/commands/version.js'
+import Doctor from '../../../src/commands/doctor.js'
+import Stats from '../../../src/commands/stats.js'
 
-const COMMANDS: Record<string, typeof Command> = {create: Create, destroy: Destroy, extend: Extend, get: Get, list: List, version: Version}
+const COMMANDS: Record<string, typeof Command> = {
+  create: Create,
+  destroy: Destroy,
+  extend: Extend,
+  get: Get,
+  list: List,
+  version: Version,
+  doctor: Doctor,
+  stats: Stats,
+}
 const ALL = [...Object.values(COMMANDS), ConfigGet, ConfigList, ConfigSet, ConfigUnset]
 
 interface Row {
