@@ -136,6 +136,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
         random: deps.random,
         databases: await deps.databases(),
         contextName: null,
+        clusterId: null,
       },
       request,
     )

@@ -108,7 +108,7 @@ function previewAccess(demo: NewDemo | Demo): DatabaseAccess {
  * `demo create --dry-run` prints this plan.
  */
 export function planDemo(
-  deps: Pick<CreateDeps, 'config' | 'templates' | 'clock' | 'random' | 'databases'> & {contextName: string | null},
+  deps: Pick<CreateDeps, 'config' | 'templates' | 'clock' | 'random' | 'databases'> & {contextName: string | null; clusterId: string | null},
   request: CreateRequest,
 ): CreatePlan {
   const {config} = deps
@@ -126,6 +126,7 @@ export function planDemo(
     ...demoUrls(config, id),
     database: deps.databases.planned(id),
     kubeContext: deps.contextName,
+    clusterId: deps.clusterId,
     createdBy: request.actor,
     autoCleanup: request.autoCleanup,
     createdAt,
@@ -268,11 +269,13 @@ export interface CreateResult {
  * and labelled objects that `demo destroy` (or gc) finishes.
  */
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
-  const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
+  const plan = planDemo({...deps, contextName: deps.cluster.contextName(), clusterId: null}, request)
   const timings: Record<string, number> = {}
-  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () =>
-    recordDemo(deps, plan.demo, request.actor),
-  )
+  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, async () => {
+    // Read once the request is valid and before the row is written: every row says which cluster it lives in.
+    plan.demo.clusterId = await deps.cluster.identity()
+    return recordDemo(deps, plan.demo, request.actor)
+  })
   const run: CreateRun = {
     deps,
     request,

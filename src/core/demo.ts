@@ -1,4 +1,4 @@
-import {ConflictError, StateTransitionError, UsageError} from './errors.js'
+import {ConflictError, StateTransitionError, UsageError, WrongClusterError} from './errors.js'
 
 export const DEMO_STATUSES = ['creating', 'ready', 'degraded', 'destroying', 'destroyed', 'failed'] as const
 export type DemoStatus = (typeof DEMO_STATUSES)[number]
@@ -56,6 +56,12 @@ export interface Demo {
   candidateUrl: string
   database: DemoDatabase
   kubeContext: string | null
+  /**
+   * The identity of the cluster the demo was created in (the UID of its kube-system namespace), stable across
+   * kubeconfigs: a laptop, CI and the gc CronJob name the same cluster differently. Null on rows created before
+   * it was recorded; those are matched by `kubeContext`.
+   */
+  clusterId: string | null
   createdBy: string
   autoCleanup: boolean
   createdAt: Date
@@ -146,6 +152,40 @@ export function assertModifiable(demo: Pick<Demo, 'id' | 'status'>, action: stri
       hint: demo.status === 'failed' ? `Destroy it with \`demo destroy ${demo.id}\` and create a new one.` : 'Create a new demo with `demo create`.',
     })
   }
+}
+
+/** What a connected cluster says of itself: its kubeconfig context name and its stable identity. */
+export interface ClusterIdentity {
+  context: string
+  clusterId: string
+}
+
+/**
+ * Whether a demo lives in the connected cluster: by identity when the row has one (the context name is only a
+ * hint then), else by context name (rows created before identities were recorded); null when the row records
+ * neither and the question cannot be answered.
+ */
+export function isInCluster(demo: Pick<Demo, 'kubeContext' | 'clusterId'>, current: ClusterIdentity): boolean | null {
+  if (demo.clusterId) return demo.clusterId === current.clusterId
+  if (demo.kubeContext) return demo.kubeContext === current.context
+  return null
+}
+
+/**
+ * Refuses to act on a demo through a kubeconfig that points at another cluster (WrongClusterError), by identity
+ * when the row has one, else by context name as before (assertSameContext).
+ */
+export function assertSameCluster(demo: Pick<Demo, 'id' | 'kubeContext' | 'clusterId'>, current: ClusterIdentity, rerun: string): void {
+  if (!demo.clusterId) {
+    assertSameContext(demo, current.context, rerun)
+    return
+  }
+  if (demo.clusterId === current.clusterId) return
+  const hint = demo.kubeContext && demo.kubeContext !== current.context ? ` (it was created in context "${demo.kubeContext}")` : ''
+  throw new WrongClusterError(
+    `Demo "${demo.id}" lives in another cluster than the one kubeconfig context "${current.context}" points at${hint}: cluster ${demo.clusterId}, not ${current.clusterId}.`,
+    {hint: `Point your kubeconfig at the demo's cluster and run \`${rerun} --context <context>\`.`},
+  )
 }
 
 /**

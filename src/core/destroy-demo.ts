@@ -1,5 +1,6 @@
 import {awaitNamespaceGone, cancelledError} from './await-ready.js'
-import {assertSameContext, type Demo} from './demo.js'
+import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
+import type {Demo} from './demo.js'
 import {PermissionError, UnsupportedDatabaseModeError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
 import {mayManage} from './identity.js'
@@ -13,6 +14,8 @@ export interface DestroyRequest {
   /** Wait until the namespace is gone (false: return once deletion is accepted; the row stays `destroying`). */
   wait: boolean
   timeoutMs: number
+  /** Why the demo is destroyed, recorded in its events (gc: "expired", "the namespace vanished outside demo"). */
+  reason?: string
 }
 
 export interface DestroyDeps {
@@ -33,6 +36,9 @@ export interface DestroyDeps {
   signal: AbortSignal
 }
 
+/** What the steps of a destroy need, once the demo, its cluster and its database adapter are known (gc starts here). */
+export type DestroyStepDeps = Pick<DestroyDeps, 'store' | 'clock' | 'sleeper' | 'steps' | 'checkpoint' | 'signal'>
+
 /** What destroy actually did, for an honest message. */
 export type DestroyOutcome =
   {kind: 'already-destroyed'; demo: Demo} | {kind: 'destroyed'; demo: Demo; namespaceDeleted: boolean} | {kind: 'deleting'; demo: Demo}
@@ -49,7 +55,7 @@ function assertMayDestroy(demo: Demo, request: DestroyRequest): void {
  * The adapter that can drop the demo's database, found before anything changes: a demo this version cannot
  * drop the database of is refused whole, never left without its namespace and with its database.
  */
-async function databasesOf(deps: DestroyDeps, demo: Demo): Promise<Databases> {
+export async function databasesOf(deps: Pick<DestroyDeps, 'databasesFor'>, demo: Demo): Promise<Databases> {
   const {mode} = demo.database
   try {
     return await deps.databasesFor(mode)
@@ -65,50 +71,66 @@ async function databasesOf(deps: DestroyDeps, demo: Demo): Promise<Databases> {
   }
 }
 
-async function markDestroying(deps: DestroyDeps, demo: Demo, actor: string): Promise<Demo> {
+function reasonData(reason: string | undefined): Record<string, unknown> {
+  return reason === undefined ? {} : {reason}
+}
+
+/** The row `destroying`, compare-and-set on the version read: VersionConflictError when someone else wrote first. */
+export async function claimForDestroy(deps: Pick<DestroyDeps, 'store' | 'clock'>, demo: Demo, who: {actor: string; reason?: string}): Promise<Demo> {
+  return deps.store.update(
+    demo.id,
+    demo.version,
+    {status: 'destroying'},
+    {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor: who.actor, data: {from: demo.status, ...reasonData(who.reason)}},
+  )
+}
+
+async function markDestroying(deps: DestroyStepDeps, demo: Demo, request: DestroyRequest): Promise<Demo> {
   if (demo.status === 'destroying') return demo
   try {
-    return await deps.store.update(
-      demo.id,
-      demo.version,
-      {status: 'destroying'},
-      {demoId: demo.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: demo.status}},
-    )
+    return await claimForDestroy(deps, demo, request)
   } catch (error) {
     // Another destroy (or gc, or an extend) wrote first: decide once more on the row as it is now.
     const latest = error instanceof VersionConflictError ? await deps.store.get(demo.id) : undefined
     if (!latest) throw error
     if (latest.status === 'destroying') return latest
-    return deps.store.update(
-      latest.id,
-      latest.version,
-      {status: 'destroying'},
-      {demoId: latest.id, type: 'destroying', at: deps.clock.now(), actor, data: {from: latest.status}},
-    )
+    return claimForDestroy(deps, latest, request)
   }
 }
 
 /** Row `destroyed`, unless a concurrent destroy already recorded it (no second event, the first destroyedAt stays). */
-async function markDestroyed(deps: DestroyDeps, demo: Demo, request: DestroyRequest, namespaceDeleted: boolean): Promise<Demo> {
+async function markDestroyed(run: DestroyRun): Promise<Demo> {
+  const {deps, demo, request} = run
   const latest = (await deps.store.get(demo.id)) ?? demo
-  if (latest.status === 'destroyed') return latest
+  if (latest.status === 'destroyed') {
+    run.destroyedByOther = true
+    return latest
+  }
   const now = deps.clock.now()
   return deps.store.update(
     latest.id,
     latest.version,
     {status: 'destroyed', destroyedAt: now},
-    {demoId: demo.id, type: 'destroyed', at: now, actor: request.actor, data: {namespaceDeleted}},
+    {
+      demoId: demo.id,
+      type: 'destroyed',
+      at: now,
+      actor: request.actor,
+      data: {namespaceDeleted: run.namespaceDeleted, ...reasonData(request.reason)},
+    },
   )
 }
 
 /** What the steps of one destroy share. */
 interface DestroyRun {
-  deps: DestroyDeps
+  deps: DestroyStepDeps
   request: DestroyRequest
   cluster: Cluster
   databases: Databases
   demo: Demo
   namespaceDeleted: boolean
+  /** Another destroy (or gc) recorded the row destroyed before this one could. */
+  destroyedByOther: boolean
 }
 
 /**
@@ -128,7 +150,7 @@ export const DESTROY_STEPS: readonly DestroyStep[] = [
     key: 'destroying',
     title: () => 'Mark the demo destroying',
     run: async (r) => {
-      r.demo = await markDestroying(r.deps, r.demo, r.request.actor)
+      r.demo = await markDestroying(r.deps, r.demo, r.request)
     },
   },
   {
@@ -150,32 +172,47 @@ export const DESTROY_STEPS: readonly DestroyStep[] = [
     title: () => 'Mark the demo destroyed',
     waits: true,
     run: async (r) => {
-      r.demo = await markDestroyed(r.deps, r.demo, r.request, r.namespaceDeleted)
+      r.demo = await markDestroyed(r)
     },
   },
 ]
 
 /**
- * Destroys a demo: find it → owner or admin → (already destroyed: done) → its own kubeconfig context → the
- * database adapter of its recorded mode (UnsupportedDatabaseModeError when this version has none) → confirm
- * → DESTROY_STEPS (row `destroying` → delete the namespace, only if it carries the demo's marks → wait until
- * it is gone → drop the database → row `destroyed`). Every refusal comes before the question, and nothing is
- * written before `confirm` returns, nor once `signal` is aborted by then. Idempotent: running it again after a
- * crash, a timeout or --no-wait finishes the job.
+ * Destroys a demo: find it → owner or admin → (already destroyed: done) → its cluster (its own kubeconfig
+ * context, or the current one when that context is unknown here and the row records the cluster's identity),
+ * checked by identity (WrongClusterError) or context name → the database adapter of its recorded mode
+ * (UnsupportedDatabaseModeError when this version has none) → confirm → DESTROY_STEPS (runDestroySteps).
+ * Every refusal comes before the question, and nothing is written before `confirm` returns, nor once `signal`
+ * is aborted by then. Idempotent: running it again after a crash, a timeout or --no-wait finishes the job.
  */
 export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): Promise<DestroyOutcome> {
   const found = await findDemo(deps.store, request.id, (id) => `demo destroy ${id}`)
   assertMayDestroy(found, request)
   if (found.status === 'destroyed') return {kind: 'already-destroyed', demo: found}
-  const cluster = await deps.clusterFor(found.kubeContext)
-  assertSameContext(found, cluster.contextName(), `demo destroy ${found.id}`)
-  const run: DestroyRun = {deps, request, cluster, databases: await databasesOf(deps, found), demo: found, namespaceDeleted: false}
+  const cluster = await connectDemoCluster(deps.clusterFor, found)
+  await assertDemoCluster(cluster, found, `demo destroy ${found.id}`)
+  const databases = await databasesOf(deps, found)
   await deps.confirm?.(found)
+  return runDestroySteps(deps, request, {cluster, databases, demo: found})
+}
+
+/**
+ * DESTROY_STEPS on a demo already found and checked (destroyDemo, and gc after it claimed the row): row
+ * `destroying` → delete the namespace, only if it carries the demo's marks → wait until it is gone → drop the
+ * database → row `destroyed`. Outcome `already-destroyed` when a concurrent destroy recorded it first.
+ */
+export async function runDestroySteps(
+  deps: DestroyStepDeps,
+  request: DestroyRequest,
+  target: {cluster: Cluster; databases: Databases; demo: Demo},
+): Promise<DestroyOutcome> {
+  const run: DestroyRun = {deps, request, ...target, namespaceDeleted: false, destroyedByOther: false}
   for (const step of DESTROY_STEPS) {
     if (deps.signal.aborted) throw cancelledError(deps.signal)
     if (step.waits && !request.wait) return {kind: 'deleting', demo: run.demo}
     await deps.steps.run(step.title(run), () => step.run(run))
     deps.checkpoint(step.key, run.demo.id)
   }
+  if (run.destroyedByOther) return {kind: 'already-destroyed', demo: run.demo}
   return {kind: 'destroyed', demo: run.demo, namespaceDeleted: run.namespaceDeleted}
 }

@@ -2,7 +2,7 @@
  * Every failure the user can act on is a DemoError: a one-line message (what failed, on which object, why),
  * a hint (the exact next step) and an exit code from the documented contract.
  */
-export const ExitCode = {ok: 0, failed: 1, usage: 2, cancelled: 130} as const
+export const ExitCode = {ok: 0, failed: 1, usage: 2, gcBrake: 3, cancelled: 130} as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export interface DemoErrorOptions {
@@ -120,6 +120,22 @@ export class ClusterError extends DemoError {
 /** The API server cannot be reached, or is overloaded or failing (429, 5xx). */
 export class ClusterUnavailableError extends ClusterError {
   override readonly code = 'E_CLUSTER_UNREACHABLE'
+}
+
+/** The kubeconfig points at another cluster than the one a demo was created in (by the cluster's identity, the kube-system namespace's UID). */
+export class WrongClusterError extends UsageError {
+  override readonly code = 'E_WRONG_CLUSTER'
+}
+
+/** `demo gc` deleted nothing: what it read was incomplete or implausible, or it planned more deletions than allowed. */
+export class GcBrakeError extends DemoError {
+  override readonly code = 'E_GC_BRAKE'
+  override readonly exitCode = ExitCode.gcBrake
+}
+
+/** `demo gc` ran, and some of its actions failed (the others were done; the report says which). */
+export class GcIncompleteError extends DemoError {
+  override readonly code = 'E_GC_INCOMPLETE'
 }
 
 /** Waiting for something (Deployments Available, a namespace gone) ran out of time. */

@@ -1,4 +1,5 @@
-import {assertModifiable, assertSameContext, isExpired, type Demo, type LifetimePolicy} from './demo.js'
+import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
+import {assertModifiable, isExpired, type Demo, type LifetimePolicy} from './demo.js'
 import {formatDuration, formatUtc, hours} from './duration.js'
 import {DemoExpiredError, LimitError, PermissionError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
@@ -79,8 +80,8 @@ function assertHours(request: ExtendRequest, policy: LifetimePolicy): void {
 /** An explicit --context is checked before anything is written: unknown or not the demo's own is a usage error. */
 async function checkedCluster(deps: ExtendDeps, demo: Demo, request: ExtendRequest): Promise<Cluster | undefined> {
   if (!request.explicitContext) return undefined
-  const cluster = await deps.cluster(demo.kubeContext)
-  assertSameContext(demo, cluster.contextName(), `demo extend ${demo.id} --by ${request.hours}h`)
+  const cluster = await connectDemoCluster(deps.cluster, demo)
+  await assertDemoCluster(cluster, demo, `demo extend ${demo.id} --by ${request.hours}h`)
   return cluster
 }
 
@@ -116,9 +117,14 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
 }
 
 /** Moves the namespace's expiry annotations; a cluster that does not answer does not undo the extend. */
-async function moveNamespaceExpiry(deps: ExtendDeps, demo: Demo, connected: Cluster | undefined): Promise<NamespaceExpiry> {
+async function moveNamespaceExpiry(deps: ExtendDeps, demo: Demo, connected: Cluster | undefined, request: ExtendRequest): Promise<NamespaceExpiry> {
   try {
-    const cluster = connected ?? (await deps.cluster(demo.kubeContext))
+    let cluster = connected
+    if (!cluster) {
+      cluster = await connectDemoCluster(deps.cluster, demo)
+      // A kubeconfig that points at another cluster must not move a namespace of the same name there.
+      await assertDemoCluster(cluster, demo, `demo extend ${demo.id} --by ${request.hours}h`)
+    }
     const moved = await cluster.setExpiry({demoId: demo.id, namespace: demo.namespace}, demo.expiresAt)
     return moved ? {kind: 'moved'} : {kind: 'namespace-gone'}
   } catch (error) {
@@ -137,5 +143,5 @@ async function moveNamespaceExpiry(deps: ExtendDeps, demo: Demo, connected: Clus
 export async function extendDemo(deps: ExtendDeps, request: ExtendRequest): Promise<ExtendResult> {
   assertHours(request, deps.policy)
   const {demo, cluster} = await writeExpiry(deps, request)
-  return {demo, namespaceExpiry: await moveNamespaceExpiry(deps, demo, cluster)}
+  return {demo, namespaceExpiry: await moveNamespaceExpiry(deps, demo, cluster, request)}
 }

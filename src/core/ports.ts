@@ -31,7 +31,18 @@ export type DemoPatch = Partial<
   >
 >
 
-export type DemoEventType = 'created' | 'ready' | 'failed' | 'extended' | 'degraded' | 'recovered' | 'destroying' | 'destroyed' | 'rolled-back'
+export type DemoEventType =
+  | 'created'
+  | 'ready'
+  | 'failed'
+  | 'extended'
+  | 'degraded'
+  | 'recovered'
+  | 'destroying'
+  | 'destroyed'
+  | 'rolled-back'
+  /** gc removed what a failed create left behind; the row stays `failed`. */
+  | 'cleaned-up'
 
 /** One line of the append-only audit trail. */
 export interface DemoEvent {
@@ -141,12 +152,19 @@ export interface OwnedNamespace {
   demoId: string
   terminating: boolean
   expiresAt: Date | null
+  /** When the API server created it (gc leaves namespaces younger than its grace period alone); null if unknown. */
+  createdAt: Date | null
 }
 
 /** The Kubernetes cluster of the current kubeconfig context. Every call is bounded by a timeout and retried when safe. */
 export interface Cluster {
   /** The kubeconfig context name, recorded on the demo. */
   contextName(): string
+  /**
+   * The cluster's stable identity, the same through every kubeconfig and in-cluster: the UID of its
+   * `kube-system` namespace, recorded on the demo at create. Read once per connection; throws ClusterError.
+   */
+  identity(): Promise<string>
   /** Creates the demo's namespace, or adopts it if it already carries this demo's marks. Throws ForeignNamespaceError or NamespaceTerminatingError otherwise. */
   ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void>
   /** Server-side applies objects into the demo's namespace, in parallel under a concurrency bound. Idempotent. NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError when the namespace is not (or no longer) the demo's to fill. */

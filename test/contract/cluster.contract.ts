@@ -501,6 +501,14 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       })
     })
 
+    describe('identity', () => {
+      it('names the cluster by a stable, non-empty identity, the same on every call', async () => {
+        const first = await cluster.identity()
+        assert.match(first, /\S/)
+        assert.equal(await cluster.identity(), first)
+      })
+    })
+
     describe('ownedNamespaces', () => {
       it('lists only namespaces with our marks, with demo id, expiry and whether they are terminating', async () => {
         const active = await aNamespace({expiresAt: new Date('2026-11-25T14:00:00.000Z')})
@@ -509,8 +517,10 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const {foreign, lookalike} = await foreignNamespaces()
         const mine = new Set([active, noExpiry, terminating, foreign, lookalike].map((o) => o.namespace))
 
-        const owned = (await cluster.ownedNamespaces()).filter((o) => mine.has(o.name)).sort((a, b) => a.name.localeCompare(b.name))
+        const listed = (await cluster.ownedNamespaces()).filter((o) => mine.has(o.name)).sort((a, b) => a.name.localeCompare(b.name))
         await release()
+        for (const namespace of listed) assert.ok(namespace.createdAt instanceof Date && !Number.isNaN(namespace.createdAt.getTime()), namespace.name)
+        const owned = listed.map(({createdAt: _createdAt, ...rest}) => rest)
 
         const expected = [
           {name: active.namespace, demoId: active.demoId, terminating: false, expiresAt: new Date('2026-11-25T14:00:00.000Z')},

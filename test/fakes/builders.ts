@@ -38,6 +38,7 @@ export function aNewDemo(overrides: Partial<NewDemo> = {}): NewDemo {
     candidateUrl: `https://candidate-${id}.demo.localhost`,
     database: {mode: 'none'},
     kubeContext: 'test',
+    clusterId: null,
     createdBy: 'alice@example.com',
     autoCleanup: true,
     createdAt,

@@ -3,7 +3,8 @@ import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} f
 import type {Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership} from '../../src/core/ports.js'
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
-type ClusterMethod = 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
+type ClusterMethod =
+  'identity' | 'ensureNamespace' | 'apply' | 'deployments' | 'deleteNamespace' | 'namespaceStatus' | 'setExpiry' | 'ownedNamespaces'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
@@ -18,6 +19,7 @@ export interface FakeNamespace {
   objects: Manifest[]
   /** namespaceStatus polls left before a terminating namespace (without finalizers) is gone. */
   pollsUntilGone: number
+  createdAt: Date
 }
 
 /** What the test says a Deployment's controller reports. */
@@ -58,10 +60,25 @@ export class FakeCluster implements Cluster {
   private readonly failures = new Map<ClusterMethod, InjectedFailure[]>()
   private deletionPolls = 0
 
-  constructor(private readonly context = 'test') {}
+  /** The cluster's identity (the kube-system namespace's UID); two contexts of one cluster share it. */
+  clusterId: string
+  /** The clock namespaces are created by (their createdAt); default the machine's. */
+  now: () => Date = () => new Date()
+
+  constructor(
+    private readonly context = 'test',
+    clusterId?: string,
+  ) {
+    this.clusterId = clusterId ?? `cluster-uid-${context}`
+  }
 
   contextName(): string {
     return this.context
+  }
+
+  async identity(): Promise<string> {
+    this.enter('identity', [])
+    return this.clusterId
   }
 
   async ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void> {
@@ -86,6 +103,7 @@ export class FakeCluster implements Cluster {
       finalizers: [],
       objects: [],
       pollsUntilGone: 0,
+      createdAt: this.now(),
     })
   }
 
@@ -170,14 +188,17 @@ export class FakeCluster implements Cluster {
       const demoId = ns.labels[INSTANCE_LABEL]
       if (!demoId || !hasOwnershipMarks(ns, demoId)) return []
       const expires = ns.annotations[EXPIRES_AT_ANNOTATION]
-      return [{name: ns.name, demoId, terminating: ns.terminating, expiresAt: expires ? new Date(expires) : null}]
+      return [{name: ns.name, demoId, terminating: ns.terminating, expiresAt: expires ? new Date(expires) : null, createdAt: new Date(ns.createdAt)}]
     })
   }
 
   // ---- test controls ----
 
   /** A namespace that is already there (someone else's, or a leftover of ours): give it marks to make it ours. */
-  addNamespace(name: string, metadata: {labels?: Record<string, string>; annotations?: Record<string, string>} = {}): FakeNamespace {
+  addNamespace(
+    name: string,
+    metadata: {labels?: Record<string, string>; annotations?: Record<string, string>; createdAt?: Date} = {},
+  ): FakeNamespace {
     const ns: FakeNamespace = {
       name,
       labels: {...metadata.labels},
@@ -186,6 +207,7 @@ export class FakeCluster implements Cluster {
       finalizers: [],
       objects: [],
       pollsUntilGone: 0,
+      createdAt: metadata.createdAt ?? this.now(),
     }
     this.namespaces.set(name, ns)
     return ns

@@ -176,6 +176,11 @@ function isTerminating(namespace: V1Namespace): boolean {
   return namespace.metadata?.deletionTimestamp !== undefined || namespace.status?.phase === 'Terminating'
 }
 
+function creationOf(namespace: V1Namespace): Date | null {
+  const at = namespace.metadata?.creationTimestamp
+  return at ? new Date(at) : null
+}
+
 function parseDate(value: string | undefined): Date | null {
   if (!value) return null
   const at = new Date(value)
@@ -191,6 +196,27 @@ export class KubernetesCluster implements Cluster {
 
   contextName(): string {
     return this.clients.kubeConfig.getCurrentContext()
+  }
+
+  private identityRead: Promise<string> | undefined
+
+  async identity(): Promise<string> {
+    this.identityRead ??= this.readIdentity()
+    try {
+      return await this.identityRead
+    } catch (error) {
+      this.identityRead = undefined
+      throw error
+    }
+  }
+
+  private async readIdentity(): Promise<string> {
+    const kubeSystem = await this.request('Cannot read namespace "kube-system" (the cluster\'s identity)', () =>
+      this.clients.core.readNamespace({name: 'kube-system'}),
+    )
+    const uid = kubeSystem.metadata?.uid
+    if (!uid) throw new ClusterError('Cannot tell which cluster this is: namespace "kube-system" has no uid.')
+    return uid
   }
 
   async ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void> {
@@ -293,6 +319,7 @@ export class KubernetesCluster implements Cluster {
           demoId,
           terminating: isTerminating(ns),
           expiresAt: parseDate(ns.metadata?.annotations?.[EXPIRES_AT_ANNOTATION]),
+          createdAt: creationOf(ns),
         },
       ]
     })

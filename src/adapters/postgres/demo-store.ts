@@ -27,6 +27,7 @@ const COLUMNS = {
   portalUrl: 'portal_url',
   candidateUrl: 'candidate_url',
   kubeContext: 'kube_context',
+  clusterId: 'cluster_id',
   createdBy: 'created_by',
   autoCleanup: 'auto_cleanup',
   createdAt: 'created_at',

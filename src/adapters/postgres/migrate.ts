@@ -1,6 +1,7 @@
 import {StoreError} from '../../core/errors.js'
 import type {Db} from './db.js'
 import {sql as init} from './migrations/0001-init.js'
+import {sql as clusterIdentity} from './migrations/0002-cluster-identity.js'
 
 export interface Migration {
   version: number
@@ -9,7 +10,10 @@ export interface Migration {
 }
 
 /** Versioned, append-only: never edit a released migration, add the next one. */
-export const MIGRATIONS: readonly Migration[] = [{version: 1, name: 'init', sql: init}]
+export const MIGRATIONS: readonly Migration[] = [
+  {version: 1, name: 'init', sql: init},
+  {version: 2, name: 'cluster-identity', sql: clusterIdentity},
+]
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))
 

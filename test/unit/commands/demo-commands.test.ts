@@ -57,7 +57,7 @@ describe('demo extend (in process)', () => {
     const before = await world.store.get(ID)
     const run = await runInProcess(Extend, [ID, '--by', '1', '--context', 'other'], world)
     assert.equal(run.exitCode, 2, said(run))
-    assert.match(run.stderr, /^Error: Demo "abcdefgh" was created in kubeconfig context "test", not "other"\.$/m)
+    assert.match(run.stderr, /^Error: Demo "abcdefgh" lives in another cluster than the one kubeconfig context "other" points at/m)
     assert.deepEqual(await world.store.get(ID), before)
     const destroy = await runInProcess(Destroy, [ID, '--yes', '--context', 'other'], world)
     assert.equal(destroy.exitCode, 2, said(destroy))
