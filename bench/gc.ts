@@ -40,7 +40,9 @@ async function expiredDemos(ctx: Context, env: NodeJS.ProcessEnv, url: string, d
   const client = new pg.Client({connectionString: url})
   await client.connect()
   try {
-    await client.query(`UPDATE demo_orchestrator.demo_instances SET expires_at = now() - interval '1 minute'`)
+    await client.query(
+      `UPDATE demo_orchestrator.demo_instances SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 minute'`,
+    )
   } finally {
     await client.end()
   }
