@@ -67,7 +67,7 @@ export interface Cluster {
  * DEMO_BENCH_CLUSTER=local uses the shared one.
  */
 export const CLUSTER_NAME = process.env.DEMO_BENCH_CLUSTER ?? 'bench'
-const clusterEnv = (): NodeJS.ProcessEnv => ({...process.env, DEMO_CLUSTER_NAME: CLUSTER_NAME})
+export const clusterEnv = (): NodeJS.ProcessEnv => ({...process.env, DEMO_CLUSTER_NAME: CLUSTER_NAME})
 
 function stateDir(): string {
   const root = process.env.DEMO_TESTBED_STATE ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'), 'demo-testbed')

@@ -237,6 +237,17 @@ export const projectConfigSchema = strictObject({
   wait: strictObject({
     timeoutSeconds: z.number().int().min(10).max(3600).default(300),
   }).prefault({}),
+  gc: strictObject({
+    /** A run that plans more deletions than this deletes none (the brake) unless --max-deletions allows it. */
+    maxDeletions: z.number().int().min(0).default(20),
+    /** How long gc leaves a young orphan namespace alone, and gives a `creating` demo beyond wait.timeoutSeconds. */
+    graceMinutes: z.number().min(0).max(1440).default(10),
+    /** The NAME of the environment variable holding the alert webhook URL (the URL is a secret: never in this file). */
+    alertWebhook: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable holding the webhook URL (such as "SLACK_GC_WEBHOOK"), not the URL itself')
+      .optional(),
+  }).prefault({}),
 })
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>

@@ -9,6 +9,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {AdmissionregistrationV1Api, BatchV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api} from '@kubernetes/client-node'
+import pg from 'pg'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import {scratchDatabase, tempDir} from '../support/databases.js'
 import {cliSandbox, jsonOf, runDemo, transcript, type CliSandbox} from '../support/cli.js'
@@ -309,7 +310,42 @@ describe('demo in a pod: in-cluster config, no kubeconfig', () => {
     assert.equal(await namespaceExists(core, demo.namespace), false)
     assert.doesNotMatch(destroyed.stdout + destroyed.stderr, /eyJ/, 'no token in the output')
   })
+  it('runs `demo gc --json` with only the gc ServiceAccount token, as the CronJob does, and destroys the expired demo', async () => {
+    const env = {DEMO_DATABASE_URL: database.url}
+    const create = async () => {
+      const created = await runDemo(sandbox, ['create', '--type', 'startup', '--json', '--wait-timeout', '120s'], {...env, ...inClusterEnv(admin)})
+      assert.equal(created.code, 0, transcript(created))
+      return jsonOf<{id: string; namespace: string}>(created)
+    }
+    const expired = await create()
+    const current = await create()
+    await sql(
+      database.url,
+      `UPDATE demo_orchestrator.demo_instances SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [expired.id],
+    )
+    const gc = await runDemo(sandbox, ['gc', '--json'], {...env, ...inClusterEnv(await gcToken())})
+    assert.equal(gc.code, 0, transcript(gc))
+    assert.equal(await namespaceExists(core, expired.namespace), false)
+    assert.ok(await namespaceExists(core, current.namespace), 'the demo that has not expired stays')
+    const rows = await sql(database.url, 'SELECT id, status FROM demo_orchestrator.demo_instances WHERE id = ANY($1) ORDER BY id', [
+      [expired.id, current.id],
+    ])
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.status])), {[expired.id]: 'destroyed', [current.id]: 'ready'})
+    assert.doesNotMatch(gc.stdout + gc.stderr, /eyJ|demo_test:demo_test@/, 'no token or database password in the output')
+  })
 })
+
+/** One statement against the test's state database. */
+async function sql(url: string, text: string, values: unknown[]): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client({connectionString: url})
+  await client.connect()
+  try {
+    return (await client.query(text, values)).rows as Array<Record<string, unknown>>
+  } finally {
+    await client.end()
+  }
+}
 
 describe('demo gc uninstall', () => {
   it('removes exactly what install made, and a second run finds nothing', async () => {
