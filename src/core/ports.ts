@@ -190,8 +190,21 @@ export interface Databases {
   readonly mode: DatabaseMode
   /** What a new row records before anything exists, named from the id, so a killed create leaves something destroy and gc can find. Pure. */
   planned(demoId: string): DemoDatabase
-  /** Creates the demo's database, or adopts the one a killed create left. Idempotent. */
-  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>): Promise<DatabaseAccess>
+  /**
+   * Throws a DemoError naming the fix when a new demo could not get a database (the shared database is
+   * unreachable, lacks privileges, the type's seed is missing): create calls it before anything is written.
+   */
+  check(demoType: string): Promise<void>
+  /**
+   * Creates the demo's database (with the app's migrations and the type's seed generated from `seedValue`,
+   * dates relative to `createdAt`), or adopts the one a killed create left. Idempotent.
+   */
+  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>): Promise<DatabaseAccess>
+  /**
+   * Puts the demo's data back to its freshly seeded state in place: empties the app's tables and loads the seed of
+   * `seedValue` in one transaction (demo logins keep their passwords). UsageError for a mode without data.
+   */
+  reseed(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt'>, seedValue: number): Promise<void>
   /** Removes the demo's database; one that is already gone is success. Idempotent. */
   drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void>
   isReachable(demo: Pick<Demo, 'id' | 'database'>): Promise<boolean>
