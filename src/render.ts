@@ -26,6 +26,8 @@ export interface DemoView {
   phaseTimings: Record<string, number>
   kubeContext: string | null
   database: DatabaseView
+  /** The seed value its data was generated from (`demo create --seed-value` reproduces it); null on old rows. */
+  seedValue: number | null
 }
 
 /**
@@ -94,6 +96,7 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
     phaseTimings: demo.phaseTimings,
     kubeContext: demo.kubeContext,
     database: databaseView(demo.database, options.showSecrets ?? false),
+    seedValue: demo.seedValue,
   }
 }
 

@@ -27,11 +27,13 @@ export type DemoPatch = Partial<
     | 'portalUrl'
     | 'candidateUrl'
     | 'database'
+    | 'seedValue'
     | 'metadata'
   >
 >
 
-export type DemoEventType = 'created' | 'ready' | 'failed' | 'extended' | 'degraded' | 'recovered' | 'destroying' | 'destroyed' | 'rolled-back'
+export type DemoEventType =
+  'created' | 'ready' | 'failed' | 'extended' | 'degraded' | 'recovered' | 'destroying' | 'destroyed' | 'rolled-back' | 'reset'
 
 /** One line of the append-only audit trail. */
 export interface DemoEvent {
@@ -165,6 +167,11 @@ export interface Cluster {
   setExpiry(owner: Ownership, expiresAt: Date): Promise<boolean>
   /** Every namespace that carries our managed-by mark. */
   ownedNamespaces(): Promise<OwnedNamespace[]>
+  /**
+   * The values of a Secret of the demo's namespace (decoded), or null when the namespace or the Secret is gone.
+   * ForeignNamespaceError when the namespace does not carry the demo's marks. Read-only; the values are secrets.
+   */
+  secretValues(owner: Ownership, name: string): Promise<Record<string, string> | null>
 }
 
 /** Connection details a demo's services get in their Secret. Passwords never reach the state store. */

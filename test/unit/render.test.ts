@@ -111,6 +111,7 @@ describe('toDemoView', () => {
       'phaseTimings',
       'portalUrl',
       'readyAt',
+      'seedValue',
       'status',
       'type',
     ])

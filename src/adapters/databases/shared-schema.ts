@@ -125,7 +125,11 @@ export class SharedSchemaDatabases implements Databases {
 
   async owned(): Promise<OwnedDatabase[]> {
     const found = await this.withAdmin(markedDemoSchemas)
-    return found.map(({demoId, name, kinds}) => ({demoId, name: `${kinds.join(' and ')} ${name}`, database: this.planned(demoId)}))
+    return found.map(({demoId, name, kinds}) => ({
+      demoId,
+      name: `${[...kinds].sort().reverse().join(' and ')} ${name}`,
+      database: this.planned(demoId),
+    }))
   }
 
   private schemaOf(demo: Pick<Demo, 'id' | 'database'>): string {
