@@ -197,24 +197,45 @@ export class Deps {
     } catch (error) {
       if (!(error instanceof UnsupportedDatabaseModeError)) throw error
       throw new ConfigError(
-        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`,
+        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" and "shared-schema" are.`,
         {
-          hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
+          hint: 'Set database.mode to none or shared-schema (supabase-project is planned).',
         },
       )
     }
   }
 
   /** The per-demo database of a mode, whatever the config says: destroy and gc drop a demo's database with the mode it was created with. */
-  databasesFor(mode: DatabaseMode): Promise<Databases> {
-    if (mode !== 'none') {
-      return Promise.reject(
-        new UnsupportedDatabaseModeError(`Database mode "${mode}" is not available in this version of demo; only "none" is.`, {
-          hint: `Use a version of demo that supports "${mode}".`,
-        }),
-      )
+  async databasesFor(mode: DatabaseMode): Promise<Databases> {
+    if (mode === 'none') return new NoDatabases()
+    if (mode === 'shared-schema') return this.sharedSchemaDatabases()
+    throw new UnsupportedDatabaseModeError(`Database mode "${mode}" is not available in this version of demo; only "none" and "shared-schema" are.`, {
+      hint: `Use a version of demo that supports "${mode}".`,
+    })
+  }
+
+  /** Mode shared-schema: the shared Postgres named by database.urlEnv (DEMO_SHARED_DATABASE_URL); ConfigError when it is not set. */
+  private async sharedSchemaDatabases(): Promise<Databases> {
+    const config = await this.config()
+    const {urlEnv, connectionLimit} = config.project.database
+    const adminUrl = this.options.env[urlEnv]
+    if (!adminUrl) {
+      throw new ConfigError(`Database mode "shared-schema" needs the shared Postgres, but ${urlEnv} is not set.`, {
+        hint: `Set ${urlEnv} to postgres://<role>@<host>:<port>/<database> of a role with CREATEROLE and CREATE on that database (README "Database modes").`,
+      })
     }
-    return Promise.resolve(new NoDatabases())
+    const [{SharedSchemaDatabases}, {readMigrations}, {seedSourceFor}] = await Promise.all([
+      import('./adapters/databases/shared-schema.js'),
+      import('./adapters/databases/postgres/migrations.js'),
+      import('./adapters/databases/seeds/config-seeds.js'),
+    ])
+    return new SharedSchemaDatabases({
+      adminUrl,
+      connectionLimit,
+      migrations: () => readMigrations(config.migrationsDir),
+      seedFor: (demoType) => seedSourceFor(config, demoType),
+      output: (line) => this.io.stderr.write(`  seed: ${line}\n`),
+    })
   }
 
   async templates(): Promise<TemplateFile[]> {

@@ -27,6 +27,8 @@ export interface DemoView {
   phaseTimings: Record<string, number>
   kubeContext: string | null
   database: DatabaseView
+  /** The seed value its data was generated from (`demo create --seed-value` reproduces it); null on old rows. */
+  seedValue: number | null
 }
 
 /**
@@ -95,6 +97,7 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
     phaseTimings: demo.phaseTimings,
     kubeContext: demo.kubeContext,
     database: databaseView(demo.database, options.showSecrets ?? false),
+    seedValue: demo.seedValue,
   }
 }
 
@@ -165,6 +168,7 @@ const SENTENCES: Record<DemoEvent['type'], (data: Record<string, unknown>, by: s
   ready: (d) => `became ready${num(d.seconds) === undefined ? '' : ` after ${num(d.seconds)}s`}`,
   failed: (d, by) => `failed: ${text(d.reason) ?? 'no reason recorded'}${text(d.cleanup) ? ` (cleanup ${text(d.cleanup)})` : ''}; recorded by ${by}`,
   'cleaned-up': (d, by) => `leftovers of the failed create cleaned up by ${by}${text(d.reason) ? `: ${text(d.reason)}` : ''}`,
+  reset: (d, by) => `data reset to its seeded state${num(d.seedValue) === undefined ? '' : ` (seed value ${num(d.seedValue)})`} by ${by}`,
   'rolled-back': (d, by) => `failed and was rolled back: ${text(d.reason) ?? 'no reason recorded'}; recorded by ${by}`,
   extended: (d, by) => {
     const hoursBy = num(d.hours)

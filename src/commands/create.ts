@@ -6,6 +6,7 @@ import {checkMonthlyBudget, describeEstimate, estimateDemoCost} from '../core/bu
 import type {CostEstimate} from '../core/cost.js'
 import {createDemo, planDemo, resolveCreateOptions, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
+import {parseSeedValue} from '../core/seed-value.js'
 import type {Manifest} from '../core/ports.js'
 import type {ProjectConfig} from '../core/project-config.js'
 import {PUBLIC_SECRET_KEYS} from '../core/render-stack.js'
@@ -70,6 +71,10 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       description:
         'Also write DEMO_ID, DEMO_NAMESPACE, DEMO_PORTAL_URL, DEMO_CANDIDATE_URL and DEMO_EXPIRES_AT as KEY=value lines to this file (for CI). GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are written when set.',
     }),
+    'seed-value': Flags.string({
+      description:
+        'Generate the demo data from this seed value (a whole number): the same type and seed value give the same rows (database.mode shared-schema). [default: random, recorded]',
+    }),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -132,6 +137,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       type: flags.type ?? preferences.type,
       duration: flags.duration ?? preferences.duration,
       name: flags.name,
+      seedValue: flags['seed-value'] === undefined ? undefined : parseSeedValue(flags['seed-value']),
       actor: deps.identity().name,
       autoCleanup: flags['auto-cleanup'],
       wait: flags.wait,

@@ -1,22 +1,27 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {findDemo} from '../core/find-demo.js'
-import {eventLine, localTime, orderedTimings, toDemoView, type DemoView} from '../render.js'
+import {eventLine, localTime, MASK, orderedTimings, toDemoView, type DemoView} from '../render.js'
 import {colorStatus, makeChalk} from '../colors.js'
 import {CREATE_STEPS} from '../core/create-demo.js'
 import {expiryWarnings} from '../core/expiry-warnings.js'
+import {loginsOf, type LoginView} from '../core/demo-logins.js'
+import {mayHoldObjects, type Demo} from '../core/demo.js'
 import {readCreatingReadiness, type CreatingReadiness} from '../core/creating-readiness.js'
 import {clusterFlags} from '../flags.js'
 
 export interface GetResult extends DemoView {
   events: Array<{type: string; at: string; actor: string; data: Record<string, unknown>}>
+  /** Demo logins (e-mails; passwords masked unless --show-secrets), read from the demo's Secret; absent for mode none. */
+  logins?: LoginView[]
   /** Only for a `creating` demo: what its cluster says now. */
   readiness?: Exclude<CreatingReadiness, {kind: 'not-creating'}>
 }
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Show everything about one demo: status, URLs, database, timings, last error, history.'
-  static override description = 'Secrets (database keys) are masked unless --show-secrets is given. Read-only.'
+  static override description =
+    'Secrets (database keys, demo login passwords read from the demo Secret) are masked unless --show-secrets is given. Read-only.'
   static override examples = [
     '<%= config.bin %> get k3x9a2bq',
     '<%= config.bin %> get sales-call   # by --name; k3x, demo-k3x9a2bq work too',
@@ -33,6 +38,7 @@ export default class Get extends BaseCommand<typeof Get> {
     const readiness = await readCreatingReadiness(demo, () => this.deps.cluster({defaultContext: demo.kubeContext}))
     for (const warning of expiryWarnings([demo], this.deps.identity().name, this.deps.clock.now())) this.warn(warning)
     const chalk = makeChalk(this.deps.env, this.deps.io.stdout)
+    const logins = await this.logins(demo)
     this.log(
       [
         `${view.id}${view.name ? ` (${view.name})` : ''}  ${colorStatus(chalk, view.status)}`,
@@ -44,8 +50,7 @@ export default class Get extends BaseCommand<typeof Get> {
         `  created:     ${localTime(demo.createdAt)}`,
         `  expires:     ${localTime(demo.expiresAt)} (${view.expiresIn})${view.autoCleanup ? '' : ', auto-cleanup off'}`,
         `  extensions:  ${view.extensionCount}`,
-        `  database:    ${view.database.mode}${view.database.schema ? ` schema ${view.database.schema}` : ''}${view.database.supabaseProjectId ? ` project ${view.database.supabaseProjectId}` : ''}`,
-        ...(view.database.supabaseAnonKey ? [`  anon key:    ${view.database.supabaseAnonKey}`] : []),
+        ...databaseLines(view, logins),
         ...timingLines(view.phaseTimings),
         ...(view.lastError ? [`  last error:  ${view.lastError}`] : []),
         ...readinessLines(readiness),
@@ -56,9 +61,34 @@ export default class Get extends BaseCommand<typeof Get> {
     return {
       ...view,
       events: events.map((e) => ({type: e.type, at: e.at.toISOString(), actor: e.actor, data: e.data})),
+      ...(logins ? {logins} : {}),
       ...(readiness.kind === 'not-creating' ? {} : {readiness}),
     }
   }
+
+  /** The demo's logins from its Secret (the only place their passwords live); a cluster that cannot be read is a note, not a failure. */
+  private async logins(demo: Demo): Promise<LoginView[] | undefined> {
+    if (demo.database.mode === 'none' || !mayHoldObjects(demo)) return undefined
+    try {
+      const cluster = await this.deps.cluster({defaultContext: demo.kubeContext})
+      const values = await cluster.secretValues({demoId: demo.id, namespace: demo.namespace}, 'demo-database')
+      return loginsOf(values, {showSecrets: this.flags['show-secrets'], mask: MASK})
+    } catch (error) {
+      this.note(`Note: the demo's logins could not be read from its Secret (${error instanceof Error ? error.message : String(error)}).`)
+      return undefined
+    }
+  }
+}
+
+/** The database, its seed value, its Supabase anon key and its logins (passwords as the view has them: masked unless asked). */
+function databaseLines(view: DemoView, logins: LoginView[] | undefined): string[] {
+  const {database} = view
+  return [
+    `  database:    ${database.mode}${database.schema ? ` schema ${database.schema}` : ''}${database.supabaseProjectId ? ` project ${database.supabaseProjectId}` : ''}`,
+    ...(database.mode === 'none' ? [] : [`  seed value:  ${String(view.seedValue)}`]),
+    ...(database.supabaseAnonKey ? [`  anon key:    ${database.supabaseAnonKey}`] : []),
+    ...(logins && logins.length > 0 ? ['  logins:', ...logins.map((l) => `    ${l.role.padEnd(15)} ${l.email}  ${l.password}`)] : []),
+  ]
 }
 
 /** Phase timings in step order, `total` last. */

@@ -4,6 +4,7 @@ import {checkDemoType, checkDuration, type OptionSource} from './create-options.
 import {formatDuration, hours} from './duration.js'
 import {DemoError, LimitError, PermissionError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
+import {randomSeedValue} from './seed-value.js'
 import type {
   Checkpoint,
   Clock,
@@ -36,6 +37,8 @@ export interface CreateRequest {
   waitTimeoutMs: number
   /** Leave what was created in place on failure, for debugging (the row still says `failed`). */
   keepOnFailure: boolean
+  /** The seed value of the demo's data (--seed-value); undefined = a random one, recorded on the row so it can be reproduced. */
+  seedValue?: number | undefined
   /** Which of type and duration came from the user's `demo config` defaults, so an error can say so. */
   fromPreferences?: {type?: boolean; duration?: boolean}
 }
@@ -135,6 +138,7 @@ export function planDemo(
     status: 'creating',
     ...demoUrls(config, id),
     database: deps.databases.planned(id),
+    seedValue: request.seedValue ?? randomSeedValue(deps.random.bytes(4)),
     kubeContext: deps.contextName,
     clusterId: deps.clusterId,
     createdBy: request.actor,
@@ -285,6 +289,8 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   const plan = {...planned, demo: {...planned.demo, authenticatedAs: await authenticatedCreator(deps)}}
   await assertPermitted(deps, plan)
   const timings: Record<string, number> = {}
+  // The shared database's reachability and privileges, the type's seed and the migrations are checked before a row or namespace exists.
+  await deps.databases.check(plan.demo.demoType)
   const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, async () => {
     // Read once the request is valid and before the row is written: every row says which cluster it lives in.
     plan.demo.clusterId = await deps.cluster.identity()

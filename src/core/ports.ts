@@ -27,6 +27,7 @@ export type DemoPatch = Partial<
     | 'portalUrl'
     | 'candidateUrl'
     | 'database'
+    | 'seedValue'
     | 'metadata'
   >
 >
@@ -41,6 +42,8 @@ export type DemoEventType =
   | 'destroying'
   | 'destroyed'
   | 'rolled-back'
+  /** `demo reset` put the demo's data back to its seeded state. */
+  | 'reset'
   /** gc removed what a failed create left behind; the row stays `failed`. */
   | 'cleaned-up'
 
@@ -233,6 +236,11 @@ export interface Cluster {
    * cluster does not answer such reviews. Read-only.
    */
   missingPermissions(objects: Manifest[], namespace: string): Promise<string[]>
+  /**
+   * The values of a Secret of the demo's namespace (decoded), or null when the namespace or the Secret is gone.
+   * ForeignNamespaceError when the namespace does not carry the demo's marks. Read-only; the values are secrets.
+   */
+  secretValues(owner: Ownership, name: string): Promise<Record<string, string> | null>
 }
 
 /** Connection details a demo's services get in their Secret. Passwords never reach the state store. */
@@ -258,8 +266,21 @@ export interface Databases {
   readonly mode: DatabaseMode
   /** What a new row records before anything exists, named from the id, so a killed create leaves something destroy and gc can find. Pure. */
   planned(demoId: string): DemoDatabase
-  /** Creates the demo's database, or adopts the one a killed create left. Idempotent. */
-  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>): Promise<DatabaseAccess>
+  /**
+   * Throws a DemoError naming the fix when a new demo could not get a database (the shared database is
+   * unreachable, lacks privileges, the type's seed is missing): create calls it before anything is written.
+   */
+  check(demoType: string): Promise<void>
+  /**
+   * Creates the demo's database (with the app's migrations and the type's seed generated from `seedValue`,
+   * dates relative to `createdAt`), or adopts the one a killed create left. Idempotent.
+   */
+  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>): Promise<DatabaseAccess>
+  /**
+   * Puts the demo's data back to its freshly seeded state in place: empties the app's tables and loads the seed of
+   * `seedValue` in one transaction (demo logins keep their passwords). UsageError for a mode without data.
+   */
+  reseed(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt'>, seedValue: number): Promise<void>
   /** Removes the demo's database; one that is already gone is success. Idempotent. */
   drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void>
   isReachable(demo: Pick<Demo, 'id' | 'database'>): Promise<boolean>

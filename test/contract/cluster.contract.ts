@@ -514,6 +514,21 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       })
     })
 
+    describe('secretValues', () => {
+      it('reads the decoded values of a Secret of the demo, and null when the Secret or the namespace is gone', async () => {
+        const owner = await aNamespace()
+        const marks = aConfigMap(owner, 'demo-database').metadata
+        await cluster.apply(
+          [{apiVersion: 'v1', kind: 'Secret', metadata: marks, type: 'Opaque', stringData: {DB_SCHEMA: 'demo_x', DEMO_LOGINS: '[]'}}],
+          owner,
+        )
+
+        assert.deepEqual(await cluster.secretValues(owner, 'demo-database'), {DB_SCHEMA: 'demo_x', DEMO_LOGINS: '[]'})
+        assert.equal(await cluster.secretValues(owner, 'no-such-secret'), null)
+        assert.equal(await cluster.secretValues(handle.newOwner(), 'demo-database'), null)
+      })
+    })
+
     describe('setExpiry', () => {
       it('moves both expiry annotations and keeps the namespace’s marks and labels', async () => {
         const owner = await aNamespace({expiresAt: new Date('2026-11-25T14:00:00.000Z'), labels: {team: 'sales'}})

@@ -16,6 +16,7 @@ type ClusterMethod =
   | 'ownedNamespaces'
   | 'authenticatedUser'
   | 'missingPermissions'
+  | 'secretValues'
 type ArgsOf<M extends ClusterMethod> = Parameters<FakeCluster[M]>
 
 /** One namespace as the fake API server holds it. */
@@ -214,6 +215,19 @@ export class FakeCluster implements Cluster {
     this.assertOurs(existing, owner, 'update')
     existing.annotations = {...existing.annotations, ...movedExpiry(existing.annotations, expiresAt)}
     return true
+  }
+
+  async secretValues(owner: Ownership, name: string): Promise<Record<string, string> | null> {
+    this.enter('secretValues', [owner, name])
+    const existing = this.namespaces.get(owner.namespace)
+    if (!existing) return null
+    this.assertOurs(existing, owner, 'read a Secret of')
+    const secret = existing.objects.find((o) => o.kind === 'Secret' && o.metadata.name === name)
+    if (!secret) return null
+    const values: Record<string, string> = {}
+    for (const [key, value] of Object.entries((secret.data ?? {}) as Record<string, string>))
+      values[key] = Buffer.from(value, 'base64').toString('utf8')
+    return {...values, ...((secret.stringData ?? {}) as Record<string, string>)}
   }
 
   async ownedNamespaces(): Promise<OwnedNamespace[]> {

@@ -112,6 +112,7 @@ describe('toDemoView', () => {
       'phaseTimings',
       'portalUrl',
       'readyAt',
+      'seedValue',
       'status',
       'type',
     ])

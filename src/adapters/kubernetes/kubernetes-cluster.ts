@@ -371,6 +371,20 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     return true
   }
 
+  async secretValues(owner: Ownership, name: string): Promise<Record<string, string> | null> {
+    const existing = await this.readNamespace(owner.namespace)
+    if (!existing) return null
+    this.assertOurs(existing, owner, 'read a Secret of')
+    const secret = await this.requestOr(
+      `Cannot read Secret "${name}" of namespace "${owner.namespace}"`,
+      () => this.clients.core.readNamespacedSecret({name, namespace: owner.namespace}),
+      404,
+      null,
+    )
+    if (!secret) return null
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]))
+  }
+
   async ownedNamespaces(): Promise<OwnedNamespace[]> {
     const found: V1Namespace[] = []
     let token: string | undefined
