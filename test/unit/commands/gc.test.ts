@@ -296,3 +296,22 @@ describe('the gc alert webhook', () => {
     assert.match(run.stderr, /gc.*alertWebhook/)
   })
 })
+
+describe('one cluster, many kubeconfigs (destroy and extend match on the cluster identity)', () => {
+  it('destroys a demo created through context "ci" from a kubeconfig that calls the same cluster "test"', async () => {
+    const world = new World()
+    const demo = await aDemoWithNamespace(world, {kubeContext: 'ci', expiresAt: LATER})
+    const run = await runInProcess(Destroy, [demo.id, '--yes'], world)
+    assert.equal(run.exitCode, 0, said(run))
+    assert.equal((await world.store.get(demo.id))?.status, 'destroyed')
+  })
+
+  it('refuses, before anything changes, a kubeconfig whose cluster is another one (E_WRONG_CLUSTER, exit 2)', async () => {
+    const world = new World()
+    const demo = await aDemoWithNamespace(world, {kubeContext: 'ci', clusterId: 'cluster-uid-prod', expiresAt: LATER})
+    const run = await runInProcess(Destroy, [demo.id, '--yes', '--json'], world)
+    assert.equal(run.exitCode, 2, said(run))
+    assert.match(run.stdout, /E_WRONG_CLUSTER/)
+    assert.equal((await world.store.get(demo.id))?.status, 'ready')
+  })
+})
