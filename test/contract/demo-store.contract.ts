@@ -79,6 +79,14 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       assert.equal((await store.get(older.id))?.authenticatedAs, null)
     })
 
+    it('keeps the cluster identity a demo was created in, and null for a row without one (migration 2)', async () => {
+      const withId = aNewDemo({clusterId: '7152e640-b5c0-43af-b0f2-4ab26f0bf34f', kubeContext: 'ci'})
+      const without = aNewDemo({clusterId: null})
+      for (const demo of [withId, without]) assert.ok('inserted' in (await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))))
+      assert.equal((await store.get(withId.id))?.clusterId, '7152e640-b5c0-43af-b0f2-4ab26f0bf34f')
+      assert.equal((await store.get(without.id))?.clusterId, null)
+    })
+
     it("tells the database's clock: the current time, moving forward", async () => {
       const first = await store.now()
       await new Promise((resolve) => setTimeout(resolve, 20))

@@ -1,0 +1,215 @@
+// `demo gc` end to end (issue 12; fault matrix T1, T2, T5, T6, T7, T20, X5): the built CLI against the local
+// control plane and real PostgreSQL. Demos are created through the CLI and expired by moving expires_at in the
+// store. Other tests' leftovers in the shared cluster are orphans to gc too, so assertions name our objects.
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {after, before, describe, it} from 'node:test'
+import {CoreV1Api} from '@kubernetes/client-node'
+import pg from 'pg'
+import type {GcReport} from '../../src/core/run-gc.js'
+import {onlyServices, ownershipMarks} from '../fakes/builders.js'
+import {scratchDatabase} from '../support/databases.js'
+import {cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
+import {loadTestKubeConfig, namespaceExists, TEST_NAMESPACE_LABEL} from '../support/k8s.js'
+
+const core = loadTestKubeConfig().makeApiClient(CoreV1Api)
+
+const TWO_SERVICES = onlyServices({
+  'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000},
+  portal: {image: 'registry.example/portal:1', port: 8080, host: 'portal'},
+})
+/** No grace: orphans made by the test are old enough at once; a create is dead after wait.timeoutSeconds (10 s). */
+const CONFIG = {services: TWO_SERVICES, gc: {graceMinutes: 0}, wait: {timeoutSeconds: 10}, limits: {perOwner: 20}}
+/** Leftovers of other test files in the shared cluster count as deletions too. */
+const ALLOW = ['--max-deletions', '500']
+
+async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({connectionString: url})
+  await client.connect()
+  try {
+    return (await client.query(text, values)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}
+
+async function status(url: string, id: string): Promise<string | undefined> {
+  const [row] = await query<{status: string}>(url, 'SELECT status FROM demo_orchestrator.demo_instances WHERE id = $1', [id])
+  return row?.status
+}
+
+async function events(url: string, id: string): Promise<Array<{type: string; actor: string}>> {
+  return query(url, 'SELECT type, actor FROM demo_orchestrator.demo_events WHERE demo_id = $1 ORDER BY id', [id])
+}
+
+/** Moves the demo's lifetime into the past, as time passing would. */
+async function expire(url: string, id: string): Promise<void> {
+  await query(
+    url,
+    `UPDATE demo_orchestrator.demo_instances SET created_at = now() - interval '3 hours', expires_at = now() - interval '1 hour' WHERE id = $1`,
+    [id],
+  )
+}
+
+async function create(box: CliSandbox, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const created = await runDemo(box, ['create', '--type', 'startup', '--json', ...args], env)
+  assert.equal(created.code, 0, transcript(created))
+  return jsonOf<{id: string}>(created).id
+}
+
+async function aNamespace(name: string, metadata: {labels?: Record<string, string>; annotations?: Record<string, string>}): Promise<void> {
+  await core.createNamespace({
+    body: {metadata: {name, labels: {[TEST_NAMESPACE_LABEL]: 'true', ...metadata.labels}, annotations: metadata.annotations}},
+  })
+}
+
+async function gone(name: string): Promise<boolean> {
+  if (!(await namespaceExists(core, name))) return true
+  const ns = await core.readNamespace({name})
+  return ns.metadata?.deletionTimestamp !== undefined
+}
+
+describe('demo gc: one run cleans exactly what it should', () => {
+  let database: {url: string; drop: () => Promise<void>}
+  let box: CliSandbox
+  before(async () => {
+    database = await scratchDatabase('gc')
+    box = cliSandbox({config: CONFIG, databaseUrl: database.url})
+  })
+  after(() => database.drop())
+
+  it('destroys the expired, finishes a destroying one, cleans a killed create, deletes our orphan, leaves the rest, and a second run finds nothing', async () => {
+    const expired = await create(box)
+    const fresh = await create(box)
+    const kept = await create(box, ['--no-auto-cleanup'])
+    const destroying = await create(box)
+    for (const id of [expired, kept]) await expire(database.url, id)
+    const noWait = await runDemo(box, ['destroy', destroying, '--yes', '--no-wait'])
+    assert.equal(noWait.code, 0, transcript(noWait))
+    const killed = await runDemo(box, ['create', '--type', 'startup'], {DEMO_TEST_KILL_AT: 'namespace'})
+    assert.equal(killed.signal, 'SIGKILL', transcript(killed))
+    const [killedRow] = await query<{id: string}>(database.url, `SELECT id FROM demo_orchestrator.demo_instances WHERE status = 'creating'`)
+    const killedId = killedRow?.id ?? ''
+    await expire(database.url, killedId)
+    const suffix = randomBytes(3).toString('hex')
+    const orphan = `demo-zorph${suffix}`
+    const foreign = `demo-zfore${suffix}`
+    await aNamespace(orphan, ownershipMarks(`zorph${suffix}`))
+    await aNamespace(foreign, {labels: {team: 'payments'}})
+
+    const run = await runDemo(box, ['gc', '--json', ...ALLOW])
+
+    assert.equal(run.code, 0, transcript(run))
+    const report = jsonOf<GcReport>(run)
+    const done = new Map(report.done.map((d) => [d.namespace, d.action]))
+    assert.equal(done.get(`demo-${expired}`), 'destroy')
+    assert.equal(done.get(`demo-${destroying}`), 'finish-destroy')
+    assert.equal(done.get(`demo-${killedId}`), 'destroy')
+    assert.equal(done.get(orphan), 'delete-orphan')
+    assert.ok(!done.has(`demo-${fresh}`) && !done.has(`demo-${kept}`) && !done.has(foreign), transcript(run))
+    assert.deepEqual(
+      report.overdue.map((o) => o.demoId),
+      [kept],
+    )
+    for (const id of [expired, destroying, killedId]) {
+      assert.equal(await status(database.url, id), 'destroyed', id)
+      assert.equal(await gone(`demo-${id}`), true, id)
+      const trail = await events(database.url, id)
+      assert.deepEqual(
+        trail.filter((e) => e.type === 'destroyed').map((e) => e.actor),
+        ['gc'],
+        id,
+      )
+    }
+    assert.equal(await gone(orphan), true)
+    assert.equal(await namespaceExists(core, foreign), true, 'a namespace without our marks is left alone')
+    for (const id of [fresh, kept]) {
+      assert.equal(await status(database.url, id), 'ready')
+      assert.equal(await gone(`demo-${id}`), false)
+    }
+
+    const second = await runDemo(box, ['gc', '--json', ...ALLOW])
+    assert.equal(second.code, 0, transcript(second))
+    const ours = new Set([expired, fresh, kept, destroying, killedId, `zorph${suffix}`])
+    assert.deepEqual(
+      jsonOf<GcReport>(second).planned.filter((p) => ours.has(p.demoId)),
+      [],
+    )
+    await core.deleteNamespace({name: foreign})
+  })
+})
+
+describe('demo gc: two runs at once, and a destroy racing a run', () => {
+  let database: {url: string; drop: () => Promise<void>}
+  let box: CliSandbox
+  before(async () => {
+    database = await scratchDatabase('gc2')
+    box = cliSandbox({config: CONFIG, databaseUrl: database.url})
+  })
+  after(() => database.drop())
+
+  it('destroys each expired demo exactly once with two gc processes, both exiting 0', async () => {
+    const ids = [await create(box), await create(box), await create(box)]
+    for (const id of ids) await expire(database.url, id)
+    const first = startDemo(box, ['gc', '--json', ...ALLOW])
+    const second = startDemo(box, ['gc', '--json', ...ALLOW])
+    const results = [await first.result, await second.result]
+    for (const result of results) assert.equal(result.code, 0, transcript(result))
+    const reports = results.map((r) => jsonOf<GcReport>(r))
+    for (const id of ids) {
+      assert.equal(await status(database.url, id), 'destroyed')
+      const trail = await events(database.url, id)
+      assert.equal(trail.filter((e) => e.type === 'destroyed').length, 1, JSON.stringify(trail))
+      assert.equal(trail.filter((e) => e.type === 'destroying').length, 1, JSON.stringify(trail))
+      const doneBy = reports.filter((r) => r.done.some((d) => d.demoId === id)).length
+      assert.equal(doneBy, 1, `${id} done by ${doneBy} runs:\n${results.map(transcript).join('\n')}`)
+    }
+    for (const report of reports) assert.deepEqual(report.failed, [])
+  })
+
+  it('lets `demo destroy` race a gc run over the same demo: both succeed, one destroyed event', async () => {
+    const id = await create(box)
+    await expire(database.url, id)
+    const gc = startDemo(box, ['gc', '--json', ...ALLOW])
+    const destroy = startDemo(box, ['destroy', id, '--yes', '--json'])
+    const [gcResult, destroyResult] = [await gc.result, await destroy.result]
+    assert.equal(gcResult.code, 0, transcript(gcResult))
+    assert.equal(destroyResult.code, 0, transcript(destroyResult))
+    assert.equal(await status(database.url, id), 'destroyed')
+    const trail = await events(database.url, id)
+    assert.equal(trail.filter((e) => e.type === 'destroyed').length, 1, JSON.stringify(trail))
+    assert.deepEqual(jsonOf<GcReport>(gcResult).failed, [])
+  })
+})
+
+describe('demo gc: the brake against real services', () => {
+  it('engages with the state store down: exit 3, nothing deleted', async () => {
+    const box = cliSandbox({config: CONFIG, databaseUrl: 'postgres://demo:demo@127.0.0.1:1/nothing'})
+    const run = await runDemo(box, ['gc', '--json'])
+    assert.equal(run.code, 3, transcript(run))
+    assert.match(jsonOf<GcReport>(run).brake?.reason ?? '', /Cannot reach the state database/)
+  })
+
+  it('engages with the cluster unreachable: exit 3, nothing deleted', async () => {
+    const database = await scratchDatabase('gc3')
+    try {
+      const box = cliSandbox({config: CONFIG, databaseUrl: database.url})
+      const id = await create(box)
+      await expire(database.url, id)
+      const kubeconfig = `${box.dir}/unreachable.kubeconfig`
+      const {writeFileSync} = await import('node:fs')
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters: [{name: x, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: x, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: x, user: x}}]\ncurrent-context: x\n`,
+      )
+      const run = await runDemo(box, ['gc', '--json'], {KUBECONFIG: kubeconfig})
+      assert.equal(run.code, 3, transcript(run))
+      assert.equal(await status(database.url, id), 'ready')
+      assert.equal(await gone(`demo-${id}`), false)
+      const cleanup = await runDemo(box, ['destroy', id, '--yes'])
+      assert.equal(cleanup.code, 0, transcript(cleanup))
+    } finally {
+      await database.drop()
+    }
+  })
+})
