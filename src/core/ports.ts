@@ -185,13 +185,29 @@ export interface OwnedDatabase {
   database: DemoDatabase
 }
 
+/** What a long provision reports while it runs. */
+export interface ProvisionHooks {
+  /** Saves on the demo's row what is known so far (awaited, so a crash after it leaves the row pointing at it). */
+  record?(database: DemoDatabase): Promise<void>
+  /** A line of progress ("project abc… is COMING_UP, 40 s"). Never a secret. */
+  progress?(message: string): void
+}
+
 /** The per-demo database of one mode (a demo's recorded `database.mode`). */
 export interface Databases {
   readonly mode: DatabaseMode
   /** What a new row records before anything exists, named from the id, so a killed create leaves something destroy and gc can find. Pure. */
   planned(demoId: string): DemoDatabase
-  /** Creates the demo's database, or adopts the one a killed create left. Idempotent. */
-  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>): Promise<DatabaseAccess>
+  /**
+   * Checks what can be checked before anything exists (a Supabase organization's project limit), so a create
+   * that cannot succeed fails before its row or namespace. Throws LimitError or a configuration error.
+   */
+  preflight?(): Promise<void>
+  /**
+   * Creates the demo's database, or adopts the one a killed create left. Idempotent. `hooks.record` is called
+   * with what must be on the row before a long wait (a Supabase project's ref), `hooks.progress` with news of it.
+   */
+  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>, hooks?: ProvisionHooks): Promise<DatabaseAccess>
   /** Removes the demo's database; one that is already gone is success. Idempotent. */
   drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void>
   isReachable(demo: Pick<Demo, 'id' | 'database'>): Promise<boolean>
@@ -229,3 +245,56 @@ export interface StepRunner {
 
 /** Timing of the steps of a use case, for phase timings. */
 export type Timings = PhaseTimings
+
+/** A Supabase project as the Management API describes it (no secrets). */
+export interface SupabaseProject {
+  ref: string
+  name: string
+  /** ACTIVE_HEALTHY, COMING_UP, INIT_FAILED ... as the API says it. */
+  status: string
+  organization: string
+  /** The database host, when the API reports it. */
+  databaseHost: string | null
+}
+
+export interface NewSupabaseProject {
+  name: string
+  organization: string
+  region: string
+  /** Secret; sent once, never logged. */
+  databasePassword: string
+  /** Deprecated by the API (the plan is the organization's); sent only when configured. */
+  plan?: 'free' | 'pro' | undefined
+}
+
+/** The keys of a project's APIs. The service-role key is a secret; the anon key is public but shown masked. */
+export interface SupabaseApiKeys {
+  anon: string
+  serviceRole: string
+}
+
+/**
+ * The Supabase Management API (api.supabase.com/v1), worded as what demo needs. Every call is bounded by a
+ * timeout; 429 and 5xx are retried with backoff and jitter (Retry-After honoured), non-idempotent calls only on
+ * 429. Errors: SupabaseAuthError (401/403), SupabaseUnavailableError (unreachable, 5xx or 429 after retries),
+ * SupabaseError (anything else the API refused).
+ */
+export interface SupabaseManagement {
+  /** POST /v1/projects. Not idempotent: callers look for a project of the same name first. */
+  createProject(project: NewSupabaseProject): Promise<SupabaseProject>
+  /** The project, or undefined when the API answers 404. */
+  project(ref: string): Promise<SupabaseProject | undefined>
+  /** Every project the token can see (all organizations). */
+  projects(): Promise<SupabaseProject[]>
+  /** DELETE /v1/projects/{ref}; false when it was already gone (404). Idempotent. */
+  deleteProject(ref: string): Promise<boolean>
+  apiKeys(ref: string): Promise<SupabaseApiKeys>
+  /** Sets a new database password (a create adopting a project whose password it never learnt). */
+  setDatabasePassword(ref: string, password: string): Promise<void>
+  /** The organization's plan ("free", "pro" ...), undefined when the API does not say. */
+  organizationPlan(slug: string): Promise<string | undefined>
+  /** The schemas the project's Data API (PostgREST) exposes, in order. */
+  exposedSchemas(ref: string): Promise<string[]>
+  /** Replaces the schemas the project's Data API exposes. */
+  setExposedSchemas(ref: string, schemas: string[]): Promise<void>
+}
