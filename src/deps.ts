@@ -169,24 +169,35 @@ export class Deps {
     } catch (error) {
       if (!(error instanceof UnsupportedDatabaseModeError)) throw error
       throw new ConfigError(
-        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" is.`,
+        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" and "supabase-project" are.`,
         {
-          hint: 'Set database.mode to none (shared-schema and supabase-project are planned).',
+          hint: 'Set database.mode to none or supabase-project (shared-schema is planned).',
         },
       )
     }
   }
 
   /** The per-demo database of a mode, whatever the config says: destroy and gc drop a demo's database with the mode it was created with. */
-  databasesFor(mode: DatabaseMode): Promise<Databases> {
-    if (mode !== 'none') {
-      return Promise.reject(
-        new UnsupportedDatabaseModeError(`Database mode "${mode}" is not available in this version of demo; only "none" is.`, {
-          hint: `Use a version of demo that supports "${mode}".`,
-        }),
-      )
+  async databasesFor(mode: DatabaseMode): Promise<Databases> {
+    if (mode === 'none') return new NoDatabases()
+    if (mode === 'supabase-project') {
+      const config = await this.config()
+      const {openSupabaseProjects} = await import('./adapters/supabase/open.js')
+      return openSupabaseProjects({
+        config: config.project,
+        configPath: config.configPath,
+        env: this.env,
+        clock: this.clock,
+        sleeper: this.sleeper,
+        random: this.random,
+      })
     }
-    return Promise.resolve(new NoDatabases())
+    throw new UnsupportedDatabaseModeError(
+      `Database mode "${mode}" is not available in this version of demo; only "none" and "supabase-project" are.`,
+      {
+        hint: `Use a version of demo that supports "${mode}".`,
+      },
+    )
   }
 
   async templates(): Promise<TemplateFile[]> {

@@ -240,7 +240,8 @@ export type Checkpoint = (name: string, demoId: string) => void
 
 /** Runs one named step of a use case and reports its progress (Listr on a TTY, a line per step otherwise). */
 export interface StepRunner {
-  run<T>(title: string, step: () => Promise<T>): Promise<T>
+  /** `report` shows a line of news under the running step (a long wait's progress); never a secret. */
+  run<T>(title: string, step: (report: (message: string) => void) => Promise<T>): Promise<T>
 }
 
 /** Timing of the steps of a use case, for phase timings. */

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {load as loadYaml} from 'js-yaml'
-import addFormats from 'ajv-formats'
+import ajvFormats from 'ajv-formats'
 import {OpenAPIBackend, type Document, type Operation} from 'openapi-backend'
 
 const specsDir = new URL('./specs/', import.meta.url)
@@ -39,7 +39,7 @@ export class SpecValidator {
       coerceTypes: true,
       ajvOpts: {logger: false},
       customizeAjv: (ajv) => {
-        addFormats(ajv)
+        ajvFormats.default(ajv)
         return ajv
       },
     })

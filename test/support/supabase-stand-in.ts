@@ -64,6 +64,8 @@ export class SupabaseStandIn {
   organizationPlan: 'free' | 'pro' = 'pro'
   /** Test hook: breaks the next response of an operation (to prove response checking works). */
   corruptNext: string | undefined
+  private readonly retired: StandInProject[] = []
+  private readonly deleted: StandInProject[] = []
   private server!: Server
   url = ''
 
@@ -111,9 +113,20 @@ export class SupabaseStandIn {
     return project
   }
 
+  /** Every password and service-role key the stand-in has handed out or received, to check none leaks. */
+  retiredSecrets(): string[] {
+    return [...this.projects.values(), ...this.retired, ...this.deleted].flatMap((p) => [p.password, p.serviceRoleKey])
+  }
+
+  /** Starts an empty world (a contract suite's fresh adapter); the databases of the projects forgotten are dropped by close(). */
+  forgetProjects(): void {
+    this.retired.push(...this.projects.values())
+    this.projects.clear()
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
-    for (const project of this.projects.values()) await this.dropDatabase(project)
+    for (const project of [...this.projects.values(), ...this.retired]) await this.dropDatabase(project)
   }
 
   private newProject(input: {name: string; organization: string; region: string; password: string}, databaseUrl: string): StandInProject {
@@ -206,6 +219,7 @@ export class SupabaseStandIn {
     'v1-delete-a-project': async (_request, _params, project) => {
       const p = project as StandInProject
       this.projects.delete(p.ref)
+      this.deleted.push(p)
       await this.dropDatabase(p)
       return {status: 200, body: {id: 1, ref: p.ref, name: p.name}}
     },
