@@ -1,5 +1,5 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {dirname, isAbsolute, join, resolve} from 'node:path'
+import {existsSync, readFileSync, realpathSync} from 'node:fs'
+import {dirname, isAbsolute, join, relative, resolve} from 'node:path'
 import {load} from 'js-yaml'
 import type {z} from 'zod'
 import {ConfigError} from './core/errors.js'
@@ -17,6 +17,10 @@ export interface LoadedConfig {
   /** Absolute templates directory: the project's own, or the built-in one. */
   templatesDir: string
   seedsDir: string
+  /** The project: the directory of demo.config.yaml (the working directory without one). Seed files and migrations must be inside it. */
+  projectDir: string
+  /** Absolute directory of the app's SQL migrations: database.migrationsDir, or the built-in templates/migrations. */
+  migrationsDir: string
   databaseUrl: string | null
 }
 
@@ -137,6 +141,34 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+/** The real path of `path` (symbolic links followed as far as they exist), so `..` and links cannot leave the project. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path
+  }
+}
+
+/**
+ * A path of demo.config.yaml resolved against the project directory; ConfigError naming the key when it points
+ * outside the project (seed files and migrations are the project's own: a config must not reach other files).
+ */
+export function projectPath(projectDir: string, path: string, key: string, file: string | null): string {
+  const absolute = resolve(projectDir, path)
+  const inside = relative(realPath(projectDir), realPath(absolute))
+  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) return absolute
+  throw new ConfigError(`${file ?? CONFIG_FILE_NAME}: "${key}": ${absolute} is outside the project (${projectDir}).`, {
+    hint: `Put it inside ${projectDir} and give its path relative to ${file ?? CONFIG_FILE_NAME}.`,
+  })
+}
+
+function checkProjectPaths(project: ProjectConfig, projectDir: string, configPath: string | null): void {
+  for (const [name, type] of Object.entries(project.types)) {
+    if (type.seedFile) projectPath(projectDir, type.seedFile, `types.${name}.seedFile`, configPath)
+  }
+}
+
 /** Reads env, flags and demo.config.yaml once; validates; returns a frozen config. */
 export function loadConfig(sources: ConfigSources): LoadedConfig {
   const configPath = pickConfigPath(sources)
@@ -153,5 +185,9 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     })
   }
   const databaseUrl = stateDatabaseUrl(sources.env)
-  return deepFreeze({project, configPath, templatesDir, seedsDir: join(sources.packageRoot, 'seeds'), databaseUrl})
+  const migrationsDir = project.database.migrationsDir
+    ? projectPath(base, project.database.migrationsDir, 'database.migrationsDir', configPath)
+    : join(sources.packageRoot, 'templates', 'migrations')
+  checkProjectPaths(project, base, configPath)
+  return deepFreeze({project, configPath, templatesDir, seedsDir: join(sources.packageRoot, 'seeds'), projectDir: base, migrationsDir, databaseUrl})
 }

@@ -168,36 +168,59 @@ export class Deps {
       return await this.databasesFor(mode)
     } catch (error) {
       if (!(error instanceof UnsupportedDatabaseModeError)) throw error
-      throw new ConfigError(
-        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" and "supabase-project" are.`,
-        {
-          hint: 'Set database.mode to none or supabase-project (shared-schema is planned).',
-        },
-      )
+      throw new ConfigError(`${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version.`, {
+        hint: 'Set database.mode to none, shared-schema or supabase-project.',
+      })
     }
   }
 
   /** The per-demo database of a mode, whatever the config says: destroy and gc drop a demo's database with the mode it was created with. */
   async databasesFor(mode: DatabaseMode): Promise<Databases> {
     if (mode === 'none') return new NoDatabases()
+    if (mode === 'shared-schema') return this.sharedSchemaDatabases()
     if (mode === 'supabase-project') {
       const config = await this.config()
       const {openSupabaseProjects} = await import('./adapters/supabase/open.js')
       return openSupabaseProjects({
-        config: config.project,
-        configPath: config.configPath,
+        loaded: config,
+        output: (line) => this.io.stderr.write(`  seed: ${line}\n`),
         env: this.env,
         clock: this.clock,
         sleeper: this.sleeper,
         random: this.random,
       })
     }
-    throw new UnsupportedDatabaseModeError(
-      `Database mode "${mode}" is not available in this version of demo; only "none" and "supabase-project" are.`,
-      {
-        hint: `Use a version of demo that supports "${mode}".`,
-      },
-    )
+    // A row written by a newer version may name a mode this one does not know.
+    const unknown: string = mode
+    throw new UnsupportedDatabaseModeError(`Database mode "${unknown}" is not available in this version of demo.`, {
+      hint: `Use a version of demo that supports "${unknown}".`,
+    })
+  }
+
+  /** Mode shared-schema: the shared Postgres named by database.urlEnv (DEMO_SHARED_DATABASE_URL); ConfigError when it is not set. */
+  private async sharedSchemaDatabases(): Promise<Databases> {
+    const config = await this.config()
+    const {urlEnv, connectionLimit} = config.project.database
+    const adminUrl = this.options.env[urlEnv]
+    if (!adminUrl) {
+      throw new ConfigError(`Database mode "shared-schema" needs the shared Postgres, but ${urlEnv} is not set.`, {
+        hint: `Set ${urlEnv} to postgres://<role>@<host>:<port>/<database> of a role with CREATEROLE and CREATE on that database (README "Database modes").`,
+      })
+    }
+    const [{SharedSchemaDatabases}, {readMigrations}, {seedSourceFor}] = await Promise.all([
+      import('./adapters/databases/shared-schema.js'),
+      import('./adapters/databases/postgres/migrations.js'),
+      import('./adapters/databases/seeds/config-seeds.js'),
+    ])
+    return new SharedSchemaDatabases({
+      adminUrl,
+      connectionLimit,
+      migrations: () => readMigrations(config.migrationsDir),
+      seedFor: (demoType) => seedSourceFor(config, demoType),
+      output: (line) =>
+        this.io.stderr.write(`  seed: ${line}
+`),
+    })
   }
 
   async templates(): Promise<TemplateFile[]> {

@@ -3,6 +3,7 @@ import {dump} from 'js-yaml'
 import {BaseCommand} from '../base-command.js'
 import {createDemo, planDemo, validateCreateRequest, type CreateRequest} from '../core/create-demo.js'
 import {parseDuration} from '../core/duration.js'
+import {parseSeedValue} from '../core/seed-value.js'
 import type {Manifest} from '../core/ports.js'
 import type {ProjectConfig} from '../core/project-config.js'
 import {PUBLIC_SECRET_KEYS} from '../core/render-stack.js'
@@ -60,6 +61,10 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       description: 'Print the manifests that would be applied (Secret values masked) and change nothing. [default: off]',
       default: false,
     }),
+    'seed-value': Flags.string({
+      description:
+        'Generate the demo data from this seed value (a whole number): the same type and seed value give the same rows (database.mode shared-schema). [default: random, recorded]',
+    }),
     owner: ownerFlag,
     ...clusterFlags,
   }
@@ -113,6 +118,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
       type: flags.type ?? preferences.type,
       duration: flags.duration ?? preferences.duration,
       name: flags.name,
+      seedValue: flags['seed-value'] === undefined ? undefined : parseSeedValue(flags['seed-value']),
       actor: deps.identity().name,
       autoCleanup: flags['auto-cleanup'],
       wait: flags.wait,

@@ -4,6 +4,7 @@ import {checkDemoType, checkDuration, type OptionSource} from './create-options.
 import {formatDuration, hours} from './duration.js'
 import {DemoError, LimitError} from './errors.js'
 import {assertValidName, makeId, namespaceFor} from './naming.js'
+import {randomSeedValue} from './seed-value.js'
 import type {
   Checkpoint,
   Clock,
@@ -36,6 +37,8 @@ export interface CreateRequest {
   waitTimeoutMs: number
   /** Leave what was created in place on failure, for debugging (the row still says `failed`). */
   keepOnFailure: boolean
+  /** The seed value of the demo's data (--seed-value); undefined = a random one, recorded on the row so it can be reproduced. */
+  seedValue?: number | undefined
   /** Which of type and duration came from the user's `demo config` defaults, so an error can say so. */
   fromPreferences?: {type?: boolean; duration?: boolean}
 }
@@ -125,6 +128,7 @@ export function planDemo(
     status: 'creating',
     ...demoUrls(config, id),
     database: deps.databases.planned(id),
+    seedValue: request.seedValue ?? randomSeedValue(deps.random.bytes(4)),
     kubeContext: deps.contextName,
     createdBy: request.actor,
     autoCleanup: request.autoCleanup,
@@ -276,11 +280,11 @@ export interface CreateResult {
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
   const plan = planDemo({...deps, contextName: deps.cluster.contextName()}, request)
   const timings: Record<string, number> = {}
-  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, async () => {
-    // A create the database cannot take (a Supabase organization at its project limit) fails before its row and namespace.
-    await deps.databases.preflight?.()
-    return recordDemo(deps, plan.demo, request.actor)
-  })
+  // The shared database's reachability and privileges, the type's seed and the migrations are checked before a row or namespace exists.
+  await deps.databases.check(plan.demo.demoType)
+  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () =>
+    recordDemo(deps, plan.demo, request.actor),
+  )
   const run: CreateRun = {
     deps,
     request,

@@ -55,6 +55,11 @@ export interface Demo {
   portalUrl: string
   candidateUrl: string
   database: DemoDatabase
+  /**
+   * The value the demo's data was generated from (faker's seed): the same type and seed value give the same rows,
+   * so a bug seen in one demo can be reproduced in another. Null on rows written before it was recorded.
+   */
+  seedValue: number | null
   kubeContext: string | null
   createdBy: string
   autoCleanup: boolean

@@ -112,6 +112,26 @@ export class UnsupportedDatabaseModeError extends DemoError {
   override readonly code = 'E_DATABASE_MODE'
 }
 
+/** The shared database of a demo's database mode refused or failed a request (privileges, SQL). */
+export class DatabaseError extends DemoError {
+  override readonly code: string = 'E_DATABASE'
+}
+
+/** The shared database cannot be reached (refused, timed out, wrong password). */
+export class DatabaseUnavailableError extends DatabaseError {
+  override readonly code = 'E_DATABASE_UNREACHABLE'
+}
+
+/** One of the app's migration files failed; the message names the file and the statement's line. Nothing of it was kept. */
+export class MigrationError extends DatabaseError {
+  override readonly code = 'E_MIGRATION'
+}
+
+/** Loading a demo's seed failed (a seed file's SQL, or a seed command that failed or timed out). Nothing of it was kept. */
+export class SeedError extends DatabaseError {
+  override readonly code = 'E_SEED'
+}
+
 /** The Kubernetes API server refused or failed a request. */
 export class ClusterError extends DemoError {
   override readonly code: string = 'E_CLUSTER'

@@ -199,15 +199,22 @@ export interface Databases {
   /** What a new row records before anything exists, named from the id, so a killed create leaves something destroy and gc can find. Pure. */
   planned(demoId: string): DemoDatabase
   /**
-   * Checks what can be checked before anything exists (a Supabase organization's project limit), so a create
-   * that cannot succeed fails before its row or namespace. Throws LimitError or a configuration error.
+   * Throws a DemoError naming the fix when a new demo could not get a database (the shared database is
+   * unreachable, lacks privileges, the type's seed is missing; a Supabase organization is at its project limit):
+   * create calls it before anything is written.
    */
-  preflight?(): Promise<void>
+  check(demoType: string): Promise<void>
   /**
-   * Creates the demo's database, or adopts the one a killed create left. Idempotent. `hooks.record` is called
+   * Creates the demo's database (with the app's migrations and the type's seed generated from `seedValue`,
+   * dates relative to `createdAt`), or adopts the one a killed create left. Idempotent. `hooks.record` is called
    * with what must be on the row before a long wait (a Supabase project's ref), `hooks.progress` with news of it.
    */
-  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>, hooks?: ProvisionHooks): Promise<DatabaseAccess>
+  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>, hooks?: ProvisionHooks): Promise<DatabaseAccess>
+  /**
+   * Puts the demo's data back to its freshly seeded state in place: empties the app's tables and loads the seed of
+   * `seedValue` in one transaction (demo logins keep their passwords). UsageError for a mode without data.
+   */
+  reseed(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt'>, seedValue: number): Promise<void>
   /** Removes the demo's database; one that is already gone is success. Idempotent. */
   drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void>
   isReachable(demo: Pick<Demo, 'id' | 'database'>): Promise<boolean>

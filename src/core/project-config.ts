@@ -64,11 +64,23 @@ const serviceEntry = strictObject({
 
 type ServiceEntry = z.infer<typeof serviceEntry>
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+
 const demoType = strictObject({
   description: z.string().default(''),
-  /** The seed set in seeds/ to load for this type. */
+  /** The generated seed of seeds/ (seeds/<seed>.yaml) to load for this type. */
   seed: dnsLabel.optional(),
-})
+  /** A SQL file of the project (relative to demo.config.yaml) to load instead. */
+  seedFile: z
+    .string()
+    .regex(/\.sql$/, 'a path to a .sql file')
+    .optional(),
+  /** A command to run instead, with the demo's DATABASE_URL in its environment. */
+  seedCommand: strictObject({
+    run: z.array(z.string().min(1)).min(1),
+    timeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  }).optional(),
+}).refine((t) => [t.seed, t.seedFile, t.seedCommand].filter((s) => s !== undefined).length <= 1, 'give at most one of seed, seedFile and seedCommand')
 
 type LifetimeKey = 'defaultHours' | 'minHours' | 'maxHours' | 'maxLifetimeHours' | 'minExtendHours' | 'maxExtendHours'
 
@@ -212,6 +224,12 @@ export const projectConfigSchema = strictObject({
   admins: z.array(z.string().min(1)).default([]),
   database: strictObject({
     mode: z.enum(['none', 'shared-schema', 'supabase-project']).default('none'),
+    /** The environment variable holding the shared Postgres URL (shared-schema); never the URL itself. */
+    urlEnv: envName.default('DEMO_SHARED_DATABASE_URL'),
+    /** The app's SQL migrations, a directory of the project (relative to this file); the built-in ones when absent. */
+    migrationsDir: z.string().optional(),
+    /** Most sessions each demo's database role may hold at once. */
+    connectionLimit: z.number().int().min(1).max(1000).default(10),
   }).prefault({}),
   wait: strictObject({
     timeoutSeconds: z.number().int().min(10).max(3600).default(300),

@@ -37,6 +37,7 @@ export function aNewDemo(overrides: Partial<NewDemo> = {}): NewDemo {
     portalUrl: `https://portal-${id}.demo.localhost`,
     candidateUrl: `https://candidate-${id}.demo.localhost`,
     database: {mode: 'none'},
+    seedValue: 42,
     kubeContext: 'test',
     createdBy: 'alice@example.com',
     autoCleanup: true,

@@ -1,5 +1,5 @@
 import type {DatabaseMode, Demo, DemoDatabase} from '../../src/core/demo.js'
-import {UnsupportedDatabaseModeError} from '../../src/core/errors.js'
+import {DatabaseError, UnsupportedDatabaseModeError, UsageError} from '../../src/core/errors.js'
 import {schemaFor} from '../../src/core/naming.js'
 import type {DatabaseAccess, Databases, DatabasesFor, OwnedDatabase} from '../../src/core/ports.js'
 
@@ -11,6 +11,10 @@ import type {DatabaseAccess, Databases, DatabasesFor, OwnedDatabase} from '../..
 export class FakeDatabases implements Databases {
   readonly provisioned: string[] = []
   readonly dropped: string[] = []
+  /** Demo ids and seed values of every reseed. */
+  readonly reseeded: Array<[string, number]> = []
+  /** Thrown by check() when set (the shared database unreachable, a missing seed ...). */
+  checkError: Error | undefined
   /** The databases of this mode that exist now, by demo id; a test may add leftovers (a killed create). */
   readonly existing = new Map<string, DemoDatabase>()
   onProvision: (() => Promise<void>) | undefined
@@ -26,6 +30,19 @@ export class FakeDatabases implements Databases {
       case 'supabase-project':
         return {mode: 'supabase-project', projectRef: null, url: null, anonKey: null}
     }
+  }
+
+  async check(): Promise<void> {
+    if (this.checkError) throw this.checkError
+  }
+
+  async reseed(demo: Pick<Demo, 'id'>, seedValue: number): Promise<void> {
+    if (this.mode === 'none')
+      throw new UsageError(`Demo "${demo.id}" has no database of its own (database mode "none"), so there is nothing to reset.`)
+    if (this.mode === 'supabase-project')
+      throw new UsageError(`Demo "${demo.id}" has a Supabase project of its own, which demo cannot re-seed in place.`)
+    if (!this.existing.has(demo.id)) throw new DatabaseError(`Demo "${demo.id}" has no database: there is nothing to reset.`)
+    this.reseeded.push([demo.id, seedValue])
   }
 
   async provision(demo: Pick<Demo, 'id' | 'database'>): Promise<DatabaseAccess> {

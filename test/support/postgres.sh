@@ -2,7 +2,8 @@
 # The integration tests' Postgres: Debian's packaged cluster (installed with apt when missing), a login
 # role, and a fresh database per run. Subcommands (results on stdout, progress on stderr):
 #   start            ensure installed and running; prints "started" or "already-running"
-#   create-db        create the role if needed and a new database; prints its postgres:// URL
+#   create-db        create the role if needed (CREATEDB, and CREATEROLE for database.mode shared-schema) and a
+#                    new database; prints its postgres:// URL
 #   drop-db <name>   drop a database made by create-db (idempotent)
 #   stop             stop the cluster
 # Environment: DEMO_TEST_PG_ROLE / DEMO_TEST_PG_PASSWORD (default demo_test / demo_test).
@@ -87,9 +88,9 @@ create_db() {
   port="$(cluster_line | awk '{print $3}')"
   drop_stale_databases
   psql_admin -v role="$ROLE" -v password="$PASSWORD" >&2 <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role')
+SELECT format('CREATE ROLE %I LOGIN CREATEDB CREATEROLE', :'role')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'role', :'password') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN CREATEDB CREATEROLE PASSWORD %L', :'role', :'password') \gexec
 SQL
   psql_admin -c "CREATE DATABASE \"$db\" OWNER \"$ROLE\"" >&2
   log "created database $db"

@@ -280,7 +280,23 @@ export class SupabaseStandIn {
   private async dropDatabase(project: StandInProject): Promise<void> {
     if (!project.ownsDatabase) return
     const name = new URL(project.databaseUrl).pathname.slice(1)
-    await withClient(this.options.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+    // WITH (FORCE) would refuse to end an autovacuum worker (another role's backend) busy on the freshly seeded tables;
+    // a plain DROP DATABASE cancels autovacuum itself, once our own sessions are ended.
+    await withClient(this.options.adminUrl, async (c) => {
+      await c.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()',
+        [name],
+      )
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS "${name}"`)
+          return
+        } catch (error) {
+          if (attempt >= 20 || (error as {code?: string}).code !== '55006') throw error
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+    })
   }
 }
 

@@ -1,4 +1,5 @@
 import type {DemoDatabase} from '../../core/demo.js'
+import {UsageError} from '../../core/errors.js'
 import type {DatabaseAccess, Databases, OwnedDatabase} from '../../core/ports.js'
 
 /**
@@ -12,8 +13,20 @@ export class NoDatabases implements Databases {
     return {mode: 'none'}
   }
 
+  check(): Promise<void> {
+    return Promise.resolve()
+  }
+
   provision(): Promise<DatabaseAccess> {
     return Promise.resolve({database: {mode: 'none'}, secretEnv: {}})
+  }
+
+  reseed(demo: {id: string}): Promise<void> {
+    return Promise.reject(
+      new UsageError(`Demo "${demo.id}" has no database of its own (database mode "none"), so there is nothing to reset.`, {
+        hint: 'Set database.mode: shared-schema in demo.config.yaml for demos with seeded data.',
+      }),
+    )
   }
 
   drop(): Promise<void> {

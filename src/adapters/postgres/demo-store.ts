@@ -26,6 +26,7 @@ const COLUMNS = {
   status: 'status',
   portalUrl: 'portal_url',
   candidateUrl: 'candidate_url',
+  seedValue: 'seed_value',
   kubeContext: 'kube_context',
   createdBy: 'created_by',
   autoCleanup: 'auto_cleanup',
@@ -146,6 +147,7 @@ function toDemo(row: Row): Demo {
   for (const field of ['readyAt', 'destroyedAt'] as const) demo[field] = demo[field] === null ? null : asDate(demo[field])
   demo.version = Number(demo.version)
   demo.extensionCount = Number(demo.extensionCount)
+  demo.seedValue = demo.seedValue === null || demo.seedValue === undefined ? null : Number(demo.seedValue)
   return demo as unknown as Demo
 }
 

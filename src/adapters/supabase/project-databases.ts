@@ -1,5 +1,5 @@
 import type {Demo, DemoDatabase} from '../../core/demo.js'
-import {LimitError, SupabaseError, TimeoutError} from '../../core/errors.js'
+import {LimitError, SupabaseError, TimeoutError, UsageError} from '../../core/errors.js'
 import {isValidId} from '../../core/naming.js'
 import type {
   Clock,
@@ -30,12 +30,14 @@ export const FREE_PLAN_PROJECT_LIMIT = 2
 /** Polling of a new project: the first pause, growth per poll, the longest pause (well within 120 requests a minute). */
 export const POLL = {firstMs: 2000, factor: 1.5, maxMs: 15_000}
 
-/** What a project's services and demo need, besides the Management API. */
+type ProvisionedDemo = Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>
+
+/** What a project's database gets besides the Management API's work. */
 export interface ProjectDatabaseHooks {
-  /** Migrations and the seed of the demo type over the project's database (SQL runs for real). */
-  prepare?: (input: {databaseUrl: string; demoId: string; demoType: string}) => Promise<void>
-  /** The demo logins of a type that become Auth users. */
-  logins?: (demoType: string) => DemoLogin[]
+  /** Throws (ConfigError ...) when the type's seed or the migrations cannot be read: checked before anything exists. */
+  checkType?: (demoType: string) => void
+  /** The app's migrations and the type's seed over the project's database; returns the demo logins, which become Auth users. */
+  prepare?: (databaseUrl: string, demo: ProvisionedDemo) => Promise<DemoLogin[]>
 }
 
 export interface SupabaseProjectOptions extends ProjectDatabaseHooks {
@@ -94,8 +96,9 @@ export class SupabaseProjectDatabases implements Databases {
     return {mode: 'supabase-project', projectRef: null, url: null, anonKey: null}
   }
 
-  /** Refuses a create the organization's project limit would refuse, before any row or namespace exists. */
-  async preflight(): Promise<void> {
+  /** The type's seed and migrations, and the organization's project limit: refused before any row or namespace exists. */
+  async check(demoType: string): Promise<void> {
+    this.options.checkType?.(demoType)
     const {api, organization} = this.options
     const limit = this.options.projectLimit ?? ((await api.organizationPlan(organization)) === 'free' ? FREE_PLAN_PROJECT_LIMIT : undefined)
     if (limit === undefined) return
@@ -107,7 +110,7 @@ export class SupabaseProjectDatabases implements Databases {
     )
   }
 
-  async provision(demo: Pick<Demo, 'id' | 'demoType' | 'database'>, hooks: ProvisionHooks = {}): Promise<DatabaseAccess> {
+  async provision(demo: ProvisionedDemo, hooks: ProvisionHooks = {}): Promise<DatabaseAccess> {
     const password = this.newPassword()
     const found = await this.findProject(demo)
     const project = found ?? (await this.createProject(demo.id, password))
@@ -116,13 +119,21 @@ export class SupabaseProjectDatabases implements Databases {
     if (found) await this.options.api.setDatabasePassword(project.ref, password)
     const keys = await this.options.api.apiKeys(project.ref)
     const databaseUrl = this.options.databaseUrl(healthy, password)
-    await this.options.prepare?.({databaseUrl, demoId: demo.id, demoType: demo.demoType})
+    const logins = (await this.options.prepare?.(databaseUrl, demo)) ?? []
     const url = this.options.projectUrl(project.ref)
-    await this.options.authUsers.create({url, serviceRoleKey: keys.serviceRole}, demo.id, this.options.logins?.(demo.demoType) ?? [])
-    return {
-      database: this.recorded(project.ref, keys.anon),
-      secretEnv: {DATABASE_URL: databaseUrl, SUPABASE_URL: url, SUPABASE_ANON_KEY: keys.anon},
-    }
+    await this.options.authUsers.create({url, serviceRoleKey: keys.serviceRole}, demo.id, logins)
+    const secretEnv: Record<string, string> = {DATABASE_URL: databaseUrl, SUPABASE_URL: url, SUPABASE_ANON_KEY: keys.anon}
+    if (logins.length > 0) secretEnv.DEMO_LOGINS = JSON.stringify(logins)
+    return {database: this.recorded(project.ref, keys.anon), secretEnv}
+  }
+
+  /** The database password lives only in the demo's Secret, so demo cannot reconnect to re-seed (a new password would break the running services). */
+  reseed(demo: Pick<Demo, 'id'>): Promise<void> {
+    return Promise.reject(
+      new UsageError(`Demo "${demo.id}" has a Supabase project of its own, which demo cannot re-seed in place; nothing was changed.`, {
+        hint: `Destroy it with \`demo destroy ${demo.id}\` and create a new one.`,
+      }),
+    )
   }
 
   async drop(demo: Pick<Demo, 'id' | 'database'>): Promise<void> {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
+import {fileURLToPath} from 'node:url'
 import pg from 'pg'
+import {projectDatabaseHooks} from '../../../src/adapters/supabase/open.js'
+import {loadConfig} from '../../../src/config.js'
 import {supabaseAuthUsers, DEMO_ID_METADATA} from '../../../src/adapters/supabase/auth-users.js'
 import {SupabaseManagementApi} from '../../../src/adapters/supabase/management-client.js'
 import {SupabaseProjectDatabases, type SupabaseProjectOptions} from '../../../src/adapters/supabase/project-databases.js'
@@ -19,15 +22,14 @@ import {FakeCluster} from '../../fakes/fake-cluster.js'
 import {FakeSleeper, RecordingSteps} from '../../fakes/fake-time.js'
 import {MemoryDemoStore} from '../../fakes/memory-store.js'
 import {databasesFor} from '../../fakes/fake-databases.js'
-import {testDatabaseUrl} from '../../support/databases.js'
+import {tempDir, testDatabaseUrl} from '../../support/databases.js'
 import {SupabaseStandIn} from '../../support/supabase-stand-in.js'
 
 const TOKEN = 'sbp_integration_token_must_not_leak'
 const ORG = 'acme'
-const LOGINS = [
-  {email: 'recruiter@acme.example', password: 'login-password-1', role: 'recruiter'},
-  {email: 'candidate@acme.example', password: 'login-password-2', role: 'candidate'},
-]
+/** The built-in config: the app's real migrations (templates/migrations) and generated seeds (seeds/). */
+const loaded = loadConfig({cwd: tempDir(), env: {}, packageRoot: fileURLToPath(new URL('../../../', import.meta.url))})
+const PERSONAS = ['admin@demo.example', 'candidate@demo.example', 'hiring.manager@demo.example', 'recruiter@demo.example']
 const TEMPLATES_DIR = new URL('../../../templates/', import.meta.url)
 const templates: TemplateFile[] = readdirSync(TEMPLATES_DIR)
   .filter((name) => name.endsWith('.yaml'))
@@ -51,7 +53,7 @@ let standIn: SupabaseStandIn
 const clock = fixedClock('2026-11-25T12:00:00.000Z')
 let sleeper: FakeSleeper
 
-/** The real adapter against the stand-in; migrations stand in as one real table until the shared-schema runner lands. */
+/** The real adapter against the stand-in, with the app's real migrations and seeds over each project's real database. */
 function adapter(overrides: Partial<SupabaseProjectOptions> = {}): SupabaseProjectDatabases {
   return new SupabaseProjectDatabases({
     api: new SupabaseManagementApi({token: TOKEN, baseUrl: standIn.url, hooks: {sleep: (ms) => sleeper.sleep(ms), now: () => clock.now().getTime()}}),
@@ -64,19 +66,18 @@ function adapter(overrides: Partial<SupabaseProjectOptions> = {}): SupabaseProje
     random: systemRandom,
     projectUrl: (ref) => standIn.projectUrl(ref),
     databaseUrl: (project, password) => standIn.databaseUrl(project.ref, password),
-    prepare: async ({databaseUrl, demoId}) => {
-      await query(
-        databaseUrl,
-        `CREATE TABLE IF NOT EXISTS companies (name text PRIMARY KEY); INSERT INTO companies VALUES ('Acme ${demoId}') ON CONFLICT DO NOTHING`,
-      )
-    },
-    logins: () => LOGINS,
+    ...projectDatabaseHooks(loaded, () => {}),
     ...overrides,
   })
 }
 
 function planned(): DemoDatabase {
   return {mode: 'supabase-project', projectRef: null, url: null, anonKey: null}
+}
+
+const CREATED_AT = new Date('2026-11-25T12:00:00Z')
+function aDemo(database = planned()) {
+  return {id: ID, demoType: 'startup', database, createdAt: CREATED_AT, seedValue: 7}
 }
 
 before(async () => {
@@ -103,16 +104,13 @@ describe('database mode supabase-project against the spec-checked stand-in', () 
     standIn.comingUpPolls = 20
     const recorded: DemoDatabase[] = []
     const progress: string[] = []
-    const access = await adapter().provision(
-      {id: ID, demoType: 'startup', database: planned()},
-      {
-        record: async (database) => {
-          recorded.push(database)
-          assert.equal([...standIn.projects.values()][0]?.comingUpPolls, 20, 'recorded before the first poll')
-        },
-        progress: (line) => progress.push(line),
+    const access = await adapter().provision(aDemo(), {
+      record: async (database) => {
+        recorded.push(database)
+        assert.equal([...standIn.projects.values()][0]?.comingUpPolls, 20, 'recorded before the first poll')
       },
-    )
+      progress: (line) => progress.push(line),
+    })
     const project = [...standIn.projects.values()].find((p) => p.name === `demo-${ID}`)
     assert.ok(project)
     assert.deepEqual(recorded, [{mode: 'supabase-project', projectRef: project.ref, url: standIn.projectUrl(project.ref), anonKey: null}])
@@ -129,16 +127,16 @@ describe('database mode supabase-project against the spec-checked stand-in', () 
     )
     assert.equal(progress.length, 20)
     assert.match(progress[0] ?? '', /is COMING_UP/)
-    assert.deepEqual(await query(project.databaseUrl, 'SELECT name FROM companies'), [{name: `Acme ${ID}`}])
+    assert.deepEqual(await query(project.databaseUrl, "SELECT name FROM public.companies WHERE name = 'TechStart Inc'"), [{name: 'TechStart Inc'}])
     const users = await query<{email: string; meta: string}>(
       project.databaseUrl,
       `SELECT email, raw_user_meta_data->>'${DEMO_ID_METADATA}' AS meta FROM auth.users ORDER BY email`,
     )
-    assert.deepEqual(users, [
-      {email: 'candidate@acme.example', meta: ID},
-      {email: 'recruiter@acme.example', meta: ID},
-    ])
-    assert.deepEqual(Object.keys(access.secretEnv).sort(), ['DATABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_URL'])
+    assert.deepEqual(
+      users,
+      PERSONAS.map((email) => ({email, meta: ID})),
+    )
+    assert.deepEqual(Object.keys(access.secretEnv).sort(), ['DATABASE_URL', 'DEMO_LOGINS', 'SUPABASE_ANON_KEY', 'SUPABASE_URL'])
     assert.ok(!JSON.stringify(access.database).includes(project.password), 'the database password never reaches the row')
     assert.ok(!JSON.stringify(access.database).includes(project.serviceRoleKey), 'the service-role key never reaches the row')
     assert.ok(!progress.join('\n').includes(project.password))
@@ -148,16 +146,13 @@ describe('database mode supabase-project against the spec-checked stand-in', () 
 
   it('adopts the project a killed create left (found by name), with a new database password; destroy and owned() find it', async () => {
     const killed = new Error('killed')
-    await assert.rejects(
-      adapter().provision({id: ID, demoType: 'startup', database: planned()}, {record: () => Promise.reject(killed)}),
-      (e) => e === killed,
-    )
+    await assert.rejects(adapter().provision(aDemo(), {record: () => Promise.reject(killed)}), (e) => e === killed)
     const owned = await adapter().owned()
     assert.deepEqual(
       owned.map((o) => o.demoId),
       [ID],
     )
-    const access = await adapter().provision({id: ID, demoType: 'startup', database: planned()})
+    const access = await adapter().provision(aDemo())
     assert.equal(standIn.projects.size, 1, 'no second project')
     assert.equal(
       access.database.mode === 'supabase-project' && access.database.projectRef,
@@ -168,7 +163,7 @@ describe('database mode supabase-project against the spec-checked stand-in', () 
   })
 
   it('drops a project deleted behind its back (DELETE answers 404) without error, twice', async () => {
-    const access = await adapter().provision({id: ID, demoType: 'startup', database: planned()})
+    const access = await adapter().provision(aDemo())
     const ref = access.database.mode === 'supabase-project' ? (access.database.projectRef ?? '') : ''
     standIn.projects.delete(ref)
     await adapter().drop({id: ID, database: access.database})
@@ -177,7 +172,7 @@ describe('database mode supabase-project against the spec-checked stand-in', () 
   })
 
   it('drops a project whose DELETE answers 404 (gone between the lookup and the delete) without error', async () => {
-    const access = await adapter().provision({id: ID, demoType: 'startup', database: planned()})
+    const access = await adapter().provision(aDemo())
     standIn.faults.push({match: /^delete \/v1\/projects\/[a-z]+$/, status: 404, body: {message: 'Project not found'}, times: 1})
     await adapter().drop({id: ID, database: access.database})
     assert.ok(standIn.log.some((e) => e.method === 'delete' && e.status === 404))
