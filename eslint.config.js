@@ -1,7 +1,17 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'bin/**', 'scripts/**', 'eslint.config.js']},
+  {
+    ignores: [
+      'src/adapters/supabase/management-api.generated.ts',
+      'dist/**',
+      'dist-check/**',
+      'node_modules/**',
+      'bin/**',
+      'scripts/**',
+      'eslint.config.js',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {parserOptions: {projectService: true, tsconfigRootDir: import.meta.dirname}},

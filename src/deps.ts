@@ -196,12 +196,9 @@ export class Deps {
       return await this.databasesFor(mode)
     } catch (error) {
       if (!(error instanceof UnsupportedDatabaseModeError)) throw error
-      throw new ConfigError(
-        `${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version; only "none" and "shared-schema" are.`,
-        {
-          hint: 'Set database.mode to none or shared-schema (supabase-project is planned).',
-        },
-      )
+      throw new ConfigError(`${config.configPath ?? 'demo.config.yaml'}: "database.mode": "${mode}" is not available in this version.`, {
+        hint: 'Set database.mode to none, shared-schema or supabase-project.',
+      })
     }
   }
 
@@ -209,8 +206,22 @@ export class Deps {
   async databasesFor(mode: DatabaseMode): Promise<Databases> {
     if (mode === 'none') return new NoDatabases()
     if (mode === 'shared-schema') return this.sharedSchemaDatabases()
-    throw new UnsupportedDatabaseModeError(`Database mode "${mode}" is not available in this version of demo; only "none" and "shared-schema" are.`, {
-      hint: `Use a version of demo that supports "${mode}".`,
+    if (mode === 'supabase-project') {
+      const config = await this.config()
+      const {openSupabaseProjects} = await import('./adapters/supabase/open.js')
+      return openSupabaseProjects({
+        loaded: config,
+        output: (line) => this.io.stderr.write(`  seed: ${line}\n`),
+        env: this.env,
+        clock: this.clock,
+        sleeper: this.sleeper,
+        random: this.random,
+      })
+    }
+    // A row written by a newer version may name a mode this one does not know.
+    const unknown: string = mode
+    throw new UnsupportedDatabaseModeError(`Database mode "${unknown}" is not available in this version of demo.`, {
+      hint: `Use a version of demo that supports "${unknown}".`,
     })
   }
 
@@ -234,7 +245,9 @@ export class Deps {
       connectionLimit,
       migrations: () => readMigrations(config.migrationsDir),
       seedFor: (demoType) => seedSourceFor(config, demoType),
-      output: (line) => this.io.stderr.write(`  seed: ${line}\n`),
+      output: (line) =>
+        this.io.stderr.write(`  seed: ${line}
+`),
     })
   }
 

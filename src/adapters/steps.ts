@@ -14,8 +14,8 @@ export interface StepOutput {
  */
 export function listrSteps(output: StepOutput): StepRunner {
   return {
-    async run<T>(title: string, step: () => Promise<T>): Promise<T> {
-      if (!output.enabled) return step()
+    async run<T>(title: string, step: (report: (message: string) => void) => Promise<T>): Promise<T> {
+      if (!output.enabled) return step(() => {})
       const {Listr, ListrLogger, PRESET_TIMER, ProcessOutput} = await import('listr2')
       // listr2 types its output as a tty.WriteStream but only writes to it and reads isTTY/columns.
       const stream = output.stream as NodeJS.WriteStream
@@ -25,8 +25,10 @@ export function listrSteps(output: StepOutput): StepRunner {
         [
           {
             title,
-            task: async () => {
-              result = await step()
+            task: async (_context, task) => {
+              result = await step((message) => {
+                task.output = message
+              })
             },
           },
         ],

@@ -84,7 +84,7 @@ export default class Gc extends BaseCommand<typeof Gc> {
           databasesFor: (mode) => deps.databasesFor(mode),
           clock: deps.clock,
           sleeper: deps.sleeper,
-          steps: {run: (_title, step) => step()},
+          steps: {run: (_title, step) => step(() => {})},
           checkpoint: deps.checkpoint(),
           signal: cancel.signal,
         },

@@ -209,7 +209,7 @@ interface CreateStep {
   skip?: (run: CreateRun) => boolean
   /** What a rollback removes of this step's work (it removes the namespace and the database, whichever step failed). */
   undo?: 'namespace' | 'database'
-  run: (run: CreateRun) => Promise<void>
+  run: (run: CreateRun, report: (message: string) => void) => Promise<void>
 }
 
 function objectsOf(run: CreateRun): ReturnType<typeof stepObjects> {
@@ -232,8 +232,14 @@ export const CREATE_STEPS: readonly CreateStep[] = [
     key: 'database',
     title: (r) => `Database (${r.deps.databases.mode})`,
     undo: 'database',
-    run: async (r) => {
-      const access = await r.deps.databases.provision(r.demo)
+    run: async (r, report) => {
+      const access = await r.deps.databases.provision(r.demo, {
+        // The row points at what exists (a Supabase project's ref) before the long wait, so a killed create leaves it findable.
+        record: async (database) => {
+          r.demo = await recordDatabase(r.deps, r.demo, {database, secretEnv: {}})
+        },
+        progress: report,
+      })
       r.demo = await recordDatabase(r.deps, r.demo, access)
       r.objects = stepObjects(render(r.deps, r.demo, access))
     },
@@ -260,7 +266,7 @@ async function timed<T>(
   deps: CreateDeps,
   timings: Record<string, number>,
   names: {title: string; key: string; demoId: string},
-  run: () => Promise<T>,
+  run: (report: (message: string) => void) => Promise<T>,
 ): Promise<T> {
   throwIfCancelled(deps.signal)
   const started = deps.clock.now().getTime()
@@ -306,7 +312,8 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   }
   try {
     for (const step of CREATE_STEPS) {
-      if (!step.skip?.(run)) await timed(deps, timings, {title: step.title(run), key: step.key, demoId: run.demo.id}, () => step.run(run))
+      if (!step.skip?.(run))
+        await timed(deps, timings, {title: step.title(run), key: step.key, demoId: run.demo.id}, (report) => step.run(run, report))
     }
     const demo = request.wait ? await markReady(deps, run.demo, timings, request.actor) : await saveTimings(deps, run.demo, timings)
     return {demo, waited: request.wait}

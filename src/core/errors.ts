@@ -158,6 +158,21 @@ export class GcIncompleteError extends DemoError {
   override readonly code = 'E_GC_INCOMPLETE'
 }
 
+/** The Supabase Management or Auth API refused a request (the message says which call and why, never a secret). */
+export class SupabaseError extends DemoError {
+  override readonly code: string = 'E_SUPABASE'
+}
+
+/** The Supabase API refused our credentials (401/403): SUPABASE_ACCESS_TOKEN is missing, expired or lacks a permission. */
+export class SupabaseAuthError extends SupabaseError {
+  override readonly code = 'E_SUPABASE_AUTH'
+}
+
+/** The Supabase API cannot be reached, or kept answering 429 or 5xx after the retries. */
+export class SupabaseUnavailableError extends SupabaseError {
+  override readonly code = 'E_SUPABASE_UNREACHABLE'
+}
+
 /** Waiting for something (Deployments Available, a namespace gone) ran out of time. */
 export class TimeoutError extends DemoError {
   override readonly code = 'E_TIMEOUT'

@@ -261,6 +261,14 @@ export interface OwnedDatabase {
   database: DemoDatabase
 }
 
+/** What a long provision reports while it runs. */
+export interface ProvisionHooks {
+  /** Saves on the demo's row what is known so far (awaited, so a crash after it leaves the row pointing at it). */
+  record?(database: DemoDatabase): Promise<void>
+  /** A line of progress ("project abc… is COMING_UP, 40 s"). Never a secret. */
+  progress?(message: string): void
+}
+
 /** The per-demo database of one mode (a demo's recorded `database.mode`). */
 export interface Databases {
   readonly mode: DatabaseMode
@@ -268,14 +276,16 @@ export interface Databases {
   planned(demoId: string): DemoDatabase
   /**
    * Throws a DemoError naming the fix when a new demo could not get a database (the shared database is
-   * unreachable, lacks privileges, the type's seed is missing): create calls it before anything is written.
+   * unreachable, lacks privileges, the type's seed is missing; a Supabase organization is at its project limit):
+   * create calls it before anything is written.
    */
   check(demoType: string): Promise<void>
   /**
    * Creates the demo's database (with the app's migrations and the type's seed generated from `seedValue`,
-   * dates relative to `createdAt`), or adopts the one a killed create left. Idempotent.
+   * dates relative to `createdAt`), or adopts the one a killed create left. Idempotent. `hooks.record` is called
+   * with what must be on the row before a long wait (a Supabase project's ref), `hooks.progress` with news of it.
    */
-  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>): Promise<DatabaseAccess>
+  provision(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>, hooks?: ProvisionHooks): Promise<DatabaseAccess>
   /**
    * Puts the demo's data back to its freshly seeded state in place: empties the app's tables and loads the seed of
    * `seedValue` in one transaction (demo logins keep their passwords). UsageError for a mode without data.
@@ -313,7 +323,8 @@ export type Checkpoint = (name: string, demoId: string) => void
 
 /** Runs one named step of a use case and reports its progress (Listr on a TTY, a line per step otherwise). */
 export interface StepRunner {
-  run<T>(title: string, step: () => Promise<T>): Promise<T>
+  /** `report` shows a line of news under the running step (a long wait's progress); never a secret. */
+  run<T>(title: string, step: (report: (message: string) => void) => Promise<T>): Promise<T>
 }
 
 /** Timing of the steps of a use case, for phase timings. */
@@ -443,4 +454,57 @@ export interface ClusterAccess {
   canI(permission: Permission): Promise<boolean>
   /** Whether the IngressClass exists. */
   ingressClassExists(name: string): Promise<boolean>
+}
+
+/** A Supabase project as the Management API describes it (no secrets). */
+export interface SupabaseProject {
+  ref: string
+  name: string
+  /** ACTIVE_HEALTHY, COMING_UP, INIT_FAILED ... as the API says it. */
+  status: string
+  organization: string
+  /** The database host, when the API reports it. */
+  databaseHost: string | null
+}
+
+export interface NewSupabaseProject {
+  name: string
+  organization: string
+  region: string
+  /** Secret; sent once, never logged. */
+  databasePassword: string
+  /** Deprecated by the API (the plan is the organization's); sent only when configured. */
+  plan?: 'free' | 'pro' | undefined
+}
+
+/** The keys of a project's APIs. The service-role key is a secret; the anon key is public but shown masked. */
+export interface SupabaseApiKeys {
+  anon: string
+  serviceRole: string
+}
+
+/**
+ * The Supabase Management API (api.supabase.com/v1), worded as what demo needs. Every call is bounded by a
+ * timeout; 429 and 5xx are retried with backoff and jitter (Retry-After honoured), non-idempotent calls only on
+ * 429. Errors: SupabaseAuthError (401/403), SupabaseUnavailableError (unreachable, 5xx or 429 after retries),
+ * SupabaseError (anything else the API refused).
+ */
+export interface SupabaseManagement {
+  /** POST /v1/projects. Not idempotent: callers look for a project of the same name first. */
+  createProject(project: NewSupabaseProject): Promise<SupabaseProject>
+  /** The project, or undefined when the API answers 404. */
+  project(ref: string): Promise<SupabaseProject | undefined>
+  /** Every project the token can see (all organizations). */
+  projects(): Promise<SupabaseProject[]>
+  /** DELETE /v1/projects/{ref}; false when it was already gone (404). Idempotent. */
+  deleteProject(ref: string): Promise<boolean>
+  apiKeys(ref: string): Promise<SupabaseApiKeys>
+  /** Sets a new database password (a create adopting a project whose password it never learnt). */
+  setDatabasePassword(ref: string, password: string): Promise<void>
+  /** The organization's plan ("free", "pro" ...), undefined when the API does not say. */
+  organizationPlan(slug: string): Promise<string | undefined>
+  /** The schemas the project's Data API (PostgREST) exposes, in order. */
+  exposedSchemas(ref: string): Promise<string[]>
+  /** Replaces the schemas the project's Data API exposes. */
+  setExposedSchemas(ref: string, schemas: string[]): Promise<void>
 }

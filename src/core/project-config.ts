@@ -266,6 +266,30 @@ export const projectConfigSchema = strictObject({
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable holding the webhook URL (such as "SLACK_GC_WEBHOOK"), not the URL itself')
       .optional(),
   }).prefault({}),
+  /** Supabase (issue 11): the organization and region of per-demo projects, and the shared project of shared-schema. */
+  supabase: strictObject({
+    /** Organization slug for `supabase-project` (env DEMO_SUPABASE_ORG overrides). */
+    organization: z
+      .string()
+      .regex(/^[\w-]+$/, 'an organization slug')
+      .optional(),
+    /** Region code of new projects, e.g. "eu-west-1" (env DEMO_SUPABASE_REGION overrides). */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}-[a-z]+-\d$/, 'a region code such as "eu-west-1"')
+      .default('us-east-1'),
+    /** Sent as the deprecated `plan` of POST /v1/projects (the API now takes the organization's plan). */
+    plan: z.enum(['free', 'pro']).optional(),
+    /** How long a new project may take to become ACTIVE_HEALTHY. */
+    healthyTimeoutSeconds: z.number().int().min(30).max(3600).default(300),
+    /** The organization's limit of active projects (default: 2 on the free plan, none on paid plans). */
+    projectLimit: z.number().int().min(1).optional(),
+    /** shared-schema on Supabase: the shared project whose Data API exposes each demo's schema. */
+    projectRef: z
+      .string()
+      .regex(/^[a-z]{20}$/, 'a project ref: 20 lowercase letters')
+      .optional(),
+  }).prefault({}),
 })
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>

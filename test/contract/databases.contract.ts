@@ -56,10 +56,10 @@ export function databasesContract(name: string, open: () => Databases, options: 
       await open().check('startup')
     })
 
-    it('re-seeds a provisioned database (mode none: refuses, it has no data)', async () => {
+    it('re-seeds a provisioned database (mode none: refuses, it has no data; supabase-project: refuses, see its reseed)', async () => {
       const databases = open()
       const demo = aDemoToProvision(databases, demoId)
-      if (databases.mode === 'none') {
+      if (databases.mode === 'none' || databases.mode === 'supabase-project') {
         await assert.rejects(databases.reseed(demo, 1), (error: Error & {code?: string}) => error.code === 'E_USAGE')
         return
       }

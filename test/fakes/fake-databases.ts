@@ -39,6 +39,8 @@ export class FakeDatabases implements Databases {
   async reseed(demo: Pick<Demo, 'id'>, seedValue: number): Promise<void> {
     if (this.mode === 'none')
       throw new UsageError(`Demo "${demo.id}" has no database of its own (database mode "none"), so there is nothing to reset.`)
+    if (this.mode === 'supabase-project')
+      throw new UsageError(`Demo "${demo.id}" has a Supabase project of its own, which demo cannot re-seed in place.`)
     if (!this.existing.has(demo.id)) throw new DatabaseError(`Demo "${demo.id}" has no database: there is nothing to reset.`)
     this.reseeded.push([demo.id, seedValue])
   }

@@ -28,14 +28,16 @@ export class FakeSleeper implements Sleeper {
 export class RecordingSteps implements StepRunner {
   readonly titles: string[] = []
   readonly failed: string[] = []
+  /** The progress lines steps reported, in order. */
+  readonly reports: string[] = []
 
   constructor(private readonly tick?: {clock: Clock & {advance(ms: number): void}; ms: number}) {}
 
-  async run<T>(title: string, step: () => Promise<T>): Promise<T> {
+  async run<T>(title: string, step: (report: (message: string) => void) => Promise<T>): Promise<T> {
     this.titles.push(title)
     this.tick?.clock.advance(this.tick.ms)
     try {
-      return await step()
+      return await step((message) => this.reports.push(message))
     } catch (error) {
       this.failed.push(title)
       throw error
