@@ -31,6 +31,7 @@ COPY --from=build /src/oclif.manifest.json ./oclif.manifest.json
 COPY package.json ./
 COPY bin ./bin
 COPY templates ./templates
+COPY seeds ./seeds
 USER node
 ENTRYPOINT ["node", "/app/bin/run.js"]
 CMD ["--help"]

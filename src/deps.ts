@@ -4,7 +4,20 @@ import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
 import {resolveIdentity} from './core/identity.js'
-import type {Checkpoint, Cluster, ClusterAccess, Clock, Databases, DemoStore, InstallTarget, Random, Sleeper, Stats, StepRunner, UrlProber} from './core/ports.js'
+import type {
+  Checkpoint,
+  Cluster,
+  ClusterAccess,
+  Clock,
+  Databases,
+  DemoStore,
+  InstallTarget,
+  Random,
+  Sleeper,
+  Stats,
+  StepRunner,
+  UrlProber,
+} from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
 import type {DatabaseMode} from './core/demo.js'

@@ -46,7 +46,14 @@ export default class Wait extends BaseCommand<typeof Wait> {
           checkpoint: deps.checkpoint(),
           signal: cancel.signal,
         },
-        {id: this.args.id, actor: deps.identity().name, admins: project.admins, trustedIdentities: project.trustedIdentities, timeoutMs, keepOnFailure: flags['keep-on-failure']},
+        {
+          id: this.args.id,
+          actor: deps.identity().name,
+          admins: project.admins,
+          trustedIdentities: project.trustedIdentities,
+          timeoutMs,
+          keepOnFailure: flags['keep-on-failure'],
+        },
       )
       this.log(describeOutcome(outcome))
       return {...toDemoView(outcome.demo, deps.clock.now()), outcome: outcome.kind}

@@ -122,7 +122,15 @@ async function claimDestroy(deps: GcDeps, action: GcAction, demo: Demo, runId: s
 async function destroyRow(deps: GcDeps, action: GcAction, demo: Demo, context: {request: GcRequest; runId: string}): Promise<string> {
   const databases = await databasesOf(deps, demo)
   const claimed = await claimDestroy(deps, action, demo, context.runId)
-  const request = {id: demo.id, actor: GC_ACTOR, admins: [], trustedIdentities: [], wait: true, timeoutMs: context.request.destroyTimeoutMs, reason: action.reason}
+  const request = {
+    id: demo.id,
+    actor: GC_ACTOR,
+    admins: [],
+    trustedIdentities: [],
+    wait: true,
+    timeoutMs: context.request.destroyTimeoutMs,
+    reason: action.reason,
+  }
   const outcome = await runDestroySteps(deps, request, {cluster: deps.cluster, databases, demo: claimed})
   if (outcome.kind === 'already-destroyed') throw new ClaimLost(`demo ${demo.id} was destroyed by another process meanwhile`)
   if (outcome.kind !== 'destroyed') return 'deletion accepted'

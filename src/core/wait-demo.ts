@@ -88,7 +88,14 @@ export async function waitForDemo(deps: WaitDeps, request: WaitRequest): Promise
     case 'creating':
       return finishCreate(deps, demo, request)
     case 'destroying': {
-      const outcome = await destroyDemo(deps, {id: demo.id, actor: request.actor, admins: request.admins, trustedIdentities: request.trustedIdentities, wait: true, timeoutMs: request.timeoutMs})
+      const outcome = await destroyDemo(deps, {
+        id: demo.id,
+        actor: request.actor,
+        admins: request.admins,
+        trustedIdentities: request.trustedIdentities,
+        wait: true,
+        timeoutMs: request.timeoutMs,
+      })
       if (outcome.kind === 'destroyed') return {kind: 'destroyed', demo: outcome.demo, namespaceDeleted: outcome.namespaceDeleted}
       return {kind: 'already', demo: outcome.demo}
     }

@@ -1,6 +1,16 @@
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, movedExpiry} from '../../src/core/labels.js'
-import type {AuthenticatedUser, Cluster, DeploymentState, Manifest, OwnedNamespace, Ownership, PodRestarts, Sleeper, Watch} from '../../src/core/ports.js'
+import type {
+  AuthenticatedUser,
+  Cluster,
+  DeploymentState,
+  Manifest,
+  OwnedNamespace,
+  Ownership,
+  PodRestarts,
+  Sleeper,
+  Watch,
+} from '../../src/core/ports.js'
 import {CLUSTER_SCOPED_KINDS, splitPolicyFirst} from '../../src/core/render-stack.js'
 
 type ClusterMethod =

@@ -18,7 +18,17 @@ import {isDeepStrictEqual} from 'node:util'
 import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
-import type {AuthenticatedUser, Cluster, ClusterAccess, DeploymentState, Manifest, OwnedNamespace, Ownership, Permission, Watch} from '../../core/ports.js'
+import type {
+  AuthenticatedUser,
+  Cluster,
+  ClusterAccess,
+  DeploymentState,
+  Manifest,
+  OwnedNamespace,
+  Ownership,
+  Permission,
+  Watch,
+} from '../../core/ports.js'
 import {splitPolicyFirst} from '../../core/render-stack.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
