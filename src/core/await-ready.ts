@@ -18,11 +18,16 @@ export const FATAL_AFTER_MS = 15_000
 
 /**
  * The waits watch (Cluster.watchDeployments / watchNamespace) and read the full state only when the watch has
- * been quiet this long (and at least every 2 × RESYNC_MS, should it never be quiet): a deployment that has not progressed for RESYNC_MS is the one
+ * been quiet this long (and at least every 2 × MAX_RESYNC_MS, should it never be quiet): a deployment that has not progressed for RESYNC_MS is the one
  * whose pods, ReplicaSets and events are worth reading (quota, image pull, crash loop), and the read is also
  * the fallback should the watch miss a change. `kubectl wait` watches the same way.
  */
 export const RESYNC_MS = 2_000
+/**
+ * While a readiness wait stays quiet, its resync interval doubles up to this (and drops back to RESYNC_MS on
+ * news): a create that waits a minute on a loaded cluster reads pods and events ~9 times, not ~30.
+ */
+export const MAX_RESYNC_MS = 8_000
 
 export function cancelledError(signal: AbortSignal, cause?: unknown): CancelledError {
   const reason: unknown = signal.reason
@@ -71,6 +76,16 @@ function readyTimeout(target: {namespace: string; timeoutMs: number}, waiting: D
   )
 }
 
+/** The resync interval after an answer: back to RESYNC_MS on news, doubled up to MAX_RESYNC_MS while quiet. */
+function nextResync(changed: boolean, resyncMs: number): number {
+  return changed ? RESYNC_MS : Math.min(2 * resyncMs, MAX_RESYNC_MS)
+}
+
+/** A full read (pods, ReplicaSets, events) when the watch was quiet, at the deadline, or when a noisy watch went long without one. */
+function isFullReadDue(changed: boolean, timedOut: boolean, sinceFullMs: number): boolean {
+  return !changed || timedOut || sinceFullMs >= 2 * MAX_RESYNC_MS
+}
+
 /**
  * Watches until every Deployment of the namespace (and each expected one) is Available. Reads why a deployment
  * waits (pods, ReplicaSets, events) only once the watch has been quiet for RESYNC_MS, and at least that often.
@@ -85,12 +100,13 @@ export async function awaitReady(
   const firstSeen = new Map<string, number>()
   const watch = deps.cluster.watchDeployments(target.namespace, deps.signal)
   try {
-    for (let lastFullAt = started; ;) {
-      const wait = Math.min(RESYNC_MS - (deps.clock.now().getTime() - lastFullAt), started + target.timeoutMs - deps.clock.now().getTime())
+    for (let lastFullAt = started, resync = RESYNC_MS; ;) {
+      const wait = Math.min(resync - (deps.clock.now().getTime() - lastFullAt), started + target.timeoutMs - deps.clock.now().getTime())
       const seen = await news(deps, watch, wait)
+      resync = nextResync(seen.changed, resync)
       const now = deps.clock.now().getTime()
       const timedOut = now - started >= target.timeoutMs
-      const full = !seen.changed || timedOut || now - lastFullAt >= 2 * RESYNC_MS
+      const full = isFullReadDue(seen.changed, timedOut, now - lastFullAt)
       const states = full ? await deps.cluster.deployments(target.namespace) : seen.value
       if (full) lastFullAt = now
       const waiting = [...states.filter((s) => s.reason !== null), ...missingAsStates(target.deploymentNames, states)]

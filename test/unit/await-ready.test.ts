@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {beforeEach, describe, it} from 'node:test'
-import {awaitNamespaceGone, awaitReady, FATAL_AFTER_MS, RESYNC_MS} from '../../src/core/await-ready.js'
+import {awaitNamespaceGone, awaitReady, FATAL_AFTER_MS, MAX_RESYNC_MS, RESYNC_MS} from '../../src/core/await-ready.js'
 import {CancelledError, ClusterError, TimeoutError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import type {Manifest} from '../../src/core/ports.js'
@@ -70,7 +70,8 @@ describe('awaitReady', () => {
       if (index === 3) cluster.setDeployment(NS, 'portal', {available: true})
     }
     await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
-    assert.deepEqual(sleeper.slept, Array<number>(4).fill(RESYNC_MS))
+    // The resync interval doubles while the wait stays quiet, up to MAX_RESYNC_MS.
+    assert.deepEqual(sleeper.slept, [RESYNC_MS, 2 * RESYNC_MS, MAX_RESYNC_MS, MAX_RESYNC_MS])
     assert.equal(cluster.callsOf('deployments').length, 3, 'one full read per quiet resync tick, none for the change')
     assert.equal(cluster.openWatches, 0)
   })
@@ -127,7 +128,7 @@ describe('awaitReady', () => {
     })
     assert.ok(elapsed() >= FATAL_AFTER_MS, `failed after only ${elapsed()} ms`)
     // The reason is first read at the first quiet resync tick (the watch's counts do not carry it).
-    assert.ok(elapsed() <= RESYNC_MS + FATAL_AFTER_MS + RESYNC_MS, `failed late: ${elapsed()} ms`)
+    assert.ok(elapsed() <= RESYNC_MS + FATAL_AFTER_MS + MAX_RESYNC_MS, `failed late: ${elapsed()} ms`)
   })
 
   it('does not end early for a fatal-looking reason that clears before FATAL_AFTER_MS', async () => {

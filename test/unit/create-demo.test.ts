@@ -1,4 +1,4 @@
-import {RESYNC_MS} from '../../src/core/await-ready.js'
+import {MAX_RESYNC_MS, RESYNC_MS} from '../../src/core/await-ready.js'
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {beforeEach, describe, it} from 'node:test'
@@ -190,9 +190,10 @@ describe('createDemo', () => {
       }
       const {demo} = await createDemo(deps(), aCreateRequest())
       assert.equal(demo.status, 'ready')
-      // Three quiet resync ticks of the watch (the change comes during the third).
-      assert.equal(demo.phaseTimings.wait, 1 + (3 * RESYNC_MS) / 1000)
-      assert.equal(demo.phaseTimings.total, 7 + (3 * RESYNC_MS) / 1000)
+      // Three quiet resync ticks of the watch, each twice as long up to MAX_RESYNC_MS (the change comes during the third).
+      const waitedMs = RESYNC_MS + 2 * RESYNC_MS + MAX_RESYNC_MS
+      assert.equal(demo.phaseTimings.wait, 1 + waitedMs / 1000)
+      assert.equal(demo.phaseTimings.total, 7 + waitedMs / 1000)
     })
 
     it('adopts a namespace left behind by an earlier attempt for the same demo', async () => {

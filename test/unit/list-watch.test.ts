@@ -125,6 +125,19 @@ describe('ListWatch (the watch behind Cluster.watchDeployments / watchNamespace)
     watch.close()
   })
 
+  it('retries a watch the server ends without telling anything by relisting, not in a tight loop', async () => {
+    const source = new ScriptedSource()
+    const watch = new ListWatch(source, names, new AbortController().signal, {backoffMs: 1, maxBackoffMs: 2})
+    await watch.next(NEVER_MS)
+    await source.watchesOpened(1)
+    source.items = [obj('api', '20', 4)]
+    source.listRv = '20'
+    source.last.end(null)
+    assert.deepEqual(await watch.next(NEVER_MS), {changed: true, value: ['api=4']})
+    assert.equal(source.lists, 2)
+    watch.close()
+  })
+
   it('ends on abort: next() rejects with the signal’s reason, even mid-wait, and the connection is aborted', async () => {
     const source = new ScriptedSource()
     const controller = new AbortController()

@@ -41,6 +41,8 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
   private connection: Promise<{abort(): void}> | undefined
   private waiters = new Set<() => void>()
   private failures = 0
+  /** Events the current connection brought: one the server ends without any is retried with backoff. */
+  private eventsOnConnection = 0
   private retryTimer: NodeJS.Timeout | undefined
   private readonly onAbort = () => this.close()
 
@@ -123,6 +125,7 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
 
   private async rewatch(): Promise<void> {
     if (this.closed) return
+    this.eventsOnConnection = 0
     const connection = this.source.watch(
       this.resourceVersion,
       (type, object) => this.onEvent(type, object),
@@ -135,7 +138,6 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
       if (this.connection === connection) this.connection = undefined
       throw error
     }
-    this.failures = 0
   }
 
   private onEvent(type: string, object: O): void {
@@ -147,6 +149,8 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
       return
     }
     if (resourceVersion) this.resourceVersion = resourceVersion
+    this.eventsOnConnection++
+    this.failures = 0
     if (type === 'BOOKMARK') return
     if (type === 'DELETED') this.objects.delete(nameOf(object))
     else this.objects.set(nameOf(object), object)
@@ -156,8 +160,10 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
   private onDone(connection: Promise<{abort(): void}>, error: unknown): void {
     if (this.closed || this.connection !== connection) return
     this.connection = undefined
-    // The server ends every watch after a while (its --min-request-timeout); reopen where it stopped.
-    if (!error && this.resourceVersion !== '') void this.rewatch().catch(() => this.retryLater())
+    // The server ends every watch after a while (timeoutSeconds); reopen where it stopped. One that ended
+    // without telling anything (a proxy that cuts connections at once, say) is retried with backoff instead,
+    // so a misbehaving server never gets a tight loop.
+    if (!error && this.resourceVersion !== '' && this.eventsOnConnection > 0) void this.rewatch().catch(() => this.retryLater())
     else this.retryLater()
   }
 
