@@ -1,7 +1,7 @@
 // The example GitHub Actions workflow (docs/ci/github-actions.yml) stays true: it parses, it has the jobs the
 // README promises, and every `demo` command and flag it runs exists in src/commands.
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {describe, it} from 'node:test'
 import {load} from 'js-yaml'
@@ -14,15 +14,6 @@ const WORKFLOW = join(REPO_ROOT, 'docs/ci/github-actions.yml')
 interface KnownCommand {
   /** Flag names and one-letter chars, each with whether it takes a value. */
   flags: Map<string, boolean>
-}
-
-/**
- * Commands being built on other branches, with the flags their branch documents. Used only while
- * src/commands/<name>.ts does not exist: once the command lands, the workflow is checked against the real one
- * (and this entry can go).
- */
-const PENDING: Record<string, {branch: string; flags: Record<string, boolean>}> = {
-  gc: {branch: 'gc', flags: {json: false, 'dry-run': false, 'max-deletions': true, concurrency: true}},
 }
 
 type FlagDef = {type: string; char?: string; aliases?: string[]; allowNo?: boolean}
@@ -55,9 +46,6 @@ async function knownCommands(): Promise<Map<string, KnownCommand>> {
       .filter((w) => w !== 'index')
     const command = ((await import(file)) as {default: typeof Command}).default
     for (const id of [words.join(' '), ...(command.aliases ?? [])]) known.set(id, {flags: flagsOf(command)})
-  }
-  for (const [name, pending] of Object.entries(PENDING)) {
-    if (!existsSync(join(root, `${name}.ts`))) known.set(name, {flags: new Map(Object.entries(pending.flags))})
   }
   return known
 }
