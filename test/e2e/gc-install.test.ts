@@ -298,13 +298,20 @@ describe('demo in a pod: in-cluster config, no kubeconfig', () => {
     await database.drop()
   })
 
-  it('creates a demo with a pod token and destroys it with only the gc ServiceAccount token', async () => {
+  it('creates a demo with a pod token; only as a trusted identity may the gc ServiceAccount destroy it with `demo destroy`', async () => {
     const env = {DEMO_DATABASE_URL: database.url}
     const created = await runDemo(sandbox, ['create', '--type', 'startup', '--json', '--wait-timeout', '120s'], {...env, ...inClusterEnv(admin)})
     assert.equal(created.code, 0, transcript(created))
     const demo = jsonOf<{id: string; namespace: string; status: string}>(created)
     assert.equal(demo.status, 'ready')
-    const destroyed = await runDemo(sandbox, ['destroy', demo.id, '--yes', '--json'], {...env, ...inClusterEnv(await gcToken())})
+    const gcEnv = {...env, ...inClusterEnv(await gcToken())}
+    // The row records the creator's authenticated identity (X9): another identity is refused unless trusted.
+    const refused = await runDemo(sandbox, ['destroy', demo.id, '--yes', '--json'], gcEnv)
+    assert.equal(refused.code, 1, transcript(refused))
+    assert.ok(await namespaceExists(core, demo.namespace), 'a refused destroy deletes nothing')
+    const config = join(tempDir('gc-trusted'), 'demo.config.yaml')
+    writeFileSync(config, `trustedIdentities:\n  - system:serviceaccount:${NS}:demo-gc\n`)
+    const destroyed = await runDemo(sandbox, ['destroy', demo.id, '--yes', '--json', '--config', config], gcEnv)
     assert.equal(destroyed.code, 0, transcript(destroyed))
     assert.equal(jsonOf<{outcome: string}>(destroyed).outcome, 'destroyed')
     assert.equal(await namespaceExists(core, demo.namespace), false)

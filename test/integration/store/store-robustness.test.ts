@@ -5,6 +5,7 @@ import {connect, createServer, type Server, type Socket} from 'node:net'
 import {after, afterEach, before, beforeEach, describe, it} from 'node:test'
 import {promisify} from 'node:util'
 import pg from 'pg'
+import {MIGRATIONS} from '../../../src/adapters/postgres/migrate.js'
 import {openStore, type OpenedStore} from '../../../src/adapters/postgres/open-store.js'
 import {createDemo} from '../../../src/core/create-demo.js'
 import {CreateFailedError, StoreUnavailableError} from '../../../src/core/errors.js'
@@ -45,9 +46,12 @@ describe('state store migrations', () => {
     )
     const client = new pg.Client({connectionString: testDatabaseUrl()})
     await client.connect()
-    const {rows} = await client.query('SELECT version, count(*)::int AS n FROM demo_orchestrator.schema_migrations GROUP BY version')
+    const {rows} = await client.query('SELECT version, count(*)::int AS n FROM demo_orchestrator.schema_migrations GROUP BY version ORDER BY version')
     await client.end()
-    assert.deepEqual(rows, [{version: 1, n: 1}])
+    assert.deepEqual(
+      rows,
+      MIGRATIONS.map((m) => ({version: m.version, n: 1})),
+    )
   })
 })
 
