@@ -4,7 +4,7 @@ import {alertWebhookFrom, postAlert, type AlertWebhook} from '../adapters/alert-
 import {parseDuration} from '../core/duration.js'
 import {DemoError, GcBrakeError, GcIncompleteError, UsageError} from '../core/errors.js'
 import type {Cluster, DemoStore} from '../core/ports.js'
-import {runGc, type GcReport, type GcRequest} from '../core/run-gc.js'
+import {emptyReport, runGc, type GcReport, type GcRequest} from '../core/run-gc.js'
 import {clusterFlags} from '../flags.js'
 import {alertText, gcLines, gcSummary} from '../render-gc.js'
 
@@ -128,18 +128,5 @@ function brakeHint(report: GcReport): string {
 }
 
 function brakeReport(request: GcRequest, now: Date, reason: string): GcReport {
-  return {
-    dryRun: request.dryRun,
-    cluster: null,
-    startedAt: now.toISOString(),
-    durationMs: 0,
-    maxDeletions: request.policy.maxDeletions,
-    brake: {reason},
-    planned: [],
-    done: [],
-    failed: [],
-    skipped: [],
-    overdue: [],
-    orphans: [],
-  }
+  return {...emptyReport(request, now), brake: {reason}}
 }

@@ -223,7 +223,8 @@ async function act(deps: GcDeps, plan: GcPlan, request: GcRequest, report: GcRep
   })
 }
 
-function emptyReport(request: GcRequest, startedAt: Date): GcReport {
+/** A report with nothing planned or done yet (and no brake), started at `startedAt`. */
+export function emptyReport(request: GcRequest, startedAt: Date): GcReport {
   return {
     dryRun: request.dryRun,
     cluster: null,
