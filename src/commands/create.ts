@@ -185,7 +185,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
     this.log(`  Candidate:  ${view.candidateUrl}`)
     this.log(`  Namespace:  ${view.namespace}${view.kubeContext ? ` (context ${view.kubeContext})` : ''}`)
     this.log(`  Owner:      ${view.createdBy}`)
-    this.log(`Destroy it with \`demo destroy ${view.id}\`; extend it with \`demo extend ${view.id} --hours 1\`.`)
+    this.log(`Destroy it with \`demo destroy ${view.id}\`; extend it with \`demo extend ${view.id} --by 1h\`.`)
   }
 }
 
