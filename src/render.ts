@@ -167,6 +167,10 @@ const SENTENCES: Record<DemoEvent['type'], (data: Record<string, unknown>, by: s
   },
   ready: (d) => `became ready${num(d.seconds) === undefined ? '' : ` after ${num(d.seconds)}s`}`,
   failed: (d, by) => `failed: ${text(d.reason) ?? 'no reason recorded'}${text(d.cleanup) ? ` (cleanup ${text(d.cleanup)})` : ''}; recorded by ${by}`,
+  'expiry-notice': (d, by) => {
+    const about = text(d.expiresAt)
+    return `"expiring soon" notice sent to its owner by ${by}${about ? ` (it was to expire ${localTime(new Date(about))})` : ''}`
+  },
   'cleaned-up': (d, by) => `leftovers of the failed create cleaned up by ${by}${text(d.reason) ? `: ${text(d.reason)}` : ''}`,
   reset: (d, by) => `data reset to its seeded state${num(d.seedValue) === undefined ? '' : ` (seed value ${num(d.seedValue)})`} by ${by}`,
   'rolled-back': (d, by) => `failed and was rolled back: ${text(d.reason) ?? 'no reason recorded'}; recorded by ${by}`,

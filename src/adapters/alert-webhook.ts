@@ -1,5 +1,5 @@
 import {UsageError} from '../core/errors.js'
-import type {Sleeper} from '../core/ports.js'
+import type {ExpiryNotice, Notifier, Sleeper} from '../core/ports.js'
 
 /** The environment variable read when `gc.alertWebhook` names none. */
 export const DEFAULT_ALERT_ENV = 'DEMO_GC_ALERT_WEBHOOK'
@@ -74,4 +74,9 @@ export async function postAlert(webhook: AlertWebhook, payload: {text: string}, 
   }
   const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`
   return last.verdict === 'ok' ? {ok: true, detail: `${last.detail} (${tries})`} : {ok: false, detail: `${last.detail}; gave up after ${tries}`}
+}
+
+/** gc's "expiring soon" notices through the alert webhook: one POST of `text(notice)` each (postAlert: retried, never throws, never names the URL). */
+export function webhookNotifier(webhook: AlertWebhook, text: (notice: ExpiryNotice) => string, options: AlertOptions): Notifier {
+  return {send: (notice) => postAlert(webhook, {text: text(notice)}, options)}
 }

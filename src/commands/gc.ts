@@ -1,18 +1,18 @@
 import {Errors, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {alertWebhookFrom, postAlert, type AlertWebhook} from '../adapters/alert-webhook.js'
+import {alertWebhookFrom, postAlert, webhookNotifier, type AlertWebhook} from '../adapters/alert-webhook.js'
 import {parseDuration} from '../core/duration.js'
 import {DemoError, GcBrakeError, GcIncompleteError, UsageError} from '../core/errors.js'
 import type {Cluster, DemoStore} from '../core/ports.js'
 import {emptyReport, runGc, type GcReport, type GcRequest} from '../core/run-gc.js'
 import {clusterFlags} from '../flags.js'
-import {alertText, gcLines, gcSummary} from '../render-gc.js'
+import {alertText, gcLines, gcSummary, noticeText, noticeWarnings} from '../render-gc.js'
 
 const DEFAULT_DESTROY_WAIT = '5m'
 
 export default class Gc extends BaseCommand<typeof Gc> {
   static override summary = 'Destroy expired demos, finish broken destroys and creates, and delete orphans of the connected cluster.'
-  static override description = `Reads the state store and the cluster first, plans one action per demo or object (each with its reason), then acts with bounded concurrency; every destroy takes the path of \`demo destroy\` and is recorded with actor "gc". Acts only on demos of the cluster it is connected to (by the UID of kube-system), and only on objects with our ownership marks. Safety brake (exit 3, nothing deleted): a read fails, the cluster lists no namespace while live demos need one, or more deletions are planned than gc.maxDeletions (default 20) or --max-deletions. Demos with auto_cleanup off are only reported. Safe to run twice at once: each demo is claimed by compare-and-set, and the other run reports it skipped. Exit 0 when all done, 1 when some action failed, 3 when the brake engaged.`
+  static override description = `Reads the state store and the cluster first, plans one action per demo or object (each with its reason), then acts with bounded concurrency; every destroy takes the path of \`demo destroy\` and is recorded with actor "gc". Acts only on demos of the cluster it is connected to (by the UID of kube-system), and only on objects with our ownership marks. Safety brake (exit 3, nothing deleted): a read fails, the cluster lists no namespace while live demos need one, or more deletions are planned than gc.maxDeletions (default 20) or --max-deletions. Demos with auto_cleanup off are only reported. With an alert webhook, demos expiring within 30 minutes get one \"expiring soon\" notice each (recorded as an expiry-notice event; a failed notice is a warning, not a failure). Safe to run twice at once: each demo is claimed by compare-and-set, and the other run reports it skipped. Exit 0 when all done, 1 when some action failed, 3 when the brake engaged.`
   static override examples = [
     '<%= config.bin %> gc --dry-run   # print the plan, change nothing',
     '<%= config.bin %> gc --json      # what the CronJob runs',
@@ -49,8 +49,9 @@ export default class Gc extends BaseCommand<typeof Gc> {
       runId: `${process.pid}@${deps.clock.now().toISOString()}`,
     }
     deps.preloadClusterModules()
-    const report = await this.collect(request)
+    const report = await this.collect(request, webhook)
     this.deps.io.stderr.write(gcLines(report, {tty: this.deps.io.stderr.isTTY === true, columns: this.deps.io.stderr.columns}))
+    for (const warning of noticeWarnings(report)) this.warn(warning)
     await this.alert(webhook, report)
     if (report.brake) throw this.printed(new GcBrakeError(`gc deleted nothing: ${report.brake.reason}.`, {hint: brakeHint(report)}), report)
     if (report.failed.length > 0) {
@@ -65,7 +66,7 @@ export default class Gc extends BaseCommand<typeof Gc> {
   }
 
   /** Opens the store and the cluster (a failure there engages the brake, unless it is a usage error), then runs gc. */
-  private async collect(request: GcRequest): Promise<GcReport> {
+  private async collect(request: GcRequest, webhook: AlertWebhook | undefined): Promise<GcReport> {
     const {deps} = this
     let store: DemoStore
     let cluster: Cluster
@@ -82,6 +83,7 @@ export default class Gc extends BaseCommand<typeof Gc> {
           store,
           cluster,
           databasesFor: (mode) => deps.databasesFor(mode),
+          notifier: webhook && webhookNotifier(webhook, noticeText, {sleeper: deps.sleeper}),
           clock: deps.clock,
           sleeper: deps.sleeper,
           steps: {run: (_title, step) => step(() => {})},

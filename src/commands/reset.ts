@@ -3,12 +3,12 @@ import {BaseCommand} from '../base-command.js'
 import {resetDemo} from '../core/reset-demo.js'
 import {parseSeedValue} from '../core/seed-value.js'
 import {toDemoView, type DemoView} from '../render.js'
-import {ownerFlag} from '../flags.js'
+import {clusterFlags, ownerFlag} from '../flags.js'
 
 export default class Reset extends BaseCommand<typeof Reset> {
   static override summary = "Put a demo's data back to its freshly seeded state."
   static override description =
-    "Empties the app's tables in the demo's schema and loads its seed again, in one transaction, with the seed value recorded at create (or --seed-value, which is then recorded). The services keep running; demo logins keep their passwords. Owner or admin only; database.mode shared-schema; an event records it. Safe to repeat."
+    "Empties the app's tables in the demo's schema and loads its seed again, in one transaction, with the seed value recorded at create (or --seed-value, which is then recorded). The services keep running; demo logins keep their passwords. Who may: as for destroy and extend (the creator's authenticated identity where recorded, an admin, a trusted identity); database.mode shared-schema; an event records it. Safe to repeat."
   static override examples = [
     '<%= config.bin %> reset k3x9a2bq',
     '<%= config.bin %> reset sales-call --seed-value 42   # re-seed differently',
@@ -18,6 +18,7 @@ export default class Reset extends BaseCommand<typeof Reset> {
   static override flags = {
     'seed-value': Flags.string({description: 'Re-seed from this seed value (a whole number) instead of the recorded one.'}),
     owner: ownerFlag,
+    ...clusterFlags,
   }
 
   async run(): Promise<DemoView & {seedValue: number}> {
@@ -26,8 +27,13 @@ export default class Reset extends BaseCommand<typeof Reset> {
     const config = (await deps.config()).project
     const store = await deps.store()
     const {demo} = await resetDemo(
-      {store, clock: deps.clock, databasesFor: (mode) => deps.databasesFor(mode)},
-      {id: this.args.id, seedValue, actor: deps.identity().name, admins: config.admins},
+      {
+        store,
+        clock: deps.clock,
+        clusterFor: (kubeContext) => deps.cluster({defaultContext: kubeContext}),
+        databasesFor: (mode) => deps.databasesFor(mode),
+      },
+      {id: this.args.id, seedValue, actor: deps.identity().name, admins: config.admins, trustedIdentities: config.trustedIdentities},
     )
     const view = toDemoView(demo, deps.clock.now())
     this.log(`Reset ${view.id}: its data is the freshly seeded ${demo.demoType} data of seed value ${String(demo.seedValue)}.`)

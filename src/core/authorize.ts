@@ -13,17 +13,20 @@ export interface Caller {
 
 /** Who may act on demos they did not create (demo.config.yaml). */
 export interface AuthorizationPolicy {
-  /** People allowed to destroy and extend any demo. Matched against the authenticated identity when the row has one. */
+  /** People allowed to destroy, extend and reset any demo. Matched against the authenticated identity when the row has one. */
   admins: readonly string[]
   /** Authenticated identities allowed to act for others: the CI's or gc's ServiceAccount ("system:serviceaccount:ns:name"). */
   trustedIdentities: readonly string[]
 }
 
+/** What a caller asks to do to someone's demo (named in the refusal). */
+export type ChangeVerb = 'destroy' | 'extend' | 'reset'
+
 export type Authorization = {allowed: true; as: 'owner' | 'admin' | 'trusted'} | {allowed: false; reason: string}
 
 /**
- * Whether `caller` may destroy or extend `demo`. Pure; every command that changes someone's demo (destroy,
- * extend, gc) decides with it.
+ * Whether `caller` may destroy, extend or reset `demo`. Pure; every command that changes someone's demo (destroy,
+ * extend, reset, gc) decides with it.
  * - A row with an authenticated identity: only the same authenticated identity, an authenticated identity on
  *   `admins` or `trustedIdentities`. The declared owner grants nothing there, and a caller the cluster could not
  *   identify is refused (it cannot prove who it is).
@@ -50,7 +53,7 @@ export function assertMayChange(
   demo: Pick<Demo, 'id' | 'createdBy' | 'authenticatedAs'>,
   caller: Caller,
   policy: AuthorizationPolicy,
-  verb: 'destroy' | 'extend',
+  verb: ChangeVerb,
 ): void {
   const decision = authorizeChange(demo, caller, policy)
   if (decision.allowed) return
@@ -68,7 +71,7 @@ export function assertMayChange(
  */
 export async function authorizeCaller(
   demo: Pick<Demo, 'id' | 'createdBy' | 'authenticatedAs'>,
-  request: AuthorizationPolicy & {actor: string; verb: 'destroy' | 'extend'},
+  request: AuthorizationPolicy & {actor: string; verb: ChangeVerb},
   connect: () => Promise<Cluster>,
 ): Promise<Cluster | undefined> {
   const {actor: declared, verb} = request

@@ -46,6 +46,8 @@ export type DemoEventType =
   | 'reset'
   /** gc removed what a failed create left behind; the row stays `failed`. */
   | 'cleaned-up'
+  /** gc sent an "expiring soon" notice to the alert webhook; `data.expiresAt` is the expiry it was about (one per expiry time). */
+  | 'expiry-notice'
 
 /** One line of the append-only audit trail. */
 export interface DemoEvent {
@@ -307,6 +309,26 @@ export interface Databases {
  * demo was recorded with. UnsupportedDatabaseModeError when this version cannot handle that mode.
  */
 export type DatabasesFor = (mode: DatabaseMode) => Promise<Databases>
+
+/** An "expiring soon" notice for a demo's owner (expiry-notices.ts decides which demos get one). */
+export interface ExpiryNotice {
+  demoId: string
+  name: string | null
+  namespace: string
+  /** The declared owner (created_by). */
+  owner: string
+  expiresAt: Date
+  /** Time left when gc decided, by the state database's clock. */
+  expiresInMs: number
+  /** The exact command that keeps the demo (`demo extend <id> --by 1h`). */
+  extendCommand: string
+}
+
+/** Where gc's "expiring soon" notices go (the alert webhook). */
+export interface Notifier {
+  /** Delivers one notice: whether it arrived, in words that never contain a secret (the webhook URL). Never throws. */
+  send(notice: ExpiryNotice): Promise<{ok: boolean; detail: string}>
+}
 
 /** Waiting between polls. Core never calls setTimeout itself; tests pass a fake that advances a fake clock. */
 export interface Sleeper {

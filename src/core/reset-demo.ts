@@ -1,8 +1,8 @@
+import {authorizeCaller} from './authorize.js'
+import {assertDemoCluster, connectDemoCluster} from './cluster-match.js'
 import {assertModifiable, type Demo} from './demo.js'
-import {PermissionError} from './errors.js'
 import {findDemo} from './find-demo.js'
-import {mayManage} from './identity.js'
-import type {Clock, DatabasesFor, DemoStore} from './ports.js'
+import type {Clock, Cluster, DatabasesFor, DemoStore} from './ports.js'
 
 export interface ResetRequest {
   /** The demo's id, a unique id prefix, its name or its namespace (find-demo.ts). */
@@ -11,11 +11,18 @@ export interface ResetRequest {
   seedValue: number | undefined
   actor: string
   admins: readonly string[]
+  /** Authenticated identities that may reset anyone's demo (CI's ServiceAccount). */
+  trustedIdentities: readonly string[]
 }
 
 export interface ResetDeps {
   store: DemoStore
   clock: Clock
+  /**
+   * The cluster of a demo's recorded kubeconfig context (null: the default one). Reset touches nothing there; it
+   * asks it only who the caller is (authorize.ts), when the decision needs it.
+   */
+  clusterFor: (kubeContext: string | null) => Promise<Cluster>
   /** The demo is re-seeded by the adapter of the mode it was created with. */
   databasesFor: DatabasesFor
 }
@@ -27,16 +34,17 @@ export interface ResetResult {
 
 /**
  * Puts a live demo's data back to its freshly seeded state in place (the services keep running): the adapter
- * empties the app's tables and loads the seed in one transaction. Owner or admin only; refused for a demo that is
- * destroyed, destroying or failed. Records a `reset` event and the seed value used. Safe to repeat.
+ * empties the app's tables and loads the seed in one transaction. Who may: the rule of destroy and extend
+ * (authorizeCaller: the creator's authenticated identity where the row records one, an admin, a trusted identity;
+ * PermissionError otherwise), the identity asked of the demo's own cluster (WrongClusterError for another one).
+ * Refused for a demo that is destroyed, destroying or failed. Records a `reset` event and the seed value used.
+ * Safe to repeat.
  */
 export async function resetDemo(deps: ResetDeps, request: ResetRequest): Promise<ResetResult> {
   const demo = await findDemo(deps.store, request.id)
-  if (!mayManage(request.actor, demo, request.admins)) {
-    throw new PermissionError(`Cannot reset demo "${demo.id}": it belongs to ${demo.createdBy}, and you are ${request.actor}.`, {
-      hint: 'Ask its owner, or an admin listed under `admins` in demo.config.yaml.',
-    })
-  }
+  const connected = await authorizeCaller(demo, {...request, verb: 'reset'}, () => connectDemoCluster(deps.clusterFor, demo))
+  // Who the caller is counts only as the demo's own cluster says it (another cluster may know the same name).
+  if (connected) await assertDemoCluster(connected, demo, `demo reset ${demo.id}`)
   assertModifiable(demo, 'reset')
   const seedValue = request.seedValue ?? demo.seedValue ?? 0
   const databases = await deps.databasesFor(demo.database.mode)

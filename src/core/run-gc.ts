@@ -4,7 +4,8 @@ import {DATABASE_MODES, LIVE_STATUSES, type DatabaseMode, type Demo} from './dem
 import {claimForDestroy, databasesOf, runDestroySteps, type DestroyStepDeps} from './destroy-demo.js'
 import {formatDuration} from './duration.js'
 import {ConflictError, DemoError, StateTransitionError, VersionConflictError} from './errors.js'
-import type {Cluster, DatabasesFor, DemoStore, OwnedDatabase} from './ports.js'
+import {noticeCandidates, noticeOf, planExpiryNotices} from './expiry-notices.js'
+import type {Cluster, DatabasesFor, DemoEvent, DemoStore, ExpiryNotice, Notifier, OwnedDatabase} from './ports.js'
 
 /** The actor of every event gc records. */
 export const GC_ACTOR = 'gc'
@@ -14,6 +15,8 @@ export interface GcDeps extends DestroyStepDeps {
   /** The cluster gc is connected to; it acts only on demos of this cluster. */
   cluster: Cluster
   databasesFor: DatabasesFor
+  /** Where "expiring soon" notices go (the alert webhook); absent: none are planned, sent or recorded. */
+  notifier?: Notifier | undefined
 }
 
 export interface GcRequest {
@@ -36,6 +39,30 @@ export interface GcEntry {
   reason: string
 }
 
+/** What became of one "expiring soon" notice. */
+export type GcNoticeOutcome =
+  /** --dry-run: it would be sent. */
+  | 'would-send'
+  /** Sent, and an `expiry-notice` event records it. */
+  | 'sent'
+  /** The POST (or a read before it) failed: nothing recorded, so the next run tries again while the demo is in the window. */
+  | 'not-sent'
+  /** Sent, but the event could not be written: the next run may send it again. */
+  | 'not-recorded'
+  /** Extended, destroyed or otherwise changed since gc read it: not sent. */
+  | 'skipped'
+
+export interface GcNotice {
+  demoId: string
+  namespace: string
+  owner: string
+  expiresAt: string
+  expiresIn: string
+  command: string
+  outcome: GcNoticeOutcome
+  detail: string
+}
+
 export interface GcReport {
   dryRun: boolean
   cluster: {id: string; context: string} | null
@@ -50,6 +77,8 @@ export interface GcReport {
   skipped: Array<{demoId: string; namespace: string | null; reason: string}>
   overdue: Array<{demoId: string; namespace: string; createdBy: string; expiresAt: string; overdueMs: number; overdue: string}>
   orphans: Array<{namespace: string; demoId: string; rowStatus: string | null}>
+  /** "Expiring soon" notices: empty without a webhook and when the brake engaged. */
+  notices: GcNotice[]
 }
 
 const PAGE = 500
@@ -238,6 +267,7 @@ export function emptyReport(request: GcRequest, startedAt: Date): GcReport {
     skipped: [],
     overdue: [],
     orphans: [],
+    notices: [],
   }
 }
 
@@ -250,11 +280,108 @@ function fillPlan(report: GcReport, plan: GcPlan, picture: GcPicture): void {
   report.brake = plan.brake === null ? null : {reason: plan.brake}
 }
 
+function noticeEntry(notice: ExpiryNotice, outcome: GcNoticeOutcome, detail: string): GcNotice {
+  return {
+    demoId: notice.demoId,
+    namespace: notice.namespace,
+    owner: notice.owner,
+    expiresAt: notice.expiresAt.toISOString(),
+    expiresIn: formatDuration(notice.expiresInMs),
+    command: notice.extendCommand,
+    outcome,
+    detail,
+  }
+}
+
+type NoticeDeps = GcDeps & {notifier: Notifier}
+
+/** The trails of the candidates; one that cannot be read is reported not-sent (its demo gets no notice this run). */
+async function readTrails(deps: GcDeps, candidates: readonly Demo[], now: Date, report: GcReport): Promise<Map<string, DemoEvent[]>> {
+  const trails = new Map<string, DemoEvent[]>()
+  await Promise.all(
+    candidates.map(async (demo) => {
+      try {
+        trails.set(demo.id, await deps.store.events(demo.id))
+      } catch (error) {
+        report.notices.push(
+          noticeEntry(noticeOf(demo, now), 'not-sent', `could not read its events: ${errorOf(error).message}; the next run tries again`),
+        )
+      }
+    }),
+  )
+  return trails
+}
+
+/** Appends the `expiry-notice` event (compare-and-set on the version; re-read and retried when someone wrote first). */
+async function recordNotice(deps: GcDeps, demo: Demo, notice: ExpiryNotice, detail: string): Promise<void> {
+  const event: DemoEvent = {
+    demoId: demo.id,
+    type: 'expiry-notice',
+    at: deps.clock.now(),
+    actor: GC_ACTOR,
+    data: {expiresAt: notice.expiresAt.toISOString(), via: detail},
+  }
+  let row = demo
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.store.update(row.id, row.version, {}, event)
+      return
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= 3) throw error
+      row = (await deps.store.get(row.id)) ?? row
+    }
+  }
+}
+
+/** Read again just before sending: a demo extended or ended since gc read it gets no notice about its old expiry. */
+async function sendNotice(deps: NoticeDeps, notice: ExpiryNotice): Promise<GcNotice> {
+  let current: Demo | undefined
+  try {
+    current = await deps.store.get(notice.demoId)
+  } catch (error) {
+    return noticeEntry(notice, 'not-sent', `could not read its row: ${errorOf(error).message}; the next run tries again`)
+  }
+  const due = current && (current.status === 'ready' || current.status === 'degraded') && current.expiresAt.getTime() === notice.expiresAt.getTime()
+  if (!current || !due) return noticeEntry(notice, 'skipped', 'extended, destroyed or changed since gc read it')
+  const sent = await deps.notifier.send(notice)
+  if (!sent.ok) return noticeEntry(notice, 'not-sent', `${sent.detail}; the next run tries again`)
+  try {
+    await recordNotice(deps, current, notice, sent.detail)
+  } catch (error) {
+    return noticeEntry(
+      notice,
+      'not-recorded',
+      `${sent.detail}, but its event could not be recorded (${errorOf(error).message}); the next run may send it again`,
+    )
+  }
+  return noticeEntry(notice, 'sent', sent.detail)
+}
+
+/**
+ * The "expiring soon" notices of a run without the brake (expiry-notices.ts decides which): listed under
+ * --dry-run, else each sent, then recorded as an `expiry-notice` event. A notice that fails never fails the run.
+ */
+async function notify(deps: NoticeDeps, run: {picture: GcPicture; plan: GcPlan; request: GcRequest; report: GcReport}): Promise<void> {
+  const {picture, request, report} = run
+  const acted = new Set(run.plan.actions.map((a) => a.demoId))
+  const trails = await readTrails(deps, noticeCandidates(picture, acted), picture.now, report)
+  const notices = planExpiryNotices(picture, acted, trails)
+  if (request.dryRun) {
+    report.notices.push(...notices.map((n) => noticeEntry(n, 'would-send', 'dry run: not sent')))
+    return
+  }
+  await eachWithConcurrency(notices, request.concurrency, async (notice) => {
+    report.notices.push(await sendNotice(deps, notice))
+  })
+  report.notices.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.demoId.localeCompare(b.demoId))
+}
+
 /**
  * One gc run: read both sides (a read that fails engages the brake), plan (planGarbage), then, unless the
  * brake engaged or it is a dry run, act with bounded concurrency, each row claimed by compare-and-set so two
  * runs (or a run and a `demo destroy`) act on a demo once; the loser reports it skipped. Never throws for a
- * demo's failure: the report says what was planned, done, failed, skipped, overdue and orphaned.
+ * demo's failure: the report says what was planned, done, failed, skipped, overdue and orphaned. Then, without the
+ * brake and with a notifier, the "expiring soon" notices (listed only, under --dry-run).
  */
 export async function runGc(deps: GcDeps, request: GcRequest): Promise<GcReport> {
   const startedAt = deps.clock.now()
@@ -270,5 +397,6 @@ export async function runGc(deps: GcDeps, request: GcRequest): Promise<GcReport>
   const plan = planGarbage(picture, request.policy)
   fillPlan(report, plan, picture)
   if (plan.brake === null && !request.dryRun) await act(deps, plan, request, report)
+  if (plan.brake === null && deps.notifier) await notify({...deps, notifier: deps.notifier}, {picture, plan, request, report})
   return finish()
 }

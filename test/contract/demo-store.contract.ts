@@ -212,6 +212,25 @@ export function demoStoreContract(name: string, open: () => Promise<StoreHandle>
       assert.deepEqual(events[1]?.data, {seconds: 60})
     })
 
+    it('appends an event with an empty patch (gc\u2019s expiry notice): the row unchanged but its version, compare-and-set', async () => {
+      const demo = await insertOk(store)
+      const at = new Date('2026-11-25T12:40:00Z')
+      const event = {demoId: demo.id, type: 'expiry-notice' as const, at, actor: 'gc', data: {expiresAt: demo.expiresAt.toISOString()}}
+      const updated = await store.update(demo.id, 1, {}, event)
+      assert.equal(updated.version, 2)
+      assert.equal(updated.status, demo.status)
+      assert.equal(updated.expiresAt.toISOString(), demo.expiresAt.toISOString())
+      await assert.rejects(store.update(demo.id, 1, {}, event), VersionConflictError)
+      const events = await store.events(demo.id)
+      assert.deepEqual(
+        events.map((e) => [e.type, e.actor, e.data.expiresAt ?? null]),
+        [
+          ['created', demo.createdBy, null],
+          ['expiry-notice', 'gc', demo.expiresAt.toISOString()],
+        ],
+      )
+    })
+
     it('refuses an illegal status transition and leaves the row unchanged', async () => {
       const demo = await insertOk(store)
       await assert.rejects(store.update(demo.id, 1, {status: 'destroyed', destroyedAt: new Date()}), StateTransitionError)

@@ -33,7 +33,7 @@ async function row(url: string, id: string): Promise<{status: string; created_by
   }
 }
 
-describe('X9: destroy and extend need the authenticated identity that created the demo', () => {
+describe('X9: destroy, extend and reset need the authenticated identity that created the demo', () => {
   let database: {url: string; drop: () => Promise<void>}
   let accounts: Awaited<ReturnType<typeof serviceAccounts>>
   let alice: TestIdentity
@@ -71,17 +71,19 @@ describe('X9: destroy and extend need the authenticated identity that created th
     assert.equal(recorded.authenticated_as, alice.username)
   })
 
-  it('another identity declaring the owner’s name may neither extend nor destroy it, and nothing changes', async () => {
+  it('another identity declaring the owner’s name may neither extend, destroy nor reset it, and nothing changes', async () => {
     const spoof = sandbox(bob, 'alice@example.com')
     const extend = await runDemo(spoof, ['extend', id, '--by', '1h'])
     const destroy = await runDemo(spoof, ['destroy', id, '--yes'])
-    for (const result of [extend, destroy]) {
+    const reset = await runDemo(spoof, ['reset', id])
+    for (const result of [extend, destroy, reset]) {
       assert.equal(result.code, 1, transcript(result))
       assert.match(result.stderr, new RegExp(`authenticated by the cluster as "${alice.username}", and you are authenticated as "${bob.username}"`))
       assert.match(result.stderr, /trustedIdentities/)
     }
     assert.match(extend.stderr, /Cannot extend demo/)
     assert.match(destroy.stderr, /Cannot destroy demo/)
+    assert.match(reset.stderr, /Cannot reset demo/)
     const after = await row(database.url, id)
     assert.equal(after.status, 'ready')
     assert.equal(after.extension_count, 0)
@@ -94,7 +96,11 @@ describe('X9: destroy and extend need the authenticated identity that created th
     assert.equal((await row(database.url, id)).extension_count, 1)
   })
 
-  it('the same authenticated identity may destroy it, whatever name it declares now', async () => {
+  it('the same authenticated identity may reset and destroy it, whatever name it declares now', async () => {
+    // reset authorizes the same way; this demo has no database (mode none), so once allowed it is refused for that (exit 2).
+    const reset = await runDemo(sandbox(alice, 'someone-else@example.com'), ['reset', id, '--json'])
+    assert.equal(reset.code, 2, transcript(reset))
+    assert.doesNotMatch(reset.stdout + reset.stderr, /E_PERMISSION/)
     const destroyed = await runDemo(sandbox(alice, 'someone-else@example.com'), ['destroy', id, '--yes', '--json'])
     assert.equal(destroyed.code, 0, transcript(destroyed))
     assert.equal((await row(database.url, id)).status, 'destroyed')

@@ -3,6 +3,8 @@
 // store. Other tests' leftovers in the shared cluster are orphans to gc too, so assertions name our objects.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {CoreV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
@@ -136,6 +138,64 @@ describe('demo gc: one run cleans exactly what it should', () => {
       [],
     )
     await core.deleteNamespace({name: foreign})
+  })
+})
+
+describe('demo gc: "expiring soon" notices (issue 9) to a real webhook, by the state database\u2019s clock', () => {
+  let database: {url: string; drop: () => Promise<void>}
+  let box: CliSandbox
+  const received: string[] = []
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    request.on('end', () => {
+      received.push(body)
+      response.end()
+    })
+  })
+  before(async () => {
+    database = await scratchDatabase('gcnotice')
+    box = cliSandbox({config: CONFIG, databaseUrl: database.url})
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  })
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await database.drop()
+  })
+
+  it('one POST for the demo expiring in 20 min (the CLI\u2019s clock an hour behind), none for 2 h, none on the second run', async () => {
+    const soon = await create(box)
+    const later = await create(box)
+    const setExpiry = (id: string, interval: string) =>
+      query(database.url, `UPDATE demo_orchestrator.demo_instances SET expires_at = now() + interval '${interval}' WHERE id = $1`, [id])
+    await setExpiry(soon, '20 minutes')
+    await setExpiry(later, '2 hours')
+    const env = {
+      DEMO_GC_ALERT_WEBHOOK: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/s3cr3t-token`,
+      DEMO_TEST_CLOCK_OFFSET_MS: String(-3_600_000),
+    }
+
+    const run = await runDemo(box, ['gc', '--json', ...ALLOW], env)
+    assert.equal(run.code, 0, transcript(run))
+    const notices = jsonOf<GcReport>(run).notices.filter((n) => n.demoId === soon || n.demoId === later)
+    assert.deepEqual(
+      notices.map((n) => [n.demoId, n.outcome, n.command]),
+      [[soon, 'sent', `demo extend ${soon} --by 1h`]],
+    )
+    const texts = received.map((body) => (JSON.parse(body) as {text: string}).text)
+    assert.equal(texts.filter((t) => t.includes(soon)).length, 1, texts.join('\n'))
+    assert.ok(!texts.some((t) => t.includes(later)))
+    assert.deepEqual(
+      (await events(database.url, soon)).filter((e) => e.type === 'expiry-notice').map((e) => e.actor),
+      ['gc'],
+    )
+    assert.ok(!run.stdout.includes('s3cr3t') && !run.stderr.includes('s3cr3t'), 'the webhook URL was printed')
+
+    received.length = 0
+    const second = await runDemo(box, ['gc', '--json', ...ALLOW], env)
+    assert.equal(second.code, 0, transcript(second))
+    assert.deepEqual(received, [])
+    assert.equal((await events(database.url, soon)).filter((e) => e.type === 'expiry-notice').length, 1)
   })
 })
 

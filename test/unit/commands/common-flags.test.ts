@@ -16,6 +16,7 @@ import ConfigUnset from '../../../src/commands/config/unset.js'
 import Version from '../../../src/commands/version.js'
 import Doctor from '../../../src/commands/doctor.js'
 import Stats from '../../../src/commands/stats.js'
+import Reset from '../../../src/commands/reset.js'
 
 const COMMANDS: Record<string, typeof Command> = {
   create: Create,
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, typeof Command> = {
   version: Version,
   doctor: Doctor,
   stats: Stats,
+  reset: Reset,
 }
 const ALL = [...Object.values(COMMANDS), ConfigGet, ConfigList, ConfigSet, ConfigUnset]
 

@@ -4,6 +4,7 @@ import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import Gc from '../../../src/commands/gc.js'
 import Destroy from '../../../src/commands/destroy.js'
+import Get from '../../../src/commands/get.js'
 import type {Demo} from '../../../src/core/demo.js'
 import {ClusterUnavailableError, StoreUnavailableError} from '../../../src/core/errors.js'
 import type {GcReport} from '../../../src/core/run-gc.js'
@@ -277,6 +278,151 @@ describe('the gc alert webhook', () => {
     const clean = await runInProcess(Gc, [], world, {env: {DEMO_GC_ALERT_WEBHOOK: url}})
     assert.equal(clean.exitCode, 0, said(clean))
     assert.equal(received.length, 0)
+  })
+
+  describe('"expiring soon" notices (issue 9)', () => {
+    const IN_20_MIN = new Date('2026-11-25T12:20:00Z')
+    const IN_2_H = new Date('2026-11-25T14:00:00Z')
+    const WEBHOOK = (): NodeJS.ProcessEnv => ({DEMO_GC_ALERT_WEBHOOK: url})
+    const texts = (): string[] => received.map((body) => (JSON.parse(body) as {text: string}).text)
+    const noticesOf = async (world: World, id: string) => (await world.store.events(id)).filter((e) => e.type === 'expiry-notice')
+    const noSecret = (run: {stdout: string; stderr: string}) =>
+      assert.ok(!run.stdout.includes('s3cr3t') && !run.stderr.includes('s3cr3t'), 'the webhook URL was printed')
+
+    it('one POST for a demo expiring in 20 min, none for one expiring in 2 h, none on the second run; the URL never printed', async () => {
+      reset([])
+      const world = new World()
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN, name: 'sales-call', createdBy: 'alice@example.com'})
+      const later = await aDemoWithNamespace(world, {expiresAt: IN_2_H})
+
+      const first = await runInProcess<GcReport>(Gc, ['--json'], world, {env: WEBHOOK()})
+      assert.equal(first.exitCode, 0, said(first))
+      assert.equal(received.length, 1)
+      const text = texts()[0] ?? ''
+      assert.match(text, new RegExp(`^Demo ${soon.id} \\("sales-call"\\) of alice@example.com expires at 2026-11-25 12:20 UTC, in 20m`))
+      assert.ok(text.includes(`\`demo extend ${soon.id} --by 1h\``), text)
+      assert.deepEqual(
+        reportOf(first).notices.map((n) => [n.demoId, n.outcome, n.owner, n.expiresAt, n.command]),
+        [[soon.id, 'sent', 'alice@example.com', IN_20_MIN.toISOString(), `demo extend ${soon.id} --by 1h`]],
+      )
+      const recorded = await noticesOf(world, soon.id)
+      assert.deepEqual(
+        recorded.map((e) => [e.actor, e.data.expiresAt]),
+        [['gc', IN_20_MIN.toISOString()]],
+      )
+      assert.deepEqual(await noticesOf(world, later.id), [])
+      assert.equal((await world.store.get(soon.id))?.status, 'ready', 'a notice changes nothing else')
+      noSecret(first)
+
+      reset([])
+      const second = await runInProcess<GcReport>(Gc, [], world, {env: WEBHOOK()})
+      assert.equal(second.exitCode, 0, said(second))
+      assert.equal(received.length, 0, 'the second run sent the notice again')
+      assert.equal((await noticesOf(world, soon.id)).length, 1)
+      noSecret(second)
+    })
+
+    it('says on stderr which notice was sent, and `demo get` tells it as a sentence', async () => {
+      reset([])
+      const world = new World()
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN})
+      const run = await runInProcess(Gc, [], world, {env: WEBHOOK()})
+      assert.equal(run.exitCode, 0, said(run))
+      assert.match(run.stderr, new RegExp(`^gc: sent notify ${soon.id} ${soon.namespace}: expires at 2026-11-25 12:20 UTC \\(in 20m; owner `, 'm'))
+      assert.match(run.stderr, /1 of 1 expiry notice\(s\) sent/)
+      noSecret(run)
+      const get = await runInProcess(Get, [soon.id], world)
+      assert.match(get.stdout, /"expiring soon" notice sent to its owner by gc/)
+    })
+
+    it('a demo extended after its notice gets a new one when it nears its new expiry', async () => {
+      reset([])
+      const world = new World()
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN})
+      await runInProcess(Gc, [], world, {env: WEBHOOK()})
+      assert.equal(received.length, 1)
+      const row = await world.store.get(soon.id)
+      const extended = new Date(IN_20_MIN.getTime() + 3_600_000)
+      await world.store.update(soon.id, row?.version ?? 0, {expiresAt: extended})
+
+      reset([])
+      await runInProcess(Gc, [], world, {env: WEBHOOK()})
+      assert.equal(received.length, 0, '1h 20m left: no notice yet')
+      world.clock.advance(3_600_000)
+      const again = await runInProcess<GcReport>(Gc, ['--json'], world, {env: WEBHOOK()})
+      assert.equal(again.exitCode, 0, said(again))
+      assert.equal(received.length, 1)
+      assert.deepEqual(
+        (await noticesOf(world, soon.id)).map((e) => e.data.expiresAt),
+        [IN_20_MIN.toISOString(), extended.toISOString()],
+      )
+    })
+
+    it('--dry-run lists the notice it would send, and sends and records nothing', async () => {
+      reset([])
+      const world = new World()
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN})
+      const run = await runInProcess<GcReport>(Gc, ['--dry-run', '--json'], world, {env: WEBHOOK()})
+      assert.equal(run.exitCode, 0, said(run))
+      assert.deepEqual(
+        reportOf(run).notices.map((n) => [n.demoId, n.outcome]),
+        [[soon.id, 'would-send']],
+      )
+      assert.equal(received.length, 0)
+      assert.deepEqual(await noticesOf(world, soon.id), [])
+    })
+
+    it('without a webhook: no notice, no event', async () => {
+      reset([])
+      const world = new World()
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN})
+      const run = await runInProcess<GcReport>(Gc, ['--json'], world)
+      assert.equal(run.exitCode, 0, said(run))
+      assert.deepEqual(reportOf(run).notices, [])
+      assert.equal(received.length, 0)
+      assert.deepEqual(await noticesOf(world, soon.id), [])
+    })
+
+    it('under the brake: no notices (only the brake alert)', async () => {
+      reset([])
+      const world = new World({gc: {maxDeletions: 0}})
+      await aDemoWithNamespace(world)
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN})
+      const run = await runInProcess<GcReport>(Gc, ['--json'], world, {env: WEBHOOK()})
+      assert.equal(run.exitCode, 3, said(run))
+      assert.deepEqual(reportOf(run).notices, [])
+      assert.equal(received.length, 1)
+      assert.match(texts()[0] ?? '', /safety brake engaged/)
+      assert.deepEqual(await noticesOf(world, soon.id), [])
+    })
+
+    it('a POST that fails does not fail the run: a warning, nothing recorded, and the next run sends it', async () => {
+      reset([500, 500, 500])
+      const world = new World()
+      const soon = await aDemoWithNamespace(world, {expiresAt: IN_20_MIN})
+      const run = await runInProcess<GcReport>(Gc, ['--json'], world, {env: WEBHOOK()})
+      assert.equal(run.exitCode, 0, said(run))
+      assert.equal(received.length, 3, 'retried as alerts are')
+      assert.deepEqual(
+        reportOf(run).notices.map((n) => [n.demoId, n.outcome]),
+        [[soon.id, 'not-sent']],
+      )
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^Warning: the expiry notice for demo ${soon.id} \\(owner .*\\) was not sent: the webhook in \\$DEMO_GC_ALERT_WEBHOOK answered HTTP 500; gave up after 3 attempts; the next run tries again\\.$`,
+          'm',
+        ),
+      )
+      assert.deepEqual(await noticesOf(world, soon.id), [])
+      noSecret(run)
+
+      reset([])
+      const next = await runInProcess(Gc, [], world, {env: WEBHOOK()})
+      assert.equal(next.exitCode, 0, said(next))
+      assert.equal(received.length, 1)
+      assert.equal((await noticesOf(world, soon.id)).length, 1)
+    })
   })
 
   it('refuses a malformed webhook URL before anything is read or deleted, without printing it', async () => {
