@@ -91,7 +91,7 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
     const demo = await findDemo(deps.store, ref, (id) => `demo extend ${id} --by ${request.hours}h`)
     ref = demo.id
     // Who may extend is decided once: a re-read row has the same creator.
-    if (attempt === 1) cluster = await authorizeCaller(demo, {...request, verb: 'extend'}, () => deps.cluster(demo.kubeContext))
+    if (attempt === 1) cluster = await authorizeCaller(demo, {...request, verb: 'extend'}, () => connectDemoCluster(deps.cluster, demo))
     const now = deps.clock.now()
     const expiresAt = decideNewExpiry(demo, request, deps.policy, now)
     if (attempt === 1) cluster = (await checkedCluster(deps, demo, request)) ?? cluster
