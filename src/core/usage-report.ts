@@ -106,10 +106,24 @@ function everyWeek(window: TimeWindow, counted: Usage['weeks']): UsageReport['we
   }
 }
 
-/** The usage of `window` with its estimated cost (each demo-hour priced by its type: core/cost.ts). Read-only. */
-export async function reportUsage(deps: {stats: Stats; config: CostConfig}, window: TimeWindow, period: Period | 'since'): Promise<UsageReport> {
-  const usage = await deps.stats.usage(window)
-  const costOf = (row: TypeOwnerUsage) => estimateCost(deps.config, row.type, row.hours).amount
+/**
+ * The usage of `window` with its estimated cost (each demo-hour priced by its type: core/cost.ts). Read-only.
+ * Either dependency may still be on its way: the aggregate starts as soon as the store is open, while the config
+ * loads (in the CLI that is ~100 ms of zod and js-yaml, the query runs meanwhile); a config error still wins.
+ */
+export async function reportUsage(
+  deps: {stats: Stats | Promise<Stats>; config: CostConfig | Promise<CostConfig>},
+  window: TimeWindow,
+  period: Period | 'since',
+): Promise<UsageReport> {
+  const counting = Promise.resolve(deps.stats).then((stats) => stats.usage(window))
+  counting.catch(() => {}) // awaited below, once the config is in
+  const config = await deps.config
+  return usageReport(await counting, config, window, period)
+}
+
+function usageReport(usage: Usage, config: CostConfig, window: TimeWindow, period: Period | 'since'): UsageReport {
+  const costOf = (row: TypeOwnerUsage) => estimateCost(config, row.type, row.hours).amount
   const {timeToReady} = usage
   return {
     since: window.since.toISOString(),
@@ -132,7 +146,7 @@ export async function reportUsage(deps: {stats: Stats; config: CostConfig}, wind
     averageLifetimeSeconds: usage.averageLifetimeSeconds,
     peakConcurrent: usage.peakConcurrent,
     demoHours: usage.byTypeAndOwner.reduce((sum, row) => sum + row.hours, 0),
-    cost: {currency: deps.config.cost.currency, amount: usage.byTypeAndOwner.reduce((sum, row) => sum + costOf(row), 0)},
+    cost: {currency: config.cost.currency, amount: usage.byTypeAndOwner.reduce((sum, row) => sum + costOf(row), 0)},
     byType: groupBy(usage.byTypeAndOwner, 'type', costOf),
     byOwner: groupBy(usage.byTypeAndOwner, 'owner', costOf),
     weeks: everyWeek(window, usage.weeks),

@@ -5,6 +5,7 @@ import {sql as clusterIdentity} from './migrations/0002-cluster-identity.js'
 import {sql as authenticatedIdentity} from './migrations/0003-authenticated-identity.js'
 import {sql as seedValue} from './migrations/0004-seed-value.js'
 import {sql as statsIndex} from './migrations/0005-stats-index.js'
+import {sql as statsTypeIndex} from './migrations/0006-stats-type-index.js'
 
 export interface Migration {
   version: number
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {version: 3, name: 'authenticated-identity', sql: authenticatedIdentity},
   {version: 4, name: 'seed-value', sql: seedValue},
   {version: 5, name: 'stats-index', sql: statsIndex},
+  {version: 6, name: 'stats-type-index', sql: statsTypeIndex},
 ]
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))
