@@ -134,6 +134,7 @@ describe('T11: the API server paused (SIGSTOP) in the middle of a create', () =>
           /^Error: Create of demo \w+ failed: [^\n]*(cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ \(UND_ERR_\w*TIMEOUT\)|the API server at https:\/\/127\.0\.0\.1:\d+ did not answer within 30 s)/m
         assert.match(result.stderr, server, transcript(result))
         assert.match(result.stderr, /^Hint: Check that the cluster is running and reachable/m, transcript(result))
+        assert.match(result.stderr, /^✖ Roll back: delete namespace demo-\w+ \[FAILED/m, 'the progress does not show the failed delete as done')
         const stored = await latestRow(database.url)
         assert.ok(['failed', 'creating'].includes(stored.status), `row ${stored.status}, never ready`)
         assert.match(result.stderr, new RegExp(`demo destroy ${stored.id}`), transcript(result))
@@ -178,6 +179,8 @@ describe('T13: the state database (real PostgreSQL) stopped between two steps of
         transcript(result),
       )
       assert.equal(await namespaceExists(core, `demo-${id}`), false, 'the namespace was rolled back')
+      assert.match(result.stderr, new RegExp(`^✔ Roll back: delete namespace demo-${id}`, 'm'), transcript(result))
+      assert.match(result.stderr, /^✖ Roll back: record the demo as failed \[FAILED/m, 'the progress does not show the unrecorded failure as done')
       await postgres.start()
       const stored = await onlyRow(postgres.url)
       assert.ok(['failed', 'creating'].includes(stored.status), `row ${stored.status}, never ready`)
