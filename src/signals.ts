@@ -46,14 +46,18 @@ export function cancelOnSignals(note: (message: string) => void): Cancellation {
 }
 
 /**
- * Test hook: DEMO_TEST_KILL_AT=<checkpoint> SIGKILLs the process when a use case reaches that checkpoint
+ * Test hooks: DEMO_TEST_KILL_AT=<checkpoint> SIGKILLs the process when a use case reaches that checkpoint
  * (record, namespace, database, secrets, services, ingress, wait; destroying, namespace-deleted), so the
  * end-to-end tests can prove that a crash at any step leaves state a later command can finish or undo.
+ * DEMO_TEST_PAUSE_AT=<checkpoint> SIGSTOPs the process there instead: the test sees it stopped (state T in
+ * /proc/<pid>/stat), breaks a component (pauses the API server, stops Postgres) and sends SIGCONT.
  */
 export function killAtCheckpoint(env: NodeJS.ProcessEnv): Checkpoint {
-  const target = env.DEMO_TEST_KILL_AT
-  if (!target) return () => {}
+  const killAt = env.DEMO_TEST_KILL_AT
+  const pauseAt = env.DEMO_TEST_PAUSE_AT
+  if (!killAt && !pauseAt) return () => {}
   return (name) => {
-    if (name === target) process.kill(process.pid, 'SIGKILL')
+    if (name === killAt) process.kill(process.pid, 'SIGKILL')
+    if (name === pauseAt) process.kill(process.pid, 'SIGSTOP')
   }
 }

@@ -30,10 +30,39 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** Carries a rollback step's outcome through the step runner when it is a problem, so the step shows as failed. */
+class StepProblem<T> extends Error {
+  constructor(
+    message: string,
+    readonly outcome: T,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * Runs a rollback step that reports problems as values (it never throws), and shows it failed (✖ with the problem)
+ * when `problemOf` finds one, rather than ✔ next to a namespace that may remain or a row that was not recorded.
+ */
+async function honestStep<T>(deps: RollBackDeps, title: string, run: () => Promise<T>, problemOf: (outcome: T) => string | null): Promise<T> {
+  try {
+    return await deps.steps.run(title, async () => {
+      const outcome = await run()
+      const problem = problemOf(outcome)
+      if (problem !== null) throw new StepProblem(problem, outcome)
+      return outcome
+    })
+  } catch (error) {
+    if (error instanceof StepProblem) return (error as StepProblem<T>).outcome
+    throw error
+  }
+}
+
 /** Removes the namespace (waiting until it is gone) and the database; returns why it could not, or null. */
 async function cleanUp(deps: RollBackDeps, demo: Demo): Promise<string | null> {
-  const namespace = await deps.steps.run(`Roll back: delete namespace ${demo.namespace}`, () => removeNamespace(deps, demo))
-  const database = await deps.steps.run(`Roll back: drop the database (${demo.database.mode})`, () => dropDatabase(deps, demo))
+  const same = (problem: string | null) => problem
+  const namespace = await honestStep(deps, `Roll back: delete namespace ${demo.namespace}`, () => removeNamespace(deps, demo), same)
+  const database = await honestStep(deps, `Roll back: drop the database (${demo.database.mode})`, () => dropDatabase(deps, demo), same)
   const problems = [namespace, database].filter((p): p is string => p !== null)
   return problems.length > 0 ? problems.join('; ') : null
 }
@@ -148,7 +177,12 @@ export async function rollBack(deps: RollBackDeps, failure: Failure): Promise<De
   const reason = messageOf(failure.error)
   const cleanupProblem = failure.keep ? null : await cleanUp(deps, failure.demo)
   const cleanup = failure.keep ? 'kept' : cleanupProblem === null ? 'done' : 'incomplete'
-  const row = await deps.steps.run('Roll back: record the demo as failed', () => markFailed(deps, failure, {reason, cleanup}))
+  const row = await honestStep(
+    deps,
+    'Roll back: record the demo as failed',
+    () => markFailed(deps, failure, {reason, cleanup}),
+    (outcome) => (outcome.kind === 'problem' ? messageOf(outcome.problem) : null),
+  )
   const left = leftBehind(failure, cleanup, cleanupProblem, rowNote(failure.demo, row))
   return failedError(failure.error, `Create of demo ${failure.demo.id} failed: ${sentence(reason)} ${left.text}`, left.hint)
 }

@@ -408,6 +408,7 @@ describe('createDemo', () => {
         'Roll back: drop the database (none)',
         'Roll back: record the demo as failed',
       ])
+      assert.equal(steps.failed.length, 1, `only the failed step shows as failed: ${steps.failed.join(', ')}`)
     })
 
     it('after a rollback offers --keep-on-failure, and no kubectl command for the namespace that is gone', async () => {
@@ -470,6 +471,11 @@ describe('createDemo', () => {
       assert.deepEqual(demo.metadata, {cleanup: 'incomplete'})
       assert.deepEqual(await eventTypes(), ['created', 'failed'])
       assert.equal(databases.dropped.length, 1, 'the database is dropped even though the namespace could not be removed')
+      assert.deepEqual(
+        steps.failed,
+        [`Services (6 deployments)`, `Roll back: delete namespace ${NS}`],
+        'the progress shows the failed delete as failed, not done',
+      )
     })
 
     it('says so when the state store cannot record the failure, instead of claiming the row is failed', async () => {
@@ -491,6 +497,8 @@ describe('createDemo', () => {
       })
       assert.equal((await row()).status, 'creating')
       assert.equal(cluster.namespaces.has(NS), false)
+      assert.equal(steps.failed.at(-1), 'Roll back: record the demo as failed', 'the progress shows the unrecorded failure as failed, not done')
+      assert.ok(!steps.failed.includes(`Roll back: delete namespace ${NS}`))
     })
 
     it('reports the finalizer when the rolled-back namespace does not go away', async () => {
