@@ -94,6 +94,17 @@ async function markDestroying(deps: DestroyStepDeps, demo: Demo, request: Destro
 
 /** Row `destroyed`, unless a concurrent destroy already recorded it (no second event, the first destroyedAt stays). */
 async function markDestroyed(run: DestroyRun): Promise<Demo> {
+  // A concurrent gc run may bump the row (its claim) between our read and our write: read again and retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await markDestroyedOnce(run)
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= 3) throw error
+    }
+  }
+}
+
+async function markDestroyedOnce(run: DestroyRun): Promise<Demo> {
   const {deps, demo, request} = run
   const latest = (await deps.store.get(demo.id)) ?? demo
   if (latest.status === 'destroyed') {
