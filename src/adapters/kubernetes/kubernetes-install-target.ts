@@ -11,7 +11,7 @@ export async function connectInstallTarget(options: KubernetesClusterOptions = {
   return new KubernetesInstallTarget(clients, settings)
 }
 
-/** The InstallTarget port on the Kubernetes API: any kind through the generic object client, server-side apply. */
+/** The InstallTarget port on the Kubernetes API, for every kind, through the generic object client, server-side apply. */
 export class KubernetesInstallTarget implements InstallTarget {
   constructor(
     private readonly clients: Clients,
