@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, beforeEach, test} from 'node:test'
 import {connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
+import {applyRetryDecisionFor} from '../../src/adapters/kubernetes/api-errors.js'
 import {backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
 import {ClusterError, ClusterUnavailableError, DemoError, UsageError} from '../../src/core/errors.js'
 
@@ -254,4 +255,43 @@ test('withRetry gives up when the next wait would exceed the time budget, and ne
     /boom/,
   )
   assert.equal(calls, 1)
+})
+
+function anApiError(code: number, message: string): Error {
+  return Object.assign(new Error(`HTTP ${code}`), {code, body: JSON.stringify({kind: 'Status', message, code})})
+}
+
+test('an apply refused by "exceeded quota" is retried only after an earlier attempt of it failed (that attempt may land and hold the charge)', () => {
+  const refused = anApiError(
+    403,
+    'services "api" is forbidden: exceeded quota: demo-quota, requested: services=1, used: services=10, limited: services=10',
+  )
+  assert.deepEqual(applyRetryDecisionFor(refused, false), {retry: false})
+  assert.deepEqual(applyRetryDecisionFor(refused, true), {retry: true})
+  const forbidden = anApiError(403, 'services "api" is forbidden: User "me" cannot patch resource "services"')
+  assert.deepEqual(applyRetryDecisionFor(forbidden, true), {retry: false})
+  assert.equal(applyRetryDecisionFor(anApiError(503, 'unavailable'), false).retry, true)
+  assert.equal(applyRetryDecisionFor(anApiError(422, 'invalid'), true).retry, false)
+})
+
+test('a quota refusal after a timed-out apply is retried until the earlier attempt has stored the object', async () => {
+  const attempts: string[] = []
+  const outcomes = [anApiError(504, 'timeout'), anApiError(403, 'exceeded quota: demo-quota, used: services=10'), 'applied']
+  let failedBefore = false
+  const result = await withRetry(
+    async () => {
+      const next = outcomes.shift()
+      attempts.push(next instanceof Error ? next.message : String(next))
+      if (next instanceof Error) throw next
+      return next
+    },
+    (error) => {
+      const decision = applyRetryDecisionFor(error, failedBefore)
+      failedBefore = true
+      return decision
+    },
+    {attempts: 5, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10, budgetMs: 1000},
+  )
+  assert.equal(result, 'applied')
+  assert.equal(attempts.length, 3)
 })

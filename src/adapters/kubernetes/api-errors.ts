@@ -105,6 +105,21 @@ export function retryDecisionFor(error: unknown, nowMs: number = Date.now()): Re
   return {retry: true, afterMs: parseRetryAfterMs((error as ApiErrorLike).headers?.['retry-after'], nowMs)}
 }
 
+/**
+ * The retry rule of a server-side apply. Quota admission charges a create before the object is stored and
+ * gives nothing back when the request then fails or our client stops waiting (30 s): the quota controller
+ * recounts only every 5 minutes. So once an attempt of this apply has failed in a way we retry (a timeout, a
+ * 5xx) the earlier attempt may still be landing, charged, and our retry of the same object is refused with
+ * "exceeded quota" (seen as "services=10 used" for a stack of 6 under 20 concurrent creates at load 25). That
+ * refusal is retried as well, within the same attempts and budget: once the earlier attempt has stored the
+ * object, the retry is an update, which quota does not charge. A first-attempt refusal stays final.
+ */
+export function applyRetryDecisionFor(error: unknown, earlierAttemptFailed: boolean, nowMs: number = Date.now()): RetryDecision {
+  const decision = retryDecisionFor(error, nowMs)
+  if (decision.retry || !earlierAttemptFailed) return decision
+  return {retry: httpStatusOf(error) === 403 && QUOTA_EXCEEDED.test(kubernetesStatusOf(error).message ?? '')}
+}
+
 export interface ErrorContext {
   /** What we tried, as a sentence start: `Cannot apply Deployment "api" in namespace "demo-x"`. */
   what: string

@@ -30,14 +30,14 @@ import type {
   Watch,
 } from '../../core/ports.js'
 import {splitPolicyFirst} from '../../core/render-stack.js'
-import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
+import {applyRetryDecisionFor, httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
 import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {reviewSelf} from './who-am-i.js'
 import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
-import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryHooks, type RetryOptions} from './retry.js'
+import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryDecision, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
 type KubernetesClient = Pick<typeof import('@kubernetes/client-node'), (typeof KUBERNETES_CLIENT_NAMES)[number]>
@@ -444,8 +444,16 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
    */
   private async applyOne(object: Manifest): Promise<void> {
     const body = this.clients.typed(object)
-    await this.request(`Cannot apply ${describe(object)}`, () =>
-      this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, this.clients.serverSideApply),
+    let failedBefore = false
+    const decide = (error: unknown): RetryDecision => {
+      const decision = applyRetryDecisionFor(error, failedBefore)
+      failedBefore = true
+      return decision
+    }
+    await this.request(
+      `Cannot apply ${describe(object)}`,
+      () => this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, this.clients.serverSideApply),
+      decide,
     )
   }
 
@@ -540,9 +548,13 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     }
   }
 
-  private async request<T>(what: string, call: () => Promise<T>): Promise<T> {
+  private async request<T>(
+    what: string,
+    call: () => Promise<T>,
+    decide: (error: unknown) => RetryDecision = (error) => retryDecisionFor(error),
+  ): Promise<T> {
     try {
-      return await withRetry(call, (error) => retryDecisionFor(error), this.settings.retry, this.settings.retryHooks)
+      return await withRetry(call, decide, this.settings.retry, this.settings.retryHooks)
     } catch (error) {
       throw toClusterError(error, {what, server: this.settings.server, timeoutMs: this.settings.timeoutMs})
     }

@@ -79,18 +79,59 @@ function pgFacade(q: PgQueryable, context: StoreErrorContext, explain: {pool: Pg
   }
 }
 
-/** Connects once up front so a wrong URL fails here, with one clear message, not deep inside a command. */
-async function probe(pool: import('pg').Pool, url: string): Promise<void> {
+/** A connect attempt that timed out while this process's event loop was stalled this long is tried again. */
+const STALL_MS = 1_000
+const CONNECT_ATTEMPTS = 3
+const STALL_TICK_MS = 100
+
+/**
+ * The longest stretch the event loop could not run a timer while `work` ran. pg's connect timeout is a timer,
+ * and Node runs due timers before it reads sockets: a process that spends seconds on synchronous work while it
+ * connects (loading modules while 20 CLIs share 2 cores) times out although the server answered long ago.
+ */
+async function measuringStalls<T>(work: () => Promise<T>): Promise<{result?: T; error?: unknown; stalledMs: number}> {
+  let last = performance.now()
+  let stalledMs = 0
+  const tick = setInterval(() => {
+    const now = performance.now()
+    stalledMs = Math.max(stalledMs, now - last - STALL_TICK_MS)
+    last = now
+  }, STALL_TICK_MS)
+  tick.unref()
   try {
-    const client = await pool.connect()
-    client.release()
+    return {result: await work(), stalledMs}
   } catch (error) {
-    await pool.end().catch(() => {})
-    throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
-      cause: error,
-      hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
-    })
+    return {error, stalledMs: Math.max(stalledMs, performance.now() - last - STALL_TICK_MS)}
+  } finally {
+    clearInterval(tick)
   }
+}
+
+function isConnectTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout/i.test(error.message)
+}
+
+/**
+ * Connects once up front so a wrong URL fails here, with one clear message, not deep inside a command. A
+ * timeout that a stalled event loop explains (see measuringStalls) is retried (up to CONNECT_ATTEMPTS), so a
+ * server that does not answer still fails after one CONNECT_TIMEOUT_MS when the process was free to listen.
+ */
+async function probe(pool: import('pg').Pool, url: string): Promise<void> {
+  let failure: unknown
+  for (let attempt = 1; attempt <= CONNECT_ATTEMPTS; attempt += 1) {
+    const {result: client, error, stalledMs} = await measuringStalls(() => pool.connect())
+    if (client) {
+      client.release()
+      return
+    }
+    failure = error
+    if (!isConnectTimeout(error) || stalledMs < STALL_MS) break
+  }
+  await pool.end().catch(() => {})
+  throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
+    cause: failure,
+    hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
+  })
 }
 
 function poolOptions(url: string): import('pg').PoolConfig {

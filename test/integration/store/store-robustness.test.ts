@@ -80,6 +80,7 @@ describe('an unreachable state database', () => {
   })
 
   it('gives up on a server that never answers within its connect timeout instead of hanging', async () => {
+    const before = accepted.length
     const started = performance.now()
     const error = await openStore({databaseUrl: `postgres://app:pw@127.0.0.1:${silentPort}/demo`, stateDir: '/x'}).catch((e: unknown) => e)
     const elapsedMs = performance.now() - started
@@ -92,13 +93,39 @@ describe('an unreachable state database', () => {
       elapsedMs < CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS,
       `gave up after ${Math.round(elapsedMs)} ms, expected under ${CONNECT_TIMEOUT_MS + BOUND_MARGIN_MS} ms`,
     )
+    assert.equal(accepted.length - before, 1, 'one connection attempt: the process was free to hear an answer, so no retry')
+  })
+
+  it('connects to a server that answered while the process was busy for longer than the connect timeout', async () => {
+    // What 20 CLIs starting at once on 2 cores do: the connect starts, then synchronous work (loading the
+    // Kubernetes client) holds the event loop past the timeout, and Node runs the due timer before it reads the answer.
+    // The busy spell starts when the first connection arrives (a proxy in this process), so it falls inside the connect.
+    const target = new URL(testDatabaseUrl())
+    let connections = 0
+    const proxy = await aCuttableProxy(target, () => {
+      connections += 1
+      if (connections > 1) return
+      const busyUntil = performance.now() + CONNECT_TIMEOUT_MS + 1_000
+      while (performance.now() < busyUntil) {
+        // busy
+      }
+    })
+    const url = new URL(target)
+    url.host = `127.0.0.1:${proxy.port}`
+    try {
+      const opened = await openStore({databaseUrl: url.toString(), stateDir: '/x'})
+      await opened.close()
+    } finally {
+      await proxy.cut()
+    }
   })
 })
 
 /** A TCP proxy to the test database that can be cut, as when the database server goes away mid-command. */
-async function aCuttableProxy(target: URL): Promise<{port: number; cut: () => Promise<void>}> {
+async function aCuttableProxy(target: URL, onConnection: () => void = () => {}): Promise<{port: number; cut: () => Promise<void>}> {
   const sockets = new Set<Socket>()
   const server = createServer((client) => {
+    onConnection()
     const upstream = connect(Number(target.port || 5432), target.hostname)
     for (const socket of [client, upstream]) {
       sockets.add(socket)
