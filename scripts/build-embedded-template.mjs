@@ -1,4 +1,4 @@
-// Builds dist/embedded-store-template.tgz: an embedded store right after PGlite's initdb and our migrations,
+// Builds dist/embedded-store-template.tar: an embedded store right after PGlite's initdb and our migrations,
 // so that the first command on a new machine unpacks it (~0.1 s) instead of running initdb in WebAssembly
 // (4–7 s). See src/adapters/postgres/embedded-template.ts. Run by `npm run build` after tsc.
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -14,7 +14,7 @@ const work = mkdtempSync(join(tmpdir(), 'demo-template-'))
 try {
   const dataDir = join(work, 'state')
   // No template yet (it is what is being made): PGlite runs initdb.
-  const db = openEmbedded(dataDir, {template: join(work, 'none.tgz'), command: 'npm run build (embedded store template)'})
+  const db = openEmbedded(dataDir, {template: join(work, 'none.tar'), command: 'npm run build (embedded store template)'})
   await migrate(db)
   await db.query('CHECKPOINT')
   await db.close()

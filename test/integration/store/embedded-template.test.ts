@@ -12,12 +12,12 @@ import {tempDir} from '../../support/databases.js'
 async function makeTemplate(): Promise<string> {
   const work = tempDir()
   const dataDir = `${work}/made`
-  const db = openEmbedded(dataDir, {template: `${work}/none.tgz`})
+  const db = openEmbedded(dataDir, {template: `${work}/none.tar`})
   await migrate(db)
   await db.query('CHECKPOINT')
   await db.close()
-  packTemplate(dataDir, `${work}/template.tgz`)
-  return `${work}/template.tgz`
+  packTemplate(dataDir, `${work}/template.tar`)
+  return `${work}/template.tar`
 }
 
 const ready = makeTemplate()
@@ -35,7 +35,7 @@ describe('the embedded store template', () => {
     assert.equal(existsSync(`${dataDir}/postmaster.pid`), false)
     // The empty directories Postgres needs are part of it.
     assert.equal(existsSync(`${dataDir}/pg_tblspc`), true)
-    const db = openEmbedded(dataDir, {template: '/nonexistent.tgz'})
+    const db = openEmbedded(dataDir, {template: '/nonexistent.tar'})
     try {
       const {rows} = await db.query<{v: number}>('SELECT max(version) AS v FROM demo_orchestrator.schema_migrations')
       assert.ok((rows[0]?.v ?? 0) >= 1)
@@ -54,7 +54,7 @@ describe('the embedded store template', () => {
     writeFileSync(`${dataDir}/notes.txt`, 'mine')
     assert.equal(seedFromTemplate(dataDir, template), false)
     assert.deepEqual(readdirSync(dataDir), ['notes.txt'])
-    assert.equal(seedFromTemplate(`${tempDir()}/other`, '/nonexistent.tgz'), false)
+    assert.equal(seedFromTemplate(`${tempDir()}/other`, '/nonexistent.tar'), false)
   })
 
   it('replaces an empty directory (one an earlier run made)', () => {
