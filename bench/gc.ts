@@ -10,8 +10,8 @@ import {demoCreate, demoEnv, dryRun, leftoverNamespaces, type CreateOutcome} fro
 
 /** Demos per round (issue 12: 200); DEMO_BENCH_GC_DEMOS changes it for a quick look. */
 const DEFAULT_DEMOS = 200
-/** `demo create`s in flight while setting up (not timed). */
-const SETUP_CONCURRENCY = 4
+/** `demo create`s in flight while setting up (not timed; 8 keeps 200 creates near 10 minutes on two loaded cores). */
+const SETUP_CONCURRENCY = 8
 
 function demoCount(): number {
   const n = Number(process.env.DEMO_BENCH_GC_DEMOS ?? DEFAULT_DEMOS)
