@@ -16,7 +16,7 @@ export interface Db {
   readonly embedded: boolean
 }
 
-const CONNECT_TIMEOUT_MS = 5_000
+export const CONNECT_TIMEOUT_MS = 5_000
 const STATEMENT_TIMEOUT_MS = 20_000
 /**
  * How long a statement waits for a lock (the insert's advisory lock, a row another session updates) before it
@@ -79,18 +79,40 @@ function pgFacade(q: PgQueryable, context: StoreErrorContext, explain: {pool: Pg
   }
 }
 
+/**
+ * Connect attempts up front when an attempt times out. The timeout is a timer on our event loop, and a command
+ * loads the Kubernetes client in the same seconds (preloadClusterModules): on a loaded machine that synchronous
+ * work stalls the loop past CONNECT_TIMEOUT_MS, and the timer then fires before the server's answer is read,
+ * however fast it came (45 of 50 concurrent creates failed so at a load average above 20, docs/benchmarks.md,
+ * health). The stall is once per process, so one more attempt is enough. A refused or failed login is not
+ * retried: it fails at once, as before; a server that never answers fails after CONNECT_ATTEMPTS timeouts.
+ */
+export const CONNECT_ATTEMPTS = 2
+
+function isConnectTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout/i.test(error.message) && sqlStateOf(error) === undefined
+}
+
 /** Connects once up front so a wrong URL fails here, with one clear message, not deep inside a command. */
 async function probe(pool: import('pg').Pool, url: string): Promise<void> {
-  try {
-    const client = await pool.connect()
-    client.release()
-  } catch (error) {
-    await pool.end().catch(() => {})
-    throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
-      cause: error,
-      hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
-    })
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const client = await pool.connect()
+      client.release()
+      return
+    } catch (error) {
+      if (attempt < CONNECT_ATTEMPTS && isConnectTimeout(error)) continue
+      await unreachable(pool, url, error)
+    }
   }
+}
+
+async function unreachable(pool: import('pg').Pool, url: string, error: unknown): Promise<never> {
+  await pool.end().catch(() => {})
+  throw new StoreUnavailableError(`Cannot reach the state database at ${redactUrl(url)}.`, {
+    cause: error,
+    hint: 'Check DEMO_DATABASE_URL (host, port, credentials) and that the server is up; unset it to use the embedded store.',
+  })
 }
 
 function poolOptions(url: string): import('pg').PoolConfig {
