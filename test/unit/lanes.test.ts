@@ -72,3 +72,29 @@ describe('Lanes', () => {
     assert.equal(await lanes.run(() => Promise.resolve('next')), 'next')
   })
 })
+
+describe('Lanes: waits', () => {
+  it('holds at most `maxIdle` waits at once; the others wait their turn without a lane', async () => {
+    const lanes = new Lanes(4, 2)
+    let waiting = 0
+    let peak = 0
+    const gates = [gate(), gate(), gate(), gate()]
+    const all = Promise.all(
+      gates.map((g) =>
+        lanes.run(() =>
+          lanes.idle(async () => {
+            waiting += 1
+            peak = Math.max(peak, waiting)
+            await g.promise
+            waiting -= 1
+          }),
+        ),
+      ),
+    )
+    await settle()
+    assert.equal(waiting, 2)
+    for (const g of gates) g.open()
+    await all
+    assert.equal(peak, 2)
+  })
+})
