@@ -26,6 +26,7 @@ import {NoDatabases} from './adapters/databases/none.js'
 import {systemSleeper} from './adapters/sleeper.js'
 import {DatabaseClock, machineClock} from './adapters/clock.js'
 import {gatherIdentityFacts} from './adapters/identity.js'
+import {acquireLock} from './adapters/postgres/embedded-lock.js'
 import {embeddedStateDir, openStore, type OpenedStore} from './adapters/postgres/open-store.js'
 import type {PreferencesFile} from './adapters/preferences.js'
 import {readPreferences} from './adapters/preferences-file.js'
@@ -59,6 +60,9 @@ export const systemRandom: Random = {bytes: (n) => new Uint8Array(randomBytes(n)
  * once, so `demo --help` or `demo list` never pay for the Kubernetes client. Tests replace it through
  * `setDepsFactory` with a subclass whose methods return fakes.
  */
+/** How long a `demo gc` on the embedded store waits for another one to finish (see Deps.exclusiveGcRun). */
+export const GC_RUN_LOCK_WAIT_MS = 10 * 60_000
+
 export class Deps {
   private loaded: LoadedConfig | undefined
   private opened: Promise<OpenedStore> | undefined
@@ -126,6 +130,27 @@ export class Deps {
 
   stateDir(): string {
     return embeddedStateDir(this.options.dataDir, this.options.env)
+  }
+
+  /**
+   * With the embedded store, one `demo gc` run at a time (issue 12). The store's own lock is taken and given up
+   * query by query (embedded.ts), so two runs would interleave, and a write of one could wait past that lock's
+   * 10 s for the other and fail its demo. Instead a second run waits for the first as a whole (saying at once
+   * which gc it waits for) and then finds the work done; after GC_RUN_LOCK_WAIT_MS it gives up with
+   * StoreUnavailableError naming the other gc. With Postgres nothing is taken: each row is claimed by
+   * compare-and-set, so two runs may overlap. Returns the release function (also run at exit).
+   */
+  async exclusiveGcRun(): Promise<() => void> {
+    if (stateDatabaseUrl(this.options.env)) return () => {}
+    return acquireLock(`${this.stateDir()}.gc.lock`, {
+      waitMs: GC_RUN_LOCK_WAIT_MS,
+      notice: (message) => this.io.stderr.write(`${message}\n`),
+      messages: {
+        waitingFor: 'another demo gc on the embedded store to finish',
+        busy: 'Another demo gc holds the embedded store',
+        hint: 'Run `demo gc` again once it has finished (or end it); this run changed nothing.',
+      },
+    })
   }
 
   async store(): Promise<DemoStore> {

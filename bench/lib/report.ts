@@ -127,7 +127,9 @@ demo, peer, ...; create and destroy in ABBA order), so machine noise hits both a
   ${command}
   \`\`\`
 
-  \`npm run bench -- startup list create concurrent destroy --runs N\` picks benchmarks and run counts.
+  \`npm run bench -- startup list create concurrent destroy --runs N\` picks benchmarks and run counts;
+  \`npm run bench -- gc\` runs only when named (\`DEMO_BENCH_GC_DEMOS=N\` demos instead of 200, \`DEMO_BENCH_GC_LOOP=skip\`
+  leaves the one-at-a-time shell-loop peer out).
   The harness starts Postgres and the cluster when they are down and stops only what it started; it works in a
   fresh database per benchmark and deletes every namespace it created. It uses a test cluster of its own,
   \`DEMO_CLUSTER_NAME=bench\` (own ports and state), so other test runs starting and stopping the shared \`local\`

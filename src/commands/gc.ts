@@ -2,7 +2,7 @@ import {Errors, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {alertWebhookFrom, postAlert, webhookNotifier, type AlertWebhook} from '../adapters/alert-webhook.js'
 import {parseDuration} from '../core/duration.js'
-import {DemoError, GcBrakeError, GcIncompleteError, UsageError} from '../core/errors.js'
+import {DemoError, GcBrakeError, GcIncompleteError, StoreUnavailableError, UsageError} from '../core/errors.js'
 import type {Cluster, DemoStore} from '../core/ports.js'
 import {emptyReport, runGc, type GcReport, type GcRequest} from '../core/run-gc.js'
 import {clusterFlags} from '../flags.js'
@@ -65,8 +65,28 @@ export default class Gc extends BaseCommand<typeof Gc> {
     return report
   }
 
-  /** Opens the store and the cluster (a failure there engages the brake, unless it is a usage error), then runs gc. */
+  /**
+   * With the embedded store, first waits for any other gc run to finish (Deps.exclusiveGcRun; the brake when it
+   * does not within 10 minutes). Then opens the store and the cluster (a failure there engages the brake, unless
+   * it is a usage error), and runs gc.
+   */
   private async collect(request: GcRequest, webhook: AlertWebhook | undefined): Promise<GcReport> {
+    const {deps} = this
+    let release: () => void
+    try {
+      release = request.dryRun ? () => {} : await deps.exclusiveGcRun()
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error
+      return brakeReport(request, deps.clock.now(), error.message.replace(/\.$/, ''))
+    }
+    try {
+      return await this.collectLocked(request, webhook)
+    } finally {
+      release()
+    }
+  }
+
+  private async collectLocked(request: GcRequest, webhook: AlertWebhook | undefined): Promise<GcReport> {
     const {deps} = this
     let store: DemoStore
     let cluster: Cluster
@@ -126,6 +146,8 @@ export default class Gc extends BaseCommand<typeof Gc> {
 
 function brakeHint(report: GcReport): string {
   if (report.brake?.reason.startsWith('the plan deletes')) return 'Review the plan with `demo gc --dry-run`, then allow it with --max-deletions.'
+  if (report.brake?.reason.startsWith('Another demo gc'))
+    return 'Run `demo gc` again once the other run has finished (or end it); nothing was changed.'
   return 'Fix what the message names (state store, cluster, kubeconfig), then run `demo gc` again; nothing was changed.'
 }
 

@@ -130,9 +130,12 @@ export async function awaitNamespaceGone(deps: WaitDeps, target: {namespace: str
   const started = deps.clock.now().getTime()
   const watch = deps.cluster.watchNamespace(target.namespace, deps.signal)
   try {
-    for (;;) {
-      const seen = await news(deps, watch, Math.min(RESYNC_MS, started + target.timeoutMs - deps.clock.now().getTime()))
+    // The full read backs off while the watch is quiet (2 s growing to 8 s), as awaitReady's does: gc waits for
+    // hundreds of namespaces at once, and reading each every 2 s loaded the API server the namespace controller needs.
+    for (let resync = RESYNC_MS; ;) {
+      const seen = await news(deps, watch, Math.min(resync, started + target.timeoutMs - deps.clock.now().getTime()))
       if (seen.changed && !seen.value.exists) return
+      resync = nextResync(seen.changed, resync)
       const timedOut = deps.clock.now().getTime() - started >= target.timeoutMs
       if (seen.changed && !timedOut) continue
       const status = await deps.cluster.namespaceStatus(target.namespace)

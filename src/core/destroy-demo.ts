@@ -147,6 +147,8 @@ interface DestroyStep {
   key: string
   title: (run: DestroyRun) => string
   waits?: boolean
+  /** Only waits on Kubernetes (no writes): run through `DestroyStepOptions.idle` when given. */
+  idle?: boolean
   run: (run: DestroyRun) => Promise<void>
 }
 
@@ -169,6 +171,7 @@ export const DESTROY_STEPS: readonly DestroyStep[] = [
     key: 'namespace-gone',
     title: (r) => `Wait until namespace ${r.demo.namespace} is gone`,
     waits: true,
+    idle: true,
     run: (r) => awaitNamespaceGone({...r.deps, cluster: r.cluster}, {namespace: r.demo.namespace, timeoutMs: r.request.timeoutMs}),
   },
   {key: 'database-dropped', title: (r) => `Drop the database (${r.demo.database.mode})`, waits: true, run: (r) => r.databases.drop(r.demo)},
@@ -202,6 +205,14 @@ export async function destroyDemo(deps: DestroyDeps, request: DestroyRequest): P
   return runDestroySteps(deps, request, {cluster, databases, demo: found})
 }
 
+export interface DestroyStepOptions {
+  /**
+   * Runs the steps that only wait on Kubernetes (the namespace going away). gc passes one that gives up its
+   * concurrency lane meanwhile, so `--concurrency` bounds the work (claims, deletes, row writes), not the waiting.
+   */
+  idle?: <T>(work: () => Promise<T>) => Promise<T>
+}
+
 /**
  * DESTROY_STEPS on a demo already found and checked (destroyDemo, and gc after it claimed the row): row
  * `destroying` → delete the namespace, only if it carries the demo's marks → wait until it is gone → drop the
@@ -211,12 +222,14 @@ export async function runDestroySteps(
   deps: DestroyStepDeps,
   request: DestroyRequest,
   target: {cluster: Cluster; databases: Databases; demo: Demo},
+  options: DestroyStepOptions = {},
 ): Promise<DestroyOutcome> {
   const run: DestroyRun = {deps, request, ...target, namespaceDeleted: false, destroyedByOther: false}
   for (const step of DESTROY_STEPS) {
     if (deps.signal.aborted) throw cancelledError(deps.signal)
     if (step.waits && !request.wait) return {kind: 'deleting', demo: run.demo}
-    await deps.steps.run(step.title(run), () => step.run(run))
+    const work = () => deps.steps.run(step.title(run), () => step.run(run))
+    await (step.idle && options.idle ? options.idle(work) : work())
     deps.checkpoint(step.key, run.demo.id)
   }
   if (run.destroyedByOther) return {kind: 'already-destroyed', demo: run.demo}

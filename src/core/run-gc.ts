@@ -3,6 +3,7 @@ import {planGarbage, type GcAction, type GcActionKind, type GcPicture, type GcPl
 import {DATABASE_MODES, LIVE_STATUSES, type DatabaseMode, type Demo} from './demo.js'
 import {claimForDestroy, databasesOf, runDestroySteps, type DestroyStepDeps} from './destroy-demo.js'
 import {formatDuration} from './duration.js'
+import {Lanes} from './lanes.js'
 import {ConflictError, DemoError, StateTransitionError, VersionConflictError} from './errors.js'
 import {noticeCandidates, noticeOf, planExpiryNotices} from './expiry-notices.js'
 import type {Cluster, DatabasesFor, DemoEvent, DemoStore, ExpiryNotice, Notifier, OwnedDatabase} from './ports.js'
@@ -147,8 +148,15 @@ async function claimDestroy(deps: GcDeps, action: GcAction, demo: Demo, runId: s
   }
 }
 
+/** What every action of one run shares: the request, the run's id, and its lanes (waits on Kubernetes give theirs up). */
+interface ActContext {
+  request: GcRequest
+  runId: string
+  lanes: Lanes
+}
+
 /** destroy, finish-destroy and record-vanished: the path of `demo destroy`, after a compare-and-set claim of the row. */
-async function destroyRow(deps: GcDeps, action: GcAction, demo: Demo, context: {request: GcRequest; runId: string}): Promise<string> {
+async function destroyRow(deps: GcDeps, action: GcAction, demo: Demo, context: ActContext): Promise<string> {
   const databases = await databasesOf(deps, demo)
   const claimed = await claimDestroy(deps, action, demo, context.runId)
   const request = {
@@ -160,18 +168,18 @@ async function destroyRow(deps: GcDeps, action: GcAction, demo: Demo, context: {
     timeoutMs: context.request.destroyTimeoutMs,
     reason: action.reason,
   }
-  const outcome = await runDestroySteps(deps, request, {cluster: deps.cluster, databases, demo: claimed})
+  const outcome = await runDestroySteps(deps, request, {cluster: deps.cluster, databases, demo: claimed}, {idle: (work) => context.lanes.idle(work)})
   if (outcome.kind === 'already-destroyed') throw new ClaimLost(`demo ${demo.id} was destroyed by another process meanwhile`)
   if (outcome.kind !== 'destroyed') return 'deletion accepted'
   return outcome.namespaceDeleted ? `destroyed; namespace ${demo.namespace} deleted` : `destroyed; namespace ${demo.namespace} was already gone`
 }
 
 /** A failed row's leftovers removed; the row stays `failed`, with the cleanup in its metadata and a `cleaned-up` event. */
-async function cleanUpFailed(deps: GcDeps, action: GcAction, demo: Demo, context: {request: GcRequest; runId: string}): Promise<string> {
+async function cleanUpFailed(deps: GcDeps, action: GcAction, demo: Demo, context: ActContext): Promise<string> {
   const databases = await databasesOf(deps, demo)
   const claimed = await claimRow(deps, demo, context.runId)
   const deleted = await deps.cluster.deleteNamespace({demoId: demo.id, namespace: demo.namespace})
-  await awaitNamespaceGone(deps, {namespace: demo.namespace, timeoutMs: context.request.destroyTimeoutMs})
+  await context.lanes.idle(() => awaitNamespaceGone(deps, {namespace: demo.namespace, timeoutMs: context.request.destroyTimeoutMs}))
   await databases.drop(demo)
   const now = deps.clock.now()
   const metadata = Object.fromEntries(Object.entries(claimed.metadata).filter(([key]) => key !== 'gcRun'))
@@ -203,7 +211,7 @@ async function dropDatabase(deps: GcDeps, database: OwnedDatabase): Promise<stri
   return `dropped ${database.name}`
 }
 
-async function perform(deps: GcDeps, action: GcAction, context: {request: GcRequest; runId: string}): Promise<string> {
+async function perform(deps: GcDeps, action: GcAction, context: ActContext): Promise<string> {
   switch (action.kind) {
     case 'destroy':
     case 'finish-destroy':
@@ -216,6 +224,11 @@ async function perform(deps: GcDeps, action: GcAction, context: {request: GcRequ
     case 'drop-database':
       return dropDatabase(deps, action.database as OwnedDatabase)
   }
+}
+
+/** Runs `worker` over every item, each in a lane of `lanes`. */
+async function eachAt<T>(items: readonly T[], lanes: Lanes, worker: (item: T) => Promise<void>): Promise<void> {
+  await Promise.all(items.map((item) => lanes.run(() => worker(item))))
 }
 
 /** Runs `worker` over `items`, at most `limit` at once. */
@@ -235,10 +248,14 @@ function errorOf(error: unknown): {code: string; message: string} {
   return {code: 'E_UNEXPECTED', message: error instanceof Error ? error.message : String(error)}
 }
 
-/** Every action, independent of the others: a failure is recorded and the run goes on (as kube-janitor does). */
+/**
+ * Every action, independent of the others: a failure is recorded and the run goes on (as kube-janitor does). At
+ * most `concurrency` actions work at once; one waiting for its namespace to go gives its lane up meanwhile (Lanes).
+ */
 async function act(deps: GcDeps, plan: GcPlan, request: GcRequest, report: GcReport): Promise<void> {
-  const context = {request, runId: request.runId}
-  await eachWithConcurrency(plan.actions, request.concurrency, async (action) => {
+  const lanes = new Lanes(request.concurrency)
+  const context: ActContext = {request, runId: request.runId, lanes}
+  await eachAt(plan.actions, lanes, async (action) => {
     try {
       const result = await perform(deps, action, context)
       report.done.push({...entryOf(action), result})

@@ -3,11 +3,15 @@
 // store. Other tests' leftovers in the shared cluster are orphans to gc too, so assertions name our objects.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import {existsSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {CoreV1Api} from '@kubernetes/client-node'
 import pg from 'pg'
+import type {Db} from '../../src/adapters/postgres/db.js'
+import {openEmbedded} from '../../src/adapters/postgres/embedded.js'
 import type {GcReport} from '../../src/core/run-gc.js'
 import {onlyServices, ownershipMarks} from '../fakes/builders.js'
 import {scratchDatabase} from '../support/databases.js'
@@ -239,6 +243,69 @@ describe('demo gc: two runs at once, and a destroy racing a run', () => {
     const trail = await events(database.url, id)
     assert.equal(trail.filter((e) => e.type === 'destroyed').length, 1, JSON.stringify(trail))
     assert.deepEqual(jsonOf<GcReport>(gcResult).failed, [])
+  })
+})
+
+describe('demo gc: two runs at once on the embedded store (no DEMO_DATABASE_URL)', () => {
+  let box: CliSandbox
+  let stateDir: string
+  before(() => {
+    box = cliSandbox({config: CONFIG})
+    stateDir = box.env.DEMO_STATE_DIR as string
+  })
+
+  /** The sandbox's PGlite store, opened in this process (under its file lock, as the CLI opens it). */
+  async function onStore<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    const db = openEmbedded(stateDir)
+    try {
+      return await work(db)
+    } finally {
+      await db.close()
+    }
+  }
+
+  it('the second run waits for the first, naming it, then finds nothing: each demo destroyed once, none failed, both exit 0', async () => {
+    const ids = [await create(box), await create(box), await create(box)]
+    await onStore((db) =>
+      db.query(
+        `UPDATE demo_orchestrator.demo_instances SET created_at = now() - interval '3 hours', expires_at = now() - interval '1 hour' WHERE id = ANY($1)`,
+        [ids],
+      ),
+    )
+    const first = startDemo(box, ['gc', '--json', ...ALLOW])
+    let firstEnded = false
+    void first.result.then(() => (firstEnded = true))
+    // The second starts once the first holds the gc run lock, so it has to wait (not a timing assertion: a sync point).
+    while (!existsSync(`${stateDir}.gc.lock`) && !firstEnded) await sleep(20)
+    const second = startDemo(box, ['gc', '--json', ...ALLOW])
+    const [a, b] = [await first.result, await second.result]
+    assert.equal(a.code, 0, transcript(a))
+    assert.equal(b.code, 0, transcript(b))
+    assert.match(
+      b.stderr,
+      new RegExp(`Waiting for another demo gc on the embedded store to finish: pid ${first.child.pid} \\(demo gc --json`),
+      transcript(b),
+    )
+    const [ra, rb] = [jsonOf<GcReport>(a), jsonOf<GcReport>(b)]
+    assert.deepEqual([ra.failed, rb.failed], [[], []])
+    assert.deepEqual(ra.done.map((d) => d.demoId).sort(), [...ids].sort())
+    assert.deepEqual(rb.done, [], 'the second run found the work done')
+    const rows = await onStore(async (db) => ({
+      statuses: (await db.query<{id: string; status: string}>('SELECT id, status FROM demo_orchestrator.demo_instances WHERE id = ANY($1)', [ids]))
+        .rows,
+      trail: (
+        await db.query<{demo_id: string; type: string; actor: string}>(
+          'SELECT demo_id, type, actor FROM demo_orchestrator.demo_events WHERE demo_id = ANY($1) ORDER BY id',
+          [ids],
+        )
+      ).rows,
+    }))
+    for (const id of ids) {
+      assert.equal(rows.statuses.find((r) => r.id === id)?.status, 'destroyed')
+      const trail = rows.trail.filter((e) => e.demo_id === id)
+      assert.equal(trail.filter((e) => e.type === 'destroyed' && e.actor === 'gc').length, 1, JSON.stringify(trail))
+      assert.equal(trail.filter((e) => e.type === 'destroying').length, 1, JSON.stringify(trail))
+    }
   })
 })
 

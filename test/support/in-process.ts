@@ -155,6 +155,11 @@ class FakeDeps extends Deps {
 
   override preloadClusterModules(): void {}
 
+  /** The fake store is one object shared in this process: no run lock (the real one is tested in test/e2e/gc.test.ts). */
+  override async exclusiveGcRun(): Promise<() => void> {
+    return () => {}
+  }
+
   override steps(): StepRunner {
     return this.world.steps
   }

@@ -199,12 +199,12 @@ describe('awaitNamespaceGone', () => {
     assert.deepEqual(sleeper.slept, [])
   })
 
-  it('waits until a terminating namespace is gone, reading its status at each quiet resync tick', async () => {
+  it('waits until a terminating namespace is gone, reading its status at each quiet resync tick, 2 s growing to 8 s', async () => {
     cluster.deletionTakes(4)
     assert.equal(await cluster.deleteNamespace(OWNER), true)
     await awaitNamespaceGone(deps(), {namespace: NS, timeoutMs: MINUTE})
     assert.equal(cluster.namespaces.has(NS), false)
-    assert.deepEqual(sleeper.slept, Array<number>(4).fill(RESYNC_MS))
+    assert.deepEqual(sleeper.slept, [RESYNC_MS, 2 * RESYNC_MS, MAX_RESYNC_MS, MAX_RESYNC_MS])
     assert.equal(cluster.openWatches, 0)
   })
 

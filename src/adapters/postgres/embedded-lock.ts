@@ -27,6 +27,22 @@ export interface LockOptions {
   command?: string
   /** Told once, as soon as this process has to wait, who holds the lock. */
   notice?: (message: string) => void
+  /** What the messages call the lock (default: the embedded state store's). */
+  messages?: LockMessages
+}
+
+export interface LockMessages {
+  /** `Waiting for <waitingFor>: pid … holds it...` */
+  waitingFor: string
+  /** `<busy>: pid … (demo gc --json, since 14:02:05); waited 10 s.` */
+  busy: string
+  hint: string
+}
+
+const STORE_MESSAGES: LockMessages = {
+  waitingFor: 'the embedded state store',
+  busy: 'The embedded state store is in use by another demo process',
+  hint: 'Wait for it to finish, or set DEMO_DATABASE_URL to a shared Postgres so several processes can work at once.',
 }
 
 /** This process's command line as the user typed it: `demo create --type startup`. */
@@ -170,21 +186,16 @@ function tryLock(lockPath: string, command: string): LockHolder | null {
  * Returns the release function (idempotent; also run at process exit).
  */
 export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<() => void> {
-  const {waitMs = LOCK_WAIT_MS, command = thisCommand(), notice} = options
+  const {waitMs = LOCK_WAIT_MS, command = thisCommand(), notice, messages = STORE_MESSAGES} = options
   mkdirSync(dirname(lockPath), {recursive: true})
   const deadline = Date.now() + waitMs
   let holder = tryLock(lockPath, command)
-  if (holder) notice?.(`Waiting for the embedded state store: ${describeHolder(holder)} holds it...`)
+  if (holder) notice?.(`Waiting for ${messages.waitingFor}: ${describeHolder(holder)} holds it...`)
   while (holder !== null) {
     markWanted(lockPath)
     if (Date.now() > deadline) {
       rmSync(wantedPath(lockPath), {force: true})
-      throw new StoreUnavailableError(
-        `The embedded state store is in use by another demo process: ${describeHolder(holder)}; waited ${waitMs / 1000} s.`,
-        {
-          hint: 'Wait for it to finish, or set DEMO_DATABASE_URL to a shared Postgres so several processes can work at once.',
-        },
-      )
+      throw new StoreUnavailableError(`${messages.busy}: ${describeHolder(holder)}; waited ${waitMs / 1000} s.`, {hint: messages.hint})
     }
     await sleep(POLL_MS)
     holder = tryLock(lockPath, command)
