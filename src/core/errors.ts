@@ -142,6 +142,14 @@ export class ClusterUnavailableError extends ClusterError {
   override readonly code = 'E_CLUSTER_UNREACHABLE'
 }
 
+/**
+ * The API server refused the credentials (HTTP 401) even after they were loaded again (the kubeconfig read again, its
+ * exec plugin run again): they have expired or were revoked. Logging in again is the fix (fault matrix T15).
+ */
+export class ClusterAuthError extends ClusterError {
+  override readonly code = 'E_CLUSTER_AUTH'
+}
+
 /** The kubeconfig points at another cluster than the one a demo was created in (by the cluster's identity, the kube-system namespace's UID). */
 export class WrongClusterError extends UsageError {
   override readonly code = 'E_WRONG_CLUSTER'

@@ -1,6 +1,6 @@
 import {awaitNamespaceGone} from './await-ready.js'
 import type {Demo, DemoStatus} from './demo.js'
-import {CancelledError, CreateFailedError, DemoError, ForeignNamespaceError, StoreUnavailableError} from './errors.js'
+import {CancelledError, ClusterAuthError, CreateFailedError, DemoError, ForeignNamespaceError, StoreUnavailableError} from './errors.js'
 import type {Clock, Cluster, DatabasesFor, DemoStore, Sleeper, StepRunner} from './ports.js'
 
 /** How long a rollback waits for the namespace to be gone before it reports it as left behind. */
@@ -154,9 +154,13 @@ function leftBehind(failure: Failure, cleanup: 'done' | 'kept' | 'incomplete', p
       failure.error instanceof CancelledError ? '' : 'To inspect the failure, run the create again with --keep-on-failure: it keeps the namespace.'
     return {text: `Rolled back: namespace ${demo.namespace} and the database are gone; ${row}.`, hint}
   }
+  // Credentials the API server refused (fault matrix T15) refuse the rollback's delete as well: it was still tried (they
+  // are loaded again once more, a login in the meantime counts), and otherwise the row says `failed` with cleanup
+  // `incomplete`, so `demo destroy` with valid credentials, or gc with its own, deletes what may remain.
+  const when = failure.error instanceof ClusterAuthError ? 'Once you are logged in again' : 'When the cluster answers again'
   return {
     text: `Rollback incomplete (${problem ?? 'unknown'}): namespace ${demo.namespace} may remain; ${row}.`,
-    hint: `When the cluster answers again, run \`demo destroy ${demo.id}\` to finish the cleanup.`,
+    hint: `${when}, run \`demo destroy ${demo.id}\` to finish the cleanup.`,
   }
 }
 

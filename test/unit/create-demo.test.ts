@@ -5,6 +5,7 @@ import {beforeEach, describe, it} from 'node:test'
 import {CREATE_STEPS, createDemo, type CreateDeps, type CreateRequest} from '../../src/core/create-demo.js'
 import {destroyDemo} from '../../src/core/destroy-demo.js'
 import {
+  ClusterAuthError,
   ClusterError,
   ClusterUnavailableError,
   ConflictError,
@@ -595,6 +596,35 @@ describe('createDemo', () => {
       })
       assert.equal(cluster.namespaces.has(NS), true)
       assert.deepEqual((await row()).metadata, {cleanup: 'incomplete'})
+    })
+
+    it('credentials refused (E_CLUSTER_AUTH) refuse the rollback too: the row says failed with cleanup incomplete, and the hint says to log in again, then destroy', async () => {
+      const refused = (what: string) =>
+        new ClusterAuthError(
+          `${what}: the API server refused the credentials (HTTP 401), also after loading them again: they have expired or were revoked.`,
+          {
+            hint: 'Log in to the cluster again, then retry.',
+          },
+        )
+      cluster.failNext('apply', refused('Cannot apply Deployment "portal"'), isDeployments)
+      cluster.failWhile('deleteNamespace', refused(`Cannot read namespace "${NS}"`))
+      await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+        assert.ok(error instanceof CreateFailedError)
+        assert.equal(error.code, 'E_CLUSTER_AUTH')
+        assert.match(
+          error.message,
+          /^Create of demo abcdefgh failed: Cannot apply Deployment "portal": the API server refused the credentials .*Rollback incomplete/,
+        )
+        assert.equal(
+          error.hint,
+          'Log in to the cluster again, then retry. Once you are logged in again, run `demo destroy abcdefgh` to finish the cleanup.',
+        )
+        return true
+      })
+      const failed = await row()
+      assert.equal(failed.status, 'failed')
+      assert.match(failed.lastError ?? '', /refused the credentials \(HTTP 401\)/)
+      assert.deepEqual(failed.metadata, {cleanup: 'incomplete'})
     })
 
     it('says first that the state store became unreachable, rolls back the cluster and the database, and does not claim the row is failed', async () => {

@@ -1,4 +1,5 @@
-import {ClusterError, ClusterUnavailableError, ConflictError, type DemoError} from '../../core/errors.js'
+import {ClusterAuthError, ClusterError, ClusterUnavailableError, ConflictError, DemoError} from '../../core/errors.js'
+import {LOG_IN_AGAIN} from './credentials.js'
 import {parseRetryAfterMs, type RetryDecision} from './retry.js'
 
 /**
@@ -99,6 +100,8 @@ function isTransientStatus(error: unknown, status: number): boolean {
 
 /** Retry 429, 5xx, the transient quota 403, and requests that got no response (every call we make is idempotent or re-checked). */
 export function retryDecisionFor(error: unknown, nowMs: number = Date.now()): RetryDecision {
+  // Ours already (ClusterAuthError from the credentials' reload): decided, never retried.
+  if (error instanceof DemoError) return {retry: false}
   const status = httpStatusOf(error)
   if (status === undefined) return {retry: isTransientNetworkFailure(networkFailureOf(error))}
   if (!isTransientStatus(error, status)) return {retry: false}
@@ -144,10 +147,11 @@ function errorForStatus(error: unknown, status: number, context: ErrorContext): 
   const options = {cause: error}
   switch (status) {
     case 401: {
-      return new ClusterError(`${context.what}: the API server did not accept the credentials (HTTP 401).`, {
-        ...options,
-        hint: "Log in to the cluster again (your provider's login command), then retry.",
-      })
+      // Every request goes through credentials.ts, which loaded the credentials again and resent it once: still refused.
+      return new ClusterAuthError(
+        `${context.what}: the API server refused the credentials (HTTP 401), also after loading them again: they have expired or were revoked.`,
+        {...options, hint: LOG_IN_AGAIN},
+      )
     }
     case 403: {
       const quota = QUOTA_EXCEEDED.test(detail)
@@ -190,6 +194,8 @@ function formatMs(ms: number): string {
 
 /** A DemoError for a failed API call: what failed, on which object, why; never the raw ApiException text. */
 export function toClusterError(error: unknown, context: ErrorContext): DemoError {
+  if (error instanceof ClusterAuthError)
+    return new ClusterAuthError(`${context.what}: ${error.message.replace(/\.$/, '')}.`, {cause: error, hint: error.hint})
   const status = httpStatusOf(error)
   if (status !== undefined) return errorForStatus(error, status, context)
   const network = networkFailureOf(error)

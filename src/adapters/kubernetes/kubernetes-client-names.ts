@@ -17,4 +17,5 @@ export const KUBERNETES_CLIENT_NAMES = [
   'createConfiguration',
   'dumpYaml',
   'loadYaml',
+  'wrapHttpLibrary',
 ] as const

@@ -34,6 +34,7 @@ import {applyRetryDecisionFor, httpStatusOf, retryDecisionFor, toClusterError} f
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
+import {ReloadableCredentials, reloadingOnUnauthorized} from './credentials.js'
 import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {reviewSelf} from './who-am-i.js'
 import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
@@ -68,14 +69,16 @@ export interface KubernetesClusterOptions {
 export interface Clients {
   /** A manifest as the typed model the client's serializer expects (see typedObject). */
   typed: (manifest: Manifest) => KubernetesObject
-  kubeConfig: KubeConfig
+  /** The kubeconfig as last loaded (credentials.ts loads it again after a 401). */
+  readonly kubeConfig: KubeConfig
   core: CoreV1Api
   apps: AppsV1Api
   authentication: AuthenticationV1Api
   authorization: AuthorizationV1Api
   objects: KubernetesObjectApi
   serverSideApply: PatchStrategy
-  watch: KubernetesWatch
+  /** A Watch on the credentials as they are now (they may have been loaded again since the last one). */
+  watch: () => KubernetesWatch
 }
 
 export interface Settings {
@@ -100,12 +103,15 @@ export async function connectKubernetesCluster(options: KubernetesClusterOptions
 /** The clients and settings of a kubeconfig context, shared by KubernetesCluster and KubernetesInstallTarget. */
 export async function connectClients(options: KubernetesClusterOptions = {}): Promise<{clients: Clients; settings: Settings}> {
   const k8s = await preloadKubernetesClient()
-  const kubeConfig = loadKubeConfig(new k8s.KubeConfig(), {kubeconfig: options.kubeconfig, context: options.context, env: options.env ?? process.env})
-  const server = kubeConfig.getCurrentCluster()?.server ?? ''
+  const source = {kubeconfig: options.kubeconfig, context: options.context, env: options.env ?? process.env}
+  const credentials = new ReloadableCredentials(() => loadKubeConfig(new k8s.KubeConfig(), source))
+  const server = credentials.kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const fetchLibrary = k8s.createConfiguration().httpApi
   const configuration = k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
-    authMethods: {default: kubeConfig},
+    authMethods: {default: credentials},
+    httpApi: k8s.wrapHttpLibrary(reloadingOnUnauthorized({send: (context) => fetchLibrary.send(context).toPromise()}, credentials, timeoutMs)),
     promiseMiddleware: [
       {
         // Every request gets its own deadline; undici aborts the connection and the body read at it.
@@ -120,14 +126,17 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
   })
   const clients: Clients = {
     typed: (manifest) => typedObject(k8s, manifest),
-    kubeConfig,
+    get kubeConfig() {
+      return credentials.kubeConfig
+    },
     core: new k8s.CoreV1Api(configuration),
     apps: new k8s.AppsV1Api(configuration),
     authentication: new k8s.AuthenticationV1Api(configuration),
     authorization: new k8s.AuthorizationV1Api(configuration),
     objects: new k8s.KubernetesObjectApi(configuration),
     serverSideApply: k8s.PatchStrategy.ServerSideApply,
-    watch: new k8s.Watch(kubeConfig),
+    // A watch authenticates with the credentials as they are when it opens (a relist after a 401 loads them again).
+    watch: () => new k8s.Watch(credentials.kubeConfig),
   }
   const settings: Settings = {
     server,
@@ -539,12 +548,14 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     return {
       list,
       watch: (resourceVersion, onEvent, onDone) =>
-        this.clients.watch.watch(
-          path,
-          {...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_S},
-          (type: string, object: O) => onEvent(type, object),
-          onDone,
-        ),
+        this.clients
+          .watch()
+          .watch(
+            path,
+            {...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_S},
+            (type: string, object: O) => onEvent(type, object),
+            onDone,
+          ),
     }
   }
 
