@@ -110,7 +110,7 @@ export class SupabaseSharedSchemaDatabases implements Databases {
     const secretEnv: Record<string, string> = {...access.secretEnv, SUPABASE_URL: url, SUPABASE_ANON_KEY: keys.anon}
     if (logins.length > 0) secretEnv.DEMO_LOGINS = JSON.stringify(logins)
     return {
-      database: {mode: 'shared-schema', schema, supabase: {projectRef: this.options.projectRef, url, anonKey: keys.anon}},
+      database: this.recorded(schema, keys.anon),
       secretEnv,
       serviceRoleEnv: {SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole},
     }
@@ -133,9 +133,10 @@ export class SupabaseSharedSchemaDatabases implements Databases {
 
   /** Plain shared-schema's schemas and roles, plus Auth users tagged with a demo id and exposed `demo_<id>` schemas, one entry per demo. */
   async owned(): Promise<OwnedDatabase[]> {
+    const keys = await this.options.api.apiKeys(this.options.projectRef)
     const [schemas, tagged, exposed] = await Promise.all([
       this.options.inner.owned(),
-      this.authTarget().then((target) => this.options.authUsers.tagged(target)),
+      this.options.authUsers.tagged(this.authTargetWith(keys.serviceRole)),
       this.options.api.exposedSchemas(this.options.projectRef),
     ])
     const parts = new Map<string, string[]>(schemas.map((s) => [s.demoId, [s.name]]))
@@ -147,7 +148,7 @@ export class SupabaseSharedSchemaDatabases implements Databases {
       const demoId = demoIdOfSchema(schema)
       if (demoId) add(demoId, `Data API exposure of ${schema}`)
     }
-    return [...parts].map(([demoId, names]) => ({demoId, name: names.join(', '), database: this.planned(demoId)}))
+    return [...parts].map(([demoId, names]) => ({demoId, name: names.join(', '), database: this.recorded(schemaFor(demoId), keys.anon)}))
   }
 
   /** A `head` count of the first non-empty app table through the Data API with the anon key, as the demo's anon role sees it. */
@@ -193,8 +194,17 @@ export class SupabaseSharedSchemaDatabases implements Databases {
   }
 
   private async authTarget(): Promise<AuthTarget> {
-    const keys = await this.options.api.apiKeys(this.options.projectRef)
-    return {url: this.options.projectUrl(this.options.projectRef), serviceRoleKey: keys.serviceRole}
+    return this.authTargetWith((await this.options.api.apiKeys(this.options.projectRef)).serviceRole)
+  }
+
+  private authTargetWith(serviceRoleKey: string): AuthTarget {
+    return {url: this.options.projectUrl(this.options.projectRef), serviceRoleKey}
+  }
+
+  /** What the row records: the schema and the shared project's ref, URL and anon key. */
+  private recorded(schema: string, anonKey: string): DemoDatabase {
+    const {projectRef} = this.options
+    return {mode: 'shared-schema', schema, supabase: {projectRef, url: this.options.projectUrl(projectRef), anonKey}}
   }
 
   private project(): SharedProject {
