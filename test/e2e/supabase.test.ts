@@ -203,6 +203,21 @@ describe('shared-schema on a Supabase project, through the CLI', () => {
     assert.equal((await demo(box, ['destroy', view.id, '--yes'])).code, 0)
   })
 
+  it('a create whose Auth users are refused rolls back: no exposure, no Auth user, no schema, no namespace (exit 1)', async () => {
+    const box = sharedSandbox()
+    const before = exposed()
+    standIn.faults.push({match: /^post \/admin\/users$/, status: 422, body: {code: 422, error_code: 'validation_failed', msg: 'refused'}, times: 1})
+    const failed = await demo(box, ['create', '--type', 'startup', '--json'])
+    assert.equal(failed.code, 1, transcript(failed))
+    assert.match(failed.stderr, /Supabase Auth createUser/)
+    const id = /demo-([a-z0-9]+)/.exec(failed.stderr)?.[1] ?? ''
+    assert.ok(id, transcript(failed))
+    assert.deepEqual(exposed(), before)
+    assert.deepEqual(await authUsersOf(database.url, id), [])
+    assert.deepEqual(await withClient(database.url, (c) => schemaAndRole(c, `demo_${id}`)), {schema: false, role: false})
+    assert.equal(await namespaceExists(core, `demo-${id}`), false)
+  })
+
   it('two creates at once on the same project: both schemas are exposed, neither lost', async () => {
     const box = sharedSandbox()
     const runs = await Promise.all([0, 1].map(() => startDemo(box, ['create', '--type', 'startup', '--json']).result))
