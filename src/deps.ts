@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import type {LoadedConfig} from './config.js'
+import type {SupabaseSources} from './adapters/supabase/open.js'
 import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 import type {Identity} from './core/identity.js'
@@ -247,14 +248,7 @@ export class Deps {
     if (mode === 'supabase-project') {
       const config = await this.config()
       const {openSupabaseProjects} = await import('./adapters/supabase/open.js')
-      return openSupabaseProjects({
-        loaded: config,
-        output: (line) => this.io.stderr.write(`  seed: ${line}\n`),
-        env: this.env,
-        clock: this.clock,
-        sleeper: this.sleeper,
-        random: this.random,
-      })
+      return openSupabaseProjects(this.supabaseSources(config))
     }
     // A row written by a newer version may name a mode this one does not know.
     const unknown: string = mode
@@ -278,7 +272,7 @@ export class Deps {
       import('./adapters/databases/postgres/migrations.js'),
       import('./adapters/databases/seeds/config-seeds.js'),
     ])
-    return new SharedSchemaDatabases({
+    const inner = new SharedSchemaDatabases({
       adminUrl,
       connectionLimit,
       migrations: () => readMigrations(config.migrationsDir),
@@ -287,6 +281,21 @@ export class Deps {
         this.io.stderr.write(`  seed: ${line}
 `),
     })
+    const {projectRef} = config.project.supabase
+    if (!projectRef) return inner
+    const {openSupabaseSharedSchema} = await import('./adapters/supabase/open.js')
+    return openSupabaseSharedSchema(this.supabaseSources(config), inner, adminUrl, projectRef)
+  }
+
+  private supabaseSources(config: LoadedConfig): SupabaseSources {
+    return {
+      loaded: config,
+      output: (line) => this.io.stderr.write(`  seed: ${line}\n`),
+      env: this.env,
+      clock: this.clock,
+      sleeper: this.sleeper,
+      random: this.random,
+    }
   }
 
   async templates(): Promise<TemplateFile[]> {

@@ -207,6 +207,19 @@ async function databaseCheck(deps: HealthDeps, demo: Demo): Promise<HealthCheck>
   }
 }
 
+/** The demo's Data API (shared-schema on a Supabase project), as its anon role sees it; none when the demo has no Data API. */
+async function dataApiChecks(deps: HealthDeps, demo: Demo): Promise<HealthCheck[]> {
+  if (demo.database.mode === 'none') return []
+  try {
+    const databases = await deps.databasesFor(demo.database.mode)
+    const answer = await databases.checkDataApi?.(demo)
+    if (!answer) return []
+    return [{name: 'data-api', result: answer.healthy ? 'healthy' : 'unhealthy', detail: answer.detail}]
+  } catch (error) {
+    return [{name: 'data-api', result: 'unknown', detail: messageOf(error)}]
+  }
+}
+
 async function urlChecks(deps: HealthDeps, demo: Demo, options: HealthOptions): Promise<HealthCheck[]> {
   const targets = options.urls(demo)
   if (targets.length === 0) return [{name: 'urls', result: 'skipped', detail: 'not checked (--no-urls, or no service has a host)'}]
@@ -300,8 +313,13 @@ async function recordTransition(deps: HealthDeps, demo: Demo, checks: readonly H
  * that fails: it is reported as `unknown`. A demo that is not ready or degraded is checked but never changed.
  */
 export async function checkDemoHealth(deps: HealthDeps, demo: Demo, options: HealthOptions): Promise<DemoHealth> {
-  const [cluster, database, urls] = await Promise.all([clusterChecks(deps, demo), databaseCheck(deps, demo), urlChecks(deps, demo, options)])
-  const checks = [...cluster, database, ...urls]
+  const [cluster, database, dataApi, urls] = await Promise.all([
+    clusterChecks(deps, demo),
+    databaseCheck(deps, demo),
+    dataApiChecks(deps, demo),
+    urlChecks(deps, demo, options),
+  ])
+  const checks = [...cluster, database, ...dataApi, ...urls]
   const change = await recordTransition(deps, demo, checks, options.actor)
   const latest = change.kind === 'unchanged' ? demo : ((await deps.store.get(demo.id)) ?? demo)
   return {demo: latest, result: overallResult(checks), checks, change}

@@ -251,6 +251,11 @@ export interface DatabaseAccess {
   database: DemoDatabase
   /** Environment for the app's Secret (DATABASE_URL, SUPABASE_URL ...). Secret values; never logged. */
   secretEnv: Record<string, string>
+  /**
+   * Environment for a Secret of its own that only services declaring `supabaseServiceRole: true` read
+   * (SUPABASE_SERVICE_ROLE_KEY): it bypasses row-level security, so it never goes into the Secret every pod reads.
+   */
+  serviceRoleEnv?: Record<string, string>
 }
 
 /** A per-demo database that a Databases adapter found in the world, whether or not a row still records it. */
@@ -302,6 +307,11 @@ export interface Databases {
    * API cannot be read, so a caller never takes an unreadable world for an empty one. Mode `none` owns nothing.
    */
   owned(): Promise<OwnedDatabase[]>
+  /**
+   * How the demo's data looks through its Data API (a Supabase project's PostgREST), as the demo's anon role sees
+   * it: undefined when the demo has no Data API. Never throws: a failure is `healthy: false` with why.
+   */
+  checkDataApi?(demo: Pick<Demo, 'id' | 'database'>): Promise<{healthy: boolean; detail: string} | undefined>
 }
 
 /**

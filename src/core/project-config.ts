@@ -40,6 +40,11 @@ const serviceFields = {
   /** Which Ingress host routes to this service, if any. */
   host: z.enum(['portal', 'candidate']),
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'), z.string()),
+  /**
+   * Whether the service gets SUPABASE_SERVICE_ROLE_KEY (from Secret `demo-supabase-service-role`) when the demo's
+   * database is on Supabase. The key bypasses row-level security: only services that need it declare it.
+   */
+  supabaseServiceRole: z.boolean(),
 }
 
 /** One service of the stack, complete: what the renderer gets. */
@@ -53,6 +58,7 @@ const service = strictObject({
   healthPath: serviceFields.healthPath.default('/health'),
   host: serviceFields.host.optional(),
   env: serviceFields.env.default({}),
+  supabaseServiceRole: serviceFields.supabaseServiceRole.default(false),
 })
 
 /** One entry of `services:` in demo.config.yaml: every field optional, laid over the built-in service of that name if there is one. */

@@ -61,6 +61,9 @@ const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Z][A-Z0-9_]*)\s*\}\}$/
 const PLACEHOLDER_NAME = /^[A-Z][A-Z0-9_]*$/
 const DATABASE_SECRET_KEYS = {id: 'DEMO_ID', type: 'DEMO_TYPE'} as const
 
+/** The Secret holding the Supabase service-role key, read only by services with `supabaseServiceRole: true`. */
+export const SERVICE_ROLE_SECRET = 'demo-supabase-service-role'
+
 /** Keys of the demo's Secret that hold no secret (the demo's id and type): a dry run shows them. */
 export const PUBLIC_SECRET_KEYS: readonly string[] = Object.values(DATABASE_SECRET_KEYS)
 
@@ -130,16 +133,41 @@ export function renderStack(input: RenderInput): RenderedStack {
   for (const file of input.templates) {
     const documents = parseTemplate(file)
     const scopes = isPerServiceTemplate(file.name)
-      ? Object.entries(input.config.services).map(([name, service]) => serviceScope(global, name, service))
+      ? Object.entries(input.config.services).map(([name, service]) => serviceScope(global, name, service, input.database))
       : [global]
     for (const scope of scopes) {
       for (const document of documents) rendered.push(toManifest(document, substitute(document, document.body, scope), scope, input))
     }
   }
-  return assemble(
-    rendered.filter((m) => !isEmptyIngress(m)),
-    input,
-  )
+  const serviceRole = serviceRoleSecret(input, global)
+  return assemble([...rendered.filter((m) => !isEmptyIngress(m)), ...(serviceRole ? [serviceRole] : [])], input)
+}
+
+/** Whether the demo has a Supabase service-role key and a service that declares it needs it. */
+function needsServiceRole(input: RenderInput): boolean {
+  return input.database.serviceRoleEnv !== undefined && Object.values(input.config.services).some((s) => s.supabaseServiceRole)
+}
+
+/**
+ * Secret `demo-supabase-service-role` (SUPABASE_SERVICE_ROLE_KEY ...), built in rather than templated: the key must
+ * never land in the Secret every pod reads, whatever the project's templates do. Only when a service needs it.
+ */
+function serviceRoleSecret(input: RenderInput, scope: Scope): Manifest | undefined {
+  if (!needsServiceRole(input)) return undefined
+  const body = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {name: SERVICE_ROLE_SECRET},
+    type: 'Opaque',
+    stringData: {...input.database.serviceRoleEnv},
+  }
+  return toManifest({file: '(built in) Supabase service role', index: 1, body}, body, scope, input)
+}
+
+/** SUPABASE_SERVICE_ROLE_KEY from the service-role Secret, for a service that declares `supabaseServiceRole: true`. */
+function serviceRoleEnv(service: ServiceConfig, database: DatabaseAccess): unknown[] {
+  if (!service.supabaseServiceRole || !database.serviceRoleEnv) return []
+  return Object.keys(database.serviceRoleEnv).map((key) => ({name: key, valueFrom: {secretKeyRef: {name: SERVICE_ROLE_SECRET, key}}}))
 }
 
 /** `service.yaml` and `*.service.yaml` are rendered once per configured service, with the SERVICE_* placeholders. */
@@ -185,7 +213,7 @@ function globalScope({config, demo, database}: RenderInput): Scope {
   return new Map(entries)
 }
 
-function serviceScope(global: Scope, name: string, service: ServiceConfig): Scope {
+function serviceScope(global: Scope, name: string, service: ServiceConfig, database: DatabaseAccess): Scope {
   const scope = new Map(global)
   const entries: [string, Value['value']][] = [
     ['SERVICE_NAME', name],
@@ -198,7 +226,14 @@ function serviceScope(global: Scope, name: string, service: ServiceConfig): Scop
     ['CPU_LIMIT', service.cpuLimit],
     ['MEMORY_LIMIT', service.memoryLimit],
     ['RESOURCES', {requests: {cpu: service.cpu, memory: service.memory}, limits: {cpu: service.cpuLimit, memory: service.memoryLimit}}],
-    ['SERVICE_ENV', [{name: 'PORT', value: String(service.port)}, ...Object.entries(service.env).map(([key, value]) => ({name: key, value}))]],
+    [
+      'SERVICE_ENV',
+      [
+        {name: 'PORT', value: String(service.port)},
+        ...Object.entries(service.env).map(([key, value]) => ({name: key, value})),
+        ...serviceRoleEnv(service, database),
+      ],
+    ],
   ]
   for (const [key, value] of entries) scope.set(key, {value})
   return scope

@@ -18,6 +18,8 @@ export class FakeDatabases implements Databases {
   /** The databases of this mode that exist now, by demo id; a test may add leftovers (a killed create). */
   readonly existing = new Map<string, DemoDatabase>()
   onProvision: (() => Promise<void>) | undefined
+  /** What checkDataApi answers (a demo with a Data API: shared-schema on a Supabase project); undefined: none. */
+  dataApi: {healthy: boolean; detail: string} | undefined
 
   constructor(readonly mode: DatabaseMode = 'none') {}
 
@@ -30,6 +32,10 @@ export class FakeDatabases implements Databases {
       case 'supabase-project':
         return {mode: 'supabase-project', projectRef: null, url: null, anonKey: null}
     }
+  }
+
+  async checkDataApi(): Promise<{healthy: boolean; detail: string} | undefined> {
+    return this.dataApi
   }
 
   async check(): Promise<void> {

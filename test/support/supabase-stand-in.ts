@@ -36,6 +36,30 @@ export interface LogEntry {
   method: string
   path: string
   status: number
+  /** Which spec checked the request; `postgrest` requests are not in either spec and are checked by hand (see serveRest). */
+  api: 'management' | 'auth' | 'postgrest'
+}
+
+/** The roles of Supabase's Data API; a Supabase project's Postgres has them, the test server gets them here. */
+export const DATA_API_ROLES = ['anon', 'authenticated', 'service_role']
+
+/**
+ * Creates anon, authenticated and service_role on the server of `adminUrl` when missing (they are server-wide, so
+ * a concurrent run may create them first), and makes the connecting role a member, so the stand-in's Data API can
+ * SET ROLE to them as PostgREST's authenticator does.
+ */
+export async function ensureDataApiRoles(adminUrl: string): Promise<void> {
+  await withClient(adminUrl, async (client) => {
+    for (const role of DATA_API_ROLES) {
+      try {
+        await client.query(`CREATE ROLE ${role} NOLOGIN`)
+      } catch (error) {
+        const code = (error as {code?: string}).code
+        if (code !== '42710' && code !== '23505') throw error
+      }
+      await client.query(`GRANT ${role} TO CURRENT_USER`)
+    }
+  })
 }
 
 type Answer = {status: number; body?: unknown; headers?: Record<string, string>}
@@ -129,8 +153,11 @@ export class SupabaseStandIn {
     for (const project of [...this.projects.values(), ...this.retired]) await this.dropDatabase(project)
   }
 
-  private newProject(input: {name: string; organization: string; region: string; password: string}, databaseUrl: string): StandInProject {
-    const ref = newRef()
+  private newProject(
+    input: {name: string; organization: string; region: string; password: string},
+    databaseUrl: string,
+    ref = newRef(),
+  ): StandInProject {
     const project: StandInProject = {
       ...input,
       ref,
@@ -148,11 +175,19 @@ export class SupabaseStandIn {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = await readRequest(req)
+    const rest = /^\/p\/([a-z]{20})\/rest\/v1\/([^/]+)$/.exec(request.path)
+    if (rest) {
+      const answer = await this.serveRest(request, rest[1] ?? '', decodeURIComponent(rest[2] ?? ''))
+      this.log.push({method: request.method, path: request.path, status: answer.status, api: 'postgrest'})
+      res.writeHead(answer.status, {'content-type': 'application/json', ...answer.headers})
+      res.end(answer.body === undefined || request.method === 'head' ? '' : JSON.stringify(answer.body))
+      return
+    }
     const authPrefix = /^\/p\/([a-z]{20})\/auth\/v1(\/.*)$/.exec(request.path)
     const validator = authPrefix ? this.auth : this.management
     const specRequest = authPrefix ? {...request, path: authPrefix[2] ?? '/'} : request
     const answer = await this.answer(validator, specRequest, authPrefix?.[1])
-    this.log.push({method: request.method, path: request.path, status: answer.status})
+    this.log.push({method: request.method, path: request.path, status: answer.status, api: authPrefix ? 'auth' : 'management'})
     res.writeHead(answer.status, {'content-type': 'application/json', ...answer.headers})
     res.end(answer.body === undefined ? '' : JSON.stringify(answer.body))
   }
@@ -194,6 +229,45 @@ export class SupabaseStandIn {
     return handler(request, params, project)
   }
 
+  /**
+   * A minimal PostgREST (the Data API is in neither spec, so this part is checked by hand and kept to what demo
+   * health sends): a HEAD or GET count of one table, in the schema of Accept-Profile, which must be one the project
+   * exposes (else 406 PGRST106, as PostgREST answers), run for real in the project's database as the role of the
+   * key (anon or service_role), so missing grants fail as they would on Supabase (42501 → 401).
+   */
+  private async serveRest(request: SpecRequest, ref: string, table: string): Promise<Answer> {
+    const project = this.projects.get(ref)
+    if (!project) return {status: 404, body: {message: 'no such project'}}
+    const key = request.headers.apikey
+    const role = key === project.anonKey ? 'anon' : key === project.serviceRoleKey ? 'service_role' : undefined
+    if (!role) return {status: 401, body: {message: 'Invalid API key'}}
+    if (request.method !== 'head' && request.method !== 'get') this.problems.push(`postgrest: ${request.method} is not served by the stand-in`)
+    const exposed = project.dbSchema.split(',').map((s) => s.trim())
+    const schema = String(request.headers['accept-profile'] ?? exposed[0])
+    if (!exposed.includes(schema)) return {status: 406, body: {code: 'PGRST106', message: `Invalid schema: ${schema}`, details: null, hint: null}}
+    if (!/^[a-z_][a-z0-9_]*$/.test(table) || !/count=exact/.test(String(request.headers.prefer ?? ''))) {
+      this.problems.push(`postgrest: unexpected request ${request.method} ${table} prefer=${String(request.headers.prefer)}`)
+      return {status: 400, body: {message: 'stand-in: only exact counts are served'}}
+    }
+    return withClient(project.databaseUrl, async (client) => {
+      try {
+        await client.query('BEGIN')
+        await client.query(`SET LOCAL ROLE ${role}`)
+        const {rows} = await client.query<{n: number}>(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`)
+        const n = rows[0]?.n ?? 0
+        return {status: 200, body: [], headers: {'content-range': n > 0 ? `0-${n - 1}/${n}` : '*/0'}}
+      } catch (error) {
+        const code = (error as {code?: string}).code
+        if (code === '42501') return {status: 401, body: {code, message: 'permission denied', details: null, hint: null}}
+        if (code === '42P01' || code === '3F000')
+          return {status: 404, body: {code: 'PGRST205', message: 'relation not found', details: null, hint: null}}
+        throw error
+      } finally {
+        await client.query('ROLLBACK')
+      }
+    })
+  }
+
   private isAuthorized(request: SpecRequest): boolean {
     return request.headers.authorization === `Bearer ${this.options.token}`
   }
@@ -202,10 +276,12 @@ export class SupabaseStandIn {
     'v1-create-a-project': async (request) => {
       const body = request.body as {name: string; organization_slug: string; db_pass: string; region_selection?: {code: string}}
       if (body.organization_slug !== this.options.organization) return {status: 404, body: {message: 'Organization not found'}}
-      const databaseUrl = await this.createDatabase()
+      const ref = newRef()
+      const databaseUrl = await this.createDatabase(ref)
       const project = this.newProject(
         {name: body.name, organization: body.organization_slug, region: body.region_selection?.code ?? 'us-east-1', password: body.db_pass},
         databaseUrl,
+        ref,
       )
       return {status: 201, body: projectBody(project, 'COMING_UP')}
     },
@@ -263,14 +339,30 @@ export class SupabaseStandIn {
         raw_user_meta_data jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now())`)
       if (operationId === 'post /admin/users') return createUser(client, request.body as {email: string; user_metadata?: object})
       if (operationId === 'get /admin/users') return listUsers(client, request.query)
+      if (operationId === 'get /admin/users/{userId}') return getUser(client, params.userId ?? '')
       if (operationId === 'delete /admin/users/{userId}') return deleteUser(client, params.userId ?? '')
       throw new Error(`stand-in: auth ${operationId} is not implemented`)
     })
   }
 
-  private async createDatabase(): Promise<string> {
+  /**
+   * What a CLI run is given as DEMO_SUPABASE_DATABASE_URL_TEMPLATE: a project's database is `<run database>_sb_<ref>`
+   * on the test server, reached with the test role (the stand-in does not check the project's password this way).
+   */
+  databaseUrlTemplate(): string {
+    const url = new URL(this.options.adminUrl)
+    return `${url.protocol}//${url.username}:${url.password}@${url.host}${url.pathname}_sb_{ref}`
+  }
+
+  /** What a CLI run is given as DEMO_SUPABASE_PROJECT_URL_TEMPLATE. */
+  projectUrlTemplate(): string {
+    return `${this.url}/p/{ref}`
+  }
+
+  private async createDatabase(ref: string): Promise<string> {
     const base = new URL(this.options.adminUrl)
-    const name = `${base.pathname.slice(1)}_sb_${randomBytes(4).toString('hex')}`.slice(0, 63)
+    const name = `${base.pathname.slice(1)}_sb_${ref}`
+    if (name.length > 63) throw new Error(`stand-in: database name ${name} is too long`)
     await withClient(base.toString(), (c) => c.query(`CREATE DATABASE "${name}"`))
     const url = new URL(base)
     url.pathname = `/${name}`
@@ -354,6 +446,12 @@ async function listUsers(client: pg.Client, query: SpecRequest['query']): Promis
   const perPage = Number(query.per_page ?? 50)
   const rows = await client.query<UserRow>('SELECT * FROM auth.users ORDER BY created_at, id LIMIT $1 OFFSET $2', [perPage, (page - 1) * perPage])
   return {status: 200, body: {aud: 'authenticated', users: rows.rows.map(userBody)}}
+}
+
+async function getUser(client: pg.Client, id: string): Promise<Answer> {
+  const rows = await client.query<UserRow>('SELECT * FROM auth.users WHERE id = $1', [id])
+  const row = rows.rows[0]
+  return row ? {status: 200, body: userBody(row)} : {status: 404, body: {code: 404, error_code: 'user_not_found', msg: 'User not found'}}
 }
 
 async function deleteUser(client: pg.Client, id: string): Promise<Answer> {

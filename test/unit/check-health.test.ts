@@ -173,6 +173,27 @@ describe('checkDemoHealth', () => {
     assert.equal((await world.store.get(demo.id))?.version, demo.version)
   })
 
+  it('adds a data-api check for a demo with a Data API: healthy as the adapter says, else unhealthy and degraded on the row', async () => {
+    const world = new HealthWorld()
+    const supabase = new FakeDatabases('shared-schema')
+    const deps = {...world.deps, databasesFor: databasesFor(supabase)}
+    const database = {mode: 'shared-schema' as const, schema: 'demo_x', supabase: {projectRef: 'a'.repeat(20), url: 'https://x', anonKey: 'k'}}
+    const demo = await world.aDemo({database})
+    supabase.dataApi = {healthy: true, detail: 'Data API: 12 rows in demo_x.users as anon'}
+    const healthy = await checkDemoHealth(deps, demo, world.options)
+    assert.deepEqual(
+      healthy.checks.find((c) => c.name === 'data-api'),
+      {name: 'data-api', result: 'healthy', detail: supabase.dataApi.detail},
+    )
+    supabase.dataApi = {healthy: false, detail: 'Data API count of demo_x.users as anon answered 406'}
+    const broken = await checkDemoHealth(deps, demo, world.options)
+    assert.equal(broken.result, 'unhealthy')
+    assert.equal(broken.change.kind, 'degraded')
+    supabase.dataApi = undefined
+    const without = await checkDemoHealth(deps, broken.demo, world.options)
+    assert.ok(!without.checks.some((c) => c.name === 'data-api'))
+  })
+
   it('marks a ready demo degraded with an event naming the deployment, then ready again with a recovered event', async () => {
     const world = new HealthWorld()
     const demo = await world.aDemo()

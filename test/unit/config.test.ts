@@ -70,6 +70,7 @@ describe('parseProjectConfig', () => {
       memoryLimit: '256Mi',
       healthPath: '/health',
       env: {},
+      supabaseServiceRole: false,
     })
   })
 

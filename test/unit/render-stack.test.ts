@@ -496,3 +496,34 @@ test("splitPolicyFirst puts policy objects (the renderer's one list) before the 
     [1, 3],
   )
 })
+
+test('the Supabase service-role key goes into a Secret of its own, read only by services that declare supabaseServiceRole', () => {
+  const config = aConfig({
+    services: onlyServices({
+      'api-gateway': {image: 'registry.example/api:1', port: 3000, supabaseServiceRole: true},
+      portal: {image: 'registry.example/portal:1', port: 8080, host: 'portal'},
+    }),
+  })
+  const database: DatabaseAccess = {
+    ...aDatabase({DATABASE_URL: SECRET, SUPABASE_ANON_KEY: 'anon-key'}),
+    serviceRoleEnv: {SUPABASE_SERVICE_ROLE_KEY: 'service-canary'},
+  }
+  const objects = all(renderStack(anInput({config, database})))
+  const secret = find(objects, 'Secret', 'demo-supabase-service-role')
+  assert.deepEqual(secret.stringData, {SUPABASE_SERVICE_ROLE_KEY: 'service-canary'})
+  assert.equal(secret.metadata.labels?.[MANAGED_BY_LABEL], 'demo-cli')
+  assert.doesNotMatch(JSON.stringify(find(objects, 'Secret', 'demo-database')), /service-canary/)
+  const envOf = (name: string) => JSON.stringify(find(objects, 'Deployment', name))
+  assert.match(envOf('api-gateway'), /"name":"SUPABASE_SERVICE_ROLE_KEY","valueFrom":\{"secretKeyRef":\{"name":"demo-supabase-service-role"/)
+  assert.doesNotMatch(envOf('portal'), /SUPABASE_SERVICE_ROLE_KEY/)
+  for (const o of objects.filter((o) => o.kind !== 'Secret')) assert.doesNotMatch(JSON.stringify(o), /service-canary/)
+})
+
+test('no service-role Secret when no service declares it, nor when the database has no service-role key', () => {
+  const declared = aConfig({services: onlyServices({'api-gateway': {image: 'registry.example/api:1', port: 3000, supabaseServiceRole: true}})})
+  const withKey: DatabaseAccess = {...aDatabase(), serviceRoleEnv: {SUPABASE_SERVICE_ROLE_KEY: 'k'}}
+  assert.ok(!all(renderStack(anInput({database: withKey}))).some((o) => o.metadata.name === 'demo-supabase-service-role'))
+  const stack = all(renderStack(anInput({config: declared})))
+  assert.ok(!stack.some((o) => o.metadata.name === 'demo-supabase-service-role'))
+  assert.doesNotMatch(JSON.stringify(stack), /SUPABASE_SERVICE_ROLE_KEY/)
+})

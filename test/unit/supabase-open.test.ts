@@ -43,3 +43,20 @@ describe('opening database mode supabase-project', () => {
     assert.equal(projectConfigSchema.parse({}).supabase.healthyTimeoutSeconds, 300)
   })
 })
+
+describe('Supabase URL overrides (self-hosted, the stand-in)', () => {
+  it('DEMO_SUPABASE_PROJECT_URL_TEMPLATE replaces {ref}; without it, https://<ref>.supabase.co', async () => {
+    const {projectUrlFor} = await import('../../src/adapters/supabase/open.js')
+    assert.equal(projectUrlFor({})('abcdefghijklmnopqrst'), 'https://abcdefghijklmnopqrst.supabase.co')
+    assert.equal(projectUrlFor({DEMO_SUPABASE_PROJECT_URL_TEMPLATE: 'http://127.0.0.1:5/p/{ref}'})('abc'), 'http://127.0.0.1:5/p/abc')
+    assert.throws(() => projectUrlFor({DEMO_SUPABASE_PROJECT_URL_TEMPLATE: 'http://127.0.0.1:5/p'}), ConfigError)
+  })
+
+  it('DEMO_SUPABASE_DATABASE_URL_TEMPLATE fills {ref}, {host} and the URL-encoded {password}', async () => {
+    const {databaseUrlFor} = await import('../../src/adapters/supabase/open.js')
+    const project = {ref: 'abc', name: 'demo-x', status: 'ACTIVE_HEALTHY', organization: 'acme', databaseHost: 'db.host'}
+    assert.equal(databaseUrlFor({})(project, 'p/w'), 'postgresql://postgres:p%2Fw@db.host:5432/postgres?sslmode=require')
+    const template = 'postgresql://postgres:{password}@{host}:6543/db_{ref}'
+    assert.equal(databaseUrlFor({DEMO_SUPABASE_DATABASE_URL_TEMPLATE: template})(project, 'p/w'), 'postgresql://postgres:p%2Fw@db.host:6543/db_abc')
+  })
+})

@@ -26,6 +26,8 @@ export interface AuthUsers {
   create(target: AuthTarget, demoId: string, logins: DemoLogin[]): Promise<void>
   /** Deletes every user tagged with the demo id; returns how many. Idempotent. */
   deleteFor(target: AuthTarget, demoId: string): Promise<number>
+  /** How many users carry each demo id tag (gc reconciles the tags of demos without a live row). Read-only. */
+  tagged(target: AuthTarget): Promise<Map<string, number>>
 }
 
 /** The admin API of a project's Auth, each call bounded by a timeout. */
@@ -82,5 +84,14 @@ export const supabaseAuthUsers: AuthUsers = {
       if (error && error.status !== 404) throw refused(`deleteUser ${user.id}`, error)
     }
     return ours.length
+  },
+
+  async tagged(target) {
+    const counts = new Map<string, number>()
+    for (const user of await allUsers(adminOf(target))) {
+      const demoId = (user.user_metadata as Record<string, unknown> | undefined)?.[DEMO_ID_METADATA]
+      if (typeof demoId === 'string') counts.set(demoId, (counts.get(demoId) ?? 0) + 1)
+    }
+    return counts
   },
 }

@@ -124,7 +124,7 @@ export class SupabaseProjectDatabases implements Databases {
     await this.options.authUsers.create({url, serviceRoleKey: keys.serviceRole}, demo.id, logins)
     const secretEnv: Record<string, string> = {DATABASE_URL: databaseUrl, SUPABASE_URL: url, SUPABASE_ANON_KEY: keys.anon}
     if (logins.length > 0) secretEnv.DEMO_LOGINS = JSON.stringify(logins)
-    return {database: this.recorded(project.ref, keys.anon), secretEnv}
+    return {database: this.recorded(project.ref, keys.anon), secretEnv, serviceRoleEnv: {SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole}}
   }
 
   /** The database password lives only in the demo's Secret, so demo cannot reconnect to re-seed (a new password would break the running services). */
