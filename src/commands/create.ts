@@ -105,7 +105,7 @@ On failure (or Ctrl-C) it removes what it created, records the demo as failed wi
           store,
           cluster: await deps.cluster(),
           databases: await deps.databases(),
-          databasesFor: (mode) => deps.databasesFor(mode),
+          databasesFor: (mode, recorded) => deps.databasesFor(mode, recorded),
           clock: deps.clock,
           random: deps.random,
           sleeper: deps.sleeper,

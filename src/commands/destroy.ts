@@ -46,7 +46,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
           store,
           clusterFor: (kubeContext) => deps.cluster({defaultContext: kubeContext}),
           confirm: flags.yes ? undefined : (demo) => this.confirm(demo, cancel.signal),
-          databasesFor: (mode) => deps.databasesFor(mode),
+          databasesFor: (mode, recorded) => deps.databasesFor(mode, recorded),
           clock: deps.clock,
           sleeper: deps.sleeper,
           steps: deps.steps(),

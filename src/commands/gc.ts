@@ -102,7 +102,7 @@ export default class Gc extends BaseCommand<typeof Gc> {
         {
           store,
           cluster,
-          databasesFor: (mode) => deps.databasesFor(mode),
+          databasesFor: (mode, recorded) => deps.databasesFor(mode, recorded),
           notifier: webhook && webhookNotifier(webhook, noticeText, {sleeper: deps.sleeper}),
           clock: deps.clock,
           sleeper: deps.sleeper,

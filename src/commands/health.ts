@@ -58,7 +58,7 @@ export default class Health extends BaseCommand<typeof Health> {
     const healthDeps = {
       store,
       clusterFor: (kubeContext: string | null) => deps.cluster({defaultContext: kubeContext}),
-      databasesFor: (mode: Parameters<typeof deps.databasesFor>[0]) => deps.databasesFor(mode),
+      databasesFor: (...args: Parameters<typeof deps.databasesFor>) => deps.databasesFor(...args),
       prober: await deps.urlProber(),
       clock: deps.clock,
     }

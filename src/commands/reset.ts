@@ -31,7 +31,7 @@ export default class Reset extends BaseCommand<typeof Reset> {
         store,
         clock: deps.clock,
         clusterFor: (kubeContext) => deps.cluster({defaultContext: kubeContext}),
-        databasesFor: (mode) => deps.databasesFor(mode),
+        databasesFor: (mode, recorded) => deps.databasesFor(mode, recorded),
       },
       {id: this.args.id, seedValue, actor: deps.identity().name, admins: config.admins, trustedIdentities: config.trustedIdentities},
     )

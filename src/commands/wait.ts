@@ -37,7 +37,7 @@ export default class Wait extends BaseCommand<typeof Wait> {
         {
           store,
           clusterFor: (kubeContext) => deps.cluster({defaultContext: kubeContext}),
-          databasesFor: (mode) => deps.databasesFor(mode),
+          databasesFor: (mode, recorded) => deps.databasesFor(mode, recorded),
           config: project,
           templates: await deps.templates(),
           clock: deps.clock,

@@ -197,7 +197,7 @@ async function clusterChecks(deps: HealthDeps, demo: Demo): Promise<HealthCheck[
 async function databaseCheck(deps: HealthDeps, demo: Demo): Promise<HealthCheck> {
   if (demo.database.mode === 'none') return {name: 'database', result: 'skipped', detail: 'database mode none: the demo has no database of its own'}
   try {
-    const databases = await deps.databasesFor(demo.database.mode)
+    const databases = await deps.databasesFor(demo.database.mode, demo.database)
     const reachable = await databases.isReachable(demo)
     return reachable
       ? {name: 'database', result: 'healthy', detail: `${demo.database.mode} database reachable`}
@@ -211,7 +211,7 @@ async function databaseCheck(deps: HealthDeps, demo: Demo): Promise<HealthCheck>
 async function dataApiChecks(deps: HealthDeps, demo: Demo): Promise<HealthCheck[]> {
   if (demo.database.mode === 'none') return []
   try {
-    const databases = await deps.databasesFor(demo.database.mode)
+    const databases = await deps.databasesFor(demo.database.mode, demo.database)
     const answer = await databases.checkDataApi?.(demo)
     if (!answer) return []
     return [{name: 'data-api', result: answer.healthy ? 'healthy' : 'unhealthy', detail: answer.detail}]

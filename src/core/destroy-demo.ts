@@ -52,7 +52,7 @@ export type DestroyOutcome =
 export async function databasesOf(deps: Pick<DestroyDeps, 'databasesFor'>, demo: Demo): Promise<Databases> {
   const {mode} = demo.database
   try {
-    return await deps.databasesFor(mode)
+    return await deps.databasesFor(mode, demo.database)
   } catch (error) {
     if (!(error instanceof UnsupportedDatabaseModeError)) throw error
     throw new UnsupportedDatabaseModeError(

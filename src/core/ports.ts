@@ -316,9 +316,11 @@ export interface Databases {
 
 /**
  * The Databases adapter of a mode: create asks for the configured one, destroy, rollback and gc for the one a
- * demo was recorded with. UnsupportedDatabaseModeError when this version cannot handle that mode.
+ * demo was recorded with. UnsupportedDatabaseModeError when this version cannot handle that mode. `recorded`
+ * is the database as the demo's row records it: a shared schema recorded on a Supabase project is dropped
+ * through that project (its Data API exposure and Auth users) even when the config no longer names it.
  */
-export type DatabasesFor = (mode: DatabaseMode) => Promise<Databases>
+export type DatabasesFor = (mode: DatabaseMode, recorded?: DemoDatabase) => Promise<Databases>
 
 /** An "expiring soon" notice for a demo's owner (expiry-notices.ts decides which demos get one). */
 export interface ExpiryNotice {

@@ -47,7 +47,7 @@ export async function resetDemo(deps: ResetDeps, request: ResetRequest): Promise
   if (connected) await assertDemoCluster(connected, demo, `demo reset ${demo.id}`)
   assertModifiable(demo, 'reset')
   const seedValue = request.seedValue ?? demo.seedValue ?? 0
-  const databases = await deps.databasesFor(demo.database.mode)
+  const databases = await deps.databasesFor(demo.database.mode, demo.database)
   await databases.reseed(demo, seedValue)
   const latest = (await deps.store.get(demo.id)) ?? demo
   const updated = await deps.store.update(

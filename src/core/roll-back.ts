@@ -87,7 +87,7 @@ async function removeNamespace(deps: RollBackDeps, demo: Demo): Promise<string |
  */
 async function dropDatabase(deps: RollBackDeps, demo: Demo): Promise<string | null> {
   try {
-    const databases = await deps.databasesFor(demo.database.mode)
+    const databases = await deps.databasesFor(demo.database.mode, demo.database)
     await databases.drop(demo)
     return null
   } catch (error) {

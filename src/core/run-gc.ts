@@ -206,7 +206,7 @@ async function deleteOrphan(deps: GcDeps, action: GcAction): Promise<string> {
 
 async function dropDatabase(deps: GcDeps, database: OwnedDatabase): Promise<string> {
   await assertStillOrphan(deps, database.demoId)
-  const databases = await deps.databasesFor(database.database.mode)
+  const databases = await deps.databasesFor(database.database.mode, database.database)
   await databases.drop({id: database.demoId, database: database.database})
   return `dropped ${database.name}`
 }

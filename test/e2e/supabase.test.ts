@@ -4,6 +4,8 @@
 // the stand-in through DEMO_SUPABASE_API_URL and the two URL templates, as it would a self-hosted Supabase.
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
+import {writeFileSync} from 'node:fs'
+import {dump} from 'js-yaml'
 import {AppsV1Api, CoreV1Api} from '@kubernetes/client-node'
 import {createClient} from '@supabase/supabase-js'
 import {onlyServices} from '../fakes/builders.js'
@@ -229,6 +231,22 @@ describe('shared-schema on a Supabase project, through the CLI', () => {
     for (const v of views) assert.ok(exposed().includes(`demo_${v.id}`), `exposed: ${shared.dbSchema}`)
     await Promise.all(views.map(async (v) => assert.equal((await demo(box, ['destroy', v.id, '--yes'])).code, 0)))
     for (const v of views) assert.ok(!exposed().includes(`demo_${v.id}`))
+  })
+
+  it('destroy after supabase.projectRef left the config still undoes the project side the row records', async () => {
+    const box = sharedSandbox()
+    const created = await demo(box, ['create', '--type', 'startup', '--json'])
+    assert.equal(created.code, 0, transcript(created))
+    const view = jsonOf<View>(created)
+    assert.equal(view.database.supabaseProjectId, shared.ref)
+    assert.ok(exposed().includes(`demo_${view.id}`))
+    assert.notDeepEqual(await authUsersOf(database.url, view.id), [])
+    writeFileSync(box.env.DEMO_CONFIG ?? '', dump({services: SERVICES, database: {mode: 'shared-schema'}}))
+    const destroyed = await demo(box, ['destroy', view.id, '--yes'])
+    assert.equal(destroyed.code, 0, transcript(destroyed))
+    assert.ok(!exposed().includes(`demo_${view.id}`), `still exposed: ${shared.dbSchema}`)
+    assert.deepEqual(await authUsersOf(database.url, view.id), [])
+    assert.deepEqual(await withClient(database.url, (c) => schemaAndRole(c, `demo_${view.id}`)), {schema: false, role: false})
   })
 
   it('gc removes tagged Auth users and an exposed demo schema that no row records', async () => {
