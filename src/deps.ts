@@ -21,6 +21,7 @@ import type {
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
 import type {DatabaseMode} from './core/demo.js'
+import type {SharedDatabasePrivileges} from './core/shared-database.js'
 import {ConfigError, UnsupportedDatabaseModeError} from './core/errors.js'
 import {NoDatabases} from './adapters/databases/none.js'
 import {systemSleeper} from './adapters/sleeper.js'
@@ -238,16 +239,30 @@ export class Deps {
     })
   }
 
-  /** Mode shared-schema: the shared Postgres named by database.urlEnv (DEMO_SHARED_DATABASE_URL); ConfigError when it is not set. */
-  private async sharedSchemaDatabases(): Promise<Databases> {
-    const config = await this.config()
-    const {urlEnv, connectionLimit} = config.project.database
+  /** The shared Postgres URL of mode shared-schema, from the variable database.urlEnv names; ConfigError when it is not set. */
+  private async sharedDatabaseUrl(): Promise<string> {
+    const {urlEnv} = (await this.config()).project.database
     const adminUrl = this.options.env[urlEnv]
     if (!adminUrl) {
       throw new ConfigError(`Database mode "shared-schema" needs the shared Postgres, but ${urlEnv} is not set.`, {
-        hint: `Set ${urlEnv} to postgres://<role>@<host>:<port>/<database> of a role with CREATEROLE and CREATE on that database (README "Database modes").`,
+        hint: `Set ${urlEnv} to postgres://<role>@<host>:<port>/<database> of a role with CREATEROLE and CREATE on that database (README "Database per demo").`,
       })
     }
+    return adminUrl
+  }
+
+  /** `demo doctor`: what the shared database's role may do (one connection, read-only). */
+  async sharedDatabasePrivileges(): Promise<SharedDatabasePrivileges> {
+    const adminUrl = await this.sharedDatabaseUrl()
+    const {readSharedDatabasePrivileges} = await import('./adapters/databases/shared-schema.js')
+    return readSharedDatabasePrivileges(adminUrl)
+  }
+
+  /** Mode shared-schema: the shared Postgres named by database.urlEnv (DEMO_SHARED_DATABASE_URL); ConfigError when it is not set. */
+  private async sharedSchemaDatabases(): Promise<Databases> {
+    const config = await this.config()
+    const {connectionLimit} = config.project.database
+    const adminUrl = await this.sharedDatabaseUrl()
     const [{SharedSchemaDatabases}, {readMigrations}, {seedSourceFor}] = await Promise.all([
       import('./adapters/databases/shared-schema.js'),
       import('./adapters/databases/postgres/migrations.js'),

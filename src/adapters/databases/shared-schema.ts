@@ -4,7 +4,17 @@ import type {Demo, DemoDatabase} from '../../core/demo.js'
 import {DatabaseError, UsageError} from '../../core/errors.js'
 import {schemaFor} from '../../core/naming.js'
 import type {DatabaseAccess, Databases, OwnedDatabase} from '../../core/ports.js'
-import {checkPrivileges, connect, dropDemoSchema, ensureDemoSchema, inTransaction, markedDemoSchemas} from './postgres/demo-schema.js'
+import type {SharedDatabasePrivileges} from '../../core/shared-database.js'
+import {
+  checkPrivileges,
+  connect,
+  describeUrl,
+  dropDemoSchema,
+  ensureDemoSchema,
+  inTransaction,
+  markedDemoSchemas,
+  readPrivileges,
+} from './postgres/demo-schema.js'
 import {applyMigrations, type SqlFile} from './postgres/migrations.js'
 import {quoteIdent} from './postgres/sql-text.js'
 import {appTables, truncateAppTables} from './seeds/load-seed.js'
@@ -41,6 +51,18 @@ export function demoDatabaseUrl(adminUrl: string, role: string, password: string
   url.search = ''
   url.searchParams.set('options', `-c search_path=${role}`)
   return url.toString()
+}
+
+const SHARED_DATABASE = 'the shared database (DEMO_SHARED_DATABASE_URL)'
+
+/** What the role of the shared database at `adminUrl` may do (`demo doctor`); DatabaseUnavailableError when it cannot connect. */
+export async function readSharedDatabasePrivileges(adminUrl: string): Promise<SharedDatabasePrivileges> {
+  const client = await connect(adminUrl, SHARED_DATABASE)
+  try {
+    return await readPrivileges(client, describeUrl(adminUrl))
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 type ProvisionedDemo = Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>
@@ -155,7 +177,7 @@ export class SharedSchemaDatabases implements Databases {
   }
 
   private async withAdmin<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = await connect(this.options.adminUrl, 'the shared database (DEMO_SHARED_DATABASE_URL)')
+    const client = await connect(this.options.adminUrl, SHARED_DATABASE)
     try {
       return await body(client)
     } finally {
