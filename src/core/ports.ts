@@ -251,6 +251,11 @@ export interface DatabaseAccess {
   database: DemoDatabase
   /** Environment for the app's Secret (DATABASE_URL, SUPABASE_URL ...). Secret values; never logged. */
   secretEnv: Record<string, string>
+  /**
+   * Seconds the parts of provisioning took (shared-schema: `schema`, `migrations`, `seed`); create records them in
+   * the phase timings as `database.<part>`, inside the `database` step's own time.
+   */
+  timings?: Record<string, number>
 }
 
 /** A per-demo database that a Databases adapter found in the world, whether or not a row still records it. */

@@ -93,19 +93,25 @@ export class SharedSchemaDatabases implements Databases {
     const migrations = this.options.migrations()
     const password = randomBytes(24).toString('base64url')
     const run: SeedRun = {seedValue: demo.seedValue ?? 0, createdAt: demo.createdAt}
+    const timings = partTimer()
     const logins = await this.withAdmin(async (client) => {
       await checkPrivileges(client)
       return inTransaction(client, async () => {
-        await ensureDemoSchema(client, {name: schema, demoId: demo.id, password, connectionLimit: this.options.connectionLimit})
+        await timings.time('schema', () =>
+          ensureDemoSchema(client, {name: schema, demoId: demo.id, password, connectionLimit: this.options.connectionLimit}),
+        )
         await client.query(`SET LOCAL ROLE ${quoteIdent(schema)}`)
-        await applyMigrations(client, schema, migrations)
-        if (await this.isEmpty(client, schema)) await loadSeedInTransaction(client, source, run)
-        return setPersonaPasswords(client, schema, personasOf(source))
+        await timings.time('migrations', () => applyMigrations(client, schema, migrations))
+        return timings.time('seed', async () => {
+          if (await this.isEmpty(client, schema)) await loadSeedInTransaction(client, source, run)
+          return setPersonaPasswords(client, schema, personasOf(source))
+        })
       })
     })
     const databaseUrl = demoDatabaseUrl(this.options.adminUrl, schema, password)
-    if (source.kind === 'command') await runSeedCommand(source, {databaseUrl, schema, run}, this.options.output ?? (() => {}))
-    return {database: this.planned(demo.id), secretEnv: secretEnv(databaseUrl, schema, logins)}
+    if (source.kind === 'command')
+      await timings.time('seedCommand', () => runSeedCommand(source, {databaseUrl, schema, run}, this.options.output ?? (() => {})))
+    return {database: this.planned(demo.id), secretEnv: secretEnv(databaseUrl, schema, logins), timings: timings.seconds}
   }
 
   async reseed(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt'>, seedValue: number): Promise<void> {
@@ -183,6 +189,22 @@ export class SharedSchemaDatabases implements Databases {
     } finally {
       await client.end().catch(() => {})
     }
+  }
+}
+
+/** Seconds each named part of provisioning took (the monotonic clock), for the create's phase timings. */
+function partTimer(): {seconds: Record<string, number>; time<T>(part: string, body: () => Promise<T>): Promise<T>} {
+  const seconds: Record<string, number> = {}
+  return {
+    seconds,
+    async time(part, body) {
+      const started = performance.now()
+      try {
+        return await body()
+      } finally {
+        seconds[part] = Math.round(performance.now() - started) / 1000
+      }
+    },
   }
 }
 
