@@ -76,7 +76,7 @@ async function sampleConnections<T>(
 ): Promise<{result: T; peak: {shared: number; state: number; server: number}; maxConnections: number; samples: number}> {
   const client = new pg.Client({connectionString: url})
   await client.connect()
-  const maxConnections = Number((await client.query<{v: string}>('SHOW max_connections')).rows[0]?.v ?? 0)
+  const maxConnections = Number((await client.query<{v: string}>("SELECT current_setting('max_connections') AS v")).rows[0]?.v ?? 0)
   const peak = {shared: 0, state: 0, server: 0}
   let samples = 0
   let running = true
@@ -140,8 +140,10 @@ async function sideBySide(ctx: Context, env: {none: NodeJS.ProcessEnv; shared: N
   return pair
 }
 
-function timingRow(label: string, values: number[]): string {
-  return row(label, summarize(values.map((s) => s * 1000)), [''])
+/** A row of seconds from the phase timings, with its share of `total` (median over median) when `total` is given. */
+function timingRow(label: string, values: number[], total?: number): string {
+  const s = summarize(values.map((v) => v * 1000))
+  return row(label, s, [total ? `${((s.median / (total * 1000)) * 100).toFixed(1)}%` : ''])
 }
 
 /** The side-by-side table, its share, and its verdict. */
@@ -150,36 +152,42 @@ function sideBySideMarkdown(pair: Pair): {markdown: string; verdict: Verdict} {
   const shares = pair.shared.map((c) => sum(c.timings, DB_KEYS) / (c.timings.total ?? 1))
   const share = med(shares)
   const [tn, ts] = [med(totals.none), med(totals.shared)]
-  const parts = ['database.schema', 'database.migrations', 'database.seed']
-  const markdown = `${header([''])}
-${row('`demo create` with `none`: wall time', summarize(pair.none.map((c) => c.ms)), [''])}
-${row('`demo create` with `shared-schema`: wall time', summarize(pair.shared.map((c) => c.ms)), [''])}
-${timingRow('`none`: time to ready (`phaseTimings.total`)', totals.none)}
-${timingRow('`shared-schema`: time to ready (`phaseTimings.total`)', totals.shared)}
-${timingRow(
-  '↳ `databaseCheck` (up-front: connect, privileges, migrations and seed found)',
-  pair.shared.map((c) => c.timings.databaseCheck ?? 0),
-)}
-${timingRow(
-  '↳ `database` step (connect, check again, one transaction: role, schema, migrations, seed, logins)',
-  pair.shared.map((c) => c.timings.database ?? 0),
-)}
-${parts
-  .map((p) =>
+  const parts = ['database.schema', 'database.migrations', 'database.seed', 'database.logins']
+  const lines = [
+    header(["Share of its mode's `total` (median)"]),
+    row('`demo create` with `none`: wall time', summarize(pair.none.map((c) => c.ms)), ['']),
+    row('`demo create` with `shared-schema`: wall time', summarize(pair.shared.map((c) => c.ms)), ['']),
+    timingRow('`none`: time to ready (`phaseTimings.total`)', totals.none, tn),
     timingRow(
-      `  ↳ \`${p}\``,
-      pair.shared.map((c) => c.timings[p] ?? 0),
+      '↳ `databaseCheck` + `database` (no-ops in mode none)',
+      pair.none.map((c) => sum(c.timings, DB_KEYS)),
+      tn,
     ),
-  )
-  .join('\n')}
-${timingRow(
-  '↳ `wait` (Deployments Available)',
-  pair.shared.map((c) => c.timings.wait ?? 0),
-)}
-${timingRow(
-  '`none`: `databaseCheck` + `database` (no-ops)',
-  pair.none.map((c) => sum(c.timings, DB_KEYS)),
-)}
+    timingRow('`shared-schema`: time to ready (`phaseTimings.total`)', totals.shared, ts),
+    timingRow(
+      '↳ `databaseCheck` (up-front: connect, privileges, migrations and seed found)',
+      pair.shared.map((c) => c.timings.databaseCheck ?? 0),
+      ts,
+    ),
+    timingRow(
+      '↳ `database` step (connect, check again, one transaction)',
+      pair.shared.map((c) => c.timings.database ?? 0),
+      ts,
+    ),
+    ...parts.map((p) =>
+      timingRow(
+        `&nbsp;&nbsp;↳ \`${p}\``,
+        pair.shared.map((c) => c.timings[p] ?? 0),
+        ts,
+      ),
+    ),
+    timingRow(
+      '↳ `wait` (Deployments Available)',
+      pair.shared.map((c) => c.timings.wait ?? 0),
+      ts,
+    ),
+  ]
+  const markdown = `${lines.join('\n')}
 
 Database steps' share of time to ready with \`shared-schema\` (\`databaseCheck\` + \`database\` over \`total\`, median of
 runs): **${(share * 100).toFixed(1)}%** (runs: ${shares.map((s) => `${(s * 100).toFixed(1)}%`).join(', ')}). Time to ready,

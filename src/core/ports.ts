@@ -252,7 +252,7 @@ export interface DatabaseAccess {
   /** Environment for the app's Secret (DATABASE_URL, SUPABASE_URL ...). Secret values; never logged. */
   secretEnv: Record<string, string>
   /**
-   * Seconds the parts of provisioning took (shared-schema: `schema`, `migrations`, `seed`); create records them in
+   * Seconds the parts of provisioning took (shared-schema: `schema`, `migrations`, `seed`, `logins`, `seedCommand`); create records them in
    * the phase timings as `database.<part>`, inside the `database` step's own time.
    */
   timings?: Record<string, number>

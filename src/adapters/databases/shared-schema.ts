@@ -102,10 +102,10 @@ export class SharedSchemaDatabases implements Databases {
         )
         await client.query(`SET LOCAL ROLE ${quoteIdent(schema)}`)
         await timings.time('migrations', () => applyMigrations(client, schema, migrations))
-        return timings.time('seed', async () => {
+        await timings.time('seed', async () => {
           if (await this.isEmpty(client, schema)) await loadSeedInTransaction(client, source, run)
-          return setPersonaPasswords(client, schema, personasOf(source))
         })
+        return timings.time('logins', () => setPersonaPasswords(client, schema, personasOf(source)))
       })
     })
     const databaseUrl = demoDatabaseUrl(this.options.adminUrl, schema, password)
