@@ -5,6 +5,7 @@
 import {cpus, loadavg} from 'node:os'
 import {concurrent} from './concurrent.js'
 import {create} from './create.js'
+import {database} from './database.js'
 import {destroy} from './destroy.js'
 import {gc} from './gc.js'
 import {Context} from './lib/context.js'
@@ -14,11 +15,12 @@ import {log} from './lib/proc.js'
 import {ORDER, writeReport, type Section} from './lib/report.js'
 import {health} from './health.js'
 import {list} from './list.js'
+import {seed} from './seed.js'
 import {startup} from './startup.js'
 import {stats} from './stats.js'
 
 type Name = (typeof ORDER)[number]
-const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, stats, create, concurrent, destroy, health, gc}
+const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, stats, seed, create, database, concurrent, destroy, health, gc}
 
 interface Args {
   names: Name[]
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
       }
     }
     if (write && sections.length > 0) {
-      const needsCluster = names.some((n) => n !== 'startup' && n !== 'list' && n !== 'stats')
+      const needsCluster = names.some((n) => !['startup', 'list', 'stats', 'seed'].includes(n))
       const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl, ctx.pkg)
       const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
       writeReport(sections, v, command)

@@ -1,6 +1,6 @@
 // Seeding recruiting-agency (issue 10): generate + load with multi-row INSERTs in one transaction, side by side with
 // `psql -f` loading the same rows as a plain SQL dump (the floor), each into a freshly migrated schema.
-//   node --import tsx bench/seed.ts <postgres-url> [runs]
+//   npm run bench -- seed [--runs N]
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import pg from 'pg'
@@ -8,7 +8,9 @@ import {applyMigrations, readMigrations} from '../src/adapters/databases/postgre
 import {generateSeed, seedAnchor} from '../src/adapters/databases/seeds/generate-seed.js'
 import {insertSeedTables, seedDump} from '../src/adapters/databases/seeds/load-seed.js'
 import {readSeedProfile} from '../src/adapters/databases/seeds/seed-profile.js'
-import {run} from './lib/proc.js'
+import type {Context} from './lib/context.js'
+import {log, run} from './lib/proc.js'
+import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {summarize} from './lib/stats.js'
 
 const REPO = join(import.meta.dirname, '..')
@@ -41,11 +43,13 @@ async function floor(url: string, schema: string, dumpFile: string): Promise<num
   return performance.now() - started
 }
 
-async function main(): Promise<void> {
-  const url = process.argv[2]
-  const runs = Number(process.argv[3] ?? 5)
-  if (!url) throw new Error('usage: bench/seed.ts <postgres-url> [runs]')
-  const dumpFile = join(REPO, 'bench', '.seed-dump.sql')
+const DEFAULT_RUNS = 5
+
+/** recruiting-agency's seed loaded by demo against `psql -f` of the same rows (the floor), interleaved, in a fresh database. */
+export async function seed(ctx: Context): Promise<Section> {
+  const url = await ctx.database()
+  const runs = ctx.runs ?? DEFAULT_RUNS
+  const dumpFile = join(ctx.workDir, 'seed-dump.sql')
   const tables = generateSeed(profile, 7, seedAnchor(new Date()))
   writeFileSync(dumpFile, seedDump(tables))
   const rows = tables.reduce((n, t) => n + t.rows.length, 0)
@@ -55,22 +59,41 @@ async function main(): Promise<void> {
   const b: number[] = []
   try {
     for (let i = 0; i < runs; i++) {
-      await freshSchema(client, 'bench_seed_ours')
-      a.push(await ours(client, 'bench_seed_ours'))
-      await freshSchema(client, 'bench_seed_floor')
-      b.push(await floor(url, 'bench_seed_floor', dumpFile))
+      // Alternate which goes first, so neither always meets a colder or warmer server.
+      const order = i % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours']
+      for (const which of order) {
+        if (which === 'ours') {
+          await freshSchema(client, 'bench_seed_ours')
+          a.push(await ours(client, 'bench_seed_ours'))
+        } else {
+          await freshSchema(client, 'bench_seed_floor')
+          b.push(await floor(url, 'bench_seed_floor', dumpFile))
+        }
+      }
+      log(`seed #${i + 1}: demo ${ms(a.at(-1)!)}, psql -f ${ms(b.at(-1)!)}`)
     }
-    await client.query('DROP SCHEMA IF EXISTS bench_seed_ours CASCADE; DROP SCHEMA IF EXISTS bench_seed_floor CASCADE')
   } finally {
     await client.end()
   }
   const [x, y] = [summarize(a), summarize(b)]
-  process.stdout.write(
-    `recruiting-agency: ${rows} rows, ${runs} runs\n` +
-      `demo (generate + multi-row INSERT, one transaction): median ${x.median.toFixed(0)} ms, max ${x.max.toFixed(0)} ms\n` +
-      `psql -f of the same rows as a SQL dump (floor):     median ${y.median.toFixed(0)} ms, max ${y.max.toFixed(0)} ms\n` +
-      `ratio (median): ${(x.median / y.median).toFixed(2)}x; target <= 2000 ms: ${x.max <= 2000 ? 'met' : 'MISSED'}\n`,
-  )
-}
+  const counts = tables.map((t) => `${t.rows.length} ${t.name}`).join(', ')
+  const verdict: Verdict = {
+    what: 'Seeding recruiting-agency (generate + load, one transaction) vs `psql -f` of the same rows',
+    target: '≤ 2 s (max of runs); ratio reported',
+    measured: `median ${ms(x.median)}, max ${ms(x.max)} (psql -f ${ms(y.median)}, ${ratio(x.median, y.median)})`,
+    met: x.max <= 2000,
+  }
+  const markdown = `### seed
 
-await main()
+Seeding \`recruiting-agency\` (issue 10): ${rows} rows (${counts}), seed value 7, each run into a freshly migrated
+schema of a fresh database. demo: generate the rows with @faker-js/faker and load them with multi-row INSERTs in one
+transaction (the code create and reset run), timed in this process. The floor: \`psql -X -q -f\` of the same rows
+as a plain SQL dump (\`seedDump\`), timed from spawn to exit, so it includes starting psql and connecting. ${runs} runs
+each, alternating which goes first.
+
+${header(['Ratio to psql -f (median)'])}
+${row('demo: generate + multi-row INSERT, one transaction', x, [ratio(x.median, y.median)])}
+${row('\`psql -f\` of the same rows as a SQL dump (floor)', y, ['1.00×'])}
+`
+  return {name: 'seed', markdown, verdicts: [verdict]}
+}

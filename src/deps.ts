@@ -21,7 +21,8 @@ import type {
 } from './core/ports.js'
 import type {TemplateFile} from './core/render-stack.js'
 import type {Preferences} from './core/validate-preference.js'
-import type {DatabaseMode} from './core/demo.js'
+import type {DatabaseMode, DemoDatabase} from './core/demo.js'
+import type {SharedDatabasePrivileges} from './core/shared-database.js'
 import {ConfigError, UnsupportedDatabaseModeError} from './core/errors.js'
 import {NoDatabases} from './adapters/databases/none.js'
 import {systemSleeper} from './adapters/sleeper.js'
@@ -242,9 +243,9 @@ export class Deps {
   }
 
   /** The per-demo database of a mode, whatever the config says: destroy and gc drop a demo's database with the mode it was created with. */
-  async databasesFor(mode: DatabaseMode): Promise<Databases> {
+  async databasesFor(mode: DatabaseMode, recorded?: DemoDatabase): Promise<Databases> {
     if (mode === 'none') return new NoDatabases()
-    if (mode === 'shared-schema') return this.sharedSchemaDatabases()
+    if (mode === 'shared-schema') return this.sharedSchemaDatabases(recorded?.mode === 'shared-schema' ? recorded.supabase?.projectRef : undefined)
     if (mode === 'supabase-project') {
       const config = await this.config()
       const {openSupabaseProjects} = await import('./adapters/supabase/open.js')
@@ -257,16 +258,34 @@ export class Deps {
     })
   }
 
-  /** Mode shared-schema: the shared Postgres named by database.urlEnv (DEMO_SHARED_DATABASE_URL); ConfigError when it is not set. */
-  private async sharedSchemaDatabases(): Promise<Databases> {
-    const config = await this.config()
-    const {urlEnv, connectionLimit} = config.project.database
+  /** The shared Postgres URL of mode shared-schema, from the variable database.urlEnv names; ConfigError when it is not set. */
+  private async sharedDatabaseUrl(): Promise<string> {
+    const {urlEnv} = (await this.config()).project.database
     const adminUrl = this.options.env[urlEnv]
     if (!adminUrl) {
       throw new ConfigError(`Database mode "shared-schema" needs the shared Postgres, but ${urlEnv} is not set.`, {
-        hint: `Set ${urlEnv} to postgres://<role>@<host>:<port>/<database> of a role with CREATEROLE and CREATE on that database (README "Database modes").`,
+        hint: `Set ${urlEnv} to postgres://<role>@<host>:<port>/<database> of a role with CREATEROLE and CREATE on that database (README "Database per demo").`,
       })
     }
+    return adminUrl
+  }
+
+  /** `demo doctor`: what the shared database's role may do (one connection, read-only). */
+  async sharedDatabasePrivileges(): Promise<SharedDatabasePrivileges> {
+    const adminUrl = await this.sharedDatabaseUrl()
+    const {readSharedDatabasePrivileges} = await import('./adapters/databases/shared-schema.js')
+    return readSharedDatabasePrivileges(adminUrl)
+  }
+
+  /**
+   * Mode shared-schema: the shared Postgres named by database.urlEnv (DEMO_SHARED_DATABASE_URL); ConfigError when
+   * it is not set. On a Supabase project when the config names one or the demo's row recorded one (`recordedRef`
+   * wins: a demo is dropped through the project it was created on, also after the config changed).
+   */
+  private async sharedSchemaDatabases(recordedRef?: string): Promise<Databases> {
+    const config = await this.config()
+    const {connectionLimit} = config.project.database
+    const adminUrl = await this.sharedDatabaseUrl()
     const [{SharedSchemaDatabases}, {readMigrations}, {seedSourceFor}] = await Promise.all([
       import('./adapters/databases/shared-schema.js'),
       import('./adapters/databases/postgres/migrations.js'),
@@ -281,7 +300,7 @@ export class Deps {
         this.io.stderr.write(`  seed: ${line}
 `),
     })
-    const {projectRef} = config.project.supabase
+    const projectRef = recordedRef ?? config.project.supabase.projectRef
     if (!projectRef) return inner
     const {openSupabaseSharedSchema} = await import('./adapters/supabase/open.js')
     return openSupabaseSharedSchema(this.supabaseSources(config), inner, adminUrl, projectRef)

@@ -102,12 +102,14 @@ export function toDemoView(demo: Demo, now: Date, options: {showSecrets?: boolea
 }
 
 /**
- * Phase timings in the order the steps ran: `record`, then CREATE_STEPS' keys in order (`steps`), then any key this
- * version does not know, then `total`.
+ * Phase timings in the order the steps ran: `databaseCheck`, `record`, then CREATE_STEPS' keys in order (`steps`), each
+ * followed by its parts (`database.seed`), then any key this version does not know, then `total`.
  */
 export function orderedTimings(timings: Record<string, number>, steps: readonly string[]): Array<[string, number]> {
-  const order = ['record', ...steps]
-  const rank = (key: string) => (key === 'total' ? Number.MAX_SAFE_INTEGER : order.includes(key) ? order.indexOf(key) : order.length)
+  const order = ['databaseCheck', 'record', ...steps]
+  // A part of a step (`database.seed`) follows its step.
+  const rankOf = (key: string) => (key === 'total' ? Number.MAX_SAFE_INTEGER : order.includes(key) ? order.indexOf(key) : order.length)
+  const rank = (key: string) => (key.includes('.') ? rankOf(key.slice(0, key.indexOf('.'))) + 0.5 : rankOf(key))
   return Object.entries(timings).sort(([a], [b]) => rank(a) - rank(b))
 }
 

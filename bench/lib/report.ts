@@ -19,7 +19,7 @@ export interface Section {
   verdicts: Verdict[]
 }
 
-export const ORDER = ['startup', 'list', 'stats', 'create', 'concurrent', 'destroy', 'health', 'gc'] as const
+export const ORDER = ['startup', 'list', 'stats', 'seed', 'create', 'database', 'concurrent', 'destroy', 'health', 'gc'] as const
 
 /** One row of a "command | runs | min | median | p95 | max" table. */
 export function row(label: string, s: Summary, extra: string[] = []): string {

@@ -9,9 +9,10 @@ export interface DoctorReport {
 }
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
-  static override summary = 'Check that demo can work here: Node, config, state store, cluster, permissions, ingress class.'
+  static override summary =
+    'Check that demo can work here: Node, config, state store, shared database (mode shared-schema), cluster, permissions, ingress class.'
   static override description =
-    'One line per check with the fix when it fails; exit 1 when any check fails. Read-only (opening the state store migrates it, as every command does). Permissions are asked with SelfSubjectAccessReviews for the current identity.'
+    'One line per check with the fix when it fails; exit 1 when any check fails. Read-only (opening the state store migrates it, as every command does). Permissions are asked with SelfSubjectAccessReviews for the current identity. With database.mode shared-schema it connects to the shared database and checks the privileges of its role (CREATEROLE, CREATE on the database) and that no role may create objects in schema public; the fix of a failing check is the exact statement to run.'
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --context staging --json']
   static override flags = {...clusterFlags}
 
@@ -21,8 +22,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       nodeVersion: process.versions.node,
       config: async () => {
         const config = await deps.config()
-        return {configPath: config.configPath, ingressClass: config.project.ingress.className}
+        return {configPath: config.configPath, ingressClass: config.project.ingress.className, databaseMode: config.project.database.mode}
       },
+      sharedDatabase: () => deps.sharedDatabasePrivileges(),
       store: () => deps.store(),
       cluster: () => deps.clusterAccess(),
     })

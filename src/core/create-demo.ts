@@ -241,6 +241,7 @@ export const CREATE_STEPS: readonly CreateStep[] = [
         progress: report,
       })
       r.demo = await recordDatabase(r.deps, r.demo, access)
+      for (const [part, seconds] of Object.entries(access.timings ?? {})) r.timings[`database.${part}`] = seconds
       r.objects = stepObjects(render(r.deps, r.demo, access))
     },
   },
@@ -296,7 +297,9 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   await assertPermitted(deps, plan)
   const timings: Record<string, number> = {}
   // The shared database's reachability and privileges, the type's seed and the migrations are checked before a row or namespace exists.
+  const checkStarted = deps.clock.now().getTime()
   await deps.databases.check(plan.demo.demoType)
+  timings.databaseCheck = Math.round(deps.clock.now().getTime() - checkStarted) / 1000
   const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, async () => {
     // Read once the request is valid and before the row is written: every row says which cluster it lives in.
     plan.demo.clusterId = await deps.cluster.identity()

@@ -1,5 +1,6 @@
 import {DemoError} from './errors.js'
 import type {ClusterAccess, Permission} from './ports.js'
+import {missingPrivileges, REVOKE_PUBLIC_CREATE, type SharedDatabasePrivileges} from './shared-database.js'
 
 /** One line of `demo doctor`: what was checked, whether it passed, what was found, and the fix when it did not. */
 export interface CheckResult {
@@ -38,10 +39,15 @@ export const NEEDED_PERMISSIONS: ReadonlyArray<Permission & {by: string}> = [
 export interface DoctorDeps {
   nodeVersion: string
   /** The config file in force and the ingress class it names; throws (ConfigError) when it is broken. */
-  config: () => Promise<{configPath: string | null; ingressClass: string}>
+  config: () => Promise<{configPath: string | null; ingressClass: string; databaseMode: string}>
   /** Opens (and migrates) the state store; throws when it cannot. */
   store: () => Promise<{describe(): string}>
   cluster: () => Promise<ClusterAccess>
+  /**
+   * Connects to the shared database (database.mode shared-schema) and reads what its role may do; throws a
+   * DemoError with a hint when the variable is unset or the server cannot be reached. Asked only in that mode.
+   */
+  sharedDatabase: () => Promise<SharedDatabasePrivileges>
 }
 
 function failed(name: string, error: unknown, fix: string): CheckResult {
@@ -84,10 +90,12 @@ async function checkPermissions(cluster: ClusterAccess): Promise<CheckResult> {
 export async function diagnose(deps: DoctorDeps): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkNode(deps.nodeVersion)]
   let ingressClass: string | undefined
+  let databaseMode: string | undefined
   results.push(
     await attempt('config', 'Fix demo.config.yaml as the message says.', async () => {
       const config = await deps.config()
       ingressClass = config.ingressClass
+      databaseMode = config.databaseMode
       return {name: 'config', ok: true, detail: config.configPath ?? 'no demo.config.yaml found: the built-in defaults'}
     }),
   )
@@ -97,6 +105,7 @@ export async function diagnose(deps: DoctorDeps): Promise<CheckResult[]> {
       return {name: 'state', ok: true, detail: `${store.describe()}, reachable and migrated`}
     }),
   )
+  if (databaseMode === 'shared-schema') results.push(...(await checkSharedDatabase(deps.sharedDatabase)))
   let clusterAccess: ClusterAccess | undefined
   const kubeFix = 'Check the kubeconfig and context (`kubectl config current-context`, `kubectl cluster-info`).'
   const cluster = await attempt('cluster', kubeFix, async () => {
@@ -125,4 +134,61 @@ async function checkIngressClass(cluster: ClusterAccess, name: string | undefine
     detail: `IngressClass "${name}" (ingress.className) does not exist`,
     fix: 'Install the ingress controller, or set ingress.className in demo.config.yaml to one of `kubectl get ingressclass`.',
   }
+}
+
+const SHARED_FIX = 'Set DEMO_SHARED_DATABASE_URL (or the variable database.urlEnv names) to a reachable Postgres (README "Database per demo").'
+
+/**
+ * The shared database of mode shared-schema, one line per thing create needs of it: `shared-db` (reachable, as which
+ * role), `shared-db-roles` (CREATEROLE), `shared-db-schemas` (CREATE on the database), and `shared-db-public`
+ * (no role may create objects in schema public, which the isolation of demos relies on). A fix is the exact statement.
+ */
+export async function checkSharedDatabase(read: () => Promise<SharedDatabasePrivileges>): Promise<CheckResult[]> {
+  let facts: SharedDatabasePrivileges | undefined
+  const reachable = await attempt('shared-db', SHARED_FIX, async () => {
+    facts = await read()
+    const as = `${facts.where} as role "${facts.role}"${facts.superuser ? ' (superuser)' : ''}, PostgreSQL ${facts.serverVersion}`
+    return {name: 'shared-db', ok: true, detail: `${as}: reachable`}
+  })
+  if (!facts) {
+    const skipped = 'skipped: the shared database cannot be reached'
+    return [
+      reachable,
+      ...['shared-db-roles', 'shared-db-schemas', 'shared-db-public'].map((name) => ({name, ok: false, detail: skipped, fix: reachable.fix})),
+    ]
+  }
+  return [reachable, ...privilegeChecks(facts)]
+}
+
+function privilegeChecks(facts: SharedDatabasePrivileges): CheckResult[] {
+  const missing = missingPrivileges(facts)
+  const line = (name: string, privilege: string, what: string, ok: string): CheckResult => {
+    const lacking = missing.find((m) => m.name === privilege)
+    if (!lacking) return {name, ok: true, detail: ok}
+    return {name, ok: false, detail: `role "${facts.role}" lacks ${privilege}: create cannot ${what}`, fix: `As a superuser run: ${lacking.grant}`}
+  }
+  const publicCheck: CheckResult =
+    facts.publicMayCreateInPublic === true
+      ? {
+          name: 'shared-db-public',
+          ok: false,
+          detail: `every role may create objects in schema public of ${facts.database}, so a demo's role could too (a PostgreSQL before 15, or a grant)`,
+          fix: `As a superuser (or the schema's owner) run: ${REVOKE_PUBLIC_CREATE}`,
+        }
+      : {name: 'shared-db-public', ok: true, detail: `no demo role may create objects in schema public of ${facts.database}`}
+  return [
+    line(
+      'shared-db-roles',
+      'CREATEROLE',
+      'make a login role per demo',
+      facts.superuser ? 'a superuser may create roles' : `role "${facts.role}" has CREATEROLE`,
+    ),
+    line(
+      'shared-db-schemas',
+      `CREATE on database ${facts.database}`,
+      'make a schema per demo',
+      facts.superuser ? 'a superuser may create schemas' : `role "${facts.role}" has CREATE on database ${facts.database}`,
+    ),
+    publicCheck,
+  ]
 }

@@ -256,6 +256,11 @@ export interface DatabaseAccess {
    * (SUPABASE_SERVICE_ROLE_KEY): it bypasses row-level security, so it never goes into the Secret every pod reads.
    */
   serviceRoleEnv?: Record<string, string>
+  /**
+   * Seconds the parts of provisioning took (shared-schema: `schema`, `migrations`, `seed`, `logins`, `seedCommand`); create records them in
+   * the phase timings as `database.<part>`, inside the `database` step's own time.
+   */
+  timings?: Record<string, number>
 }
 
 /** A per-demo database that a Databases adapter found in the world, whether or not a row still records it. */

@@ -63,9 +63,9 @@ const isDeployments = (objects: Manifest[]) => objects.some((o) => o.kind === 'D
 /** The keys of phase timings and checkpoints: the row, then every declared step. */
 const STEP_KEYS = ['record', ...CREATE_STEPS.map((step) => step.key)]
 
-/** Phase timings where each of `keys` took one fake step (RecordingSteps' tick). */
+/** Phase timings where each of `keys` took one fake step (RecordingSteps' tick); the database check takes no fake time. */
 function timingsOf(keys: string[], extra: Record<string, number> = {}): Record<string, number> {
-  return {...Object.fromEntries(keys.map((key) => [key, STEP_MS / 1000])), ...extra}
+  return {databaseCheck: 0, ...Object.fromEntries(keys.map((key) => [key, STEP_MS / 1000])), ...extra}
 }
 
 /** Which create step applies a kind (stepObjects' grouping), to check the cluster saw the steps in order. */
@@ -119,6 +119,18 @@ describe('createDemo', () => {
   })
 
   describe('when everything works', () => {
+    it('times the database check before the row, and records the parts of provisioning the adapter timed after its step', async () => {
+      databases.check = async () => clock.advance(250)
+      const provision = databases.provision.bind(databases)
+      databases.provision = async (demo) => ({...(await provision(demo)), timings: {migrations: 0.125, seed: 0.5}})
+      await createDemo(deps(), aCreateRequest())
+      const demo = await row()
+      assert.equal(demo.phaseTimings.databaseCheck, 0.25)
+      assert.equal(demo.phaseTimings['database.migrations'], 0.125)
+      assert.equal(demo.phaseTimings['database.seed'], 0.5)
+      assert.equal(demo.phaseTimings.total, STEP_KEYS.length + 0.25, 'total (since the row was planned) includes the check')
+    })
+
     it('records a ready demo with readyAt, URLs from the config and the time of every phase', async () => {
       const result = await createDemo(deps(), aCreateRequest())
       assert.equal(result.waited, true)

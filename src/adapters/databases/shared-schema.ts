@@ -4,7 +4,17 @@ import type {Demo, DemoDatabase} from '../../core/demo.js'
 import {DatabaseError, UsageError} from '../../core/errors.js'
 import {schemaFor} from '../../core/naming.js'
 import type {DatabaseAccess, Databases, OwnedDatabase} from '../../core/ports.js'
-import {checkPrivileges, connect, dropDemoSchema, ensureDemoSchema, inTransaction, markedDemoSchemas} from './postgres/demo-schema.js'
+import type {SharedDatabasePrivileges} from '../../core/shared-database.js'
+import {
+  checkPrivileges,
+  connect,
+  describeUrl,
+  dropDemoSchema,
+  ensureDemoSchema,
+  inTransaction,
+  markedDemoSchemas,
+  readPrivileges,
+} from './postgres/demo-schema.js'
 import {applyMigrations, type SqlFile} from './postgres/migrations.js'
 import {quoteIdent} from './postgres/sql-text.js'
 import {appTables, truncateAppTables} from './seeds/load-seed.js'
@@ -43,6 +53,18 @@ export function demoDatabaseUrl(adminUrl: string, role: string, password: string
   return url.toString()
 }
 
+const SHARED_DATABASE = 'the shared database (DEMO_SHARED_DATABASE_URL)'
+
+/** What the role of the shared database at `adminUrl` may do (`demo doctor`); DatabaseUnavailableError when it cannot connect. */
+export async function readSharedDatabasePrivileges(adminUrl: string): Promise<SharedDatabasePrivileges> {
+  const client = await connect(adminUrl, SHARED_DATABASE)
+  try {
+    return await readPrivileges(client, describeUrl(adminUrl))
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
 type ProvisionedDemo = Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt' | 'seedValue'>
 
 /**
@@ -71,19 +93,25 @@ export class SharedSchemaDatabases implements Databases {
     const migrations = this.options.migrations()
     const password = randomBytes(24).toString('base64url')
     const run: SeedRun = {seedValue: demo.seedValue ?? 0, createdAt: demo.createdAt}
+    const timings = partTimer()
     const logins = await this.withAdmin(async (client) => {
       await checkPrivileges(client)
       return inTransaction(client, async () => {
-        await ensureDemoSchema(client, {name: schema, demoId: demo.id, password, connectionLimit: this.options.connectionLimit})
+        await timings.time('schema', () =>
+          ensureDemoSchema(client, {name: schema, demoId: demo.id, password, connectionLimit: this.options.connectionLimit}),
+        )
         await client.query(`SET LOCAL ROLE ${quoteIdent(schema)}`)
-        await applyMigrations(client, schema, migrations)
-        if (await this.isEmpty(client, schema)) await loadSeedInTransaction(client, source, run)
-        return setPersonaPasswords(client, schema, personasOf(source))
+        await timings.time('migrations', () => applyMigrations(client, schema, migrations))
+        await timings.time('seed', async () => {
+          if (await this.isEmpty(client, schema)) await loadSeedInTransaction(client, source, run)
+        })
+        return timings.time('logins', () => setPersonaPasswords(client, schema, personasOf(source)))
       })
     })
     const databaseUrl = demoDatabaseUrl(this.options.adminUrl, schema, password)
-    if (source.kind === 'command') await runSeedCommand(source, {databaseUrl, schema, run}, this.options.output ?? (() => {}))
-    return {database: this.planned(demo.id), secretEnv: secretEnv(databaseUrl, schema, logins)}
+    if (source.kind === 'command')
+      await timings.time('seedCommand', () => runSeedCommand(source, {databaseUrl, schema, run}, this.options.output ?? (() => {})))
+    return {database: this.planned(demo.id), secretEnv: secretEnv(databaseUrl, schema, logins), timings: timings.seconds}
   }
 
   async reseed(demo: Pick<Demo, 'id' | 'demoType' | 'database' | 'createdAt'>, seedValue: number): Promise<void> {
@@ -155,12 +183,28 @@ export class SharedSchemaDatabases implements Databases {
   }
 
   private async withAdmin<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = await connect(this.options.adminUrl, 'the shared database (DEMO_SHARED_DATABASE_URL)')
+    const client = await connect(this.options.adminUrl, SHARED_DATABASE)
     try {
       return await body(client)
     } finally {
       await client.end().catch(() => {})
     }
+  }
+}
+
+/** Seconds each named part of provisioning took (the monotonic clock), for the create's phase timings. */
+function partTimer(): {seconds: Record<string, number>; time<T>(part: string, body: () => Promise<T>): Promise<T>} {
+  const seconds: Record<string, number> = {}
+  return {
+    seconds,
+    async time(part, body) {
+      const started = performance.now()
+      try {
+        return await body()
+      } finally {
+        seconds[part] = Math.round(performance.now() - started) / 1000
+      }
+    },
   }
 }
 

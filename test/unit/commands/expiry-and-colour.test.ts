@@ -48,10 +48,22 @@ describe('expiry warnings in list and get (in process)', () => {
 })
 
 describe('demo get timings and history (in process)', () => {
-  it('prints phase timings in step order with total last, and the history as sentences', async () => {
+  it('prints phase timings in step order (the parts of a step after it) with total last, and the history as sentences', async () => {
     const world = new World()
     const demo = await world.aStoredDemo({status: 'creating'})
-    const timings = {total: 40, wait: 30, record: 0.1, services: 2, namespace: 1, ingress: 0.5, database: 0.2, secrets: 0.1}
+    const timings = {
+      total: 40,
+      wait: 30,
+      'database.migrations': 0.05,
+      'database.seed': 0.12,
+      record: 0.1,
+      services: 2,
+      namespace: 1,
+      ingress: 0.5,
+      database: 0.2,
+      secrets: 0.1,
+      databaseCheck: 0.02,
+    }
     const ready = await world.store.update(demo.id, demo.version, {status: 'ready', phaseTimings: timings})
     await world.store.update(
       demo.id,
@@ -69,7 +81,7 @@ describe('demo get timings and history (in process)', () => {
     assert.equal(run.exitCode, 0, said(run))
     assert.match(
       run.stdout,
-      /timings: {5}record 0\.1s, namespace 1s, database 0\.2s, secrets 0\.1s, services 2s, ingress 0\.5s, wait 30s, total 40s\n/,
+      /timings: {5}databaseCheck 0\.02s, record 0\.1s, namespace 1s, database 0\.2s, database\.migrations 0\.05s, database\.seed 0\.12s, secrets 0\.1s, services 2s, ingress 0\.5s, wait 30s, total 40s\n/,
     )
     assert.match(run.stdout, / {2}extended by 1h by alice@example\.com \(now expires /)
     assert.doesNotMatch(run.stdout, /\{"hours"/)

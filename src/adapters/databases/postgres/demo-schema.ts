@@ -1,5 +1,6 @@
 import pg from 'pg'
 import {DatabaseError, DatabaseUnavailableError} from '../../../core/errors.js'
+import {missingPrivileges, type SharedDatabasePrivileges} from '../../../core/shared-database.js'
 import type {Queryable} from './migrations.js'
 import {quoteIdent, quoteLiteral} from './sql-text.js'
 
@@ -72,29 +73,47 @@ export async function inTransaction<T>(client: pg.Client, body: () => Promise<T>
   }
 }
 
+/** What the connected role may do in this database (read-only): the facts create's check and `demo doctor` judge. */
+export async function readPrivileges(client: Queryable, where: string): Promise<SharedDatabasePrivileges> {
+  const {rows} = await client.query<{
+    role: string
+    db: string
+    version: string
+    superuser: boolean
+    createrole: boolean
+    create: boolean
+    public_create: boolean | null
+  }>(
+    `SELECT current_user AS role, current_database() AS db, current_setting('server_version') AS version,
+            r.rolsuper AS superuser, r.rolcreaterole AS createrole, has_database_privilege(current_database(), 'CREATE') AS create,
+            (SELECT has_schema_privilege('public', n.oid, 'CREATE') FROM pg_namespace n WHERE n.nspname = 'public') AS public_create
+     FROM pg_roles r WHERE r.rolname = current_user`,
+  )
+  const row = rows[0]
+  if (!row) throw new DatabaseError('Cannot read the privileges of the shared database role.')
+  return {
+    where,
+    role: row.role,
+    database: row.db,
+    serverVersion: row.version,
+    superuser: row.superuser,
+    createRole: row.createrole,
+    createOnDatabase: row.create,
+    publicMayCreateInPublic: row.public_create,
+  }
+}
+
 /**
  * The up-front check: the connected role may create roles (CREATEROLE) and schemas (CREATE on the database).
  * DatabaseError whose hint is the exact GRANT to run.
  */
 export async function checkPrivileges(client: Queryable): Promise<void> {
-  const {rows} = await client.query<{role: string; db: string; createrole: boolean; create: boolean}>(
-    `SELECT current_user AS role, current_database() AS db, r.rolcreaterole OR r.rolsuper AS createrole,
-            has_database_privilege(current_database(), 'CREATE') AS create
-     FROM pg_roles r WHERE r.rolname = current_user`,
-  )
-  const row = rows[0]
-  if (!row) throw new DatabaseError('Cannot read the privileges of the shared database role.')
-  const missing = [row.createrole ? null : 'CREATEROLE', row.create ? null : `CREATE on database ${row.db}`].filter(Boolean)
+  const privileges = await readPrivileges(client, '')
+  const missing = missingPrivileges(privileges)
   if (missing.length === 0) return
-  const grants = [
-    row.createrole ? '' : `ALTER ROLE ${quoteIdent(row.role)} CREATEROLE;`,
-    row.create ? '' : `GRANT CREATE ON DATABASE ${quoteIdent(row.db)} TO ${quoteIdent(row.role)};`,
-  ]
   throw new DatabaseError(
-    `The shared database role "${row.role}" lacks ${missing.join(' and ')}: it cannot create a schema and a login role per demo.`,
-    {
-      hint: `As a superuser run: ${grants.filter(Boolean).join(' ')}`,
-    },
+    `The shared database role "${privileges.role}" lacks ${missing.map((m) => m.name).join(' and ')}: it cannot create a schema and a login role per demo.`,
+    {hint: `As a superuser run: ${missing.map((m) => m.grant).join(' ')}`},
   )
 }
 
