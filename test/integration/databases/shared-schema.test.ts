@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {randomBytes} from 'node:crypto'
+import {randomBytes, scryptSync} from 'node:crypto'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -63,6 +63,22 @@ describe('shared-schema on real PostgreSQL', () => {
       const named = await client.query(`SELECT name FROM companies WHERE name IN ('Acme Corporation', 'TechStart Inc') ORDER BY name`)
       assert.equal(named.rows.length, 2)
     })
+  })
+
+  it('gives every persona a login whose password verifies against the scrypt hash stored in users', async () => {
+    const {id, env} = await provisioned()
+    const logins = JSON.parse(env.DEMO_LOGINS ?? '[]') as Array<{email: string; password: string}>
+    assert.ok(logins.length >= 4, `personas: ${logins.length}`)
+    const {rows} = await withClient(url, (admin) =>
+      admin.query<{email: string; password_hash: string}>(`SELECT email, password_hash FROM "demo_${id}".users WHERE password_hash IS NOT NULL`),
+    )
+    const stored = new Map(rows.map((r) => [r.email, r.password_hash]))
+    assert.equal(stored.size, logins.length)
+    for (const login of logins) {
+      const [kind, salt, hash] = (stored.get(login.email) ?? '').split('$')
+      assert.equal(kind, 'scrypt', login.email)
+      assert.equal(scryptSync(login.password, Buffer.from(salt ?? '', 'hex'), 32).toString('hex'), hash, login.email)
+    }
   })
 
   it('isolates each demo: no access to another demo schema, no objects in public, no access to demo_orchestrator', async () => {
