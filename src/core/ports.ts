@@ -213,7 +213,10 @@ export interface Cluster {
    * their conditions, never from pods or events: `deployments` reads those). Costs one list and one open watch.
    */
   watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]>
-  /** Watches whether the namespace still exists (it is gone once deleted, finalizers done). */
+  /**
+   * Watches whether the namespace still exists (it is gone once deleted, finalizers done). Cheap to hold by the
+   * hundred: the Kubernetes adapter serves every such watch from one shared watch of all namespaces.
+   */
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}>
   /** Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was already gone. */
   deleteNamespace(owner: Ownership): Promise<boolean>
