@@ -220,7 +220,11 @@ export interface Cluster {
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}>
   /** Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was already gone. */
   deleteNamespace(owner: Ownership): Promise<boolean>
-  /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */
+  /**
+   * Whether the namespace still exists, and the finalizers or conditions holding it if terminating. While
+   * namespaces are watched (watchNamespace) the Kubernetes adapter may answer from that watch's cache, relisted
+   * every few seconds, instead of a GET.
+   */
   namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}>
   /**
    * Moves the expiry annotations of the demo's namespace to `expiresAt`: expires-at, and janitor/expires where
