@@ -20,23 +20,19 @@ class Slots {
   }
 }
 
-/** Waits (`idle`) at once, at most: each holds a watch (an HTTPS connection) on the API server; 200 at once took gc to 623 MiB peak RSS. */
-export const MAX_IDLE = 32
-
 /**
  * At most `limit` tasks working at once. A task that only waits (on Kubernetes, a namespace going away) gives its
- * lane up meanwhile (`idle`, at most `maxIdle` such waits at once), and when the wait ends it gets a lane back
- * before any task that has not started: gc's `--concurrency` bounds the claims, deletes and row writes in flight,
- * not how many namespaces it waits for, so 200 deletions are all issued within seconds and then awaited together,
- * as one `kubectl delete namespace` with all names does (docs/benchmarks.md, gc).
+ * lane up meanwhile (`idle`), and when the wait ends it gets a lane back before any task that has not started:
+ * gc's `--concurrency` bounds the claims, deletes and row writes in flight, not how many namespaces it waits for,
+ * so 200 deletions are all issued within seconds and then awaited together, as one `kubectl delete namespace`
+ * with all names does (docs/benchmarks.md, gc). The waits are not capped: the Kubernetes adapter serves every
+ * namespace wait from one shared watch (shared-namespace-watch.ts), so 200 cost what one does.
  */
 export class Lanes {
   private readonly lanes: Slots
-  private readonly waits: Slots
 
-  constructor(limit: number, maxIdle: number = MAX_IDLE) {
+  constructor(limit: number) {
     this.lanes = new Slots(Math.max(1, Math.floor(limit)))
-    this.waits = new Slots(Math.max(1, Math.floor(maxIdle)))
   }
 
   /** Runs `work` in a lane, waiting for one when all are taken. */
@@ -53,12 +49,7 @@ export class Lanes {
   async idle<T>(work: () => Promise<T>): Promise<T> {
     this.lanes.give()
     try {
-      await this.waits.take('later')
-      try {
-        return await work()
-      } finally {
-        this.waits.give()
-      }
+      return await work()
     } finally {
       await this.lanes.take('first')
     }

@@ -213,11 +213,18 @@ export interface Cluster {
    * their conditions, never from pods or events: `deployments` reads those). Costs one list and one open watch.
    */
   watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]>
-  /** Watches whether the namespace still exists (it is gone once deleted, finalizers done). */
+  /**
+   * Watches whether the namespace still exists (it is gone once deleted, finalizers done). Cheap to hold by the
+   * hundred: the Kubernetes adapter serves every such watch from one shared watch of all namespaces.
+   */
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}>
   /** Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was already gone. */
   deleteNamespace(owner: Ownership): Promise<boolean>
-  /** Whether the namespace still exists, and the finalizers or conditions holding it if terminating. */
+  /**
+   * Whether the namespace still exists, and the finalizers or conditions holding it if terminating. While
+   * namespaces are watched (watchNamespace) the Kubernetes adapter may answer from that watch's cache, relisted
+   * every few seconds, instead of a GET.
+   */
   namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}>
   /**
    * Moves the expiry annotations of the demo's namespace to `expiresAt`: expires-at, and janitor/expires where

@@ -431,6 +431,26 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         absent.close()
       })
 
+      it('tells many concurrent watchers each about their own namespace: those deleted go, the one kept stays', async () => {
+        const owners = await Promise.all(Array.from({length: 6}, () => aNamespace()))
+        const kept = await aNamespace()
+        const watches = owners.map((o) => cluster.watchNamespace(o.namespace, new AbortController().signal))
+        const keptWatch = cluster.watchNamespace(kept.namespace, new AbortController().signal)
+        try {
+          for (const watch of [...watches, keptWatch]) assert.deepEqual(await watchUntil(watch, 'the initial list', () => true), {exists: true})
+          await Promise.all(owners.map((o) => cluster.deleteNamespace(o)))
+          const ends = await Promise.all(watches.map((w, i) => watchUntil(w, `${owners[i]?.namespace} to be gone`, (value) => !value.exists)))
+          assert.deepEqual(
+            ends,
+            owners.map(() => ({exists: false})),
+          )
+          assert.deepEqual((await keptWatch.next(1)).value, {exists: true})
+          assert.equal((await cluster.namespaceStatus(kept.namespace)).exists, true)
+        } finally {
+          for (const watch of [...watches, keptWatch]) watch.close()
+        }
+      })
+
       it('ends on abort: a waiting next() rejects with the signal’s reason', async () => {
         const owner = await aNamespace()
         const controller = new AbortController()

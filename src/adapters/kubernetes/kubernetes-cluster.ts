@@ -37,6 +37,7 @@ import {loadKubeConfig} from './kubeconfig.js'
 import {ReloadableCredentials, reloadingOnUnauthorized} from './credentials.js'
 import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {reviewSelf} from './who-am-i.js'
+import {SharedNamespaceWatch} from './shared-namespace-watch.js'
 import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryDecision, type RetryHooks, type RetryOptions} from './retry.js'
 
@@ -223,10 +224,20 @@ function parseDate(value: string | undefined): Date | null {
 
 /** The Cluster port on the Kubernetes API (server-side apply, label-selected lists, ownership-checked deletes). */
 export class KubernetesCluster implements Cluster, ClusterAccess {
+  /** Every watchNamespace shares it: one watch connection and one list per resync, however many wait. */
+  private readonly namespaceWatch: SharedNamespaceWatch
+
   constructor(
     private readonly clients: Clients,
     private readonly settings: Settings,
-  ) {}
+  ) {
+    this.namespaceWatch = new SharedNamespaceWatch(
+      this.watchSource<V1Namespace>('/api/v1/namespaces', {}, async () => {
+        const list = await this.request('Cannot watch the namespaces', () => this.clients.core.listNamespace({}))
+        return {items: list.items, resourceVersion: list.metadata?.resourceVersion ?? ''}
+      }),
+    )
+  }
 
   contextName(): string {
     return this.clients.kubeConfig.getCurrentContext()
@@ -341,12 +352,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}> {
-    const fieldSelector = `metadata.name=${namespace}`
-    const source = this.watchSource<V1Namespace>('/api/v1/namespaces', {fieldSelector}, async () => {
-      const list = await this.request(`Cannot watch namespace "${namespace}"`, () => this.clients.core.listNamespace({fieldSelector}))
-      return {items: list.items, resourceVersion: list.metadata?.resourceVersion ?? ''}
-    })
-    return new ListWatch(source, (namespaces) => ({exists: namespaces.length > 0}), signal)
+    return this.namespaceWatch.watch(namespace, signal)
   }
 
   async deleteNamespace(owner: Ownership): Promise<boolean> {
@@ -366,7 +372,10 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   async namespaceStatus(namespace: string): Promise<{exists: boolean; terminating: boolean; blockers: string[]}> {
-    const existing = await this.readNamespace(namespace)
+    // While namespaces are watched, the shared watch's cache (relisted every few seconds) answers: gc's 200 waits
+    // cost no GET each. Otherwise, and once that cache is stale, one GET.
+    const cached = this.namespaceWatch.cached(namespace)
+    const existing = cached === undefined ? await this.readNamespace(namespace) : cached
     if (!existing) return {exists: false, terminating: false, blockers: []}
     if (!isTerminating(existing)) return {exists: true, terminating: false, blockers: []}
     const finalizers = (existing.spec?.finalizers ?? []).map((f) => `finalizer ${f}`)
