@@ -57,14 +57,14 @@ export interface DepsOptions {
 
 export const systemRandom: Random = {bytes: (n) => new Uint8Array(randomBytes(n))}
 
+/** How long a `demo gc` on the embedded store waits for another one to finish (see Deps.exclusiveGcRun). */
+export const GC_RUN_LOCK_WAIT_MS = 10 * 60_000
+
 /**
  * The composition root: the only place real adapters are constructed. Everything is built lazily and
  * once, so `demo --help` or `demo list` never pay for the Kubernetes client. Tests replace it through
  * `setDepsFactory` with a subclass whose methods return fakes.
  */
-/** How long a `demo gc` on the embedded store waits for another one to finish (see Deps.exclusiveGcRun). */
-export const GC_RUN_LOCK_WAIT_MS = 10 * 60_000
-
 export class Deps {
   private loaded: LoadedConfig | undefined
   private opened: Promise<OpenedStore> | undefined
