@@ -13,7 +13,7 @@ import {AuthenticationV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-nod
 import pg from 'pg'
 import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase, tempDir} from '../support/databases.js'
-import {cliSandbox, jsonOf, runDemo, startCli, transcript, type CliResult, type CliSandbox} from '../support/cli.js'
+import {cliSandbox, jsonOf, runDemo, startCli, transcript, type CliResult, type CliSandbox, processState} from '../support/cli.js'
 import {serviceAccounts, tokenKubeconfig, untilAllowed, type TestIdentity} from '../support/identities.js'
 import {eventually, isApiException, loadTestKubeConfig, namespaceExists} from '../support/k8s.js'
 
@@ -43,16 +43,6 @@ async function onlyRow(url: string): Promise<Row> {
     return result.rows[0] as Row
   } finally {
     await client.end()
-  }
-}
-
-/** The state letter of /proc/<pid>/stat (T: stopped), or undefined when the process is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
   }
 }
 

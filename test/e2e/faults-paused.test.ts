@@ -8,10 +8,9 @@ import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 import {CoreV1Api} from '@kubernetes/client-node'
-import pg from 'pg'
 import {onlyServices} from '../fakes/builders.js'
-import {scratchDatabase} from '../support/databases.js'
-import {cliSandbox, jsonOf, runDemo, startCli, transcript, type CliResult, type CliSandbox} from '../support/cli.js'
+import {scratchDatabase, query} from '../support/databases.js'
+import {cliSandbox, jsonOf, runDemo, startCli, transcript, type CliResult, type CliSandbox, processState} from '../support/cli.js'
 import {eventually, loadTestKubeConfig, namespaceExists} from '../support/k8s.js'
 import {throwawayPostgres, type ThrowawayPostgres} from '../support/throwaway-postgres.js'
 
@@ -28,16 +27,6 @@ const TWO_SERVICES = onlyServices({
  * is killed at this bound plus a margin for the start and the store's writes; a kill fails the test.
  */
 const T11_KILL_AFTER_MS = 2 * 120_000 + 60_000
-
-async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({connectionString: url})
-  await client.connect()
-  try {
-    return (await client.query(text, values)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
 
 /** The newest row. */
 async function latestRow(url: string): Promise<{id: string; status: string; last_error: string | null}> {
@@ -56,16 +45,6 @@ async function onlyRow(url: string): Promise<{id: string; status: string; last_e
   )
   assert.equal(rows.length, 1, JSON.stringify(rows))
   return rows[0] as {id: string; status: string; last_error: string | null}
-}
-
-/** The state letter of /proc/<pid>/stat (T: stopped), or undefined when the process is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
 }
 
 /** Waits until the CLI stopped itself at its DEMO_TEST_PAUSE_AT checkpoint (or ended, which the caller reports). */

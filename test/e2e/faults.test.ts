@@ -12,10 +12,9 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {CoreV1Api} from '@kubernetes/client-node'
-import pg from 'pg'
 import {DESTROY_STEPS} from '../../src/core/destroy-demo.js'
 import {onlyServices} from '../fakes/builders.js'
-import {scratchDatabase, tempDir} from '../support/databases.js'
+import {scratchDatabase, tempDir, query} from '../support/databases.js'
 import {cliSandbox, jsonOf, REPO_ROOT, runDemo, transcript, type CliResult, type CliSandbox} from '../support/cli.js'
 import {loadTestKubeConfig, namespaceExists} from '../support/k8s.js'
 
@@ -27,16 +26,6 @@ const TWO_SERVICES = onlyServices({
   'api-gateway': {image: 'registry.example/api-gateway:1', port: 3000},
   portal: {image: 'registry.example/portal:1', port: 8080, host: 'portal'},
 })
-
-async function query<T>(url: string, text: string, values: unknown[]): Promise<T[]> {
-  const client = new pg.Client({connectionString: url})
-  await client.connect()
-  try {
-    return (await client.query(text, values)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
 
 async function rowStatus(url: string, id: string): Promise<string | undefined> {
   const [row] = await query<{status: string}>(url, 'SELECT status FROM demo_orchestrator.demo_instances WHERE id = $1', [id])

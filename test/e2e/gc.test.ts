@@ -9,12 +9,11 @@ import type {AddressInfo} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {CoreV1Api} from '@kubernetes/client-node'
-import pg from 'pg'
 import type {Db} from '../../src/adapters/postgres/db.js'
 import {openEmbedded} from '../../src/adapters/postgres/embedded.js'
 import type {GcReport} from '../../src/core/run-gc.js'
 import {onlyServices, ownershipMarks} from '../fakes/builders.js'
-import {scratchDatabase} from '../support/databases.js'
+import {scratchDatabase, query} from '../support/databases.js'
 import {cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
 import {loadTestKubeConfig, namespaceExists, TEST_NAMESPACE_LABEL} from '../support/k8s.js'
 
@@ -28,16 +27,6 @@ const TWO_SERVICES = onlyServices({
 const CONFIG = {services: TWO_SERVICES, gc: {graceMinutes: 0}, wait: {timeoutSeconds: 10}, limits: {perOwner: 20}}
 /** Leftovers of other test files in the shared cluster count as deletions too. */
 const ALLOW = ['--max-deletions', '500']
-
-async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({connectionString: url})
-  await client.connect()
-  try {
-    return (await client.query(text, values)).rows as T[]
-  } finally {
-    await client.end()
-  }
-}
 
 async function status(url: string, id: string): Promise<string | undefined> {
   const [row] = await query<{status: string}>(url, 'SELECT status FROM demo_orchestrator.demo_instances WHERE id = $1', [id])

@@ -50,6 +50,22 @@ export function aNewDemo(overrides: Partial<NewDemo> = {}): NewDemo {
   }
 }
 
+/** A demo row as the store returns it: aNewDemo plus the columns the store fills (version 3), `overrides` over both. */
+export function aDemo(overrides: Partial<Demo> = {}): Demo {
+  const base = aNewDemo(overrides)
+  return {
+    ...base,
+    updatedAt: base.createdAt,
+    readyAt: null,
+    destroyedAt: null,
+    extensionCount: 0,
+    lastError: null,
+    phaseTimings: {},
+    version: 3,
+    ...overrides,
+  }
+}
+
 export function aCreatedEvent(demo: Pick<Demo, 'id' | 'createdBy' | 'createdAt'>): DemoEvent {
   return {demoId: demo.id, type: 'created', at: demo.createdAt, actor: demo.createdBy, data: {}}
 }

@@ -117,3 +117,13 @@ export function jsonOf<T = Record<string, unknown>>(result: CliResult): T {
 export function transcript(result: CliResult): string {
   return `exit ${result.code ?? result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`
 }
+
+/** The state letter of /proc/<pid>/stat (T: stopped), or undefined when the process is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+  } catch {
+    return undefined
+  }
+}

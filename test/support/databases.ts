@@ -54,3 +54,14 @@ export async function scratchDatabase(prefix = 'scratch'): Promise<{url: string;
     },
   }
 }
+
+/** The rows of one statement on `url`, through a connection of its own (closed afterwards). */
+export async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({connectionString: url})
+  await client.connect()
+  try {
+    return (await client.query(text, values)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 import {planGarbage, type GcPicture, type GcPolicy} from '../../src/core/collect-garbage.js'
 import type {Demo} from '../../src/core/demo.js'
 import type {OwnedNamespace} from '../../src/core/ports.js'
-import {aNewDemo} from '../fakes/builders.js'
+import {aDemo} from '../fakes/builders.js'
 
 const NOW = new Date('2026-11-25T18:00:00Z')
 const HERE = {context: 'ci', clusterId: 'uid-here'}
@@ -11,18 +11,7 @@ const POLICY: GcPolicy = {creatingTimeoutMs: 15 * 60_000, orphanGraceMs: 10 * 60
 const LONG_AGO = new Date('2026-11-25T12:00:00Z')
 
 function aRow(overrides: Partial<Demo> = {}): Demo {
-  const base = aNewDemo({status: 'ready', clusterId: HERE.clusterId, kubeContext: 'ci', createdAt: LONG_AGO, ...overrides})
-  return {
-    ...base,
-    updatedAt: base.createdAt,
-    readyAt: null,
-    destroyedAt: null,
-    extensionCount: 0,
-    lastError: null,
-    phaseTimings: {},
-    version: 3,
-    ...overrides,
-  }
+  return aDemo({status: 'ready', clusterId: HERE.clusterId, kubeContext: 'ci', createdAt: LONG_AGO, ...overrides})
 }
 
 function nsOf(demo: Pick<Demo, 'id' | 'namespace'>, overrides: Partial<OwnedNamespace> = {}): OwnedNamespace {

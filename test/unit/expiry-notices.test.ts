@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 import type {Demo} from '../../src/core/demo.js'
 import {EXPIRY_NOTICE_MS, noticeCandidates, planExpiryNotices, wasNoticed} from '../../src/core/expiry-notices.js'
 import type {DemoEvent} from '../../src/core/ports.js'
-import {aNewDemo} from '../fakes/builders.js'
+import {aDemo} from '../fakes/builders.js'
 
 // Fake time: the state database's clock says 18:00.
 const NOW = new Date('2026-11-25T18:00:00Z')
@@ -13,18 +13,7 @@ const IN_20_MIN = new Date('2026-11-25T18:20:00Z')
 const IN_2_H = new Date('2026-11-25T20:00:00Z')
 
 function aRow(overrides: Partial<Demo> = {}): Demo {
-  const base = aNewDemo({status: 'ready', clusterId: HERE.clusterId, kubeContext: 'ci', createdAt: new Date('2026-11-25T16:00:00Z'), ...overrides})
-  return {
-    ...base,
-    updatedAt: base.createdAt,
-    readyAt: null,
-    destroyedAt: null,
-    extensionCount: 0,
-    lastError: null,
-    phaseTimings: {},
-    version: 3,
-    ...overrides,
-  }
+  return aDemo({status: 'ready', clusterId: HERE.clusterId, kubeContext: 'ci', createdAt: new Date('2026-11-25T16:00:00Z'), ...overrides})
 }
 
 function notice(demo: Pick<Demo, 'id'>, expiresAt: Date): DemoEvent {

@@ -9,8 +9,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, beforeEach, describe, test} from 'node:test'
 import {connectKubernetesCluster} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
-import {ClusterAuthError, DemoError} from '../../src/core/errors.js'
+import {ClusterAuthError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
+import {failureOf} from '../support/failures.js'
 
 const OLD = 'old-token-canary-7d2e'
 const NEW = 'new-token-canary-91ab'
@@ -105,16 +106,6 @@ function execKubeconfig(token: string): {dir: string; file: string; setToken: (t
     setToken: (t) => writeFileSync(tokenFile, t),
     runs: () => readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).length,
   }
-}
-
-async function failureOf(call: Promise<unknown>): Promise<DemoError> {
-  try {
-    await call
-  } catch (error) {
-    assert.ok(error instanceof DemoError, `a DemoError, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected the call to fail')
 }
 
 const fast = {retry: {attempts: 4, baseDelayMs: 1, maxDelayMs: 2}}

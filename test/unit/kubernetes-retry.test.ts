@@ -8,7 +8,8 @@ import {after, before, beforeEach, test} from 'node:test'
 import {connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
 import {applyRetryDecisionFor} from '../../src/adapters/kubernetes/api-errors.js'
 import {backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
-import {ClusterError, ClusterUnavailableError, DemoError, UsageError} from '../../src/core/errors.js'
+import {ClusterError, ClusterUnavailableError, UsageError} from '../../src/core/errors.js'
+import {failureOf} from '../support/failures.js'
 
 // A scripted stand-in for the API server on 127.0.0.1: each request takes the next reply (the last one repeats).
 interface Reply {
@@ -63,16 +64,6 @@ function connect(options: KubernetesClusterOptions = {}) {
     retry: {baseDelayMs: 5, maxDelayMs: 20, attempts: 4},
     ...options,
   })
-}
-
-async function failureOf(call: Promise<unknown>): Promise<DemoError> {
-  try {
-    await call
-  } catch (error) {
-    assert.ok(error instanceof DemoError, `a DemoError, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected the call to fail')
 }
 
 before(async () => {

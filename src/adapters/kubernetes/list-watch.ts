@@ -25,6 +25,30 @@ const DEFAULT_BACKOFF_MS = 200
 const DEFAULT_MAX_BACKOFF_MS = 5_000
 
 /**
+ * The waiting half of a Watch's `next(maxWaitMs)`: `wait` resolves after `maxWaitMs`, or earlier when `wake`
+ * is called (news arrived, or the watch closed). Leaves no timer behind.
+ */
+export class Wakeups {
+  private readonly waiters = new Set<() => void>()
+
+  wait(maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, Math.max(0, maxWaitMs))
+      this.waiters.add(done)
+    })
+  }
+
+  wake(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+}
+
+/**
  * A cache of the objects a list and the watch after it tell, like client-go's reflector: list, then watch from
  * the list's resourceVersion; a watch the server closes is reopened from the last resourceVersion seen (events
  * and bookmarks move it); an ERROR event (410 Gone: that version is too old) or a failure relists, after a
@@ -39,7 +63,7 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
   private resourceVersion = ''
   private closed = false
   private connection: Promise<{abort(): void}> | undefined
-  private waiters = new Set<() => void>()
+  private readonly wakeups = new Wakeups()
   private failures = 0
   /** Events the current connection brought: one the server ends without any is retried with backoff. */
   private eventsOnConnection = 0
@@ -62,7 +86,7 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
 
   async next(maxWaitMs: number): Promise<{changed: boolean; value: T}> {
     this.signal.throwIfAborted()
-    if (!this.hasNews()) await this.waitForNews(maxWaitMs)
+    if (!this.hasNews()) await this.wakeups.wait(maxWaitMs)
     this.signal.throwIfAborted()
     const changed = this.hasNews()
     if (changed) this.returned = this.version
@@ -79,32 +103,16 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
       () => undefined,
     )
     this.connection = undefined
-    this.wake()
+    this.wakeups.wake()
   }
 
   private hasNews(): boolean {
     return this.synced && this.version !== this.returned
   }
 
-  private waitForNews(maxWaitMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.waiters.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, maxWaitMs)
-      this.waiters.add(done)
-    })
-  }
-
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter()
-  }
-
   private changed(): void {
     this.version++
-    this.wake()
+    this.wakeups.wake()
   }
 
   private async relist(): Promise<void> {

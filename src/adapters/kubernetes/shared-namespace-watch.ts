@@ -1,6 +1,6 @@
 import type {V1Namespace} from '@kubernetes/client-node'
 import type {Watch} from '../../core/ports.js'
-import {ListWatch, type ListWatchSource} from './list-watch.js'
+import {ListWatch, Wakeups, type ListWatchSource} from './list-watch.js'
 
 /** How often the shared namespace watch relists every namespace while anyone waits: the fallback should the watch miss a change. */
 export const NAMESPACE_RESYNC_MS = 4_000
@@ -158,7 +158,7 @@ function changedNames(before: Map<string, V1Namespace>, after: Map<string, V1Nam
 class NamespaceView implements Watch<{exists: boolean}> {
   private returned: number | undefined
   private closed = false
-  private readonly waiters = new Set<() => void>()
+  private readonly wakeups = new Wakeups()
   private readonly unsubscribe: () => void
   private readonly onAbort = () => this.close()
 
@@ -172,13 +172,13 @@ class NamespaceView implements Watch<{exists: boolean}> {
       this.unsubscribe = () => undefined
       return
     }
-    this.unsubscribe = shared.subscribe(name, () => this.wake())
+    this.unsubscribe = shared.subscribe(name, () => this.wakeups.wake())
     signal.addEventListener('abort', this.onAbort, {once: true})
   }
 
   async next(maxWaitMs: number): Promise<{changed: boolean; value: {exists: boolean}}> {
     this.signal.throwIfAborted()
-    if (!this.hasNews() && !this.closed) await this.waitForNews(maxWaitMs)
+    if (!this.hasNews() && !this.closed) await this.wakeups.wait(maxWaitMs)
     this.signal.throwIfAborted()
     const changed = this.hasNews()
     if (changed) this.returned = this.shared.stamp(this.name)
@@ -190,28 +190,12 @@ class NamespaceView implements Watch<{exists: boolean}> {
     this.closed = true
     this.signal.removeEventListener('abort', this.onAbort)
     this.unsubscribe()
-    this.wake()
+    this.wakeups.wake()
   }
 
   private hasNews(): boolean {
     if (this.closed) return false
     const stamp = this.shared.stamp(this.name)
     return stamp !== undefined && stamp !== this.returned
-  }
-
-  private waitForNews(maxWaitMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.waiters.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, Math.max(0, maxWaitMs))
-      this.waiters.add(done)
-    })
-  }
-
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter()
   }
 }

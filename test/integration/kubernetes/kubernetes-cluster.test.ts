@@ -5,13 +5,14 @@ import {join} from 'node:path'
 import {test} from 'node:test'
 import {CoreV1Api, KubernetesObjectApi, PatchStrategy} from '@kubernetes/client-node'
 import {connectKubernetesCluster, type KubernetesCluster} from '../../../src/adapters/kubernetes/kubernetes-cluster.js'
-import {ClusterError, DemoError, ForeignNamespaceError, NamespaceTerminatingError} from '../../../src/core/errors.js'
+import {ClusterError, ForeignNamespaceError, NamespaceTerminatingError} from '../../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, MANAGED_BY_LABEL} from '../../../src/core/labels.js'
 import type {DeploymentState, Manifest, Ownership} from '../../../src/core/ports.js'
 import {projectConfigSchema} from '../../../src/core/project-config.js'
 import {renderStack, type RenderedStack, type TemplateFile} from '../../../src/core/render-stack.js'
 import {onlyServices} from '../../fakes/builders.js'
 import {deleteTestNamespace, eventually, loadTestKubeConfig, NEVER_READY_LABEL, TEST_NAMESPACE_LABEL} from '../../support/k8s.js'
+import {failureOf} from '../../support/failures.js'
 
 const kubeConfigPath = process.env.DEMO_TEST_KUBECONFIG
 const kubeConfig = loadTestKubeConfig()
@@ -64,16 +65,6 @@ async function aCluster(options: {listPageSize?: number} = {}): Promise<Kubernet
 
 async function createForeignNamespace(name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Promise<void> {
   await core.createNamespace({body: {metadata: {name, labels: {...labels, [TEST_NAMESPACE_LABEL]: 'true'}, annotations}}})
-}
-
-async function failureOf(call: Promise<unknown>): Promise<DemoError> {
-  try {
-    await call
-  } catch (error) {
-    assert.ok(error instanceof DemoError, `a DemoError, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected the call to fail')
 }
 
 function allAvailable(states: DeploymentState[]): DeploymentState[] | undefined {
