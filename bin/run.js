@@ -8,8 +8,6 @@ if (alone && (flag === '--version' || flag === '-v')) {
   process.stdout.write(`${await versionLine()}\n`)
 } else if (alone && (flag === '--help' || flag === '-h') && (await printPrerenderedHelp())) {
   // done
-} else if (await reexecForEmbeddedStore()) {
-  // replaced by the same command with --liftoff-only (process.execve does not return)
 } else {
   // V8's compile cache (Node >= 22.1) keeps compiled code of our ~400 modules between runs, in the OS temp
   // dir: about 0.1 s off each start of a command that talks to the cluster.
@@ -40,25 +38,5 @@ async function printPrerenderedHelp() {
   const text = readFileSync(file, 'utf8')
   if (text.trim() === '') return false
   process.stdout.write(text.replace(/^VERSION\n {2}.*$/m, `VERSION\n  ${await versionLine()}`))
-  return true
-}
-
-/**
- * The embedded state store is PostgreSQL compiled to WebAssembly (PGlite). By default V8 also compiles its
- * hot functions with the optimizing compiler (TurboFan), which costs a short command like `demo list` about
- * 0.5 s of CPU and ~400 MiB of peak memory for code it runs once; the baseline compiler alone (`--liftoff-only`)
- * is enough. V8 freezes its flags once started (Node 24: v8.setFlagsFromString('--liftoff-only') has no effect),
- * and the flag is not allowed in NODE_OPTIONS, so when the command will use the embedded store (no state
- * database URL in the environment, the only place it can come from) the process replaces itself with the same
- * command plus the flag: same pid, stdio, terminal and signals, ~40 ms. The shared-Postgres path is untouched.
- * Node without process.execve (before 22.15, Windows) runs on without the flag: slower, same results.
- */
-async function reexecForEmbeddedStore() {
-  if (process.execArgv.includes('--liftoff-only') || typeof process.execve !== 'function') return false
-  const {stateDatabaseUrl} = await import('../dist/state-url.js')
-  if (stateDatabaseUrl(process.env)) return false
-  const {fileURLToPath} = await import('node:url')
-  const args = [process.execPath, '--liftoff-only', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)]
-  process.execve(process.execPath, args, process.env)
   return true
 }

@@ -135,10 +135,11 @@ export class Deps {
   }
 
   /**
-   * With the embedded store, one `demo gc` run at a time (issue 12). The store's own lock is taken and given up
-   * query by query (embedded.ts), so two runs would interleave, and a write of one could wait past that lock's
-   * 10 s for the other and fail its demo. Instead a second run waits for the first as a whole (saying at once
-   * which gc it waits for) and then finds the work done; after GC_RUN_LOCK_WAIT_MS it gives up with
+   * With the embedded store, one `demo gc` run at a time (issue 12). It was made when each process opened the
+   * store itself, taking its lock query by query, so that a write of one run could not wait past that lock's
+   * 10 s for the other and fail its demo; the store's server (store-server.ts) has no such wait, and the run lock
+   * stays because on a laptop one run at a time is what people expect: a second run waits for the first as a
+   * whole (saying at once which gc it waits for) and then finds the work done; after GC_RUN_LOCK_WAIT_MS it gives up with
    * StoreUnavailableError naming the other gc. With Postgres nothing is taken: each row is claimed by
    * compare-and-set, so two runs may overlap. Returns the release function (also run at exit).
    */

@@ -1,4 +1,5 @@
 import {execa, type ResultPromise} from 'execa'
+import {spawn, type ChildProcess} from 'node:child_process'
 import {cpSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {dump} from 'js-yaml'
@@ -126,4 +127,31 @@ export function processState(pid: number): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A node script (TypeScript imports relative to the repo root) running in its own process; `until` waits for a line it prints. */
+export function startScript(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): {child: ChildProcess; until: (line: string) => Promise<void>; exit: Promise<{code: number | null; output: string}>} {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {cwd: REPO_ROOT, env: {...process.env, ...env}})
+  let output = ''
+  const listeners = new Set<() => void>()
+  const take = (chunk: Buffer) => {
+    output += chunk.toString()
+    for (const listener of listeners) listener()
+  }
+  child.stdout.on('data', take)
+  child.stderr.on('data', take)
+  const exit = new Promise<{code: number | null; output: string}>((resolve) => child.on('close', (code) => resolve({code, output})))
+  const until = (line: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (output.split('\n').includes(line)) resolve()
+      }
+      listeners.add(check)
+      check()
+      void exit.then(({code}) => reject(new Error(`the script exited (${code}) before printing "${line}":\n${output}`)))
+    })
+  return {child, until, exit}
 }

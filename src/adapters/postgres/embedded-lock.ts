@@ -201,6 +201,17 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     holder = tryLock(lockPath, command)
   }
   rmSync(wantedPath(lockPath), {force: true})
+  return releaser(lockPath)
+}
+
+/** Takes the lock when it is free (or its holder dead) without waiting or marking it wanted; null when another process holds it. */
+export function tryAcquireLock(lockPath: string, options: Pick<LockOptions, 'command'> = {}): (() => void) | null {
+  mkdirSync(dirname(lockPath), {recursive: true})
+  return tryLock(lockPath, options.command ?? thisCommand()) === null ? releaser(lockPath) : null
+}
+
+/** The release function of a lock this process holds: idempotent, and run at process exit. */
+function releaser(lockPath: string): () => void {
   let released = false
   const release = () => {
     if (released) return

@@ -2,10 +2,10 @@ import {join} from 'node:path'
 import type {DemoStore, Stats} from '../../core/ports.js'
 import {openPostgres, redactUrl, type Db} from './db.js'
 import {PostgresDemoStore} from './demo-store.js'
-import {openEmbedded} from './embedded.js'
 import type {LockOptions} from './embedded-lock.js'
 import {migrate} from './migrate.js'
 import {PostgresStats} from './stats.js'
+import {openServedEmbedded} from './store-client.js'
 
 export interface OpenedStore {
   store: DemoStore
@@ -27,11 +27,13 @@ export interface StoreOptions {
 }
 
 /**
- * Opens the shared Postgres store when a URL is given, else the embedded one; migrates either. The embedded
- * store holds its lock only while in use (embedded.ts), so it may wait for another process at any query.
+ * Opens the shared Postgres store when a URL is given, else the embedded one through its server (started when
+ * none runs, store-client.ts); migrates either.
  */
 export async function openStore(options: StoreOptions): Promise<OpenedStore> {
-  const db: Db = options.databaseUrl ? await openPostgres(options.databaseUrl) : openEmbedded(options.stateDir, options.lock)
+  const db: Db = options.databaseUrl
+    ? await openPostgres(options.databaseUrl)
+    : await openServedEmbedded(options.stateDir, {notice: options.lock?.notice})
   try {
     await migrate(db)
   } catch (error) {

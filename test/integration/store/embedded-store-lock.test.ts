@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {execFile, spawn, type ChildProcess} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
@@ -7,38 +7,11 @@ import {promisify} from 'node:util'
 import {acquireLock} from '../../../src/adapters/postgres/embedded-lock.js'
 import {openEmbedded} from '../../../src/adapters/postgres/embedded.js'
 import {StoreUnavailableError} from '../../../src/core/errors.js'
-import {cliSandbox, REPO_ROOT, startDemo, transcript} from '../../support/cli.js'
+import {cliSandbox, startDemo, startScript, transcript} from '../../support/cli.js'
 import {tempDir} from '../../support/databases.js'
 
 const run = promisify(execFile)
 const TIME = String.raw`\d\d:\d\d:\d\d`
-
-/** A node script (TypeScript imports relative to the repo root) running in its own process; `until` waits for a line it prints. */
-function startScript(
-  script: string,
-  env: NodeJS.ProcessEnv,
-): {child: ChildProcess; until: (line: string) => Promise<void>; exit: Promise<{code: number | null; output: string}>} {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {cwd: REPO_ROOT, env: {...process.env, ...env}})
-  let output = ''
-  const listeners = new Set<() => void>()
-  const take = (chunk: Buffer) => {
-    output += chunk.toString()
-    for (const listener of listeners) listener()
-  }
-  child.stdout.on('data', take)
-  child.stderr.on('data', take)
-  const exit = new Promise<{code: number | null; output: string}>((resolve) => child.on('close', (code) => resolve({code, output})))
-  const until = (line: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (output.split('\n').includes(line)) resolve()
-      }
-      listeners.add(check)
-      check()
-      void exit.then(({code}) => reject(new Error(`the script exited (${code}) before printing "${line}":\n${output}`)))
-    })
-  return {child, until, exit}
-}
 
 /** The lock file's holder: the JSON this version writes. */
 function holderOf(lockPath: string): {pid: number; command: string; since: string} {
@@ -85,14 +58,17 @@ describe('the embedded store lock', () => {
     }
   })
 
+  // The holders below open the store in their own process, as `demo` did before the store's server
+  // (store-server.ts) and as an older `demo` still does: the server takes turns with them through the lock.
   it('tells a waiting `demo list` at once which process and command it waits for, then lists', async () => {
     const box = cliSandbox()
     const holder = startScript(
-      `import {openStore} from './src/adapters/postgres/open-store.ts'
-       const opened = await openStore({databaseUrl: null, stateDir: process.env.DIR, lock: {command: 'demo create --type startup'}})
-       const db = opened.store.db
+      `import {openEmbedded} from './src/adapters/postgres/embedded.ts'
+       import {migrate} from './src/adapters/postgres/migrate.ts'
+       const db = openEmbedded(process.env.DIR, {command: 'demo create --type startup'})
+       await migrate(db)
        await db.transaction(async () => { console.log('holding'); await new Promise((r) => setTimeout(r, 5000)) })
-       await opened.close()
+       await db.close()
        console.log('closed')`,
       {DIR: box.env.DEMO_STATE_DIR},
     )
@@ -115,16 +91,20 @@ describe('the embedded store lock', () => {
   it('lets `demo list` read while another process is in a long wait between its store operations', async () => {
     const box = cliSandbox()
     const creator = startScript(
-      `import {openStore} from './src/adapters/postgres/open-store.ts'
+      `import {openEmbedded} from './src/adapters/postgres/embedded.ts'
+       import {migrate} from './src/adapters/postgres/migrate.ts'
+       import {PostgresDemoStore} from './src/adapters/postgres/demo-store.ts'
        import {aCreatedEvent, aNewDemo, BIG_CAPS} from './test/fakes/builders.ts'
-       const opened = await openStore({databaseUrl: null, stateDir: process.env.DIR, lock: {command: 'demo create'}})
+       const db = openEmbedded(process.env.DIR, {command: 'demo create'})
+       await migrate(db)
+       const store = new PostgresDemoStore(db, 'embedded')
        const demo = aNewDemo({id: 'lockwait1', expiresAt: new Date(Date.now() + 3_600_000)})
-       await opened.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+       await store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
        console.log('inserted')
        // What a create does while Kubernetes starts the demo: nothing with the store, for a long time.
        await new Promise((r) => setTimeout(r, 20_000))
-       await opened.store.update(demo.id, 1, {status: 'ready', readyAt: new Date()})
-       await opened.close()
+       await store.update(demo.id, 1, {status: 'ready', readyAt: new Date()})
+       await db.close()
        console.log('ready')`,
       {DIR: box.env.DEMO_STATE_DIR},
     )

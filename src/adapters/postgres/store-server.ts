@@ -1,0 +1,228 @@
+import {chmodSync, existsSync, rmSync} from 'node:fs'
+import {createServer, type Socket} from 'node:net'
+import type {Db} from './db.js'
+import {openEmbedded} from './embedded.js'
+import {tryAcquireLock} from './embedded-lock.js'
+import {FrameReader, frame, toWireError, type StoreReply, type StoreRequest} from './store-protocol.js'
+import {socketPathFor} from './store-socket.js'
+
+/*
+ * The embedded store's server: one process per data directory that keeps PGlite open while `demo` commands
+ * come and go, and answers them over a local socket (store-client.ts starts it on first use). Opening PGlite is
+ * most of a short command's time (~0.3 s of its WebAssembly PostgreSQL starting, every time); with the server
+ * a `demo list` costs what it costs on shared Postgres. It also lets several commands use the store at once:
+ * each connection is a session, statements interleave as they would on Postgres, and a transaction holds
+ * PGlite's own mutex until it ends, so others wait for it, not for a whole command.
+ *
+ * Lifetime: it stops once no client has been connected for `idleMs`, when its data directory is removed, when
+ * a client of another build says hello (the package was upgraded: that client starts a server of its own), or on
+ * SIGTERM/SIGINT/SIGHUP. Stopping, it gives up its socket at once and closes PGlite once its connected clients
+ * are done. The store itself is guarded as before by its lock (embedded-lock.ts), which the server holds only
+ * while PGlite is open (embedded.ts, without an idle limit): a retiring server and its successor, or a `demo` of
+ * an older version that opens the store itself, take turns, each yielding as soon as it is idle and another
+ * waits.
+ */
+
+export interface ServeOptions {
+  /** This build's identity (store-client.ts `serverKey`); a client of another build makes the server stop. */
+  key: string
+  /** How long to stay up with no client connected. */
+  idleMs: number
+}
+
+const TICK_MS = 250
+
+/** Serves `dataDir` until idle; resolves once stopped, at once if another server is already serving it. */
+export async function serveEmbedded(dataDir: string, options: ServeOptions): Promise<void> {
+  const releaseRole = tryAcquireLock(`${dataDir}.server.lock`, {command: SERVER_COMMAND})
+  if (releaseRole) await new StoreServer(dataDir, options, releaseRole).run()
+}
+
+const SERVER_COMMAND = 'demo (embedded store server)'
+
+class StoreServer {
+  private readonly socketPath: string
+  private readonly clients = new Set<Socket>()
+  /** While PGlite waits for another process's lock, whom it waits for: told to every client, also to those that come later. */
+  private waitingFor: string | undefined
+  private readonly db: Db
+  private readonly server = createServer((socket) => this.accept(socket))
+  private lastActive = Date.now()
+  private stopping: Promise<void> | undefined
+  private tick: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly options: ServeOptions,
+    private readonly releaseRole: () => void,
+  ) {
+    this.socketPath = socketPathFor(dataDir)
+    const opened = openEmbedded(dataDir, {idleMs: Number.POSITIVE_INFINITY, command: SERVER_COMMAND, notice: (notice) => this.tell(notice)})
+    this.db = {
+      ...opened,
+      query: async <T>(sql: string, params?: unknown[]) => {
+        const result = await opened.query<T>(sql, params)
+        this.waitingFor = undefined
+        return result
+      },
+    }
+  }
+
+  async run(): Promise<void> {
+    this.tick = setInterval(() => {
+      const idle = this.clients.size === 0 && Date.now() - this.lastActive >= this.options.idleMs
+      if (idle || !existsSync(this.dataDir)) void this.stop()
+    }, TICK_MS)
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => void this.stop())
+    // We hold the server's lock, so a socket file left here is a dead server's.
+    rmSync(this.socketPath, {force: true})
+    const closed = new Promise<void>((resolve) => this.server.once('close', () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.socketPath, () => resolve())
+    })
+    if (process.platform !== 'win32') chmodSync(this.socketPath, 0o600)
+    // Open PGlite now, while the first client is still sending its hello.
+    void this.db.query('SELECT 1').catch(() => {})
+    await closed
+    await this.stop()
+  }
+
+  private tell(notice: string): void {
+    this.waitingFor = notice
+    for (const client of this.clients) client.write(frame({notice}))
+  }
+
+  private accept(socket: Socket): void {
+    this.clients.add(socket)
+    this.lastActive = Date.now()
+    if (this.waitingFor) socket.write(frame({notice: this.waitingFor}))
+    const session = new ClientSession(
+      this.db,
+      (reply) => socket.write(frame(reply)),
+      this.options.key,
+      () => void this.stop(),
+    )
+    const reader = new FrameReader<StoreRequest>()
+    socket.on('data', (chunk) => {
+      this.lastActive = Date.now()
+      for (const request of reader.push(chunk)) session.handle(request)
+    })
+    socket.on('error', () => socket.destroy())
+    socket.on('close', () => {
+      this.clients.delete(socket)
+      this.lastActive = Date.now()
+      session.abandon()
+    })
+  }
+
+  private stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.tick)
+      // No new clients from here on, and the socket path is free for the next server at once; the clients
+      // connected finish first (their connections end with their commands), then PGlite closes.
+      const drained = new Promise<void>((resolve) => this.server.close(() => resolve()))
+      rmSync(this.socketPath, {force: true})
+      this.releaseRole()
+      await drained
+      await this.db.close().catch(() => {})
+    })()
+    return this.stopping
+  }
+}
+
+/** Rolls back a transaction the client ended without deciding (it died, or closed the connection mid-way). */
+class Abandoned extends Error {}
+
+interface OpenTransaction {
+  tx: Db
+  end: (commit: boolean) => void
+  ended: Promise<unknown>
+}
+
+/** One client's requests: statements, and transactions it drives statement by statement. */
+class ClientSession {
+  private readonly transactions = new Map<number, OpenTransaction>()
+  private nextTransaction = 1
+  private greeted = false
+
+  constructor(
+    private readonly db: Db,
+    private readonly reply: (reply: StoreReply) => void,
+    private readonly key: string,
+    private readonly stopServer: () => void,
+  ) {}
+
+  handle(request: StoreRequest): void {
+    this.answer(request).then(
+      (value) => this.reply({id: request.id, ok: true, value}),
+      (error: unknown) => this.reply({id: request.id, ok: false, error: toWireError(error)}),
+    )
+  }
+
+  private async answer(request: StoreRequest): Promise<unknown> {
+    if (request.op === 'hello') return this.greet(request.key)
+    if (!this.greeted) throw new Error('say hello first')
+    switch (request.op) {
+      case 'query':
+        return this.statementTarget(request.tx).query(request.sql, request.params)
+      case 'begin':
+        return this.begin()
+      case 'end':
+        return this.end(request.tx, request.commit)
+    }
+  }
+
+  /** A client of another build makes this server retire (store-server.ts, Lifetime); it starts its own. */
+  private greet(key: string): null {
+    if (key !== this.key) {
+      this.stopServer()
+      throw new Error('stale server')
+    }
+    this.greeted = true
+    return null
+  }
+
+  private statementTarget(tx: number | undefined): Db {
+    const target = tx === undefined ? this.db : this.transactions.get(tx)?.tx
+    if (!target) throw new Error(`no open transaction ${tx}`)
+    return target
+  }
+
+  private async end(tx: number, commit: boolean): Promise<null> {
+    const open = this.transactions.get(tx)
+    if (!open) throw new Error(`no open transaction ${tx}`)
+    open.end(commit)
+    await open.ended
+    return null
+  }
+
+  /** Opens a transaction that stays open until the client's `end` (Db.transaction holds PGlite's mutex until then). */
+  private begin(): Promise<number> {
+    const id = this.nextTransaction++
+    return new Promise<number>((begun, failed) => {
+      const open = {} as OpenTransaction
+      const decided = new Promise<boolean>((resolve) => {
+        open.end = resolve
+      })
+      // Db.transaction runs its work after BEGIN, asynchronously: `open.ended` is set by then.
+      open.ended = this.db
+        .transaction(async (tx) => {
+          open.tx = tx
+          this.transactions.set(id, open)
+          begun(id)
+          if (!(await decided)) throw new Abandoned()
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof Abandoned)) throw error
+        })
+        .finally(() => this.transactions.delete(id))
+      open.ended.catch(failed)
+    })
+  }
+
+  /** The client is gone: whatever it left open is rolled back. */
+  abandon(): void {
+    for (const open of this.transactions.values()) open.end(false)
+  }
+}
