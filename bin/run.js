@@ -15,9 +15,13 @@ if (alone && (flag === '--version' || flag === '-v')) {
   enableCompileCache?.()
   const {guardProcessStreams} = await import('../dist/process-streams.js')
   guardProcessStreams()
-  const {execute} = await import('@oclif/core')
   const {normalizeArgv} = await import('../dist/argv.js')
-  await execute({dir: import.meta.url, args: normalizeArgv(process.argv.slice(2))})
+  const args = normalizeArgv(process.argv.slice(2))
+  // A command on the embedded store starts the store's server now, so it starts while oclif loads.
+  const {stateDatabaseUrl} = await import('../dist/state-url.js')
+  if (!stateDatabaseUrl(process.env)) (await import('../dist/store-prestart.js')).prestartStoreServer(args, process.env)
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url, args})
 }
 
 /** <name>/<version> <platform>-<arch> node-<version>, as oclif prints it. */

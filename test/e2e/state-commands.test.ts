@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
@@ -296,5 +297,28 @@ describe('the embedded store', () => {
     const again = await demo(['list', '--json'], {env})
     assert.equal(again.code, 0, again.stderr)
     assert.deepEqual(json(again), {demos: [], total: 0, page: 1, limit: 25})
+  })
+
+  it('is served by one background server that the first command starts; help and a dry run start none', async () => {
+    const stateDir = join(tempDir('demo-e2e-embedded-'), 'state')
+    const env = {DEMO_DATABASE_URL: undefined, DEMO_STATE_DIR: stateDir}
+    for (const args of [
+      ['list', '--help'],
+      ['create', '--type', 'startup', '--dry-run'],
+    ]) {
+      const run = await demo(args, {env})
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(existsSync(`${stateDir}.server.lock`), false, `${args.join(' ')} started a store server`)
+    }
+    const runs = await Promise.all([demo(['list', '--json'], {env}), demo(['list', '--json'], {env}), demo(['stats', '--json'], {env})])
+    for (const run of runs) assert.equal(run.code, 0, run.stderr)
+    const server = JSON.parse(readFileSync(`${stateDir}.server.lock`, 'utf8')) as {pid: number; command: string}
+    assert.equal(server.command, 'demo (embedded store server)')
+    const servers = execFileSync('pgrep', ['-f', `store-server-main.js ${stateDir} `], {encoding: 'utf8'})
+      .trim()
+      .split('\n')
+    assert.deepEqual(servers, [String(server.pid)], 'one server for the directory, however many commands started at once')
+    assert.equal(JSON.parse(readFileSync(`${stateDir}.lock`, 'utf8')).pid, server.pid, 'the server holds the store')
+    process.kill(server.pid, 'SIGTERM')
   })
 })

@@ -1,4 +1,3 @@
-import {join} from 'node:path'
 import type {DemoStore, Stats} from '../../core/ports.js'
 import {openPostgres, redactUrl, type Db} from './db.js'
 import {PostgresDemoStore} from './demo-store.js'
@@ -12,11 +11,6 @@ export interface OpenedStore {
   /** Usage analytics over the same database. */
   stats: Stats
   close(): Promise<void>
-}
-
-/** The embedded store's directory: DEMO_STATE_DIR, else `<data dir>/state` (e.g. ~/.local/share/demo/state). */
-export function embeddedStateDir(dataDir: string, env: NodeJS.ProcessEnv): string {
-  return env.DEMO_STATE_DIR || join(dataDir, 'state')
 }
 
 export interface StoreOptions {

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {closeSync, mkdirSync, openSync, readFileSync, statSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync} from 'node:fs'
 import {connect, type Socket} from 'node:net'
 import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -93,6 +93,19 @@ async function tryConnect(socketPath: string, key: string, notice: ServedOptions
   }
 }
 
+/** Servers started by startServerEarly, for the command's openServedEmbedded of the same directory. */
+const startedEarly = new Map<string, Promise<number | null>>()
+
+/**
+ * Starts the server for `dataDir` now when no socket is there, without waiting for it: bin/run.js calls this
+ * before oclif loads, so the server's start (~0.4 s, most of it PGlite opening) runs in its own process while
+ * this one loads the command, instead of after it.
+ */
+export function startServerEarly(dataDir: string): void {
+  if (startedEarly.has(dataDir) || existsSync(socketPathFor(dataDir))) return
+  startedEarly.set(dataDir, startServer(dataDir, serverKey(), SERVER_IDLE_MS))
+}
+
 /**
  * The embedded store in `dataDir`, served by its server (store-server.ts), which this starts when none runs.
  * Throws StoreUnavailableError when the server cannot be started or reached, naming its log.
@@ -101,7 +114,8 @@ export async function openServedEmbedded(dataDir: string, options: ServedOptions
   const socketPath = socketPathFor(dataDir)
   const key = options.key ?? serverKey()
   const deadline = Date.now() + START_TIMEOUT_MS
-  let starting: Promise<number | null> | undefined
+  let starting = startedEarly.get(dataDir)
+  startedEarly.delete(dataDir)
   for (;;) {
     const connection = await tryConnect(socketPath, key, options.notice)
     if (connection instanceof Connection) return servedDb(connection)
