@@ -325,9 +325,19 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     for (const object of objects) this.assertApplicable(object, owner)
     await this.verifiedNamespace(owner, 'apply to')
     await this.assertNamespacedKinds(objects)
-    // Policy objects (quota, limits, ...) first: admission of the pods depends on them.
+    // Policy objects (quota, limits, ...) first: admission of the pods depends on them. Services one at a time,
+    // beside the rest: under load the API server answered 504 to Service creates (each allocates a cluster IP)
+    // that quota admission had already charged, and the charge stays until the quota controller's recount
+    // (every 5 min), so 20 creates applying 6 Services at once had their own quota refuse them ("services=10
+    // used" for 6). kubectl, one object at a time, had none (docs/benchmarks.md, perf2). Deployments, which
+    // take longest to become ready, do not wait for the Services.
     for (const group of splitPolicyFirst(objects)) {
-      await mapWithConcurrency(group, this.settings.concurrency, (object) => this.applyOne(object))
+      const services = group.filter((o) => o.kind === 'Service')
+      const others = group.filter((o) => o.kind !== 'Service')
+      await Promise.all([
+        mapWithConcurrency(services, 1, (object) => this.applyOne(object)),
+        mapWithConcurrency(others, this.settings.concurrency, (object) => this.applyOne(object)),
+      ])
     }
   }
 
