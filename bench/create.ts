@@ -2,7 +2,6 @@ import {existsSync} from 'node:fs'
 import {cpus} from 'node:os'
 import {join} from 'node:path'
 import type {Context} from './lib/context.js'
-import {withCompileCache} from './lib/package.js'
 import {log, run} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {deleteNamespaces, demoCreate, demoEnv, DEMO_TYPE, dryRun, kubectlCreate} from './lib/stack.js'
@@ -75,9 +74,7 @@ export async function create(ctx: Context): Promise<Section> {
   const created: string[] = []
   const manifested = await ctx.manifested()
   const withManifest: number[] = []
-  const cached = withCompileCache(ctx.pkg)
-  ctx.extraPackages.push(cached)
-  const withCache: number[] = []
+  const phases = new Map<string, number[]>()
   const demoRss: number[] = []
   const peerRss: number[] = []
   for (let i = -WARMUPS; i < runs; i++) {
@@ -97,19 +94,16 @@ export async function create(ctx: Context): Promise<Section> {
     const m = manifested ? await demoCreate(ctx, env, manifested) : undefined
     if (m?.namespace) created.push(m.namespace)
     if (m && !m.ok) throw new Error(`demo create (with manifest) failed: ${m.error}`)
-    const c = await demoCreate(ctx, env, cached)
-    if (c.namespace) created.push(c.namespace)
-    if (!c.ok) throw new Error(`demo create (compile cache prototype) failed: ${c.error}`)
     const k = k0 ?? (await peerRun())
     log(
-      `create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s)${m ? `, with manifest ${ms(m.ms)}` : ''}, compile-cache prototype ${ms(c.ms)}, kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`,
+      `create ${i < 0 ? '(warm-up)' : `#${i + 1}`}: demo ${ms(d.ms)} (in-process ${d.phaseTotalS ?? '?'} s)${m ? `, with manifest ${ms(m.ms)}` : ''}, kubectl ${ms(k.ms)} (apply ${ms(k.applyMs)} + wait ${ms(k.waitMs)})`,
     )
     if (i < 0) continue
     demo.push(d.ms)
     demoRss.push(d.maxRssMiB)
     peerRss.push(k.maxRssMiB)
     if (m) withManifest.push(m.ms)
-    withCache.push(c.ms)
+    for (const [phase, seconds] of Object.entries(d.phases)) phases.set(phase, [...(phases.get(phase) ?? []), seconds * 1000])
     if (d.phaseTotalS !== undefined) inProcess.push(d.phaseTotalS * 1000)
     peer.push(k.ms)
     peerApply.push(k.applyMs)
@@ -138,19 +132,19 @@ against the peer: \`demo create --dry-run\` rendered once per run (not timed), t
 \`kubectl apply --server-side -f <yaml>\` + \`kubectl wait --for=condition=Available deployment --all -n <ns> --timeout=300s\`
 (timed together). ${runs} runs after ${WARMUPS} warm-up round, demo and kubectl one after the other in ABBA order; state in a fresh Postgres database;
 every demo process runs with \`DEMO_CONFIG\` pointing at a file that only raises \`limits\` (perOwner/global 100).
-Stacks stay up during the benchmark and are deleted together at its end. The "prototype" row is the same build
-with \`module.enableCompileCache()\` added at the top of bin/run.js (bench/lib/package.ts \`withCompileCache\`),
-run right after each \`demo create\`: a suggested change, not shipped code.
+Stacks stay up during the benchmark and are deleted together at its end.
 
 ${header(['Ratio to kubectl (median)', 'Peak RSS (median)'])}
 ${row('`demo create`', sd, [ratio(sd.median, sp.median), rssOf(demoRss)])}
 ${row('↳ of which in-process (`phaseTimings.total`: record, namespace, apply, wait)', si, [ratio(si.median, sp.median), ''])}
-${withManifest.length > 0 ? row('`demo create`, same build + `oclif manifest`', summarize(withManifest), [ratio(summarize(withManifest).median, sp.median), '']) + '\n' : ''}${row('↳ prototype: `module.enableCompileCache()` in bin/run.js', summarize(withCache), [ratio(summarize(withCache).median, sp.median), ''])}
+${withManifest.length > 0 ? row('`demo create`, same build + `oclif manifest`', summarize(withManifest), [ratio(summarize(withManifest).median, sp.median), '']) + '\n' : ''}
 ${row('`kubectl apply --server-side` + `kubectl wait` (peer)', sp, ['1.00×', `${rssOf(peerRss)} (the larger of the two)`])}
 ${row('↳ `kubectl apply --server-side`', summarize(peerApply), ['', ''])}
 ${row('↳ `kubectl wait --for=condition=Available`', summarize(peerWait), ['', ''])}
 
 Goal demo/kubectl ≤ 0.8×: **${r <= 0.8 ? 'met' : 'missed'}** (${ratio(sd.median, sp.median)}).
+The CLI's phases (medians of \`phaseTimings\`, ms; \`total\` runs from the row's insert to Available):
+${[...phases.entries()].map(([phase, values]) => `${phase} ${summarize(values).median.toFixed(0)}`).join(', ')}.
 The difference between the wall time and \`phaseTimings.total\` is the process's own cost before and after the
 steps: Node and oclif start-up, loading the Kubernetes client and pg, opening and migrating the state store.
 One more \`demo create\`, untimed, under \`/usr/bin/time\`: **${cpu.text}** of CPU for one demo, which bounds how many

@@ -1,6 +1,5 @@
 import type {Context} from './lib/context.js'
 import {findKubectl} from './lib/env.js'
-import {withCompileCache} from './lib/package.js'
 import {log, run, type RunResult} from './lib/proc.js'
 import {header, ms, ratio, row, type Section, type Verdict} from './lib/report.js'
 import {summarize, type Summary} from './lib/stats.js'
@@ -26,9 +25,6 @@ export async function startup(ctx: Context): Promise<Section> {
     {label: '`kubectl version --client`', exec: () => run(kubectl, ['version', '--client'], {cwd: ctx.workDir})},
     {label: '`node -e 0` (bare Node start, reference)', exec: () => run(process.execPath, ['-e', '0'], {cwd: ctx.workDir})},
   ]
-  const cached = withCompileCache(ctx.pkg)
-  ctx.extraPackages.push(cached)
-  cases.push({label: '`demo --help`, prototype: `module.enableCompileCache()` in bin/run.js', exec: () => ctx.demo(['--help'], {}, {pkg: cached})})
   if (manifested) {
     cases.push(
       {label: '`demo --version`, same build + `oclif manifest`', exec: () => ctx.demo(['--version'], {}, {pkg: manifested})},
@@ -68,8 +64,7 @@ export async function startup(ctx: Context): Promise<Section> {
   const markdown = `### startup
 
 ${runs} runs of each command after ${WARMUPS} warm-ups, interleaved; wall time per process spawn.
-The targets apply to the median; p95 is shown for the tail. "prototype" rows measure a suggested change on a copy
-of the same build (bench/lib/package.ts), not shipped code.
+The targets apply to the median; p95 is shown for the tail.
 \`oclif.manifest.json\` in the package under test: **${ctx.pkg.hasManifest ? 'yes' : 'no'}**${manifested ? ' (\`npm run build\` makes none; the last two rows are the same build with \`oclif manifest\` run in it)' : ''}.
 
 ${header(['Target', 'Ratio to kubectl (median)'])}

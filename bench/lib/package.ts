@@ -90,26 +90,3 @@ export function withoutConfigOnListPath(base: Package): Package | undefined {
   writeFileSync(join(root, 'dist', 'deps.js'), patched)
   return {root, bin: join(root, 'bin', 'run.js'), origin: `${base.origin}, prototype: no config/zod on the list path`, hasManifest: base.hasManifest}
 }
-
-/**
- * A prototype of a suggested change, not shipped code: the same build with Node's on-disk compile cache turned on
- * at the top of bin/run.js (`module.enableCompileCache()`, Node >= 22.1; the cache lives in os.tmpdir()), so V8
- * reuses the bytecode of oclif, zod, pg and the vendored Kubernetes client instead of compiling them every run.
- * The bench gives it a cache directory of its own (warmed by the warm-up runs).
- */
-export function withCompileCache(base: Package): Package {
-  const root = mkdtempSync(join(tmpdir(), 'demo-bench-pkg-cc-'))
-  copyFromRepo(root, RUNTIME_FILES)
-  cpSync(join(base.root, 'dist'), join(root, 'dist'), {recursive: true})
-  if (existsSync(join(base.root, 'oclif.manifest.json'))) cpSync(join(base.root, 'oclif.manifest.json'), join(root, 'oclif.manifest.json'))
-  const bin = readFileSync(join(base.root, 'bin', 'run.js'), 'utf8').split('\n')
-  const at = bin.findIndex((line) => !line.startsWith('#!') && !line.startsWith('//'))
-  bin.splice(at, 0, "import {enableCompileCache} from 'node:module'", `enableCompileCache?.(${JSON.stringify(join(root, '.compile-cache'))})`)
-  writeFileSync(join(root, 'bin', 'run.js'), bin.join('\n'))
-  return {
-    root,
-    bin: join(root, 'bin', 'run.js'),
-    origin: `${base.origin}, prototype: module.enableCompileCache() in bin/run.js`,
-    hasManifest: base.hasManifest,
-  }
-}

@@ -17,6 +17,8 @@ export interface CreateOutcome {
   status?: string | undefined
   /** The CLI's own phase timings (seconds), when it printed them. */
   phaseTotalS?: number | undefined
+  /** Every phase timing it printed (seconds), by name (record, namespace, ..., wait, total). */
+  phases: Record<string, number>
   stderr: string
   error?: string | undefined
   /** CPU (user + system) and peak RSS of the process, from /usr/bin/time. */
@@ -39,7 +41,7 @@ interface CreateJson {
   id?: string
   namespace?: string
   status?: string
-  phaseTimings?: {total?: number}
+  phaseTimings?: Record<string, number> & {total?: number}
   error?: {code?: string; message?: string}
 }
 
@@ -62,6 +64,7 @@ export async function demoCreate(ctx: Context, env: NodeJS.ProcessEnv, pkg?: Pac
     namespace: out.namespace,
     status: out.status,
     phaseTotalS: out.phaseTimings?.total,
+    phases: out.phaseTimings ?? {},
     stderr: r.stderr,
     error,
     cpuMs: r.cpuMs,

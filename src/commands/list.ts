@@ -57,7 +57,14 @@ export default class List extends BaseCommand<typeof List> {
     return shown
   }
 
-  private async show(store: DemoStore): Promise<ListResult> {
+  /**
+   * Demos already warned about in this `--watch` when its output is not a terminal: the tables follow one another
+   * there, so a demo's expiry warning is said once, not on every refresh. On a terminal each refresh replaces
+   * the screen, and the warning is part of it.
+   */
+  private readonly warned = new Set<string>()
+
+  private async show(store: DemoStore, once = false): Promise<ListResult> {
     const {flags, deps} = this
     const createdBy = flags.mine ? deps.identity().name : flags['created-by']
     const result = await listDemos(store, {status: flags.status, createdBy, demoType: flags.type, limit: flags.limit, page: flags.page})
@@ -66,7 +73,14 @@ export default class List extends BaseCommand<typeof List> {
     const paint = (status: string) => colorStatus(makeChalk(deps.env, deps.io.stdout), status)
     if (demos.length === 0) this.log('No demos match.')
     else this.log(listTable(demos, {wide: this.output === 'wide', width: deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined, paint}))
-    for (const warning of expiryWarnings(result.items, deps.identity().name, now)) this.warn(warning)
+    const user = deps.identity().name
+    for (const demo of result.items) {
+      if (once && this.warned.has(demo.id)) continue
+      for (const warning of expiryWarnings([demo], user, now)) {
+        this.warned.add(demo.id)
+        this.warn(warning)
+      }
+    }
     const footer = pageFooter(result)
     if (footer) this.note(footer)
     return {demos, total: result.total, page: result.page, limit: result.limit}
@@ -86,7 +100,7 @@ export default class List extends BaseCommand<typeof List> {
       do {
         if (deps.io.stdout.isTTY) deps.io.stdout.write(CLEAR_SCREEN)
         else deps.io.stdout.write(`--- ${localTime(deps.clock.now())}\n`)
-        last = await this.show(store)
+        last = await this.show(store, !deps.io.stdout.isTTY)
       } while (await pause(deps.sleeper, cancel.signal))
       return last
     } finally {

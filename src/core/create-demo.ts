@@ -293,18 +293,24 @@ export interface CreateResult {
 export async function createDemo(deps: CreateDeps, request: CreateRequest): Promise<CreateResult> {
   const planned = planDemo({...deps, contextName: deps.cluster.contextName(), clusterId: null}, request)
   throwIfCancelled(deps.signal)
-  const plan = {...planned, demo: {...planned.demo, authenticatedAs: await authenticatedCreator(deps)}}
-  await assertPermitted(deps, plan)
   const timings: Record<string, number> = {}
-  // The shared database's reachability and privileges, the type's seed and the migrations are checked before a row or namespace exists.
+  // Before a row or namespace exists, side by side (each is a round trip or two): who the cluster says we are,
+  // whether these credentials may create and roll back, the shared database's reachability and privileges (the
+  // type's seed and migrations too), and which cluster this is (every row says which cluster it lives in). The
+  // first failure in that order is reported, as if they had run one after the other.
   const checkStarted = deps.clock.now().getTime()
-  await deps.databases.check(plan.demo.demoType)
-  timings.databaseCheck = Math.round(deps.clock.now().getTime() - checkStarted) / 1000
-  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, async () => {
-    // Read once the request is valid and before the row is written: every row says which cluster it lives in.
-    plan.demo.clusterId = await deps.cluster.identity()
-    return recordDemo(deps, plan.demo, request.actor)
-  })
+  const [authenticatedAs, , , clusterId] = await firstFailureInOrder([
+    authenticatedCreator(deps),
+    assertPermitted(deps, planned),
+    deps.databases.check(planned.demo.demoType).then(() => {
+      timings.databaseCheck = Math.round(deps.clock.now().getTime() - checkStarted) / 1000
+    }),
+    deps.cluster.identity(),
+  ] as const)
+  const plan = {...planned, demo: {...planned.demo, authenticatedAs, clusterId}}
+  const inserted = await timed(deps, timings, {title: 'Record the demo', key: 'record', demoId: plan.demo.id}, () =>
+    recordDemo(deps, plan.demo, request.actor),
+  )
   const run: CreateRun = {
     deps,
     request,
@@ -325,6 +331,14 @@ export async function createDemo(deps: CreateDeps, request: CreateRequest): Prom
   }
 }
 
+/** Waits for every promise, then throws the failure of the first one in the list that failed, or returns all values. */
+async function firstFailureInOrder<T extends readonly unknown[]>(promises: {readonly [K in keyof T]: Promise<T[K]>}): Promise<T> {
+  const settled = await Promise.allSettled(promises)
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T
+}
+
 /**
  * Who the cluster says the creator is, recorded next to the declared owner (fault matrix X9). A cluster that cannot
  * tell (no SelfSubjectReview, or not allowed) does not stop the create: the row then keeps the declared owner only,
@@ -343,7 +357,7 @@ async function authenticatedCreator(deps: Pick<CreateDeps, 'cluster' | 'warn'>):
  * Refuses, before anything is written, credentials that could not finish the create or roll it back (fault matrix
  * T16): a 403 halfway would leave a namespace that, without delete, nobody with these credentials can remove.
  */
-async function assertPermitted(deps: Pick<CreateDeps, 'cluster'>, plan: CreatePlan): Promise<void> {
+async function assertPermitted(deps: Pick<CreateDeps, 'cluster'>, plan: Pick<CreatePlan, 'stack' | 'demo'>): Promise<void> {
   const missing = await deps.cluster.missingPermissions([plan.stack.namespace, ...plan.stack.objects], plan.demo.namespace)
   if (missing.length === 0) return
   const context = deps.cluster.contextName()

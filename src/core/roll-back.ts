@@ -159,7 +159,7 @@ function leftBehind(failure: Failure, cleanup: 'done' | 'kept' | 'incomplete', p
   // `incomplete`, so `demo destroy` with valid credentials, or gc with its own, deletes what may remain.
   const when = failure.error instanceof ClusterAuthError ? 'Once you are logged in again' : 'When the cluster answers again'
   return {
-    text: `Rollback incomplete (${problem ?? 'unknown'}): namespace ${demo.namespace} may remain; ${row}.`,
+    text: `Rollback incomplete (${clause(problem ?? 'unknown')}): namespace ${demo.namespace} may remain; ${row}.`,
     hint: `${when}, run \`demo destroy ${demo.id}\` to finish the cleanup.`,
   }
 }
@@ -170,6 +170,11 @@ function leftBehind(failure: Failure, cleanup: 'done' | 'kept' | 'incomplete', p
  */
 function sentence(message: string): string {
   return message.endsWith('.') ? message : `${message}.`
+}
+
+/** A message inside parentheses in the middle of a sentence: without its final period ("(… revoked): namespace …"). */
+function clause(message: string): string {
+  return message.replace(/\.+$/, '')
 }
 
 /**

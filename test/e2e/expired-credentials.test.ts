@@ -170,7 +170,7 @@ describe('T15: credentials refused (HTTP 401) in the middle of a create', () => 
       )
       assert.match(
         result.stderr,
-        new RegExp(`Rollback incomplete \\(Cannot read namespace "demo-${row.id}": ${REFUSED.source}\\.\\): namespace demo-${row.id} may remain`),
+        new RegExp(`Rollback incomplete \\(Cannot read namespace "demo-${row.id}": ${REFUSED.source}\\): namespace demo-${row.id} may remain`),
       )
       assert.match(
         result.stderr,

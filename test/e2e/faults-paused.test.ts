@@ -110,7 +110,7 @@ describe('T11: the API server paused (SIGSTOP) in the middle of a create', () =>
         // Leads with the API server that does not answer (a connect that never finishes its TLS handshake, or a
         // request past its 30 s deadline), names it, and says how to finish.
         const server =
-          /^Error: Create of demo \w+ failed: [^\n]*(cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ \(UND_ERR_\w*TIMEOUT\)|the API server at https:\/\/127\.0\.0\.1:\d+ did not answer within 30 s)/m
+          /^Error: Create of demo \w+ failed: [^\n]*the API server at https:\/\/127\.0\.0\.1:\d+ (did not (accept the connection|answer|finish its answer) in time \(UND_ERR_\w*TIMEOUT\)|did not answer within 30 s)/m
         assert.match(result.stderr, server, transcript(result))
         assert.match(result.stderr, /^Hint: Check that the cluster is running and reachable/m, transcript(result))
         assert.match(result.stderr, /^✖ Roll back: delete namespace demo-\w+ \[FAILED/m, 'the progress does not show the failed delete as done')

@@ -343,10 +343,7 @@ describe('createDemo', () => {
       cluster.failNext('apply', new ClusterError('Cannot apply Deployment "portal".'), isDeployments)
       await assert.rejects(createDemo({...deps(), databases: shared, databasesFor: databasesFor(databases)}, aCreateRequest()), (error: unknown) => {
         assert.ok(error instanceof CreateFailedError)
-        assert.match(
-          error.message,
-          /Rollback incomplete \(Database mode "shared-schema" is not available in this version of demo; only "none" is\.\)/,
-        )
+        assert.match(error.message, /Rollback incomplete \(Database mode "shared-schema" is not available in this version of demo; only "none" is\)/)
         return true
       })
       assert.deepEqual(shared.dropped, [])
@@ -602,7 +599,7 @@ describe('createDemo', () => {
         assert.equal(error.code, 'E_CLUSTER')
         assert.match(
           error.message,
-          /Rollback incomplete \(Cannot delete namespace "demo-abcdefgh": conflict: .*\(HTTP 409\)\.\): namespace demo-abcdefgh may remain/,
+          /Rollback incomplete \(Cannot delete namespace "demo-abcdefgh": conflict: .*\(HTTP 409\)\): namespace demo-abcdefgh may remain/,
         )
         return true
       })

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, beforeEach, test} from 'node:test'
 import {connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
-import {applyRetryDecisionFor} from '../../src/adapters/kubernetes/api-errors.js'
+import {applyRetryDecisionFor, toClusterError} from '../../src/adapters/kubernetes/api-errors.js'
 import {backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
 import {ClusterError, ClusterUnavailableError, UsageError} from '../../src/core/errors.js'
 import {failureOf} from '../support/failures.js'
@@ -162,6 +162,19 @@ test('a refused connection is ClusterUnavailableError naming the server, with a 
   assert.ok(error instanceof ClusterUnavailableError)
   assert.match(error.message, new RegExp(`cannot reach the API server at http://127.0.0.1:${closedPort} \\(ECONNREFUSED\\)`))
   assert.match(error.hint ?? '', /kubectl cluster-info/)
+})
+
+test('a server that takes a connection but does not complete it is "did not accept the connection in time", not "cannot reach"', () => {
+  const context = {what: 'Cannot read namespace "demo-a"', server: 'https://10.0.0.1:6443', timeoutMs: 30_000}
+  const connect = Object.assign(new Error('Connect Timeout Error'), {code: 'UND_ERR_CONNECT_TIMEOUT'})
+  const error = toClusterError(new TypeError('fetch failed', {cause: connect}), context)
+  assert.ok(error instanceof ClusterUnavailableError)
+  assert.equal(
+    error.message,
+    'Cannot read namespace "demo-a": the API server at https://10.0.0.1:6443 did not accept the connection in time (UND_ERR_CONNECT_TIMEOUT).',
+  )
+  const headers = toClusterError(Object.assign(new Error('Headers Timeout Error'), {code: 'UND_ERR_HEADERS_TIMEOUT'}), context)
+  assert.match(headers.message, /did not answer in time \(UND_ERR_HEADERS_TIMEOUT\)\.$/)
 })
 
 test('an unknown context is a UsageError listing the known ones', async () => {

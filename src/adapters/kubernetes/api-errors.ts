@@ -192,6 +192,14 @@ function formatMs(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`
 }
 
+/** Network failures of a server that exists but did not answer in time (paused, overloaded): what it did not do. */
+const LATE_ANSWERS: Record<string, string> = {
+  UND_ERR_CONNECT_TIMEOUT: 'accept the connection',
+  ETIMEDOUT: 'accept the connection',
+  UND_ERR_HEADERS_TIMEOUT: 'answer',
+  UND_ERR_BODY_TIMEOUT: 'finish its answer',
+}
+
 /** A DemoError for a failed API call: what failed, on which object, why; never the raw ApiException text. */
 export function toClusterError(error: unknown, context: ErrorContext): DemoError {
   if (error instanceof ClusterAuthError)
@@ -206,6 +214,14 @@ export function toClusterError(error: unknown, context: ErrorContext): DemoError
       hint,
     })
   }
+  // A connect that timed out reached a host that did not complete the handshake: a server that is paused,
+  // overloaded or behind a dropping firewall, not one that refused or does not exist.
+  const late = LATE_ANSWERS[network ?? '']
+  if (late)
+    return new ClusterUnavailableError(`${context.what}: the API server at ${context.server} did not ${late} in time (${network}).`, {
+      cause: error,
+      hint,
+    })
   if (network)
     return new ClusterUnavailableError(`${context.what}: cannot reach the API server at ${context.server} (${network}).`, {cause: error, hint})
   const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error)

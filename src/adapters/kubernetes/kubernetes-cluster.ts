@@ -455,6 +455,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
 
   async missingPermissions(objects: Manifest[], namespace: string): Promise<string[]> {
     const resources = new Map<string, string | undefined>()
+    await this.readDiscovery(objects)
     for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
       const key = `${object.apiVersion} ${object.kind}`
       if (!resources.has(key)) resources.set(key, (await this.lookUpKind(object))?.name)
@@ -504,6 +505,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
    */
   private async assertNamespacedKinds(objects: Manifest[]): Promise<void> {
     const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]))
+    await this.readDiscovery(objects)
     for (const object of kinds.values()) {
       const resource = await this.lookUpKind(object)
       if (!resource)
@@ -515,6 +517,11 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
           hint: 'Templates may create only namespaced objects.',
         })
     }
+  }
+
+  /** Reads discovery of each group version of `objects` once and side by side, so that lookUpKind answers from the client's cache. */
+  private async readDiscovery(objects: Manifest[]): Promise<void> {
+    await Promise.all([...new Map(objects.map((o) => [o.apiVersion, o])).values()].map((object) => this.lookUpKind(object)))
   }
 
   /** The kind's resource from API discovery (cached by the client); undefined when the cluster does not serve it. */

@@ -206,6 +206,20 @@ describe('list --watch (in process)', () => {
     assert.match(tables[1] ?? '', /^late0001 /m)
   })
 
+  it('warns once about a demo of yours about to expire when the output is not a terminal, not on every refresh', async () => {
+    const world = await worldWith(0)
+    const soon = aNewDemo({id: 'soon0001', createdBy: 'alice@example.com', expiresAt: new Date(world.clock.now().getTime() + 10 * 60_000)})
+    await world.store.insert(soon, BIG_CAPS, aCreatedEvent(soon))
+    world.sleeper.onSleep = (_ms, index) => {
+      if (index === 2) world.cancel.abort(new Error('interrupted by Ctrl-C'))
+      return Promise.resolve()
+    }
+    const run = await runInProcess(List, ['--watch'], world)
+    assert.equal(run.exitCode, 0, said(run))
+    assert.equal(run.stdout.split(/^--- .*$/m).filter((part) => part.trim() !== '').length, 3, 'three tables')
+    assert.equal(run.stderr.match(/Your demo soon0001 expires in/g)?.length, 1, run.stderr)
+  })
+
   it('refuses --watch with --json (exit 2)', async () => {
     const run = await runInProcess(List, ['--watch', '--json'], await worldWith(0))
     assert.equal(run.exitCode, 2, said(run))
