@@ -24,6 +24,8 @@ export interface ServedOptions {
   idleMs?: number
   /** The build identity to greet the server with (default serverKey()); tests play two builds with it. */
   key?: string
+  /** The server's limit on an idle transaction (store-server.ts, default 60 s); only a server this starts. */
+  idleInTransactionMs?: number
 }
 
 const SERVER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './store-server-main.ts' : './store-server-main.js', import.meta.url)
@@ -48,13 +50,17 @@ function unreachable(dataDir: string, detail: string, cause?: unknown): StoreUna
  * Starts the server for `dataDir`, detached: it outlives this command. Its stderr goes to `<dataDir>.server.log`.
  * Resolves with its exit code if it exits while this command still waits (0: another server serves the directory).
  */
-function startServer(dataDir: string, key: string, idleMs: number): Promise<number | null> {
+function startServer(dataDir: string, key: string, idleMs: number, idleInTransactionMs?: number): Promise<number | null> {
   mkdirSync(dirname(dataDir), {recursive: true})
   const log = openSync(`${dataDir}.server.log`, 'w')
   try {
     const entry = fileURLToPath(SERVER_ENTRY)
-    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : []
-    const child = spawn(process.execPath, ['--liftoff-only', ...loader, entry, dataDir, key, String(idleMs)], {
+    // Run from the sources (tests), the server needs tsx, found from here: its working directory is elsewhere.
+    const loader = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []
+    const limits = [String(idleMs), ...(idleInTransactionMs === undefined ? [] : [String(idleInTransactionMs)])]
+    const child = spawn(process.execPath, ['--liftoff-only', ...loader, entry, dataDir, key, ...limits], {
+      // Not the command's working directory: the server outlives it and must not keep it busy (an unmounted drive).
+      cwd: dirname(dataDir),
       detached: true,
       stdio: ['ignore', 'ignore', log],
       windowsHide: true,
@@ -121,7 +127,7 @@ export async function openServedEmbedded(dataDir: string, options: ServedOptions
     if (connection instanceof Connection) return servedDb(connection)
     if (Date.now() > deadline) throw unreachable(dataDir, `its server did not answer within ${START_TIMEOUT_MS / 1000} s`)
     // Nobody listens: start a server (one at a time). A stale one answered: it is stopping, try again shortly.
-    if (connection === null) starting ??= startServer(dataDir, key, options.idleMs ?? SERVER_IDLE_MS)
+    if (connection === null) starting ??= startServer(dataDir, key, options.idleMs ?? SERVER_IDLE_MS, options.idleInTransactionMs)
     if ((await exitWithin(starting, RETRY_MS, dataDir)) === 0) starting = undefined
   }
 }

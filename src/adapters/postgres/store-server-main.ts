@@ -2,17 +2,18 @@ import {serveEmbedded} from './store-server.js'
 
 /*
  * Entry point of the embedded store's server, started by store-client.ts as
- * `node --liftoff-only store-server-main.js <dataDir> <key> <idleMs>`, detached, stderr to `<dataDir>.server.log`.
+ * `node --liftoff-only store-server-main.js <dataDir> <key> <idleMs> [<idleInTransactionMs>]`, detached, stderr to
+ * `<dataDir>.server.log`.
  * --liftoff-only: V8's optimizing compiler would spend ~0.5 s of CPU and ~400 MiB on PGlite's WebAssembly for
  * code that runs once at start (docs/benchmarks.md, "The embedded store").
  */
-const [dataDir, key, idleMs] = process.argv.slice(2)
+const [dataDir, key, idleMs, idleInTransactionMs] = process.argv.slice(2)
 if (!dataDir || !key || !idleMs) {
-  process.stderr.write('usage: store-server-main <dataDir> <key> <idleMs>\n')
+  process.stderr.write('usage: store-server-main <dataDir> <key> <idleMs> [<idleInTransactionMs>]\n')
   process.exit(2)
 }
 try {
-  await serveEmbedded(dataDir, {key, idleMs: Number(idleMs)})
+  await serveEmbedded(dataDir, {key, idleMs: Number(idleMs), idleInTransactionMs: idleInTransactionMs ? Number(idleInTransactionMs) : undefined})
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   process.exitCode = 1

@@ -1,5 +1,6 @@
 import {chmodSync, existsSync, rmSync} from 'node:fs'
 import {createServer, type Socket} from 'node:net'
+import {StoreError} from '../../core/errors.js'
 import type {Db} from './db.js'
 import {openEmbedded} from './embedded.js'
 import {tryAcquireLock} from './embedded-lock.js'
@@ -28,7 +29,15 @@ export interface ServeOptions {
   key: string
   /** How long to stay up with no client connected. */
   idleMs: number
+  /**
+   * How long a client's transaction may sit without a statement before it is rolled back (default 60 s): it
+   * holds PGlite's mutex, so every other command waits for it. Postgres ends such a session the same way
+   * (idle_in_transaction_session_timeout, db.ts); a client that died is rolled back at once.
+   */
+  idleInTransactionMs?: number
 }
+
+export const IDLE_IN_TRANSACTION_MS = 60_000
 
 const TICK_MS = 250
 
@@ -97,12 +106,12 @@ class StoreServer {
     this.clients.add(socket)
     this.lastActive = Date.now()
     if (this.waitingFor) socket.write(frame({notice: this.waitingFor}))
-    const session = new ClientSession(
-      this.db,
-      (reply) => socket.write(frame(reply)),
-      this.options.key,
-      () => void this.stop(),
-    )
+    const session = new ClientSession(this.db, (reply) => socket.write(frame(reply)), {
+      key: this.options.key,
+      idleInTransactionMs: this.options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
+      where: this.dataDir,
+      stopServer: () => void this.stop(),
+    })
     const reader = new FrameReader<StoreRequest>()
     socket.on('data', (chunk) => {
       this.lastActive = Date.now()
@@ -138,19 +147,30 @@ interface OpenTransaction {
   tx: Db
   end: (commit: boolean) => void
   ended: Promise<unknown>
+  /** Rolls the transaction back when it sits idle too long (ClientSession.touch). */
+  timer?: NodeJS.Timeout
+}
+
+interface SessionOptions {
+  key: string
+  idleInTransactionMs: number
+  /** The data directory, for messages. */
+  where: string
+  stopServer: () => void
 }
 
 /** One client's requests: statements, and transactions it drives statement by statement. */
 class ClientSession {
   private readonly transactions = new Map<number, OpenTransaction>()
+  /** Transactions rolled back for sitting idle: their client hears why at its next statement. */
+  private readonly expired = new Set<number>()
   private nextTransaction = 1
   private greeted = false
 
   constructor(
     private readonly db: Db,
     private readonly reply: (reply: StoreReply) => void,
-    private readonly key: string,
-    private readonly stopServer: () => void,
+    private readonly options: SessionOptions,
   ) {}
 
   handle(request: StoreRequest): void {
@@ -175,8 +195,8 @@ class ClientSession {
 
   /** A client of another build makes this server retire (store-server.ts, Lifetime); it starts its own. */
   private greet(key: string): null {
-    if (key !== this.key) {
-      this.stopServer()
+    if (key !== this.options.key) {
+      this.options.stopServer()
       throw new Error('stale server')
     }
     this.greeted = true
@@ -184,17 +204,40 @@ class ClientSession {
   }
 
   private statementTarget(tx: number | undefined): Db {
-    const target = tx === undefined ? this.db : this.transactions.get(tx)?.tx
-    if (!target) throw new Error(`no open transaction ${tx}`)
-    return target
+    if (tx === undefined) return this.db
+    const open = this.openTransaction(tx)
+    this.touch(tx, open)
+    return open.tx
   }
 
   private async end(tx: number, commit: boolean): Promise<null> {
-    const open = this.transactions.get(tx)
-    if (!open) throw new Error(`no open transaction ${tx}`)
+    const open = this.openTransaction(tx)
+    clearTimeout(open.timer)
     open.end(commit)
     await open.ended
     return null
+  }
+
+  private openTransaction(tx: number): OpenTransaction {
+    const open = this.transactions.get(tx)
+    if (open) return open
+    if (this.expired.delete(tx)) {
+      const seconds = this.options.idleInTransactionMs / 1000
+      throw new StoreError(
+        `The state store at ${this.options.where} rolled back this command's transaction: it sat ${seconds} s without a statement while other commands waited for it.`,
+        {hint: 'Run the command again.'},
+      )
+    }
+    throw new Error(`no open transaction ${tx}`)
+  }
+
+  /** (Re)starts the transaction's idle clock: rolled back after idleInTransactionMs without a statement. */
+  private touch(tx: number, open: OpenTransaction): void {
+    clearTimeout(open.timer)
+    open.timer = setTimeout(() => {
+      this.expired.add(tx)
+      open.end(false)
+    }, this.options.idleInTransactionMs)
   }
 
   /** Opens a transaction that stays open until the client's `end` (Db.transaction holds PGlite's mutex until then). */
@@ -210,13 +253,17 @@ class ClientSession {
         .transaction(async (tx) => {
           open.tx = tx
           this.transactions.set(id, open)
+          this.touch(id, open)
           begun(id)
           if (!(await decided)) throw new Abandoned()
         })
         .catch((error: unknown) => {
           if (!(error instanceof Abandoned)) throw error
         })
-        .finally(() => this.transactions.delete(id))
+        .finally(() => {
+          clearTimeout(open.timer)
+          this.transactions.delete(id)
+        })
       open.ended.catch(failed)
     })
   }

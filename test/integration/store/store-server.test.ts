@@ -50,7 +50,7 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
   }
 }
 
-async function served(dir: string, options: {idleMs?: number; key?: string} = {}): Promise<Db> {
+async function served(dir: string, options: {idleMs?: number; key?: string; idleInTransactionMs?: number} = {}): Promise<Db> {
   const db = await openServedEmbedded(dir, {idleMs: 60_000, ...options})
   await migrate(db)
   return db
@@ -157,6 +157,32 @@ describe('the embedded store server', () => {
       assert.deepEqual(rows, [])
     } finally {
       await db.close()
+    }
+  })
+
+  it('rolls back a transaction that sits idle past the limit, so the others go on; its client hears why', async () => {
+    const dir = join(tempDir(), 'state')
+    const [stuck, other] = [await served(dir, {idleInTransactionMs: 300}), await served(dir)]
+    try {
+      await stuck.query(ROWS)
+      const outcome = stuck
+        .transaction(async (tx) => {
+          await tx.query('INSERT INTO t (id) VALUES (5)')
+          // A command stuck inside its transaction (a debugger, a SIGSTOP): no statement for 1.5 s.
+          await new Promise((resolve) => setTimeout(resolve, 1500))
+          await tx.query('INSERT INTO t (id) VALUES (6)')
+        })
+        .catch((e: unknown) => e)
+      const started = Date.now()
+      const {rows} = await other.query<{n: number}>('SELECT count(*)::int AS n FROM t')
+      assert.equal(rows[0]?.n, 0, 'the idle transaction was rolled back')
+      assert.ok(Date.now() - started < 1500, 'the other command did not wait for the stuck one to wake up')
+      const error = await outcome
+      assert.ok(error instanceof StoreError, String(error))
+      assert.match(error.message, /rolled back this command's transaction: it sat 0\.3 s without a statement/)
+      assert.deepEqual((await other.query('SELECT id FROM t')).rows, [])
+    } finally {
+      await Promise.all([stuck.close(), other.close()])
     }
   })
 
