@@ -16,8 +16,8 @@ export interface OpenedStore {
 export interface StoreOptions {
   databaseUrl: string | null
   stateDir: string
-  /** The embedded store's lock: `notice` hears at once when this process has to wait for another. */
-  lock?: Pick<LockOptions, 'notice' | 'command'>
+  /** The embedded store: `notice` hears at once when its server has to wait for another process's lock. */
+  lock?: Pick<LockOptions, 'notice'>
 }
 
 /**
