@@ -1,7 +1,8 @@
 import pg from 'pg'
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {openEmbedded} from '../src/adapters/postgres/embedded.ts'
+import {readHolder} from '../src/adapters/postgres/embedded-lock.ts'
 import {migrate} from '../src/adapters/postgres/migrate.ts'
 import {openStore} from '../src/adapters/postgres/open-store.ts'
 import type {Context} from './lib/context.js'
@@ -122,8 +123,7 @@ const rss = (values: number[]) => `${summarize(values).median.toFixed(0)} MiB`
 
 /** The pid of the embedded store's server for `dir` (store-server.ts holds `<dir>.server.lock`), if one runs. */
 function serverPid(dir: string): number | undefined {
-  if (!existsSync(`${dir}.server.lock`)) return undefined
-  return (JSON.parse(readFileSync(`${dir}.server.lock`, 'utf8')) as {pid: number}).pid
+  return readHolder(`${dir}.server.lock`)?.pid
 }
 
 /** A process's peak resident memory so far (Linux's VmHWM), in MiB. */

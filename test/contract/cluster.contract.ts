@@ -14,6 +14,7 @@ import {
 } from '../../src/core/labels.js'
 import type {Cluster, Manifest, Ownership, Watch} from '../../src/core/ports.js'
 import {aConfigMap, aDeployment, aNamespaceManifest, ownershipMarks, type NamespaceManifestOptions} from '../fakes/builders.js'
+import {rejectionOf} from '../support/failures.js'
 
 /** A namespace as stored, read around the port. */
 export interface NamespaceView {
@@ -54,16 +55,6 @@ interface StoredObject {
   metadata: Manifest['metadata'] & {generation?: number}
   spec?: unknown
   data?: unknown
-}
-
-async function failureOf(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call
-  } catch (error) {
-    assert.ok(error instanceof Error, `an Error, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected the call to fail')
 }
 
 /**
@@ -165,7 +156,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         await handle.createForeignNamespace(owner.namespace, {labels: {team: 'sales'}, annotations: {note: 'theirs'}})
         const before = await handle.readNamespace(owner.namespace)
 
-        const error = await failureOf(cluster.ensureNamespace(namespaceOf(owner), owner))
+        const error = await rejectionOf(cluster.ensureNamespace(namespaceOf(owner), owner))
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
         assert.match(
@@ -179,7 +170,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const theirs = await aNamespace()
         const ours: Ownership = {demoId: handle.newOwner().demoId, namespace: theirs.namespace}
 
-        const error = await failureOf(cluster.ensureNamespace(namespaceOf(ours), ours))
+        const error = await rejectionOf(cluster.ensureNamespace(namespaceOf(ours), ours))
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
         assert.ok(hasOwnershipMarks(await handle.readNamespace(theirs.namespace), theirs.demoId), 'the other demo keeps its namespace')
@@ -192,7 +183,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
           annotations: {[INSTANCE_ANNOTATION]: 'someoneelse'},
         })
 
-        const error = await failureOf(cluster.ensureNamespace(namespaceOf(owner), owner))
+        const error = await rejectionOf(cluster.ensureNamespace(namespaceOf(owner), owner))
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
         assert.equal((await handle.readNamespace(owner.namespace))?.annotations[INSTANCE_ANNOTATION], 'someoneelse')
@@ -206,7 +197,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const notANamespace: Manifest = {...aConfigMap(owner, owner.namespace), metadata: {...marked.metadata}}
 
         for (const manifest of [unmarked, misnamed, notANamespace]) {
-          const error = await failureOf(cluster.ensureNamespace(manifest, owner))
+          const error = await rejectionOf(cluster.ensureNamespace(manifest, owner))
           assert.ok(error instanceof ClusterError, `a ClusterError for ${manifest.kind} ${manifest.metadata.name}, got ${String(error)}`)
           assert.match(
             error.message,
@@ -222,7 +213,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
       it('refuses with ConflictError a namespace of ours that is still terminating', async () => {
         const {owner, release} = await aTerminatingNamespace()
 
-        const error = await failureOf(cluster.ensureNamespace(namespaceOf(owner), owner))
+        const error = await rejectionOf(cluster.ensureNamespace(namespaceOf(owner), owner))
         await release()
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
@@ -299,7 +290,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         ]
 
         for (const [object, message] of cases) {
-          const error = await failureOf(cluster.apply([good, object], owner))
+          const error = await rejectionOf(cluster.apply([good, object], owner))
           assert.ok(error instanceof ClusterError, `a ClusterError for ${object.metadata.name}, got ${String(error)}`)
           assert.match(error.message, message)
         }
@@ -316,7 +307,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
           value: 1000,
         }
 
-        const error = await failureOf(cluster.apply([aConfigMap(owner, 'good'), priorityClass], owner))
+        const error = await rejectionOf(cluster.apply([aConfigMap(owner, 'good'), priorityClass], owner))
 
         assert.ok(error instanceof ClusterError, `a ClusterError, got ${String(error)}`)
         assert.match(
@@ -341,7 +332,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         ]
 
         for (const [owner, message] of cases) {
-          const error = await failureOf(cluster.apply([aConfigMap(owner, 'settings')], owner))
+          const error = await rejectionOf(cluster.apply([aConfigMap(owner, 'settings')], owner))
           assert.ok(error instanceof ConflictError, `a ConflictError for ${owner.namespace}, got ${String(error)}`)
           assert.match(error.message, message)
         }
@@ -493,7 +484,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const {foreign, lookalike} = await foreignNamespaces()
 
         for (const owner of [foreign, lookalike]) {
-          const error = await failureOf(cluster.deleteNamespace(owner))
+          const error = await rejectionOf(cluster.deleteNamespace(owner))
           assert.ok(error instanceof ConflictError, `a ConflictError for ${owner.namespace}, got ${String(error)}`)
           assert.match(
             error.message,
@@ -579,7 +570,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         const owner = handle.newOwner()
         await handle.createForeignNamespace(owner.namespace, {annotations: {[EXPIRES_AT_ANNOTATION]: 'theirs'}})
 
-        const error = await failureOf(cluster.setExpiry(owner, new Date('2026-11-25T18:00:00Z')))
+        const error = await rejectionOf(cluster.setExpiry(owner, new Date('2026-11-25T18:00:00Z')))
 
         assert.ok(error instanceof ConflictError, `a ConflictError, got ${String(error)}`)
         assert.match(

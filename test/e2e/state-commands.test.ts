@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
+import {readHolder} from '../../src/adapters/postgres/embedded-lock.js'
 import {openStore, type OpenedStore} from '../../src/adapters/postgres/open-store.js'
 import type {Demo} from '../../src/core/demo.js'
 import type {NewDemo} from '../../src/core/ports.js'
@@ -312,13 +313,14 @@ describe('the embedded store', () => {
     }
     const runs = await Promise.all([demo(['list', '--json'], {env}), demo(['list', '--json'], {env}), demo(['stats', '--json'], {env})])
     for (const run of runs) assert.equal(run.code, 0, run.stderr)
-    const server = JSON.parse(readFileSync(`${stateDir}.server.lock`, 'utf8')) as {pid: number; command: string}
+    const server = readHolder(`${stateDir}.server.lock`)
+    assert.ok(server, 'a server holds the server lock')
     assert.equal(server.command, 'demo (embedded store server)')
     const servers = execFileSync('pgrep', ['-f', `store-server-main.js ${stateDir} `], {encoding: 'utf8'})
       .trim()
       .split('\n')
     assert.deepEqual(servers, [String(server.pid)], 'one server for the directory, however many commands started at once')
-    assert.equal(JSON.parse(readFileSync(`${stateDir}.lock`, 'utf8')).pid, server.pid, 'the server holds the store')
+    assert.equal(readHolder(`${stateDir}.lock`)?.pid, server.pid, 'the server holds the store')
     process.kill(server.pid, 'SIGTERM')
   })
 })

@@ -60,7 +60,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Reads the lock file: JSON `{pid, command, since}`, or the bare pid older versions wrote. Null when it is gone. */
-function readHolder(lockPath: string): LockHolder | null {
+export function readHolder(lockPath: string): LockHolder | null {
   let text: string
   try {
     text = readFileSync(lockPath, 'utf8')

@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync} from 'node:fs'
 import {connect, type Socket} from 'node:net'
 import {dirname} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {DemoError, StoreUnavailableError} from '../../core/errors.js'
 import type {Db, QueryResult} from './db.js'
@@ -149,10 +150,6 @@ function lastLine(file: string): string {
   } catch {
     return 'no log'
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /** One session with the server: requests answered by id, unasked notices passed on. */

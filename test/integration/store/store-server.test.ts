@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import type {Db} from '../../../src/adapters/postgres/db.js'
+import {readHolder} from '../../../src/adapters/postgres/embedded-lock.js'
 import {openServedEmbedded} from '../../../src/adapters/postgres/store-client.js'
 import {migrate} from '../../../src/adapters/postgres/migrate.js'
 import {socketPathFor} from '../../../src/adapters/postgres/store-socket.js'
@@ -28,7 +29,8 @@ after(() => {
 
 /** The pid of the server serving `dir`: it holds the role lock. */
 function serverPid(dir: string): number {
-  const pid = (JSON.parse(readFileSync(`${dir}.server.lock`, 'utf8')) as {pid: number}).pid
+  const pid = readHolder(`${dir}.server.lock`)?.pid
+  if (pid === undefined) throw new Error(`no server holds ${dir}.server.lock`)
   servers.add(pid)
   return pid
 }
@@ -75,7 +77,7 @@ describe('the embedded store server', () => {
         {id: 2, at, doc: {from: 'b'}},
       ])
       assert.ok(alive(serverPid(dir)))
-      assert.equal((JSON.parse(readFileSync(`${dir}.lock`, 'utf8')) as {pid: number}).pid, serverPid(dir), 'the server holds the store lock')
+      assert.equal(readHolder(`${dir}.lock`)?.pid, serverPid(dir), 'the server holds the store lock')
     } finally {
       await Promise.all([a.close(), b.close()])
     }
