@@ -249,3 +249,30 @@ describe('T15: credentials refused (HTTP 401) in the middle of a command', () =>
     rmSync(plugin.dir, {recursive: true, force: true})
   })
 })
+
+describe('connections to the API server', () => {
+  test('requests share connections (the client made one per request), and credentials loaded again get a pool of their own', async () => {
+    const {dir, file} = tokenKubeconfig(OLD)
+    accepted = new Set([OLD])
+    let connections = 0
+    const count = (): void => void (connections += 1)
+    server.on('connection', count)
+    try {
+      const cluster = await connectKubernetesCluster({kubeconfig: file, ...fast})
+      for (const id of 'abcdefgh') assert.equal((await cluster.namespaceStatus(`demo-${id}`)).exists, true)
+      // undici hands the first connection back to the pool a moment after its answer is read, so the second request
+      // may open another; from then on one of the two is always free. Without a shared pool: eight.
+      assert.ok(connections >= 1 && connections <= 2, `eight requests one after the other, ${connections} connections`)
+
+      const before = connections
+      writeKubeconfig(file, {token: NEW})
+      accepted = new Set([NEW])
+      for (const id of 'ijkl') assert.equal((await cluster.namespaceStatus(`demo-${id}`)).exists, true)
+      const opened = connections - before
+      assert.ok(opened >= 1 && opened <= 2, `the 401's resend and what follows go over a new pool: ${opened} new connections`)
+    } finally {
+      server.off('connection', count)
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
