@@ -7,6 +7,9 @@ import type {
   KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  RequestContext,
+  ResponseContext,
+  ServerConfiguration,
   V1APIResource,
   V1Deployment,
   V1Namespace,
@@ -80,6 +83,33 @@ export interface Clients {
   serverSideApply: PatchStrategy
   /** A Watch on the credentials as they are now (they may have been loaded again since the last one). */
   watch: () => KubernetesWatch
+  /**
+   * One request as plain JSON, with the clients' credentials, deadline and connection pool: the body goes as
+   * written and the answer comes back parsed, never through the client's typed model. A status outside 2xx
+   * throws an error with the status as `code` and the body as `body`, as the client's ApiException (api-errors.ts).
+   */
+  send: (request: RawRequest) => Promise<unknown>
+}
+
+export interface RawRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  /** The path under the server, e.g. /apis/apps/v1/namespaces/x/deployments/y. */
+  path: string
+  query?: Record<string, string>
+  body?: unknown
+  contentType?: string
+}
+
+/** An answer outside 2xx to a RawRequest; api-errors.ts reads `code`, `body` and `headers` as it does of ApiException. */
+export class KubernetesApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${code}`)
+    this.name = 'KubernetesApiError'
+  }
 }
 
 export interface Settings {
@@ -109,21 +139,19 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
   const server = credentials.kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
   const fetchLibrary = k8s.createConfiguration().httpApi
+  const http = reloadingOnUnauthorized({send: (context) => fetchLibrary.send(context).toPromise()}, credentials, timeoutMs)
+  // Every request gets its own deadline; undici aborts the connection and the body read at it.
+  const prepare = (context: RequestContext): RequestContext => {
+    context.setSignal(AbortSignal.timeout(timeoutMs))
+    context.setHeaderParam('User-Agent', 'demo-cli')
+    return context
+  }
+  const baseServer = new k8s.ServerConfiguration(server, {})
   const configuration = k8s.createConfiguration({
-    baseServer: new k8s.ServerConfiguration(server, {}),
+    baseServer,
     authMethods: {default: credentials},
-    httpApi: k8s.wrapHttpLibrary(reloadingOnUnauthorized({send: (context) => fetchLibrary.send(context).toPromise()}, credentials, timeoutMs)),
-    promiseMiddleware: [
-      {
-        // Every request gets its own deadline; undici aborts the connection and the body read at it.
-        pre: (context) => {
-          context.setSignal(AbortSignal.timeout(timeoutMs))
-          context.setHeaderParam('User-Agent', 'demo-cli')
-          return Promise.resolve(context)
-        },
-        post: (response) => Promise.resolve(response),
-      },
-    ],
+    httpApi: k8s.wrapHttpLibrary(http),
+    promiseMiddleware: [{pre: (context) => Promise.resolve(prepare(context)), post: (response) => Promise.resolve(response)}],
   })
   const clients: Clients = {
     typed: (manifest) => typedObject(k8s, manifest),
@@ -138,6 +166,7 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
     serverSideApply: k8s.PatchStrategy.ServerSideApply,
     // A watch authenticates with the credentials as they are when it opens (a relist after a 401 loads them again).
     watch: () => new k8s.Watch(credentials.kubeConfig),
+    send: rawSender(baseServer, credentials, (context) => http.send(prepare(context))),
   }
   const settings: Settings = {
     server,
@@ -148,6 +177,28 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
     retryHooks: options.retryHooks ?? {},
   }
   return {clients, settings}
+}
+
+/** Clients['send'] over the clients' own plumbing: `send` applies the deadline and resends once after a 401. */
+function rawSender(
+  baseServer: ServerConfiguration<Record<string, string>>,
+  credentials: ReloadableCredentials,
+  send: (context: RequestContext) => Promise<ResponseContext>,
+): (request: RawRequest) => Promise<unknown> {
+  return async (request) => {
+    const context = baseServer.makeRequestContext(request.path, request.method)
+    context.setHeaderParam('Accept', 'application/json')
+    for (const [name, value] of Object.entries(request.query ?? {})) context.setQueryParam(name, value)
+    if (request.body !== undefined) {
+      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json')
+      context.setBody(JSON.stringify(request.body))
+    }
+    await credentials.applySecurityAuthentication(context)
+    const response = await send(context)
+    const text = await response.body.text()
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) throw new KubernetesApiError(response.httpStatusCode, text, response.headers)
+    return text === '' ? undefined : (JSON.parse(text) as unknown)
+  }
 }
 
 /**
@@ -232,10 +283,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     private readonly settings: Settings,
   ) {
     this.namespaceWatch = new SharedNamespaceWatch(
-      this.watchSource<V1Namespace>('/api/v1/namespaces', {}, async () => {
-        const list = await this.request('Cannot watch the namespaces', () => this.clients.core.listNamespace({}))
-        return {items: list.items, resourceVersion: list.metadata?.resourceVersion ?? ''}
-      }),
+      this.watchSource<V1Namespace>('/api/v1/namespaces', {}, () => this.listRaw<V1Namespace>('Cannot watch the namespaces', '/api/v1/namespaces')),
     )
   }
 
@@ -354,10 +402,8 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
 
   watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]> {
     const what = `Cannot watch the Deployments of namespace "${namespace}"`
-    const source = this.watchSource<V1Deployment>(`/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`, {}, async () => {
-      const list = await this.request(what, () => this.clients.apps.listNamespacedDeployment({namespace}))
-      return {items: list.items, resourceVersion: list.metadata?.resourceVersion ?? ''}
-    })
+    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`
+    const source = this.watchSource<V1Deployment>(path, {}, () => this.listRaw<V1Deployment>(what, path))
     return new ListWatch(source, (deployments) => describeDeployments({deployments, replicaSets: [], pods: [], events: []}), signal)
   }
 
@@ -472,7 +518,8 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
    * aborting a create halfway. Without a verified namespace nothing is applied at all.
    */
   private async applyOne(object: Manifest): Promise<void> {
-    const body = this.clients.typed(object)
+    // The manifest goes as written (JSON is YAML): no typed model in between that could drop a field.
+    const path = await this.pathOf(object)
     let failedBefore = false
     const decide = (error: unknown): RetryDecision => {
       const decision = applyRetryDecisionFor(error, failedBefore)
@@ -481,9 +528,26 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     }
     await this.request(
       `Cannot apply ${describe(object)}`,
-      () => this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, this.clients.serverSideApply),
+      () =>
+        this.clients.send({
+          method: 'PATCH',
+          path,
+          query: {fieldManager: FIELD_MANAGER, force: 'true'},
+          body: object,
+          contentType: 'application/apply-patch+yaml',
+        }),
       decide,
     )
+  }
+
+  /** The URL path of an object, from API discovery (cached), as the client builds it. */
+  private async pathOf(object: Manifest): Promise<string> {
+    const resource = await this.lookUpKind(object)
+    if (!resource) throw new ClusterError(`The cluster does not serve kind ${object.kind} in ${object.apiVersion} (${describe(object)}).`)
+    const parts = [object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`]
+    if (resource.namespaced) parts.push('namespaces', encodeURIComponent(object.metadata.namespace ?? ''))
+    parts.push(resource.name, encodeURIComponent(object.metadata.name))
+    return parts.join('/')
   }
 
   private assertApplicable(object: Manifest, owner: Ownership): void {
@@ -583,6 +647,15 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
             onDone,
           ),
     }
+  }
+
+  /**
+   * A list as the API server sends it, as the watch that follows it delivers its objects: plain JSON, timestamps
+   * as strings (the typed model would make them Dates), no typed model built for each item.
+   */
+  private async listRaw<O>(what: string, path: string): Promise<{items: O[]; resourceVersion: string}> {
+    const list = (await this.request(what, () => this.clients.send({method: 'GET', path}))) as {items?: O[]; metadata?: {resourceVersion?: string}}
+    return {items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? ''}
   }
 
   private async request<T>(

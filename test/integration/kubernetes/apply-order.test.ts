@@ -9,27 +9,22 @@ import {deleteTestNamespace, loadTestKubeConfig, TEST_NAMESPACE_LABEL} from '../
 const kubeConfig = loadTestKubeConfig()
 const RUN = randomBytes(3).toString('hex')
 
-/** The adapter's clients, recording for each kind how many applies were in flight at once, at most. */
+/** The adapter's clients, recording for each kind how many applies (PATCH requests) were in flight at once, at most. */
 function counting(clients: Clients): {clients: Clients; peak: Map<string, number>} {
   const open = new Map<string, number>()
   const peak = new Map<string, number>()
-  const objects = new Proxy(clients.objects, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (property !== 'patch' || typeof value !== 'function') return value
-      return async (...args: unknown[]) => {
-        const kind = (args[0] as {kind: string}).kind
-        open.set(kind, (open.get(kind) ?? 0) + 1)
-        peak.set(kind, Math.max(peak.get(kind) ?? 0, open.get(kind) ?? 0))
-        try {
-          return (await Reflect.apply(value, target, args)) as unknown
-        } finally {
-          open.set(kind, (open.get(kind) ?? 1) - 1)
-        }
-      }
-    },
-  })
-  return {clients: {...clients, objects}, peak}
+  const send: Clients['send'] = async (request) => {
+    if (request.method !== 'PATCH') return clients.send(request)
+    const kind = (request.body as {kind: string}).kind
+    open.set(kind, (open.get(kind) ?? 0) + 1)
+    peak.set(kind, Math.max(peak.get(kind) ?? 0, open.get(kind) ?? 0))
+    try {
+      return await clients.send(request)
+    } finally {
+      open.set(kind, (open.get(kind) ?? 1) - 1)
+    }
+  }
+  return {clients: {...clients, send}, peak}
 }
 
 function aService(owner: Ownership, name: string): Manifest {
