@@ -1,4 +1,14 @@
 #!/usr/bin/env node
+import {unsupportedNode} from './node-version.js'
+
+const refusal = unsupportedNode(process.versions.node)
+if (refusal) {
+  process.stderr.write(refusal)
+  process.exit(1)
+}
+// Checked just now; oclif's check would load semver for it on every start.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+
 // `demo --version` and a lone `demo --help` are answered without loading oclif (scripts and people call
 // them often; they must be instant). --version prints what oclif's version flag prints.
 const [flag, ...rest] = process.argv.slice(2)

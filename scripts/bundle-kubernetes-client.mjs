@@ -8,7 +8,44 @@ import {build} from 'esbuild'
 // KubernetesClient type is made of it), as tsc compiled it a moment ago in `npm run build`.
 const {KUBERNETES_CLIENT_NAMES} = await import(new URL('../dist/adapters/kubernetes/kubernetes-client-names.js', import.meta.url).href)
 
+// The bundle's ES modules import node:http and node:https. An ES module import of a built-in reads every export
+// of it, and node:http's WebSocket, CloseEvent and MessageEvent are getters that load Node's copy of undici
+// (~40 ms of every command that connects to a cluster). So these two are taken through require, which reads
+// only the names the bundle uses; a name it uses that is not listed here fails this build.
+const LAZY_BUILTINS = {
+  http: [
+    'Agent',
+    'ClientRequest',
+    'IncomingMessage',
+    'OutgoingMessage',
+    'STATUS_CODES',
+    'METHODS',
+    'Server',
+    'ServerResponse',
+    'createServer',
+    'get',
+    'request',
+    'validateHeaderName',
+    'validateHeaderValue',
+  ],
+  https: ['Agent', 'Server', 'createServer', 'get', 'request'],
+}
+const requireBuiltins = {
+  name: 'require-builtins',
+  setup(b) {
+    // Only ES module imports; a require() of them stays a require().
+    b.onResolve({filter: /^(node:)?https?$/}, (args) =>
+      args.kind === 'import-statement' ? {path: args.path.replace(/^node:/, ''), namespace: 'require-builtin'} : undefined,
+    )
+    b.onLoad({filter: /.*/, namespace: 'require-builtin'}, (args) => ({
+      contents: `const m = require('node:${args.path}'); export default m; export const {${LAZY_BUILTINS[args.path].join(', ')}} = m;`,
+      loader: 'js',
+    }))
+  },
+}
+
 await build({
+  plugins: [requireBuiltins],
   // Only those names: esbuild then leaves out watch, exec, port-forward, cp and their dependencies (half the size).
   stdin: {
     contents: `export {${KUBERNETES_CLIENT_NAMES.join(', ')}} from '@kubernetes/client-node'`,
