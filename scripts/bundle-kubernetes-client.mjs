@@ -44,8 +44,29 @@ const requireBuiltins = {
   },
 }
 
+// The adapter uses the client only to load the kubeconfig and authenticate (transport.ts sends with node:https), so
+// its undici (about half the bundle) is loaded only if the client itself ever constructs an Agent: from the
+// client's own location, where npm put it for the client.
+const UNDICI_NAMES = ['Agent', 'ProxyAgent']
+const lazyUndici = {
+  name: 'lazy-undici',
+  setup(b) {
+    b.onResolve({filter: /^undici$/}, () => ({path: 'undici', namespace: 'lazy-undici'}))
+    b.onLoad({filter: /.*/, namespace: 'lazy-undici'}, () => ({
+      contents: [
+        "import {createRequire} from 'node:module'",
+        'let undici',
+        "const load = () => (undici ??= createRequire(createRequire(import.meta.url).resolve('@kubernetes/client-node/package.json'))('undici'))",
+        ...UNDICI_NAMES.map((name) => `export class ${name} { constructor(...args) { return new (load().${name})(...args) } }`),
+        'export function fetch(...args) { return load().fetch(...args) }',
+      ].join('\n'),
+      loader: 'js',
+    }))
+  },
+}
+
 await build({
-  plugins: [requireBuiltins],
+  plugins: [requireBuiltins, lazyUndici],
   // Only those names: esbuild then leaves out watch, exec, port-forward, cp and their dependencies (half the size).
   stdin: {
     contents: `export {${KUBERNETES_CLIENT_NAMES.join(', ')}} from '@kubernetes/client-node'`,

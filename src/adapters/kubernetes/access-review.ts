@@ -1,7 +1,7 @@
-import type {AuthorizationV1Api, V1APIResource} from '@kubernetes/client-node'
 import type {Manifest} from '../../core/ports.js'
 import {httpStatusOf} from './api-errors.js'
 import {mapWithConcurrency} from './retry.js'
+import type {Send} from './rest.js'
 import type {Requester} from './who-am-i.js'
 
 /** One permission a create needs, as `kubectl auth can-i` takes it. */
@@ -81,12 +81,16 @@ const ACCESS_REVIEWS_AT_ONCE = 4
  * (a webhook) marks the answer incomplete. A cluster that does not let the credentials ask (403/404) yields
  * none: the writes themselves are then refused with 403. It used to be 22 access reviews at once per create.
  */
-export async function deniedAccess(request: Requester, authorization: AuthorizationV1Api, checks: AccessCheck[]): Promise<AccessCheck[]> {
+export async function deniedAccess(request: Requester, send: Send, checks: AccessCheck[]): Promise<AccessCheck[]> {
   const namespace = checks.find((check) => check.namespace !== undefined)?.namespace ?? 'default'
   const rules = await request(`Cannot ask the cluster what you may do in namespace "${namespace}"`, () =>
-    authorization.createSelfSubjectRulesReview({body: {spec: {namespace}}}),
+    send({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      body: {apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: {namespace}},
+    }),
   ).then(
-    (review) => (review.status?.resourceRules ?? []) as ResourceRule[],
+    (review) => (review as {status?: {resourceRules?: ResourceRule[]}}).status?.resourceRules ?? [],
     (error: unknown) => {
       const status = httpStatusOf(error instanceof Error ? error.cause : undefined)
       if (status === 403 || status === 404) return []
@@ -96,11 +100,17 @@ export async function deniedAccess(request: Requester, authorization: Authorizat
   const unanswered = checks.filter((check) => !rulesAllow(rules, check))
   const answers = await mapWithConcurrency(unanswered, ACCESS_REVIEWS_AT_ONCE, async (check) => {
     try {
-      const review = await request(`Cannot ask the cluster whether you may ${describeAccess(check)}`, () =>
-        authorization.createSelfSubjectAccessReview({
-          body: {spec: {resourceAttributes: {verb: check.verb, group: check.group, resource: check.resource, namespace: check.namespace}}},
+      const review = (await request(`Cannot ask the cluster whether you may ${describeAccess(check)}`, () =>
+        send({
+          method: 'POST',
+          path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: {resourceAttributes: {verb: check.verb, group: check.group, resource: check.resource, namespace: check.namespace}},
+          },
         }),
-      )
+      )) as {status?: {allowed?: boolean}}
       return review.status?.allowed === true ? undefined : check
     } catch (error) {
       const status = httpStatusOf(error instanceof Error ? error.cause : undefined)
@@ -110,6 +120,3 @@ export async function deniedAccess(request: Requester, authorization: Authorizat
   })
   return answers.filter((check): check is AccessCheck => check !== undefined)
 }
-
-/** The plural resource name of a kind, from API discovery. */
-export type ResourceLookup = (apiVersion: string, kind: string) => Promise<V1APIResource | undefined>

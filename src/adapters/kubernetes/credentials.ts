@@ -1,8 +1,25 @@
-import type {KubeConfig, PromiseHttpLibrary, RequestContext, ResponseContext, SecurityAuthentication} from '@kubernetes/client-node'
+import type {KubeConfig} from '@kubernetes/client-node'
+import type {Agent} from 'node:http'
+import type {RequestOptions} from 'node:https'
 import {ClusterAuthError, DemoError} from '../../core/errors.js'
 
-/** The client's connection pool (an undici Dispatcher). */
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
+/** How to authenticate one request, as the kubeconfig says now (transport.ts sends it). */
+export interface Authentication {
+  /** Authorization (a token, from an exec plugin if need be, or basic), Impersonate-User. */
+  headers: Record<string, string>
+  /** For an https server: its CA, the client certificate and key, the name to verify, whether to verify. */
+  tls: TlsMaterial
+  /** The kubeconfig's proxy-url, as the client's agent for it (used as it is, without a pool of ours). */
+  proxyAgent?: Agent | undefined
+}
+
+export interface TlsMaterial {
+  ca?: string | Buffer | undefined
+  cert?: string | Buffer | undefined
+  key?: string | Buffer | undefined
+  servername?: string | undefined
+  rejectUnauthorized?: boolean | undefined
+}
 
 /**
  * The credentials of a kubeconfig context, loaded again on demand (fault matrix T15). A token from an exec plugin
@@ -10,12 +27,10 @@ type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
  * token without an expirationTimestamp forever), so loading again means a new KubeConfig: the file read again, the
  * plugin run again. Every client of the adapter authenticates through this object, so all of them use the new one.
  */
-export class ReloadableCredentials implements SecurityAuthentication {
+export class ReloadableCredentials {
   private current: KubeConfig
   private loaded = 0
   private reloading: Promise<void> | undefined
-  /** The connection pool of the kubeconfig as last loaded (see applySecurityAuthentication). */
-  private pool: {of: KubeConfig; dispatcher: Dispatcher} | undefined
 
   constructor(private readonly load: () => KubeConfig) {
     this.current = load()
@@ -31,32 +46,27 @@ export class ReloadableCredentials implements SecurityAuthentication {
     return this.loaded
   }
 
-  getName(): string {
-    return 'kubeconfig authentication (reloadable)'
-  }
-
   /**
-   * Sets the request's headers (its token, from an exec plugin if need be) and its connection pool. The client
-   * makes a new pool for every request, so every request paid a new TCP connection and TLS handshake (~1 ms of
-   * CPU on each side, and the CA file read again); a create sent ~190 of them. Requests now share the first pool
-   * made for the kubeconfig as loaded, and a kubeconfig loaded again (after a 401) gets a new one, so a client
-   * certificate renewed by an exec plugin is used from the next 401 on, as a token is.
+   * The headers and TLS material of one request, from the kubeconfig as last loaded: the client reads the
+   * certificate files and runs the exec plugin (which caches its credential until it expires) as it would for
+   * its own requests. Throws what the client throws (an exec plugin that fails, a file that is gone).
    */
-  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+  async authentication(): Promise<Authentication> {
     const config = this.current
-    await config.applySecurityAuthentication(context)
-    const made = context.getDispatcher()
-    if (made === undefined) return
-    if (this.pool?.of !== config) {
-      const old = this.pool?.dispatcher
-      this.pool = {of: config, dispatcher: made}
-      // Requests in flight on the old pool finish; it closes after them.
-      void old?.close().catch(() => undefined)
-      return
+    const options: RequestOptions = {}
+    await config.applyToHTTPSOptions(options)
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name] = String(value)
+    if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
+    const tls: TlsMaterial = {
+      ca: options.ca as TlsMaterial['ca'],
+      cert: options.cert as TlsMaterial['cert'],
+      key: options.key as TlsMaterial['key'],
+      servername: options.servername,
+      rejectUnauthorized: options.rejectUnauthorized,
     }
-    context.setDispatcher(this.pool.dispatcher)
-    // The pool the client just made never connected; closing it frees nothing but its handle.
-    void made.close().catch(() => undefined)
+    const proxied = config.getCurrentCluster()?.proxyUrl !== undefined
+    return {headers, tls, proxyAgent: proxied ? (options.agent as Agent | undefined) : undefined}
   }
 
   /**
@@ -83,51 +93,32 @@ function firstLine(error: unknown): string {
   return (text.split('\n').find((line) => line.trim() !== '') ?? 'no reason given').trim().slice(0, 200)
 }
 
-/** Authenticates `context` anew with the current credentials (an exec plugin runs again here); a failure is ClusterAuthError. */
-async function reauthenticate(credentials: ReloadableCredentials, context: RequestContext): Promise<void> {
-  const headers = context.getHeaders()
-  delete headers.Authorization
-  delete headers.authorization
+export const LOG_IN_AGAIN =
+  "Log in to the cluster again (your provider's login command, e.g. `gcloud container clusters get-credentials` or `aws eks update-kubeconfig`, refreshes the kubeconfig), then retry."
+
+/**
+ * A request the API server answered 401 (the credentials expired or were revoked since they were loaded) is sent
+ * once more after loading them again (transport.ts): resending is safe, the server authenticates before it does
+ * anything, so a 401 means the request changed nothing. `authenticate` is that reload and the new request's
+ * authentication; what fails in it is ClusterAuthError naming why. A second 401 is returned as it is
+ * (api-errors.ts makes it ClusterAuthError).
+ */
+export async function authenticateAgain(credentials: ReloadableCredentials, seen: number): Promise<Authentication> {
   try {
-    await credentials.applySecurityAuthentication(context)
+    await credentials.reloadSince(seen)
+  } catch (error) {
+    const reason = error instanceof DemoError ? error.message : firstLine(error)
+    throw new ClusterAuthError(`the API server refused the credentials (HTTP 401), and loading the kubeconfig again failed: ${reason}`, {
+      cause: error,
+      hint: LOG_IN_AGAIN,
+    })
+  }
+  try {
+    return await credentials.authentication()
   } catch (error) {
     throw new ClusterAuthError(`the API server refused the credentials (HTTP 401), and getting new ones failed: ${firstLine(error)}`, {
       cause: error,
       hint: LOG_IN_AGAIN,
     })
-  }
-}
-
-export const LOG_IN_AGAIN =
-  "Log in to the cluster again (your provider's login command, e.g. `gcloud container clusters get-credentials` or `aws eks update-kubeconfig`, refreshes the kubeconfig), then retry."
-
-/**
- * Wraps the HTTP library of every client: a request the API server answers 401 (the credentials expired or were
- * revoked since they were loaded) loads the credentials again once and is sent once more, with a fresh deadline.
- * A second 401 is returned as it is (the client raises it; api-errors.ts makes it ClusterAuthError); a kubeconfig
- * that cannot be loaded again, or an exec plugin that fails, throws ClusterAuthError. Resending is safe: the
- * server authenticates before it does anything, so a 401 means the request changed nothing.
- */
-export function reloadingOnUnauthorized(inner: PromiseHttpLibrary, credentials: ReloadableCredentials, timeoutMs: number): PromiseHttpLibrary {
-  return {
-    send: async (context: RequestContext): Promise<ResponseContext> => {
-      const seen = credentials.generation
-      const response = await inner.send(context)
-      if (response.httpStatusCode !== 401) return response
-      // Read the refused answer to the end, so its connection goes back to the pool.
-      await response.body.text().catch(() => '')
-      try {
-        await credentials.reloadSince(seen)
-      } catch (error) {
-        const reason = error instanceof DemoError ? error.message : firstLine(error)
-        throw new ClusterAuthError(`the API server refused the credentials (HTTP 401), and loading the kubeconfig again failed: ${reason}`, {
-          cause: error,
-          hint: LOG_IN_AGAIN,
-        })
-      }
-      await reauthenticate(credentials, context)
-      context.setSignal(AbortSignal.timeout(timeoutMs))
-      return inner.send(context)
-    },
   }
 }

@@ -4,18 +4,4 @@
  * scripts/bundle-kubernetes-client.mjs bundles exactly these (it imports this file as compiled to dist/).
  * Keep this module free of imports, so the build script can load it on its own.
  */
-export const KUBERNETES_CLIENT_NAMES = [
-  'AppsV1Api',
-  'AuthenticationV1Api',
-  'AuthorizationV1Api',
-  'CoreV1Api',
-  'KubeConfig',
-  'KubernetesObjectApi',
-  'PatchStrategy',
-  'ServerConfiguration',
-  'Watch',
-  'createConfiguration',
-  'dumpYaml',
-  'loadYaml',
-  'wrapHttpLibrary',
-] as const
+export const KUBERNETES_CLIENT_NAMES = ['KubeConfig'] as const

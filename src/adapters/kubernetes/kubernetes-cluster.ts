@@ -1,24 +1,6 @@
-import type {
-  AppsV1Api,
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  RequestContext,
-  ResponseContext,
-  ServerConfiguration,
-  V1APIResource,
-  V1Deployment,
-  V1Namespace,
-  Watch as KubernetesWatch,
-} from '@kubernetes/client-node'
+import type {KubeConfig, V1Deployment, CoreV1Event, V1Namespace, V1Pod, V1ReplicaSet, V1Secret} from '@kubernetes/client-node'
 import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
-import {isDeepStrictEqual} from 'node:util'
-import {load as loadYamlText} from 'js-yaml'
 import {ClusterError, ForeignNamespaceError, NamespaceGoneError, NamespaceTerminatingError} from '../../core/errors.js'
 import {EXPIRES_AT_ANNOTATION, hasOwnershipMarks, INSTANCE_LABEL, MANAGED_SELECTOR, movedExpiry} from '../../core/labels.js'
 import type {
@@ -37,18 +19,20 @@ import {applyRetryDecisionFor, httpStatusOf, retryDecisionFor, toClusterError} f
 import type {KUBERNETES_CLIENT_NAMES} from './kubernetes-client-names.js'
 import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
-import {ReloadableCredentials, reloadingOnUnauthorized} from './credentials.js'
+import {ReloadableCredentials} from './credentials.js'
+import {KubernetesTransport} from './transport.js'
 import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {reviewSelf} from './who-am-i.js'
 import {SharedNamespaceWatch} from './shared-namespace-watch.js'
 import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
+import {APPLY_PATCH, Discovery, resourcePath, type ApiResource, type ObjectList, type Send} from './rest.js'
 import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryDecision, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
 type KubernetesClient = Pick<typeof import('@kubernetes/client-node'), (typeof KUBERNETES_CLIENT_NAMES)[number]>
 
 export const FIELD_MANAGER = 'demo-cli'
-/** How long the API server keeps one watch open before ending it (it is reopened): under the client's 30 s inactivity deadline. */
+/** How long the API server keeps one watch open before ending it (it is reopened): under the transport's 30 s inactivity deadline. */
 const WATCH_TIMEOUT_S = 25
 /** Field manager of `demo extend`'s expiry annotations. */
 export const EXPIRY_FIELD_MANAGER = 'demo-cli-extend'
@@ -71,45 +55,17 @@ export interface KubernetesClusterOptions {
 }
 
 export interface Clients {
-  /** A manifest as the typed model the client's serializer expects (see typedObject). */
-  typed: (manifest: Manifest) => KubernetesObject
   /** The kubeconfig as last loaded (credentials.ts loads it again after a 401). */
   readonly kubeConfig: KubeConfig
-  core: CoreV1Api
-  apps: AppsV1Api
-  authentication: AuthenticationV1Api
-  authorization: AuthorizationV1Api
-  objects: KubernetesObjectApi
-  serverSideApply: PatchStrategy
-  /** A Watch on the credentials as they are now (they may have been loaded again since the last one). */
-  watch: () => KubernetesWatch
+  /** Opens watches (transport.ts); a test may count or stand in for them. */
+  watch: () => Pick<KubernetesTransport, 'watch'>
   /**
-   * One request as plain JSON, with the clients' credentials, deadline and connection pool: the body goes as
-   * written and the answer comes back parsed, never through the client's typed model. A status outside 2xx
-   * throws an error with the status as `code` and the body as `body`, as the client's ApiException (api-errors.ts).
+   * One request as plain JSON (rest.ts), with the clients' credentials, deadline and connection pool: the body
+   * goes as written and the answer comes back parsed. A status outside 2xx throws KubernetesApiError.
    */
-  send: (request: RawRequest) => Promise<unknown>
-}
-
-export interface RawRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
-  /** The path under the server, e.g. /apis/apps/v1/namespaces/x/deployments/y. */
-  path: string
-  query?: Record<string, string>
-  body?: unknown
-  contentType?: string
-}
-
-/** An answer outside 2xx to a RawRequest; api-errors.ts reads `code`, `body` and `headers` as it does of ApiException. */
-export class KubernetesApiError extends Error {
-  constructor(
-    readonly code: number,
-    readonly body: string,
-    readonly headers: Record<string, string>,
-  ) {
-    super(`HTTP ${code}`)
-    this.name = 'KubernetesApiError'
-  }
+  send: Send
+  /** API discovery over `send`, cached per group version. */
+  discovery: Discovery
 }
 
 export interface Settings {
@@ -122,8 +78,8 @@ export interface Settings {
 }
 
 /**
- * Connects to the cluster of a kubeconfig context. Imports @kubernetes/client-node only now (it costs
- * ~0.6 s), so commands that never touch the cluster do not pay for it. Throws UsageError for a missing
+ * Connects to the cluster of a kubeconfig context. Imports @kubernetes/client-node (for the kubeconfig and
+ * authentication) only now, so commands that never touch the cluster do not pay for it. Throws UsageError for a missing
  * kubeconfig file or an unknown context, ClusterError when no cluster is configured at all.
  */
 export async function connectKubernetesCluster(options: KubernetesClusterOptions = {}): Promise<KubernetesCluster> {
@@ -138,35 +94,16 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
   const credentials = new ReloadableCredentials(() => loadKubeConfig(new k8s.KubeConfig(), source))
   const server = credentials.kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
-  const fetchLibrary = k8s.createConfiguration().httpApi
-  const http = reloadingOnUnauthorized({send: (context) => fetchLibrary.send(context).toPromise()}, credentials, timeoutMs)
-  // Every request gets its own deadline; undici aborts the connection and the body read at it.
-  const prepare = (context: RequestContext): RequestContext => {
-    context.setSignal(AbortSignal.timeout(timeoutMs))
-    context.setHeaderParam('User-Agent', 'demo-cli')
-    return context
-  }
-  const baseServer = new k8s.ServerConfiguration(server, {})
-  const configuration = k8s.createConfiguration({
-    baseServer,
-    authMethods: {default: credentials},
-    httpApi: k8s.wrapHttpLibrary(http),
-    promiseMiddleware: [{pre: (context) => Promise.resolve(prepare(context)), post: (response) => Promise.resolve(response)}],
-  })
+  const transport = new KubernetesTransport(server, credentials, timeoutMs)
+  const send: Send = (request) => transport.send(request)
   const clients: Clients = {
-    typed: (manifest) => typedObject(k8s, manifest),
     get kubeConfig() {
       return credentials.kubeConfig
     },
-    core: new k8s.CoreV1Api(configuration),
-    apps: new k8s.AppsV1Api(configuration),
-    authentication: new k8s.AuthenticationV1Api(configuration),
-    authorization: new k8s.AuthorizationV1Api(configuration),
-    objects: new k8s.KubernetesObjectApi(configuration),
-    serverSideApply: k8s.PatchStrategy.ServerSideApply,
     // A watch authenticates with the credentials as they are when it opens (a relist after a 401 loads them again).
-    watch: () => new k8s.Watch(credentials.kubeConfig),
-    send: rawSender(baseServer, credentials, (context) => http.send(prepare(context))),
+    watch: () => ({watch: (path, query, onEvent, onDone) => transport.watch(path, query, onEvent, onDone)}),
+    send,
+    discovery: new Discovery(send),
   }
   const settings: Settings = {
     server,
@@ -179,31 +116,9 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
   return {clients, settings}
 }
 
-/** Clients['send'] over the clients' own plumbing: `send` applies the deadline and resends once after a 401. */
-function rawSender(
-  baseServer: ServerConfiguration<Record<string, string>>,
-  credentials: ReloadableCredentials,
-  send: (context: RequestContext) => Promise<ResponseContext>,
-): (request: RawRequest) => Promise<unknown> {
-  return async (request) => {
-    const context = baseServer.makeRequestContext(request.path, request.method)
-    context.setHeaderParam('Accept', 'application/json')
-    for (const [name, value] of Object.entries(request.query ?? {})) context.setQueryParam(name, value)
-    if (request.body !== undefined) {
-      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json')
-      context.setBody(JSON.stringify(request.body))
-    }
-    await credentials.applySecurityAuthentication(context)
-    const response = await send(context)
-    const text = await response.body.text()
-    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) throw new KubernetesApiError(response.httpStatusCode, text, response.headers)
-    return text === '' ? undefined : (JSON.parse(text) as unknown)
-  }
-}
-
 /**
- * The built CLI has @kubernetes/client-node as one bundle, dist/vendor/kubernetes-client.js
- * (scripts/bundle-kubernetes-client.mjs): it loads in about half the time of the package's ~1,000 modules.
+ * The built CLI has the part of @kubernetes/client-node it uses as one bundle, dist/vendor/kubernetes-client.js
+ * (scripts/bundle-kubernetes-client.mjs), instead of the package's ~1,000 modules.
  * Run from the sources (tests under tsx) there is no bundle, and the package itself is used.
  */
 async function loadKubernetesClient(): Promise<KubernetesClient> {
@@ -221,36 +136,6 @@ let loading: Promise<KubernetesClient> | undefined
 export function preloadKubernetesClient(): Promise<KubernetesClient> {
   loading ??= loadKubernetesClient()
   return loading
-}
-
-/**
- * The client's serializer writes only the fields its model of a kind knows, under their wire names: given a
- * plain manifest, it silently drops fields whose TypeScript name differs (`from` of a NetworkPolicy rule is
- * `_from`, `default` of a LimitRange is `_default`, `exec` of a probe is `_exec`), which once turned
- * "allow from the ingress controller" into "allow from everywhere". So a manifest is loaded into the typed
- * model first, and the round trip is checked: a field the client does not know is an error, never dropped.
- */
-function typedObject(k8s: KubernetesClient, manifest: Manifest): KubernetesObject {
-  const typed = k8s.loadYaml<KubernetesObject>(JSON.stringify(manifest))
-  const wire = loadYamlText(k8s.dumpYaml(typed))
-  const lost = firstDifference(manifest, wire, '')
-  if (lost !== undefined) {
-    throw new ClusterError(`Cannot send ${describe(manifest)}: the Kubernetes client would not send field "${lost}" as written.`, {
-      hint: 'Check the field name and its place in the template against the Kubernetes API reference of this kind.',
-    })
-  }
-  return typed
-}
-
-/** The path of the first value of `expected` that `actual` lacks or holds differently; undefined when equal. */
-function firstDifference(expected: unknown, actual: unknown, path: string): string | undefined {
-  const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object'
-  if (!isObject(expected) || !isObject(actual)) return isDeepStrictEqual(expected, actual) ? undefined : path || '(root)'
-  for (const [key, value] of Object.entries(expected)) {
-    const found = firstDifference(value, actual[key], path ? `${path}.${key}` : key)
-    if (found !== undefined) return found
-  }
-  return undefined
 }
 
 function describe(manifest: Pick<Manifest, 'kind' | 'metadata'>): string {
@@ -304,9 +189,9 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   private async readIdentity(): Promise<string> {
-    const kubeSystem = await this.request('Cannot read namespace "kube-system" (the cluster\'s identity)', () =>
-      this.clients.core.readNamespace({name: 'kube-system'}),
-    )
+    const kubeSystem = (await this.request('Cannot read namespace "kube-system" (the cluster\'s identity)', () =>
+      this.clients.send({method: 'GET', path: '/api/v1/namespaces/kube-system'}),
+    )) as V1Namespace
     const uid = kubeSystem.metadata?.uid
     if (!uid) throw new ClusterError('Cannot tell which cluster this is: namespace "kube-system" has no uid.')
     return uid
@@ -326,11 +211,12 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     const review = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      metadata: {},
       spec: {resourceAttributes: {verb: permission.verb, resource: permission.resource, group: permission.group}},
     }
     try {
-      const answer = (await this.clients.objects.create(review)) as {status?: {allowed?: boolean}}
+      const answer = (await this.clients.send({method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', body: review})) as {
+        status?: {allowed?: boolean}
+      }
       return answer.status?.allowed === true
     } catch (error) {
       throw toClusterError(error, {
@@ -343,7 +229,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
 
   async ingressClassExists(name: string): Promise<boolean> {
     try {
-      await this.clients.objects.read({apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: {name}})
+      await this.clients.send({method: 'GET', path: `/apis/networking.k8s.io/v1/ingressclasses/${encodeURIComponent(name)}`})
       return true
     } catch (error) {
       if (httpStatusOf(error) === 404) return false
@@ -356,10 +242,9 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     if (namespace.kind !== 'Namespace' || namespace.metadata.name !== name || !hasOwnershipMarks(namespace.metadata, owner.demoId)) {
       throw new ClusterError(`Refusing to create ${describe(namespace)}: it is not namespace "${name}" with the marks of demo "${owner.demoId}".`)
     }
-    const body = this.clients.typed(namespace) as V1Namespace
     const created = await this.requestOr(
       `Cannot create namespace "${name}"`,
-      () => this.clients.core.createNamespace({body, fieldManager: FIELD_MANAGER}),
+      () => this.clients.send({method: 'POST', path: '/api/v1/namespaces', query: {fieldManager: FIELD_MANAGER}, body: namespace}),
       409,
       null,
     )
@@ -391,11 +276,12 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
 
   async deployments(namespace: string): Promise<DeploymentState[]> {
     const what = `Cannot read the workloads of namespace "${namespace}"`
+    const ns = encodeURIComponent(namespace)
     const [deployments, replicaSets, pods, events] = await Promise.all([
-      this.request(what, () => this.clients.apps.listNamespacedDeployment({namespace})),
-      this.request(what, () => this.clients.apps.listNamespacedReplicaSet({namespace})),
-      this.request(what, () => this.clients.core.listNamespacedPod({namespace})),
-      this.request(what, () => this.clients.core.listNamespacedEvent({namespace, fieldSelector: 'type=Warning'})),
+      this.listRaw<V1Deployment>(what, `/apis/apps/v1/namespaces/${ns}/deployments`),
+      this.listRaw<V1ReplicaSet>(what, `/apis/apps/v1/namespaces/${ns}/replicasets`),
+      this.listRaw<V1Pod>(what, `/api/v1/namespaces/${ns}/pods`),
+      this.listRaw<CoreV1Event>(what, `/api/v1/namespaces/${ns}/events`, {fieldSelector: 'type=Warning'}),
     ])
     return describeDeployments({deployments: deployments.items, replicaSets: replicaSets.items, pods: pods.items, events: events.items})
   }
@@ -420,7 +306,12 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     // The uid precondition makes the delete hit exactly the namespace whose marks we just checked.
     const deleted = await this.requestOr(
       `Cannot delete namespace "${name}"`,
-      () => this.clients.core.deleteNamespace({name, propagationPolicy: 'Background', body: {preconditions: {uid: existing.metadata?.uid}}}),
+      () =>
+        this.clients.send({
+          method: 'DELETE',
+          path: `/api/v1/namespaces/${encodeURIComponent(name)}`,
+          body: {apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: {uid: existing.metadata?.uid}},
+        }),
       404,
       null,
     )
@@ -444,13 +335,19 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     if (!existing) return false
     this.assertOurs(existing, owner, 'update')
     // A field manager of its own: applying a partial Namespace as demo-cli would drop the labels demo-cli owns.
-    const body = this.clients.typed({
+    const body = {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: {name: owner.namespace, annotations: movedExpiry(existing.metadata?.annotations ?? {}, expiresAt)},
-    })
+    }
     await this.request(`Cannot update the expiry of namespace "${owner.namespace}"`, () =>
-      this.clients.objects.patch(body, undefined, undefined, EXPIRY_FIELD_MANAGER, true, this.clients.serverSideApply),
+      this.clients.send({
+        method: 'PATCH',
+        path: `/api/v1/namespaces/${encodeURIComponent(owner.namespace)}`,
+        query: {fieldManager: EXPIRY_FIELD_MANAGER, force: 'true'},
+        body,
+        contentType: APPLY_PATCH,
+      }),
     )
     return true
   }
@@ -461,7 +358,11 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     this.assertOurs(existing, owner, 'read a Secret of')
     const secret = await this.requestOr(
       `Cannot read Secret "${name}" of namespace "${owner.namespace}"`,
-      () => this.clients.core.readNamespacedSecret({name, namespace: owner.namespace}),
+      () =>
+        this.clients.send({
+          method: 'GET',
+          path: `/api/v1/namespaces/${encodeURIComponent(owner.namespace)}/secrets/${encodeURIComponent(name)}`,
+        }) as Promise<V1Secret>,
       404,
       null,
     )
@@ -474,11 +375,15 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     let token: string | undefined
     do {
       // Any failure on any page throws: gc must never act on a partial listing.
-      const page = await this.request('Cannot list the namespaces managed by demo-cli', () =>
-        this.clients.core.listNamespace({labelSelector: MANAGED_SELECTOR, limit: this.settings.listPageSize, _continue: token}),
-      )
-      found.push(...page.items)
-      token = page.metadata?._continue || undefined
+      const page = (await this.request('Cannot list the namespaces managed by demo-cli', () =>
+        this.clients.send({
+          method: 'GET',
+          path: '/api/v1/namespaces',
+          query: {labelSelector: MANAGED_SELECTOR, limit: String(this.settings.listPageSize), continue: token},
+        }),
+      )) as ObjectList<V1Namespace>
+      found.push(...(page.items ?? []))
+      token = page.metadata?.continue || undefined
     } while (token)
     return found.flatMap((ns) => {
       const demoId = ns.metadata?.labels?.[INSTANCE_LABEL]
@@ -496,7 +401,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   authenticatedUser(): Promise<AuthenticatedUser> {
-    return reviewSelf((what, call) => this.request(what, call), this.clients.authentication)
+    return reviewSelf((what, call) => this.request(what, call), this.clients.send)
   }
 
   async missingPermissions(objects: Manifest[], namespace: string): Promise<string[]> {
@@ -507,7 +412,7 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
       if (!resources.has(key)) resources.set(key, (await this.lookUpKind(object))?.name)
     }
     const checks = accessChecksFor(objects, namespace, (o) => resources.get(`${o.apiVersion} ${o.kind}`))
-    const denied = await deniedAccess((what, call) => this.request(what, call), this.clients.authorization, checks)
+    const denied = await deniedAccess((what, call) => this.request(what, call), this.clients.send, checks)
     return denied.map(describeAccess)
   }
 
@@ -534,20 +439,17 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
           path,
           query: {fieldManager: FIELD_MANAGER, force: 'true'},
           body: object,
-          contentType: 'application/apply-patch+yaml',
+          contentType: APPLY_PATCH,
         }),
       decide,
     )
   }
 
-  /** The URL path of an object, from API discovery (cached), as the client builds it. */
+  /** The URL path of an object, from API discovery (cached). */
   private async pathOf(object: Manifest): Promise<string> {
     const resource = await this.lookUpKind(object)
     if (!resource) throw new ClusterError(`The cluster does not serve kind ${object.kind} in ${object.apiVersion} (${describe(object)}).`)
-    const parts = [object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`]
-    if (resource.namespaced) parts.push('namespaces', encodeURIComponent(object.metadata.namespace ?? ''))
-    parts.push(resource.name, encodeURIComponent(object.metadata.name))
-    return parts.join('/')
+    return resourcePath(object.apiVersion, resource, object.metadata.namespace, object.metadata.name)
   }
 
   private assertApplicable(object: Manifest, owner: Ownership): void {
@@ -583,20 +485,25 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
     }
   }
 
-  /** Reads discovery of each group version of `objects` once and side by side, so that lookUpKind answers from the client's cache. */
+  /** Reads discovery of each group version of `objects` once and side by side, so that lookUpKind answers from the cache. */
   private async readDiscovery(objects: Manifest[]): Promise<void> {
     await Promise.all([...new Map(objects.map((o) => [o.apiVersion, o])).values()].map((object) => this.lookUpKind(object)))
   }
 
   /** The kind's resource from API discovery (cached by the client); undefined when the cluster does not serve it. */
-  private lookUpKind(object: Manifest): Promise<V1APIResource | undefined> {
-    // resource() is protected in the typings but is the library's own cached discovery lookup.
-    const discovery = this.clients.objects as unknown as {resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined>}
-    return this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () => discovery.resource(object.apiVersion, object.kind))
+  private lookUpKind(object: Manifest): Promise<ApiResource | undefined> {
+    return this.request(`Cannot look up kind ${object.kind} (${object.apiVersion})`, () =>
+      this.clients.discovery.resource(object.apiVersion, object.kind),
+    )
   }
 
   private async readNamespace(name: string): Promise<V1Namespace | null> {
-    return this.requestOr(`Cannot read namespace "${name}"`, () => this.clients.core.readNamespace({name}), 404, null)
+    return this.requestOr(
+      `Cannot read namespace "${name}"`,
+      () => this.clients.send({method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(name)}`}) as Promise<V1Namespace>,
+      404,
+      null,
+    )
   }
 
   /** The namespace, if it carries the marks of the demo and is not terminating; NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError otherwise. */
@@ -627,8 +534,8 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   /**
-   * The client's Watch on `path` from a resourceVersion. The server ends each watch after WATCH_TIMEOUT_S, before
-   * the client's 30 s inactivity deadline would abort it as a failure; ListWatch then reopens it where it stopped.
+   * A watch on `path` from a resourceVersion (transport.ts). The server ends each watch after WATCH_TIMEOUT_S, before
+   * the transport's 30 s inactivity deadline would abort it as a failure; ListWatch then reopens it where it stopped.
    */
   private watchSource<O extends WatchedObject>(
     path: string,
@@ -651,10 +558,10 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
 
   /**
    * A list as the API server sends it, as the watch that follows it delivers its objects: plain JSON, timestamps
-   * as strings (the typed model would make them Dates), no typed model built for each item.
+   * as strings.
    */
-  private async listRaw<O>(what: string, path: string): Promise<{items: O[]; resourceVersion: string}> {
-    const list = (await this.request(what, () => this.clients.send({method: 'GET', path}))) as {items?: O[]; metadata?: {resourceVersion?: string}}
+  private async listRaw<O>(what: string, path: string, query: Record<string, string> = {}): Promise<{items: O[]; resourceVersion: string}> {
+    const list = (await this.request(what, () => this.clients.send({method: 'GET', path, query}))) as ObjectList<O>
     return {items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? ''}
   }
 

@@ -1,8 +1,9 @@
-import type {KubernetesObject} from '@kubernetes/client-node'
+import {ClusterError} from '../../core/errors.js'
 import {describeRef} from '../../core/install-gc.js'
 import type {InstallTarget, Manifest, ObjectRef} from '../../core/ports.js'
 import {httpStatusOf, retryDecisionFor, toClusterError} from './api-errors.js'
 import {connectClients, FIELD_MANAGER, type Clients, type KubernetesClusterOptions, type Settings} from './kubernetes-cluster.js'
+import {APPLY_PATCH, resourcePath, type ObjectList, type ObjectMeta} from './rest.js'
 import {withRetry} from './retry.js'
 
 /** Connects to the cluster of a kubeconfig context (as connectKubernetesCluster does) for `demo gc install`. */
@@ -19,15 +20,21 @@ export class KubernetesInstallTarget implements InstallTarget {
   ) {}
 
   async labelsOf(ref: ObjectRef): Promise<Record<string, string> | undefined> {
-    const header = {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}}
-    const found = await this.requestOr(`Cannot read ${describeRef(ref)}`, () => this.clients.objects.read(header), [404], null)
+    const path = await this.pathOf(ref, ref.namespace, ref.name)
+    const found = await this.requestOr(
+      `Cannot read ${describeRef(ref)}`,
+      () => this.clients.send({method: 'GET', path}) as Promise<{metadata?: ObjectMeta}>,
+      [404],
+      null,
+    )
     return found ? (found.metadata?.labels ?? {}) : undefined
   }
 
   async apply(object: Manifest): Promise<void> {
-    const body = this.clients.typed(object)
-    await this.request(`Cannot apply ${describeRef({...object, ...object.metadata})}`, () =>
-      this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, this.clients.serverSideApply),
+    const ref = {...object, ...object.metadata}
+    const path = await this.pathOf(ref, object.metadata.namespace, object.metadata.name)
+    await this.request(`Cannot apply ${describeRef(ref)}`, () =>
+      this.clients.send({method: 'PATCH', path, query: {fieldManager: FIELD_MANAGER, force: 'true'}, body: object, contentType: APPLY_PATCH}),
     )
   }
 
@@ -35,14 +42,15 @@ export class KubernetesInstallTarget implements InstallTarget {
     const labelSelector = Object.entries(selector)
       .map(([key, value]) => `${key}=${value}`)
       .join(',')
-    const found: KubernetesObject[] = []
+    const path = await this.pathOf(kind, namespace)
+    const found: {metadata?: ObjectMeta}[] = []
     let token: string | undefined
     do {
-      const page = await this.request(`Cannot list ${kind.kind} objects`, () =>
-        this.clients.objects.list(kind.apiVersion, kind.kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 100, token),
-      )
-      found.push(...page.items)
-      token = page.metadata?._continue || undefined
+      const page = (await this.request(`Cannot list ${kind.kind} objects`, () =>
+        this.clients.send({method: 'GET', path, query: {labelSelector, limit: '100', continue: token}}),
+      )) as ObjectList<{metadata?: ObjectMeta}>
+      found.push(...(page.items ?? []))
+      token = page.metadata?.continue || undefined
     } while (token)
     // One already being deleted (a terminating namespace) is on its way; deleting it again would report it twice.
     return found
@@ -51,10 +59,10 @@ export class KubernetesInstallTarget implements InstallTarget {
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
-    const spec = {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}}
+    const path = await this.pathOf(ref, ref.namespace, ref.name)
     const deleted = await this.requestOr(
       `Cannot delete ${describeRef(ref)}`,
-      () => this.clients.objects.delete(spec, undefined, undefined, undefined, undefined, 'Background'),
+      () => this.clients.send({method: 'DELETE', path, body: {apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background'}}),
       [404],
       null,
     )
@@ -63,9 +71,9 @@ export class KubernetesInstallTarget implements InstallTarget {
 
   async secretHasKey(namespace: string, name: string, key: string): Promise<boolean | undefined> {
     try {
-      const secret = await this.request(`Cannot read Secret "${name}" in namespace "${namespace}"`, () =>
-        this.clients.core.readNamespacedSecret({name, namespace}),
-      )
+      const secret = (await this.request(`Cannot read Secret "${name}" in namespace "${namespace}"`, () =>
+        this.clients.send({method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`}),
+      )) as {data?: Record<string, string>}
       return secret.data?.[key] !== undefined
     } catch (error) {
       const status = httpStatusOf((error as Error).cause)
@@ -73,6 +81,15 @@ export class KubernetesInstallTarget implements InstallTarget {
       if (status === 403) return undefined
       throw error
     }
+  }
+
+  /** The path of a kind's collection, or of one object, from API discovery; a kind the cluster does not serve is an error. */
+  private async pathOf(kind: Pick<ObjectRef, 'apiVersion' | 'kind'>, namespace: string | undefined, name?: string): Promise<string> {
+    const resource = await this.request(`Cannot look up kind ${kind.kind} (${kind.apiVersion})`, () =>
+      this.clients.discovery.resource(kind.apiVersion, kind.kind),
+    )
+    if (!resource) throw new ClusterError(`The cluster does not serve kind ${kind.kind} in ${kind.apiVersion}.`)
+    return resourcePath(kind.apiVersion, resource, namespace, name)
   }
 
   private async request<T>(what: string, call: () => Promise<T>): Promise<T> {

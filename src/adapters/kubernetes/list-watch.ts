@@ -5,7 +5,7 @@ export interface WatchedObject {
   metadata?: {name?: string; resourceVersion?: string}
 }
 
-/** How a ListWatch reaches the API server: the adapter's typed list, and the client's Watch (or a test's stand-in). */
+/** How a ListWatch reaches the API server: the adapter's list and watch (transport.ts), or a test's stand-in. */
 export interface ListWatchSource<O extends WatchedObject> {
   list(): Promise<{items: O[]; resourceVersion: string}>
   /**

@@ -1,6 +1,6 @@
-import type {AuthenticationV1Api} from '@kubernetes/client-node'
 import type {AuthenticatedUser} from '../../core/ports.js'
 import {httpStatusOf} from './api-errors.js'
+import type {Send} from './rest.js'
 
 /** How the adapter sends a request: bounded, retried when safe, failures as ClusterError with the API error as cause. */
 export type Requester = <T>(what: string, call: () => Promise<T>) => Promise<T>
@@ -10,11 +10,15 @@ export type Requester = <T>(what: string, call: () => Promise<T>) => Promise<T>
  * GA in Kubernetes 1.28; `kubectl auth whoami`). Every authenticated user may create one (the
  * system:basic-user ClusterRole), so a 403 means a cluster that took that away, and a 404 one too old.
  */
-export async function reviewSelf(request: Requester, authentication: AuthenticationV1Api): Promise<AuthenticatedUser> {
+export async function reviewSelf(request: Requester, send: Send): Promise<AuthenticatedUser> {
   try {
-    const review = await request('Cannot ask the cluster who you are (SelfSubjectReview)', () =>
-      authentication.createSelfSubjectReview({body: {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview'}}),
-    )
+    const review = (await request('Cannot ask the cluster who you are (SelfSubjectReview)', () =>
+      send({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        body: {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview'},
+      }),
+    )) as {status?: {userInfo?: {username?: string}}}
     const username = review.status?.userInfo?.username
     return username ? {username} : {unavailable: 'the SelfSubjectReview named no user'}
   } catch (error) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {after, describe, it} from 'node:test'
+import {AppsV1Api, CoreV1Api} from '@kubernetes/client-node'
 import {connectClients, KubernetesCluster, type Clients} from '../../../src/adapters/kubernetes/kubernetes-cluster.js'
 import type {Manifest, Ownership} from '../../../src/core/ports.js'
 import {aDeployment, aNamespaceManifest, ownershipMarks} from '../../fakes/builders.js'
@@ -50,8 +51,8 @@ describe('KubernetesCluster.apply (local control plane)', () => {
 
     assert.equal(peak.get('Service'), 1, 'Service applies in flight at once')
     assert.ok((peak.get('Deployment') ?? 0) > 1, `Deployment applies in flight at once: ${peak.get('Deployment')}`)
-    const services = await connected.clients.core.listNamespacedService({namespace: owner.namespace})
-    const deployments = await connected.clients.apps.listNamespacedDeployment({namespace: owner.namespace})
+    const services = await kubeConfig.makeApiClient(CoreV1Api).listNamespacedService({namespace: owner.namespace})
+    const deployments = await kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({namespace: owner.namespace})
     assert.deepEqual(services.items.map((s) => s.metadata?.name).sort(), [...names].sort())
     assert.deepEqual(deployments.items.map((d) => d.metadata?.name).sort(), [...names].sort())
   })

@@ -13,16 +13,11 @@ const WAITS = 40
 /** The adapter's clients, counting the namespace watches it opens and how many are open at once, and its GETs of one namespace. */
 function counting(clients: Clients): {clients: Clients; counts: {opened: number; open: number; peak: number; reads: number}} {
   const counts = {opened: 0, open: 0, peak: 0, reads: 0}
-  const core = new Proxy(clients.core, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (property !== 'readNamespace' || typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        counts.reads += 1
-        return Reflect.apply(value, target, args) as unknown
-      }
-    },
-  })
+  // A GET of one namespace (/api/v1/namespaces/<name>); the lists of the watch are GETs of /api/v1/namespaces.
+  const send: Clients['send'] = (request) => {
+    if (request.method === 'GET' && /^\/api\/v1\/namespaces\/[^/]+$/.test(request.path)) counts.reads += 1
+    return clients.send(request)
+  }
   const watch = () => {
     const real = clients.watch()
     return {
@@ -50,7 +45,7 @@ function counting(clients: Clients): {clients: Clients; counts: {opened: number;
   return {
     clients: {
       ...clients,
-      core,
+      send,
       watch,
       get kubeConfig() {
         return clients.kubeConfig
