@@ -84,3 +84,16 @@ await build({
   banner: {js: "import {createRequire as __demoCreateRequire} from 'node:module'; const require = __demoCreateRequire(import.meta.url);"},
   logLevel: 'warning',
 })
+
+// The lazy undici must still load when the client asks for it: have the client construct its own dispatcher once.
+const {KubeConfig} = await import(new URL('../dist/vendor/kubernetes-client.js', import.meta.url).href)
+const probe = new KubeConfig()
+probe.loadFromOptions({
+  clusters: [{name: 'c', server: 'https://127.0.0.1:1'}],
+  users: [{name: 'u'}],
+  contexts: [{name: 'x', cluster: 'c', user: 'u'}],
+  currentContext: 'x',
+})
+const dispatcher = probe.createDispatcher(probe.getCurrentCluster(), {rejectUnauthorized: true})
+if (typeof dispatcher?.dispatch !== 'function') throw new Error('the bundle could not load undici for the client')
+await dispatcher.close()

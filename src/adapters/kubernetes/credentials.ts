@@ -99,9 +99,9 @@ export const LOG_IN_AGAIN =
 /**
  * A request the API server answered 401 (the credentials expired or were revoked since they were loaded) is sent
  * once more after loading them again (transport.ts): resending is safe, the server authenticates before it does
- * anything, so a 401 means the request changed nothing. `authenticate` is that reload and the new request's
- * authentication; what fails in it is ClusterAuthError naming why. A second 401 is returned as it is
- * (api-errors.ts makes it ClusterAuthError).
+ * anything, so a 401 means the request changed nothing. This is that reload (once however many requests were
+ * refused since `seen`) and the resend's authentication; what fails in it is ClusterAuthError naming why. A
+ * second 401 is returned as it is (api-errors.ts makes it ClusterAuthError).
  */
 export async function authenticateAgain(credentials: ReloadableCredentials, seen: number): Promise<Authentication> {
   try {
