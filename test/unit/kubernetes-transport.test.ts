@@ -54,18 +54,20 @@ beforeEach(() => {
   answer = echo
 })
 
-function transport(timeoutMs = 2_000): KubernetesTransport {
+/** A transport to the scripted server (or to another port), with a static token. */
+function transport(timeoutMs = 2_000, to = port): KubernetesTransport {
+  const url = `http://127.0.0.1:${to}`
   const credentials = new ReloadableCredentials(() => {
     const config = new KubeConfig()
     config.loadFromOptions({
-      clusters: [{name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true}],
+      clusters: [{name: 'fake', server: url, skipTLSVerify: true}],
       users: [{name: 'me', token: TOKEN}],
       contexts: [{name: 'test', cluster: 'fake', user: 'me'}],
       currentContext: 'test',
     })
     return config
   })
-  return new KubernetesTransport(`http://127.0.0.1:${port}`, credentials, timeoutMs)
+  return new KubernetesTransport(url, credentials, timeoutMs)
 }
 
 describe('KubernetesTransport.send', () => {
@@ -122,18 +124,8 @@ describe('KubernetesTransport.send', () => {
     await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve))
     const closedPort = (gone.address() as AddressInfo).port
     await new Promise((resolve) => gone.close(resolve))
-    const credentials = new ReloadableCredentials(() => {
-      const config = new KubeConfig()
-      config.loadFromOptions({
-        clusters: [{name: 'x', server: `http://127.0.0.1:${closedPort}`, skipTLSVerify: true}],
-        users: [{name: 'me', token: TOKEN}],
-        contexts: [{name: 'x', cluster: 'x', user: 'me'}],
-        currentContext: 'x',
-      })
-      return config
-    })
 
-    const error = await rejectionOf(new KubernetesTransport(`http://127.0.0.1:${closedPort}`, credentials, 2_000).send({method: 'GET', path: '/api'}))
+    const error = await rejectionOf(transport(2_000, closedPort).send({method: 'GET', path: '/api'}))
 
     assert.equal(networkFailureOf(error), 'ECONNREFUSED')
   })

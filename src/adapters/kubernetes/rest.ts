@@ -1,8 +1,8 @@
 /**
  * The Kubernetes REST API as plain JSON: what the adapter sends goes as written and what comes back is the API
  * server's JSON, never the client library's typed model (which once dropped fields it did not know, and whose
- * classes cost every command a share of its start-up). @kubernetes/client-node still loads the kubeconfig,
- * authenticates (tokens, client certificates, exec plugins) and sends (kubernetes-cluster.ts, rawSender).
+ * classes cost every command a share of its start-up). transport.ts sends; @kubernetes/client-node only loads the
+ * kubeconfig and authenticates (tokens, client certificates, exec plugins; credentials.ts).
  */
 
 export interface RawRequest {
