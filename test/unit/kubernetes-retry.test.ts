@@ -5,9 +5,9 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, beforeEach, test} from 'node:test'
-import {connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
+import {connectClients, connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
 import {applyRetryDecisionFor, toClusterError} from '../../src/adapters/kubernetes/api-errors.js'
-import {backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
+import {AdaptiveLimit, backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
 import {ClusterError, ClusterUnavailableError, UsageError} from '../../src/core/errors.js'
 import {failureOf} from '../support/failures.js'
 
@@ -242,7 +242,7 @@ test('withRetry gives up when the next wait would exceed the time budget, and ne
     },
     random: () => 0.5,
   }
-  const options = {attempts: 10, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 30_000, budgetMs: 5000}
+  const options = {attempts: 10, attemptsWhenAskedToWait: 10, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 30_000, budgetMs: 5000}
   const failing = () => {
     calls += 1
     return Promise.reject(new Error('boom'))
@@ -294,8 +294,160 @@ test('a quota refusal after a timed-out apply is retried until the earlier attem
       failedBefore = true
       return decision
     },
-    {attempts: 5, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10, budgetMs: 1000},
+    {attempts: 5, attemptsWhenAskedToWait: 5, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10, budgetMs: 1000},
   )
   assert.equal(result, 'applied')
   assert.equal(attempts.length, 3)
+})
+
+/** A clock that only moves when withRetry sleeps, and the waits it asked for. */
+function fakeTime(): {hooks: {now: () => number; sleep: (ms: number) => Promise<void>; random: () => number}; slept: number[]} {
+  let clock = 0
+  const slept: number[] = []
+  const sleep = (ms: number): Promise<void> => {
+    clock += ms
+    slept.push(ms)
+    return Promise.resolve()
+  }
+  return {hooks: {now: () => clock, sleep, random: () => 0.5}, slept}
+}
+
+test('a Retry-After wait gets the jittered backoff on top, so a rejected burst does not come back at one instant', async () => {
+  const {hooks, slept} = fakeTime()
+  const options = {attempts: 6, attemptsWhenAskedToWait: 6, baseDelayMs: 250, maxDelayMs: 8000, maxRetryAfterMs: 30_000, budgetMs: 90_000}
+  let calls = 0
+  const result = await withRetry(
+    () => (++calls < 4 ? Promise.reject(new Error('429')) : Promise.resolve('done')),
+    () => ({retry: true, afterMs: 1000}),
+    options,
+    hooks,
+  )
+  assert.equal(result, 'done')
+  // 1 s asked for, plus half (random 0.5) of a ceiling that doubles: 250, 500, 1000 ms.
+  assert.deepEqual(slept, [1125, 1250, 1500])
+})
+
+test('a server that asks to wait (Retry-After) gets attemptsWhenAskedToWait attempts; one that does not, attempts', async () => {
+  const options = {attempts: 3, attemptsWhenAskedToWait: 7, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10, budgetMs: 90_000}
+  for (const [afterMs, expected] of [
+    [5, 7],
+    [undefined, 3],
+  ] as const) {
+    let calls = 0
+    await assert.rejects(
+      withRetry(
+        () => {
+          calls += 1
+          return Promise.reject(new Error('busy'))
+        },
+        () => ({retry: true, afterMs}),
+        options,
+        fakeTime().hooks,
+      ),
+      /busy/,
+    )
+    assert.equal(calls, expected, `afterMs ${afterMs}`)
+  }
+})
+
+/** Calls that resolve when told, counted as in flight until then. */
+function heldCalls(): {start: () => Promise<string>; inFlight: () => number; peak: () => number; finishAll: () => Promise<void>} {
+  let inFlight = 0
+  let peak = 0
+  const pending: (() => void)[] = []
+  const start = () =>
+    new Promise<string>((resolve) => {
+      inFlight += 1
+      peak = Math.max(peak, inFlight)
+      pending.push(() => {
+        inFlight -= 1
+        resolve('ok')
+      })
+    })
+  const finishAll = async (): Promise<void> => {
+    while (pending.length > 0) {
+      for (const finish of pending.splice(0)) finish()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  return {start, inFlight: () => inFlight, peak: () => peak, finishAll}
+}
+
+test('AdaptiveLimit keeps at most its limit in flight and starts the waiting calls in order', async () => {
+  const limit = new AdaptiveLimit(3)
+  const calls = heldCalls()
+  const order: number[] = []
+  const runs = Array.from({length: 7}, (_, i) =>
+    limit.run(
+      async () => {
+        order.push(i)
+        return calls.start()
+      },
+      () => false,
+    ),
+  )
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(calls.inFlight(), 3)
+  await calls.finishAll()
+  assert.deepEqual(await Promise.all(runs), Array(7).fill('ok'))
+  assert.equal(calls.peak(), 3)
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6])
+})
+
+test('AdaptiveLimit halves its limit on each overload, down to one, and regains one per limit-many successes, up to its maximum', async () => {
+  const limit = new AdaptiveLimit(8)
+  const overloaded = (error: unknown) => (error as Error).message === '429'
+  const fail = (message: string) => limit.run(() => Promise.reject(new Error(message)), overloaded).catch(() => undefined)
+  const succeed = () => limit.run(() => Promise.resolve('ok'), overloaded)
+
+  await fail('500')
+  assert.equal(limit.current, 8, 'a failure that is not an overload keeps the limit')
+  const halvings: number[] = []
+  for (let i = 0; i < 5; i++) {
+    await fail('429')
+    halvings.push(limit.current)
+  }
+  assert.deepEqual(halvings, [4, 2, 1, 1, 1])
+  const growth: number[] = []
+  for (let i = 0; i < 10; i++) {
+    await succeed()
+    growth.push(limit.current)
+  }
+  // One success at limit 1 makes 2; two more make 3; three more make 4; four more would make 5.
+  assert.deepEqual(growth, [2, 2, 3, 3, 3, 4, 4, 4, 4, 5])
+  for (let i = 0; i < 100; i++) await succeed()
+  assert.equal(limit.current, 8, 'never above its maximum')
+})
+
+test('after 429s the requests of a process go to the API server one at a time, then a few more at a time', async () => {
+  const {clients} = await connectClients({kubeconfig: kubeconfigFor(`http://127.0.0.1:${port}`), maxInFlight: 8})
+  const read = () => clients.send({method: 'GET', path: '/api/v1/namespaces/demo-a'})
+  let inFlight = 0
+  let peak = 0
+  // The scripted server, holding each request 20 ms and counting how many it holds at once.
+  const holding = (request: IncomingMessage, response: ServerResponse): void => {
+    inFlight += 1
+    peak = Math.max(peak, inFlight)
+    setTimeout(() => {
+      inFlight -= 1
+      handle(request, response)
+    }, 20)
+  }
+  server.removeAllListeners('request')
+  server.on('request', holding)
+  try {
+    script = [aNamespace('demo-a')]
+    await Promise.all(Array.from({length: 12}, read))
+    assert.equal(peak, 8, 'maxInFlight at once while the server accepts them')
+
+    script = [aStatus(429, 'too many requests', 'TooManyRequests'), aStatus(429, 'x'), aStatus(429, 'x'), aNamespace('demo-a')]
+    for (let i = 0; i < 3; i++) await assert.rejects(read(), /HTTP 429/)
+    peak = 0
+    await Promise.all(Array.from({length: 6}, read))
+    // Three 429s halve 8 to 1. Six reads then go 1, then 2 (after one success), then 3 at a time (after two more).
+    assert.equal(peak, 3)
+  } finally {
+    server.removeAllListeners('request')
+    server.on('request', handle)
+  }
 })

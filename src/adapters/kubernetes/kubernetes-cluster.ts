@@ -25,8 +25,8 @@ import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.
 import {reviewSelf} from './who-am-i.js'
 import {SharedNamespaceWatch} from './shared-namespace-watch.js'
 import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
-import {APPLY_PATCH, Discovery, resourcePath, type ApiResource, type ObjectList, type Send} from './rest.js'
-import {DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryDecision, type RetryHooks, type RetryOptions} from './retry.js'
+import {APPLY_PATCH, Discovery, KubernetesApiError, resourcePath, type ApiResource, type ObjectList, type Send} from './rest.js'
+import {AdaptiveLimit, DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryDecision, type RetryHooks, type RetryOptions} from './retry.js'
 
 /** What the adapter uses of the client: the names in kubernetes-client-names.ts, which the bundle script also reads. */
 type KubernetesClient = Pick<typeof import('@kubernetes/client-node'), (typeof KUBERNETES_CLIENT_NAMES)[number]>
@@ -48,6 +48,11 @@ export interface KubernetesClusterOptions {
   requestTimeoutMs?: number
   /** Objects applied in parallel (default 8). */
   concurrency?: number
+  /**
+   * Requests in flight at most, watches aside (default 32; gc and health work on many demos at once). A 429 halves
+   * it, down to one, and successes raise it again (AdaptiveLimit in retry.ts).
+   */
+  maxInFlight?: number
   /** Namespaces per page when listing (default 100). */
   listPageSize?: number
   retry?: Partial<RetryOptions>
@@ -95,7 +100,9 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
   const server = credentials.kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
   const transport = new KubernetesTransport(server, credentials, timeoutMs)
-  const send: Send = (request) => transport.send(request)
+  // One limit for every request of the process: an API server that answers 429 gets fewer requests at once.
+  const inFlight = new AdaptiveLimit(options.maxInFlight ?? 32)
+  const send: Send = (request) => inFlight.run(() => transport.send(request), isTooManyRequests)
   const clients: Clients = {
     get kubeConfig() {
       return credentials.kubeConfig
@@ -114,6 +121,10 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
     retryHooks: options.retryHooks ?? {},
   }
   return {clients, settings}
+}
+
+function isTooManyRequests(error: unknown): boolean {
+  return error instanceof KubernetesApiError && error.code === 429
 }
 
 /**

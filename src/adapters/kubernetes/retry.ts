@@ -4,6 +4,12 @@ import {setTimeout as sleepFor} from 'node:timers/promises'
 export interface RetryOptions {
   /** Attempts in total, the first one included. */
   attempts: number
+  /**
+   * Attempts in total while the server answers with a Retry-After (429 from API Priority and Fairness, a 503 of
+   * an overloaded server): it is up, and asks for patience, not for giving up. client-go allows 10 (rest.Request's
+   * maxRetries). The time budget still bounds them.
+   */
+  attemptsWhenAskedToWait: number
   /** Backoff ceiling of the first retry; doubles each retry up to maxDelayMs (full jitter below it). */
   baseDelayMs: number
   maxDelayMs: number
@@ -15,6 +21,7 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   attempts: 6,
+  attemptsWhenAskedToWait: 10,
   baseDelayMs: 250,
   maxDelayMs: 8000,
   maxRetryAfterMs: 30_000,
@@ -54,14 +61,23 @@ function withDefaults(hooks: RetryHooks): Required<Pick<RetryHooks, 'sleep' | 'r
   return {sleep: hooks.sleep ?? ((ms: number) => sleepFor(ms)), random: hooks.random ?? Math.random, now: hooks.now ?? Date.now}
 }
 
-/** The wait before retry number `attempt`: the jittered backoff, or the server's Retry-After (capped) if longer. */
+/**
+ * The wait before retry number `attempt`: the server's Retry-After (capped), if it sent one, plus the jittered
+ * backoff. Added, not the larger of the two: a server that rejects a burst gives every request of it the same
+ * Retry-After, and requests that all come back at that same instant are rejected together again (fault matrix T9).
+ */
 function retryDelayMs(attempt: number, decision: RetryDecision, options: RetryOptions, random: () => number): number {
-  return Math.max(backoffDelayMs(attempt - 1, options, random), Math.min(decision.afterMs ?? 0, options.maxRetryAfterMs))
+  return Math.min(decision.afterMs ?? 0, options.maxRetryAfterMs) + backoffDelayMs(attempt - 1, options, random)
+}
+
+/** Whether attempt number `attempt` was the last one allowed for this decision. */
+function outOfAttempts(attempt: number, decision: RetryDecision, options: RetryOptions): boolean {
+  return attempt >= (decision.afterMs === undefined ? options.attempts : Math.max(options.attempts, options.attemptsWhenAskedToWait))
 }
 
 /**
  * Runs `call`, retrying while `decide` says so, within the attempts and the time budget. The wait before a
- * retry is the larger of the jittered backoff and the server's Retry-After (capped). Throws the last error.
+ * retry is the server's Retry-After (capped) plus the jittered backoff. Throws the last error.
  */
 export async function withRetry<T>(
   call: () => Promise<T>,
@@ -78,7 +94,7 @@ export async function withRetry<T>(
       const decision = decide(error)
       const delayMs = retryDelayMs(attempt, decision, options, random)
       const outOfTime = now() + delayMs - startedAt > options.budgetMs
-      if (!decision.retry || attempt >= options.attempts || outOfTime) throw error
+      if (!decision.retry || outOfAttempts(attempt, decision, options) || outOfTime) throw error
       hooks.onRetry?.({attempt, delayMs, error})
       await sleep(delayMs)
     }
@@ -104,4 +120,67 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, lane))
   if (failure) throw failure.error
   return results
+}
+
+/**
+ * At most `limit` calls in flight; the others wait their turn in order. A call that fails as `overloaded` (a 429)
+ * halves the limit, down to one; each `limit` successes in a row raise it by one again, up to `max`. This is the
+ * additive-increase, multiplicative-decrease rule of TCP's congestion control: a server that sheds load gets less
+ * of it from us at once, instead of the same burst again after each Retry-After (fault matrix T9).
+ */
+export class AdaptiveLimit {
+  private limit: number
+  private inFlight = 0
+  private successes = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(private readonly max: number) {
+    this.limit = Math.max(1, max)
+  }
+
+  /** Calls allowed in flight now. */
+  get current(): number {
+    return this.limit
+  }
+
+  async run<T>(call: () => Promise<T>, overloaded: (error: unknown) => boolean): Promise<T> {
+    await this.acquire()
+    try {
+      const result = await call()
+      this.succeeded()
+      return result
+    } catch (error) {
+      if (overloaded(error)) {
+        this.limit = Math.max(1, Math.floor(this.limit / 2))
+        this.successes = 0
+      }
+      throw error
+    } finally {
+      this.release()
+    }
+  }
+
+  private succeeded(): void {
+    this.successes += 1
+    if (this.successes < this.limit || this.limit >= this.max) return
+    this.limit += 1
+    this.successes = 0
+  }
+
+  private acquire(): Promise<void> {
+    if (this.inFlight < this.limit && this.waiting.length === 0) {
+      this.inFlight += 1
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  /** Hands the freed slot, and any the limit has gained since, to the calls waiting longest. */
+  private release(): void {
+    this.inFlight -= 1
+    while (this.inFlight < this.limit && this.waiting.length > 0) {
+      this.inFlight += 1
+      this.waiting.shift()?.()
+    }
+  }
 }

@@ -12,7 +12,14 @@ export const SUPABASE_API_URL = 'https://api.supabase.com'
  * and polls a project at most every 2 s (30 a minute, polling.ts), so it stays well inside; a 429 is still
  * retried after the Retry-After the API sends.
  */
-export const SUPABASE_RETRY: RetryOptions = {attempts: 6, baseDelayMs: 1000, maxDelayMs: 16_000, maxRetryAfterMs: 60_000, budgetMs: 120_000}
+export const SUPABASE_RETRY: RetryOptions = {
+  attempts: 6,
+  attemptsWhenAskedToWait: 6,
+  baseDelayMs: 1000,
+  maxDelayMs: 16_000,
+  maxRetryAfterMs: 60_000,
+  budgetMs: 120_000,
+}
 
 export interface ManagementClientOptions {
   /** SUPABASE_ACCESS_TOKEN. Sent only in the Authorization header; never in a message. */

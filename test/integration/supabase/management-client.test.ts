@@ -96,7 +96,8 @@ describe('the Supabase stand-in and the Management API client', () => {
     standIn.faults.push({match: /^post \/v1\/projects$/, status: 429, headers: {'retry-after': '3'}, times: 1})
     const created = await client().createProject(newProject)
     assert.equal([...standIn.projects.values()].filter((p) => p.name === 'demo-k3x9a2bq').length, 1)
-    assert.deepEqual(sleeper.slept, [3000])
+    // Retry-After plus the jittered backoff (random 0.5 of the first ceiling, 1000 ms): 3 s + 0.5 s.
+    assert.deepEqual(sleeper.slept, [3500])
     await client().deleteProject(created.ref)
   })
 
