@@ -1,7 +1,9 @@
 // Bundles the part of @kubernetes/client-node the adapter uses (the kubeconfig and authentication) into one file,
-// dist/vendor/kubernetes-client.js: 0.68 MB instead of the package's ~1,000 ES modules.
+// dist/vendor/kubernetes-client.js: 0.21 MB instead of the package's ~1,000 ES modules.
 // The Kubernetes adapter imports the bundle when it exists (the built CLI) and the package otherwise (tests
 // that run the sources). Same code either way: the bundle is the package's own code for the names it exports.
+import {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
 import {build} from 'esbuild'
 
 // The one list of names the adapter uses (src/adapters/kubernetes/kubernetes-client-names.ts, its
@@ -65,11 +67,34 @@ const lazyUndici = {
   },
 }
 
+// The names come from the module that defines them, dist/config.js (KubeConfig), not from the package's index: the
+// index re-exports every module of the package, and esbuild keeps those whose top level has effects, such as the
+// ~360 KB of generated models behind its serializer. A name that config.js does not define fails this build.
+const CLIENT_DIST = join(dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node/package.json')), 'dist')
+// config.js itself imports two names from the generated client's index (for makeApiClient, which the adapter never
+// calls), which would bring back all the models; it gets them from the two files that define them instead.
+const GENERATED_NAMES = {createConfiguration: 'configuration.js', ServerConfiguration: 'servers.js'}
+const narrowGenerated = {
+  name: 'narrow-generated',
+  setup(b) {
+    b.onResolve({filter: /^\.\/gen\/index\.js$/}, (args) =>
+      args.importer === join(CLIENT_DIST, 'config.js') ? {path: join(CLIENT_DIST, 'gen'), namespace: 'narrow-generated'} : undefined,
+    )
+    b.onLoad({filter: /.*/, namespace: 'narrow-generated'}, (args) => ({
+      contents: Object.entries(GENERATED_NAMES)
+        .map(([name, file]) => `export {${name}} from ${JSON.stringify(join(args.path, file))}`)
+        .join('\n'),
+      loader: 'js',
+      resolveDir: args.path,
+    }))
+  },
+}
+
 await build({
-  plugins: [requireBuiltins, lazyUndici],
+  plugins: [requireBuiltins, lazyUndici, narrowGenerated],
   // Only those names: esbuild then leaves out the generated API classes, watch, exec, port-forward, cp and their dependencies.
   stdin: {
-    contents: `export {${KUBERNETES_CLIENT_NAMES.join(', ')}} from '@kubernetes/client-node'`,
+    contents: `export {${KUBERNETES_CLIENT_NAMES.join(', ')}} from ${JSON.stringify(join(CLIENT_DIST, 'config.js'))}`,
     resolveDir: process.cwd(),
     sourcefile: 'kubernetes-client.js',
   },
