@@ -81,6 +81,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       io: processIO(),
       packageRoot: PACKAGE_ROOT,
       dataDir: this.config.dataDir,
+      cacheDir: this.config.cacheDir,
       configFlag: flags.config,
       owner: flags.owner,
       kubeconfig: flags.kubeconfig,

@@ -1,53 +1,11 @@
-import {existsSync, readFileSync, realpathSync} from 'node:fs'
-import {dirname, isAbsolute, join, relative, resolve} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {load} from 'js-yaml'
 import type {z} from 'zod'
 import {ConfigError} from './core/errors.js'
 import {projectConfigSchema, type ProjectConfig} from './core/project-config.js'
-import {stateDatabaseUrl} from './state-url.js'
-import {explicitConfigPath} from './config-path.js'
+import {completeConfig, pickConfigPath, type ConfigSources, type LoadedConfig} from './config-files.js'
 
-export const CONFIG_FILE_NAME = 'demo.config.yaml'
-
-/** Everything the CLI reads from the outside world once, validated and frozen. */
-export interface LoadedConfig {
-  project: ProjectConfig
-  /** The file the project config came from, or null for the built-in defaults. */
-  configPath: string | null
-  /** Absolute templates directory: the project's own, or the built-in one. */
-  templatesDir: string
-  seedsDir: string
-  /** The project: the directory of demo.config.yaml (the working directory without one). Seed files and migrations must be inside it. */
-  projectDir: string
-  /** Absolute directory of the app's SQL migrations: database.migrationsDir, or the built-in templates/migrations. */
-  migrationsDir: string
-  databaseUrl: string | null
-}
-
-export interface ConfigSources {
-  cwd: string
-  env: NodeJS.ProcessEnv
-  /** --config flag. */
-  configFlag?: string
-  /** Root of the installed package (templates/ and seeds/ live there). */
-  packageRoot: string
-}
-
-/** Walks up from `cwd` to the filesystem root looking for demo.config.yaml. */
-export function findConfigFile(cwd: string): string | null {
-  let dir = resolve(cwd)
-  for (;;) {
-    const candidate = join(dir, CONFIG_FILE_NAME)
-    if (existsSync(candidate)) return candidate
-    const parent = dirname(dir)
-    if (parent === dir) return null
-    dir = parent
-  }
-}
-
-function pickConfigPath(sources: ConfigSources): string | null {
-  return explicitConfigPath(sources) ?? findConfigFile(sources.cwd)
-}
+export {CONFIG_FILE_NAME, findConfigFile, projectPath, type ConfigSources, type LoadedConfig} from './config-files.js'
 
 /** A value as the file holds it, short enough for one line of an error. */
 function showValue(value: unknown): string {
@@ -133,61 +91,12 @@ export function parseProjectConfig(text: string, file: string): ProjectConfig {
   return result.data
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner)
-    Object.freeze(value)
-  }
-  return value
-}
-
-/** The real path of `path` (symbolic links followed as far as they exist), so `..` and links cannot leave the project. */
-function realPath(path: string): string {
-  try {
-    return realpathSync(path)
-  } catch {
-    return path
-  }
-}
-
-/**
- * A path of demo.config.yaml resolved against the project directory; ConfigError naming the key when it points
- * outside the project (seed files and migrations are the project's own: a config must not reach other files).
- */
-export function projectPath(projectDir: string, path: string, key: string, file: string | null): string {
-  const absolute = resolve(projectDir, path)
-  const inside = relative(realPath(projectDir), realPath(absolute))
-  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) return absolute
-  throw new ConfigError(`${file ?? CONFIG_FILE_NAME}: "${key}": ${absolute} is outside the project (${projectDir}).`, {
-    hint: `Put it inside ${projectDir} and give its path relative to ${file ?? CONFIG_FILE_NAME}.`,
-  })
-}
-
-function checkProjectPaths(project: ProjectConfig, projectDir: string, configPath: string | null): void {
-  for (const [name, type] of Object.entries(project.types)) {
-    if (type.seedFile) projectPath(projectDir, type.seedFile, `types.${name}.seedFile`, configPath)
-  }
-}
-
 /** Reads env, flags and demo.config.yaml once; validates; returns a frozen config. */
 export function loadConfig(sources: ConfigSources): LoadedConfig {
   const configPath = pickConfigPath(sources)
-  const project = configPath ? parseProjectConfig(readFileSync(configPath, 'utf8'), configPath) : projectConfigSchema.parse({})
-  const base = configPath ? dirname(configPath) : sources.cwd
-  const templatesDir = project.templatesDir
-    ? isAbsolute(project.templatesDir)
-      ? project.templatesDir
-      : resolve(base, project.templatesDir)
-    : join(sources.packageRoot, 'templates')
-  if (project.templatesDir && !existsSync(templatesDir)) {
-    throw new ConfigError(`${configPath}: "templatesDir": ${templatesDir} does not exist.`, {
-      hint: 'Point templatesDir at a directory of manifests, or remove it to use the built-in stack.',
-    })
-  }
-  const databaseUrl = stateDatabaseUrl(sources.env)
-  const migrationsDir = project.database.migrationsDir
-    ? projectPath(base, project.database.migrationsDir, 'database.migrationsDir', configPath)
-    : join(sources.packageRoot, 'templates', 'migrations')
-  checkProjectPaths(project, base, configPath)
-  return deepFreeze({project, configPath, templatesDir, seedsDir: join(sources.packageRoot, 'seeds'), projectDir: base, migrationsDir, databaseUrl})
+  return completeConfig(
+    sources,
+    configPath,
+    parseProjectConfig(configPath ? readFileSync(configPath, 'utf8') : '', configPath ?? '(built-in defaults)'),
+  )
 }

@@ -49,6 +49,8 @@ export interface DepsOptions {
   io: IO
   packageRoot: string
   dataDir: string
+  /** Where validated configs are remembered (config-cache.ts); nothing is remembered without it. */
+  cacheDir?: string | undefined
   configFlag?: string | undefined
   owner?: string | undefined
   kubeconfig?: string | undefined
@@ -106,16 +108,18 @@ export class Deps {
     return this.options.io
   }
 
-  /** demo.config.yaml, validated (loaded on first use: zod and js-yaml cost list and get ~100 ms they do not need). */
+  /**
+   * demo.config.yaml, validated (loaded on first use: zod and js-yaml cost list and get ~100 ms they do not need;
+   * a config text validated before by this build is read back from the cache instead: config-cache.ts).
+   */
   async config(): Promise<LoadedConfig> {
     if (!this.loaded) {
-      const {loadConfig} = await import('./config.js')
-      this.loaded = loadConfig({
-        cwd: this.options.cwd,
-        env: this.options.env,
-        packageRoot: this.options.packageRoot,
-        configFlag: this.options.configFlag,
-      })
+      const {loadConfigRemembered, readBuildId} = await import('./config-cache.js')
+      const buildId = readBuildId(this.options.packageRoot)
+      this.loaded = await loadConfigRemembered(
+        {cwd: this.options.cwd, env: this.options.env, packageRoot: this.options.packageRoot, configFlag: this.options.configFlag},
+        this.options.cacheDir && buildId ? {dir: this.options.cacheDir, buildId} : undefined,
+      )
     }
     return this.loaded
   }

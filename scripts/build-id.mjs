@@ -1,0 +1,19 @@
+// Writes dist/build-id: a hash of every file of the build (paths and contents). The config cache (src/config-cache.ts)
+// keys what it remembers on it, so a rebuilt or upgraded CLI never reuses what another build validated.
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join, relative} from 'node:path'
+
+const dist = new URL('../dist/', import.meta.url).pathname
+const hash = createHash('sha256')
+const files = readdirSync(dist, {recursive: true, withFileTypes: true})
+  .filter((entry) => entry.isFile())
+  .map((entry) => join(entry.parentPath, entry.name))
+  .filter((path) => relative(dist, path) !== 'build-id')
+  .sort()
+for (const path of files)
+  hash
+    .update(`${relative(dist, path)}\0`)
+    .update(readFileSync(path))
+    .update('\0')
+writeFileSync(join(dist, 'build-id'), `${hash.digest('hex')}\n`)

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {loadConfig, parseProjectConfig} from '../../src/config.js'
+import {loadConfigRemembered, readBuildId, type ConfigCache} from '../../src/config-cache.js'
+import {ConfigError} from '../../src/core/errors.js'
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'demo-config-cache-'))
+}
+
+/** A project directory holding `text` as its demo.config.yaml, and the sources that find it. */
+function project(text: string) {
+  const dir = tempDir()
+  writeFileSync(join(dir, 'demo.config.yaml'), text)
+  writeFileSync(join(dir, 'seed.sql'), 'select 1;\n')
+  return {dir, sources: {cwd: dir, env: {}, packageRoot: '/pkg'}}
+}
+
+function entries(cache: ConfigCache): string[] {
+  try {
+    return readdirSync(join(cache.dir, 'config'))
+  } catch {
+    return []
+  }
+}
+
+// Every kind of value the schema produces: defaults, a merged and an added service, records, optionals, enums.
+const RICH = `
+namespacePrefix: acme-
+services:
+  portal: {replicas: 2, env: {FEATURE_X: "on"}}
+  candidate: {enabled: false}
+  worker: {image: registry.example/worker:1, port: 9000}
+types:
+  trial: {description: Trial, seed: startup}
+  mine: {seedFile: seed.sql}
+  scripted: {seedCommand: {run: [./seed.sh, --fast]}}
+ingress: {className: traefik, tlsSecretName: demo-tls}
+podSecurity: {level: baseline, reason: the portal image runs as root}
+lifetime: {defaultHours: 3, maxHours: 10}
+limits: {perOwner: 2, monthlyBudget: 250.5}
+cost: {currency: EUR, typeHour: {trial: 0.25}}
+admins: [alice@example.com]
+database: {mode: shared-schema, connectionLimit: 5}
+gc: {alertWebhook: SLACK_GC_WEBHOOK}
+supabase: {region: eu-west-1, plan: pro}
+`
+
+describe('the config cache', () => {
+  it('reads back exactly what validation produced, for the built-in defaults and a config using every kind of key', async () => {
+    for (const text of ['', RICH]) {
+      const {sources} = project(text)
+      const cache = {dir: tempDir(), buildId: 'build-1'}
+      const validated = await loadConfigRemembered(sources, cache)
+      assert.equal(entries(cache).length, 1, 'remembered once validated')
+      assert.equal(statSync(join(cache.dir, 'config', entries(cache)[0]!)).mode & 0o777, 0o600, 'readable by the user only')
+      const remembered = await loadConfigRemembered(sources, cache)
+      // deepStrictEqual tells a key holding undefined from a missing one, which JSON would lose.
+      assert.deepStrictEqual(remembered, validated)
+      assert.deepStrictEqual(remembered, loadConfig(sources))
+      assert.deepStrictEqual(remembered.project, parseProjectConfig(text, 'x'))
+      assert.ok(Object.isFrozen(remembered.project.lifetime))
+    }
+  })
+
+  it('uses what it remembered instead of validating again, for the same build only', async () => {
+    const {sources} = project('lifetime: {maxHours: 6}\n')
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    await loadConfigRemembered(sources, cache)
+    // Change the remembered entry behind its back: a second load that returns it did not validate.
+    const file = join(cache.dir, 'config', entries(cache)[0]!)
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as {lifetime: {maxHours: number}}
+    entry.lifetime.maxHours = 7
+    writeFileSync(file, JSON.stringify(entry))
+
+    assert.equal((await loadConfigRemembered(sources, cache)).project.lifetime.maxHours, 7)
+    assert.equal((await loadConfigRemembered(sources, {...cache, buildId: 'build-2'})).project.lifetime.maxHours, 6)
+    assert.equal((await loadConfigRemembered(sources, undefined)).project.lifetime.maxHours, 6)
+  })
+
+  it('a changed config is validated again', async () => {
+    const {dir, sources} = project('lifetime: {maxHours: 6}\n')
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    await loadConfigRemembered(sources, cache)
+    writeFileSync(join(dir, 'demo.config.yaml'), 'lifetime: {maxHours: "eight"}\n')
+
+    await assert.rejects(
+      loadConfigRemembered(sources, cache),
+      (error: unknown) => error instanceof ConfigError && /"lifetime.maxHours"/.test(error.message),
+    )
+    assert.equal(entries(cache).length, 1, 'what failed is not remembered')
+  })
+
+  it('never remembers a config that fails, so every error comes from validation', async () => {
+    const {sources} = project('namespacePrefx: demo-\n')
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    for (let i = 0; i < 2; i++) await assert.rejects(loadConfigRemembered(sources, cache), /namespacePrefx/)
+    assert.deepEqual(entries(cache), [])
+  })
+
+  it('checks the paths a remembered config names every time', async () => {
+    const {sources} = project('types:\n  mine: {seedFile: ../outside.sql}\n')
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    // The text is valid, so it is remembered; the path it names is outside the project, on the first load and on the next.
+    await assert.rejects(loadConfigRemembered(sources, cache), /types\.mine\.seedFile.*outside the project/)
+    assert.equal(entries(cache).length, 1)
+    await assert.rejects(loadConfigRemembered(sources, cache), /types\.mine\.seedFile.*outside the project/)
+  })
+
+  it('a cache it cannot write or read is no error: the config is validated', async () => {
+    const {sources} = project('lifetime: {maxHours: 6}\n')
+    // A cache directory under a file cannot be made, by root either.
+    const file = join(tempDir(), 'a-file')
+    writeFileSync(file, '')
+    assert.equal((await loadConfigRemembered(sources, {dir: join(file, 'cache'), buildId: 'build-1'})).project.lifetime.maxHours, 6)
+    const garbled = {dir: tempDir(), buildId: 'build-1'}
+    await loadConfigRemembered(sources, garbled)
+    writeFileSync(join(garbled.dir, 'config', entries(garbled)[0]!), '{"lifetime": ')
+    assert.equal((await loadConfigRemembered(sources, garbled)).project.lifetime.maxHours, 6)
+  })
+
+  it('the build id is dist/build-id of the package, and none without one (the sources under tsx)', () => {
+    const root = tempDir()
+    assert.equal(readBuildId(root), undefined)
+    mkdirSync(join(root, 'dist'))
+    writeFileSync(join(root, 'dist', 'build-id'), 'abc123\n')
+    assert.equal(readBuildId(root), 'abc123')
+  })
+})
