@@ -6,7 +6,7 @@ import {stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
 
 // The part of loading the config that does not validate it: which file, and the paths it names. It imports
-// no zod, so that a config remembered as valid (config-cache.ts) is loaded without it.
+// no zod, so that a config remembered as valid (parse-cache.ts) is loaded without it.
 
 export const CONFIG_FILE_NAME = 'demo.config.yaml'
 

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import type {LoadedConfig} from './config.js'
+import type {ParseCache} from './parse-cache.js'
 import type {SupabaseSources} from './adapters/supabase/open.js'
 import {embeddedStateDir, stateDatabaseUrl} from './state-url.js'
 import {explicitConfigPath} from './config-path.js'
@@ -49,7 +50,7 @@ export interface DepsOptions {
   io: IO
   packageRoot: string
   dataDir: string
-  /** Where validated configs are remembered (config-cache.ts); nothing is remembered without it. */
+  /** Where validated configs are remembered (parse-cache.ts); nothing is remembered without it. */
   cacheDir?: string | undefined
   configFlag?: string | undefined
   owner?: string | undefined
@@ -110,15 +111,14 @@ export class Deps {
 
   /**
    * demo.config.yaml, validated (loaded on first use: zod and js-yaml cost list and get ~100 ms they do not need;
-   * a config text validated before by this build is read back from the cache instead: config-cache.ts).
+   * a config text validated before by this build is read back from the cache instead: parse-cache.ts).
    */
   async config(): Promise<LoadedConfig> {
     if (!this.loaded) {
-      const {loadConfigRemembered, readBuildId} = await import('./config-cache.js')
-      const buildId = readBuildId(this.options.packageRoot)
+      const {loadConfigRemembered} = await import('./parse-cache.js')
       this.loaded = await loadConfigRemembered(
         {cwd: this.options.cwd, env: this.options.env, packageRoot: this.options.packageRoot, configFlag: this.options.configFlag},
-        this.options.cacheDir && buildId ? {dir: this.options.cacheDir, buildId} : undefined,
+        await this.parseCache(),
       )
     }
     return this.loaded
@@ -324,7 +324,14 @@ export class Deps {
 
   async templates(): Promise<TemplateFile[]> {
     const {loadTemplates} = await import('./adapters/kubernetes/templates-loader.js')
-    return loadTemplates((await this.config()).templatesDir)
+    return loadTemplates((await this.config()).templatesDir, await this.parseCache())
+  }
+
+  /** Where this build remembers what it parsed (parse-cache.ts); none without a cache directory or a build id. */
+  private async parseCache(): Promise<ParseCache | undefined> {
+    const {readBuildId} = await import('./parse-cache.js')
+    const buildId = readBuildId(this.options.packageRoot)
+    return this.options.cacheDir && buildId ? {dir: this.options.cacheDir, buildId} : undefined
   }
 
   /** HTTP GETs of demo URLs for `demo health` (node:http/https; loaded only by health). */

@@ -22,6 +22,8 @@ import type {ProjectConfig, ServiceConfig} from './project-config.js'
 export interface TemplateFile {
   name: string
   text: string
+  /** The YAML documents of `text`, when the loader has them already (remembered: parse-cache.ts); parsed from `text` otherwise. */
+  documents?: unknown[] | undefined
 }
 
 export interface RenderInput {
@@ -264,10 +266,15 @@ function ingressRules(config: ProjectConfig, urls: {portalUrl: string; candidate
   return [...rules].map(([host, paths]) => ({host, http: {paths}}))
 }
 
+/** The YAML documents of a template's text (none for an empty one). */
+export function parseDocuments(text: string): unknown[] {
+  return text.trim() === '' ? [] : loadAll(text)
+}
+
 function parseTemplate(file: TemplateFile): TemplateDocument[] {
   let bodies: unknown[]
   try {
-    bodies = file.text.trim() === '' ? [] : loadAll(file.text)
+    bodies = file.documents ?? parseDocuments(file.text)
   } catch (error) {
     const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error)
     throw templateError(file.name, `is not valid YAML: ${reason}`, error)

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {loadConfig, parseProjectConfig} from '../../src/config.js'
-import {loadConfigRemembered, readBuildId, type ConfigCache} from '../../src/config-cache.js'
+import {loadConfigRemembered, readBuildId, isPlainJson, type ParseCache} from '../../src/parse-cache.js'
+import {loadTemplates} from '../../src/adapters/kubernetes/templates-loader.js'
+import {parseDocuments, renderStack} from '../../src/core/render-stack.js'
+import {projectConfigSchema} from '../../src/core/project-config.js'
 import {ConfigError} from '../../src/core/errors.js'
 
 function tempDir(): string {
@@ -19,7 +22,7 @@ function project(text: string) {
   return {dir, sources: {cwd: dir, env: {}, packageRoot: '/pkg'}}
 }
 
-function entries(cache: ConfigCache): string[] {
+function entries(cache: ParseCache): string[] {
   try {
     return readdirSync(join(cache.dir, 'config'))
   } catch {
@@ -49,7 +52,7 @@ gc: {alertWebhook: SLACK_GC_WEBHOOK}
 supabase: {region: eu-west-1, plan: pro}
 `
 
-describe('the config cache', () => {
+describe('the parse cache: demo.config.yaml', () => {
   it('reads back exactly what validation produced, for the built-in defaults and a config using every kind of key', async () => {
     for (const text of ['', RICH]) {
       const {sources} = project(text)
@@ -128,5 +131,73 @@ describe('the config cache', () => {
     mkdirSync(join(root, 'dist'))
     writeFileSync(join(root, 'dist', 'build-id'), 'abc123\n')
     assert.equal(readBuildId(root), 'abc123')
+  })
+})
+
+const TEMPLATES_DIR = join(import.meta.dirname, '../../templates')
+
+describe('the parse cache: templates', () => {
+  const input = (templates: Awaited<ReturnType<typeof loadTemplates>>) => ({
+    config: projectConfigSchema.parse({}),
+    demo: {id: 'k3x9a2bq', namespace: 'demo-k3x9a2bq', demoType: 'startup', createdBy: 'a@example.com', expiresAt: new Date(0), autoCleanup: true},
+    database: {database: {mode: 'none' as const, schema: null, supabase: null}, secretEnv: {}},
+    templates,
+  })
+
+  it('gives each template the documents its text parses to, remembered, and the same stack renders from them', async () => {
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    const fresh = await loadTemplates(TEMPLATES_DIR)
+    const first = await loadTemplates(TEMPLATES_DIR, cache)
+    const second = await loadTemplates(TEMPLATES_DIR, cache)
+    assert.equal(readdirSync(join(cache.dir, 'templates')).length, new Set(fresh.map((f) => f.text)).size)
+    for (const [i, file] of fresh.entries()) {
+      assert.equal(file.documents, undefined, 'no cache: renderStack parses')
+      assert.deepStrictEqual(first[i]!.documents, parseDocuments(file.text))
+      assert.deepStrictEqual(second[i]!.documents, parseDocuments(file.text))
+    }
+    assert.deepStrictEqual(renderStack(input(second)), renderStack(input(fresh)))
+  })
+
+  it('uses what it remembered instead of parsing again', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'a.yaml'), 'kind: ConfigMap\n')
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    await loadTemplates(dir, cache)
+    const [entry] = readdirSync(join(cache.dir, 'templates'))
+    writeFileSync(join(cache.dir, 'templates', entry!), JSON.stringify([{kind: 'Remembered'}]))
+    assert.deepStrictEqual((await loadTemplates(dir, cache))[0]!.documents, [{kind: 'Remembered'}])
+    assert.deepStrictEqual((await loadTemplates(dir, {...cache, buildId: 'build-2'}))[0]!.documents, [{kind: 'ConfigMap'}])
+  })
+
+  it('leaves a template that does not parse to renderStack, and one JSON cannot keep (.inf) unremembered', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'bad.yaml'), 'kind: [unclosed\n')
+    writeFileSync(join(dir, 'infinite.yaml'), 'kind: ConfigMap\ndata: {size: .inf}\n')
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    const [bad, infinite] = await loadTemplates(dir, cache)
+    assert.equal(bad!.documents, undefined)
+    // JSON would turn Infinity into null.
+    assert.equal((infinite!.documents?.[0] as {data: {size: unknown}}).data.size, Infinity)
+    assert.equal(existsSync(join(cache.dir, 'templates')), false, 'neither is remembered')
+    assert.throws(() => renderStack(input([bad!])), /Template bad\.yaml is not valid YAML/)
+  })
+})
+
+describe('isPlainJson', () => {
+  it('is true only for what JSON gives back exactly', () => {
+    assert.equal(isPlainJson({a: [1, 'x', true, null, {b: 2.5}]}), true)
+    for (const [i, value] of [
+      new Date(0),
+      undefined,
+      {a: undefined},
+      [Number.NaN],
+      Infinity,
+      -0,
+      new Map(),
+      Object.create(null),
+      () => 1,
+    ].entries()) {
+      assert.equal(isPlainJson(value), false, `value #${i}`)
+    }
   })
 })
