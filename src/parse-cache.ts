@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {completeConfig, pickConfigPath, type ConfigSources, type LoadedConfig} from './config-files.js'
@@ -88,9 +88,21 @@ function remember(file: string, value: unknown): void {
     const partial = `${file}.${process.pid}.tmp`
     writeFileSync(partial, JSON.stringify(value), {mode: 0o600})
     renameSync(partial, file)
+    pruneOldest(join(file, '..'), MAX_ENTRIES)
   } catch {
     // Best effort: the next command parses again.
   }
+}
+
+/** Entries kept per kind: every build and every text adds one, so the oldest go (each is a few KB). */
+export const MAX_ENTRIES = 100
+
+/** Deletes the least recently written entries of `dir` beyond `keep`; only on a write, which a hit never does. */
+function pruneOldest(dir: string, keep: number): void {
+  const names = readdirSync(dir).filter((name) => name.endsWith('.json'))
+  if (names.length <= keep) return
+  const byAge = names.map((name) => ({name, at: statSync(join(dir, name)).mtimeMs})).sort((a, b) => a.at - b.at)
+  for (const {name} of byAge.slice(0, names.length - keep)) unlinkSync(join(dir, name))
 }
 
 /**

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {loadConfig, parseProjectConfig} from '../../src/config.js'
-import {loadConfigRemembered, readBuildId, isPlainJson, type ParseCache} from '../../src/parse-cache.js'
+import {loadConfigRemembered, readBuildId, isPlainJson, MAX_ENTRIES, remembered, type ParseCache} from '../../src/parse-cache.js'
 import {loadTemplates} from '../../src/adapters/kubernetes/templates-loader.js'
 import {parseDocuments, renderStack} from '../../src/core/render-stack.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
@@ -199,5 +199,26 @@ describe('isPlainJson', () => {
     ].entries()) {
       assert.equal(isPlainJson(value), false, `value #${i}`)
     }
+  })
+})
+
+describe('the parse cache: size', () => {
+  it(`keeps the ${MAX_ENTRIES} most recently written entries of a kind`, () => {
+    const cache = {dir: tempDir(), buildId: 'build-1'}
+    const dir = join(cache.dir, 'templates')
+    for (let i = 0; i < MAX_ENTRIES; i++) remembered(cache, 'templates', 'js-yaml', `text ${i}`).keep([i])
+    // Make text 0 the oldest: the next write must delete it, and only it.
+    const files = readdirSync(dir)
+    for (const name of files) utimesSync(join(dir, name), new Date(2026, 0, 2), new Date(2026, 0, 2))
+    const fileOf = (text: string) => files.find((name) => readFileSync(join(dir, name), 'utf8') === JSON.stringify([Number(text.split(' ')[1])]))!
+    const oldest = fileOf('text 0')
+    utimesSync(join(dir, oldest), new Date(2026, 0, 1), new Date(2026, 0, 1))
+
+    remembered(cache, 'templates', 'js-yaml', 'one more').keep(['one more'])
+
+    assert.equal(readdirSync(dir).length, MAX_ENTRIES)
+    assert.equal(existsSync(join(dir, oldest)), false, 'the oldest went')
+    assert.deepEqual(remembered(cache, 'templates', 'js-yaml', 'one more').found, ['one more'])
+    assert.deepEqual(remembered(cache, 'templates', 'js-yaml', 'text 1').found, [1])
   })
 })
