@@ -1,4 +1,4 @@
-// Writes dist/build-id: a hash of every file of the build (paths and contents). The config cache (src/parse-cache.ts)
+// Writes dist/build-id: a hash of every file of the build (paths and contents). The parse cache (src/parse-cache.ts)
 // keys what it remembers on it, so a rebuilt or upgraded CLI never reuses what another build validated.
 import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'

@@ -50,7 +50,7 @@ export interface DepsOptions {
   io: IO
   packageRoot: string
   dataDir: string
-  /** Where validated configs are remembered (parse-cache.ts); nothing is remembered without it. */
+  /** Where validated configs and parsed templates are remembered (parse-cache.ts); nothing is remembered without it. */
   cacheDir?: string | undefined
   configFlag?: string | undefined
   owner?: string | undefined
