@@ -3,15 +3,15 @@
 // more; refused again, the command stops with ClusterAuthError telling the user to log in again.
 import assert from 'node:assert/strict'
 import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, before, beforeEach, describe, test} from 'node:test'
+import {beforeEach, describe, test} from 'node:test'
 import {connectKubernetesCluster} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
 import {ClusterAuthError} from '../../src/core/errors.js'
 import {INSTANCE_ANNOTATION, INSTANCE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../../src/core/labels.js'
 import {failureOf} from '../support/failures.js'
+import {serveDuringTests} from '../support/scripted-server.js'
 
 const OLD = 'old-token-canary-7d2e'
 const NEW = 'new-token-canary-91ab'
@@ -23,8 +23,6 @@ interface Seen {
   body: string
 }
 
-let server: Server
-let port: number
 /** Tokens the server accepts now; any other is answered 401, as kube-apiserver does a revoked one. */
 let accepted = new Set<string>()
 let seen: Seen[] = []
@@ -47,15 +45,7 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
   })
 }
 
-before(async () => {
-  server = createServer(handle)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  port = (server.address() as AddressInfo).port
-})
-after(() => {
-  server.closeAllConnections()
-  server.close()
-})
+const scripted = serveDuringTests(handle)
 beforeEach(() => {
   seen = []
 })
@@ -66,7 +56,7 @@ function writeKubeconfig(file: string, user: Record<string, unknown>): void {
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{name: 'fake', cluster: {server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true}}],
+      clusters: [{name: 'fake', cluster: {server: `http://127.0.0.1:${scripted.port}`, 'insecure-skip-tls-verify': true}}],
       users: [{name: 'me', user}],
       contexts: [{name: 'test', context: {cluster: 'fake', user: 'me'}}],
       'current-context': 'test',
@@ -256,7 +246,7 @@ describe('connections to the API server', () => {
     accepted = new Set([OLD])
     let connections = 0
     const count = (): void => void (connections += 1)
-    server.on('connection', count)
+    scripted.server.on('connection', count)
     try {
       const cluster = await connectKubernetesCluster({kubeconfig: file, ...fast})
       for (const id of 'abcdefgh') assert.equal((await cluster.namespaceStatus(`demo-${id}`)).exists, true)
@@ -273,7 +263,7 @@ describe('connections to the API server', () => {
       // An http server has no TLS material to change; an https one gets a pool per loaded kubeconfig (transport.ts).
       assert.equal(connections, 1, 'the 401, its resend and what follows, over the same connection')
     } finally {
-      server.off('connection', count)
+      scripted.server.off('connection', count)
       rmSync(dir, {recursive: true, force: true})
     }
   })

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import {mkdtempSync, writeFileSync} from 'node:fs'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {after, before, beforeEach, test} from 'node:test'
+import {beforeEach, test} from 'node:test'
 import {connectClients, connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
 import {applyRetryDecisionFor, toClusterError} from '../../src/adapters/kubernetes/api-errors.js'
 import {AdaptiveLimit, backoffDelayMs, parseRetryAfterMs, withRetry} from '../../src/adapters/kubernetes/retry.js'
 import {ClusterError, ClusterUnavailableError, UsageError} from '../../src/core/errors.js'
 import {failureOf} from '../support/failures.js'
+import {refusedPort, serveDuringTests} from '../support/scripted-server.js'
 
 // A scripted stand-in for the API server on 127.0.0.1: each request takes the next reply (the last one repeats).
 interface Reply {
@@ -20,8 +20,6 @@ interface Reply {
 }
 
 const TOKEN = 'canary-token-3f9a1c'
-let server: Server
-let port: number
 let script: Reply[] = []
 let requests: {method: string; url: string; at: number}[] = []
 
@@ -60,21 +58,13 @@ function kubeconfigFor(serverUrl: string, contexts = ['test']): string {
 
 function connect(options: KubernetesClusterOptions = {}) {
   return connectKubernetesCluster({
-    kubeconfig: kubeconfigFor(`http://127.0.0.1:${port}`),
+    kubeconfig: kubeconfigFor(`http://127.0.0.1:${scripted.port}`),
     retry: {baseDelayMs: 5, maxDelayMs: 20, attempts: 4},
     ...options,
   })
 }
 
-before(async () => {
-  server = createServer(handle)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  port = (server.address() as AddressInfo).port
-})
-after(() => {
-  server.closeAllConnections()
-  server.close()
-})
+const scripted = serveDuringTests(handle)
 beforeEach(() => {
   script = []
   requests = []
@@ -143,15 +133,12 @@ test('a request the server never answers times out, is retried, and ends in Clus
   const error = await failureOf(cluster.namespaceStatus('demo-a'))
 
   assert.ok(error instanceof ClusterUnavailableError)
-  assert.match(error.message, new RegExp(`API server at http://127.0.0.1:${port} did not answer within 200 ms`))
+  assert.match(error.message, new RegExp(`API server at http://127.0.0.1:${scripted.port} did not answer within 200 ms`))
   assert.equal(requests.length, 2)
 })
 
 test('a refused connection is ClusterUnavailableError naming the server, with a hint', async () => {
-  const closed = createServer()
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-  const closedPort = (closed.address() as AddressInfo).port
-  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  const closedPort = await refusedPort()
   const cluster = await connectKubernetesCluster({
     kubeconfig: kubeconfigFor(`http://127.0.0.1:${closedPort}`),
     retry: {attempts: 2, baseDelayMs: 1, maxDelayMs: 2},
@@ -232,16 +219,8 @@ test('Retry-After is read as seconds or an HTTP date; anything else is ignored',
 })
 
 test('withRetry gives up when the next wait would exceed the time budget, and never retries what it should not', async () => {
-  let clock = 0
   let calls = 0
-  const hooks = {
-    now: () => clock,
-    sleep: (ms: number) => {
-      clock += ms
-      return Promise.resolve()
-    },
-    random: () => 0.5,
-  }
+  const {hooks} = fakeTime()
   const options = {attempts: 10, attemptsWhenAskedToWait: 10, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 30_000, budgetMs: 5000}
   const failing = () => {
     calls += 1
@@ -420,7 +399,7 @@ test('AdaptiveLimit halves its limit on each overload, down to one, and regains 
 })
 
 test('after 429s the requests of a process go to the API server one at a time, then a few more at a time', async () => {
-  const {clients} = await connectClients({kubeconfig: kubeconfigFor(`http://127.0.0.1:${port}`), maxInFlight: 8})
+  const {clients} = await connectClients({kubeconfig: kubeconfigFor(`http://127.0.0.1:${scripted.port}`), maxInFlight: 8})
   const read = () => clients.send({method: 'GET', path: '/api/v1/namespaces/demo-a'})
   let inFlight = 0
   let peak = 0
@@ -433,8 +412,8 @@ test('after 429s the requests of a process go to the API server one at a time, t
       handle(request, response)
     }, 20)
   }
-  server.removeAllListeners('request')
-  server.on('request', holding)
+  scripted.server.removeAllListeners('request')
+  scripted.server.on('request', holding)
   try {
     script = [aNamespace('demo-a')]
     await Promise.all(Array.from({length: 12}, read))
@@ -447,7 +426,7 @@ test('after 429s the requests of a process go to the API server one at a time, t
     // Three 429s halve 8 to 1. Six reads then go 1, then 2 (after one success), then 3 at a time (after two more).
     assert.equal(peak, 3)
   } finally {
-    server.removeAllListeners('request')
-    server.on('request', handle)
+    scripted.server.removeAllListeners('request')
+    scripted.server.on('request', handle)
   }
 })

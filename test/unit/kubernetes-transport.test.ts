@@ -2,15 +2,15 @@
 // headers as sent, answers as parsed, statuses as KubernetesApiError, the per-request deadline, and watches whose
 // events arrive split across chunks, end, fail or go quiet.
 import assert from 'node:assert/strict'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
-import {after, before, beforeEach, describe, test} from 'node:test'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {beforeEach, describe, test} from 'node:test'
 import {KubeConfig} from '@kubernetes/client-node'
 import {networkFailureOf} from '../../src/adapters/kubernetes/api-errors.js'
 import {ReloadableCredentials} from '../../src/adapters/kubernetes/credentials.js'
 import {KubernetesApiError} from '../../src/adapters/kubernetes/rest.js'
 import {KubernetesTransport} from '../../src/adapters/kubernetes/transport.js'
 import {rejectionOf} from '../support/failures.js'
+import {refusedPort, serveDuringTests} from '../support/scripted-server.js'
 
 const TOKEN = 'transport-token-canary-3c1f'
 
@@ -21,8 +21,6 @@ interface Seen {
   body: string
 }
 
-let server: Server
-let port: number
 let seen: Seen[] = []
 /** How the server answers the next request; default: 200 with the request echoed. */
 let answer: (request: Seen, response: ServerResponse) => void
@@ -32,22 +30,14 @@ function echo(request: Seen, response: ServerResponse): void {
   response.end(JSON.stringify({method: request.method, url: request.url, body: request.body === '' ? null : (JSON.parse(request.body) as unknown)}))
 }
 
-before(async () => {
-  server = createServer((request, response) => {
-    let body = ''
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
-    request.on('end', () => {
-      const entry = {method: request.method ?? '', url: request.url ?? '', headers: request.headers, body}
-      seen.push(entry)
-      answer(entry, response)
-    })
+const scripted = serveDuringTests((request, response) => {
+  let body = ''
+  request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
+  request.on('end', () => {
+    const entry = {method: request.method ?? '', url: request.url ?? '', headers: request.headers, body}
+    seen.push(entry)
+    answer(entry, response)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  port = (server.address() as AddressInfo).port
-})
-after(() => {
-  server.closeAllConnections()
-  server.close()
 })
 beforeEach(() => {
   seen = []
@@ -55,7 +45,7 @@ beforeEach(() => {
 })
 
 /** A transport to the scripted server (or to another port), with a static token. */
-function transport(timeoutMs = 2_000, to = port): KubernetesTransport {
+function transport(timeoutMs = 2_000, to = scripted.port): KubernetesTransport {
   const url = `http://127.0.0.1:${to}`
   const credentials = new ReloadableCredentials(() => {
     const config = new KubeConfig()
@@ -120,12 +110,7 @@ describe('KubernetesTransport.send', () => {
   })
 
   test('a server that is not there: the socket error code (ECONNREFUSED)', async () => {
-    const gone = createServer()
-    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve))
-    const closedPort = (gone.address() as AddressInfo).port
-    await new Promise((resolve) => gone.close(resolve))
-
-    const error = await rejectionOf(transport(2_000, closedPort).send({method: 'GET', path: '/api'}))
+    const error = await rejectionOf(transport(2_000, await refusedPort()).send({method: 'GET', path: '/api'}))
 
     assert.equal(networkFailureOf(error), 'ECONNREFUSED')
   })

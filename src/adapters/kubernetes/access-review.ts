@@ -4,6 +4,22 @@ import {mapWithConcurrency} from './retry.js'
 import type {Send} from './rest.js'
 import type {Requester} from './who-am-i.js'
 
+/**
+ * Whether the caller may do what `attributes` say (`kubectl auth can-i`): one SelfSubjectAccessReview. Throws what
+ * `send` throws.
+ */
+export async function reviewAccess(
+  send: Send,
+  attributes: {verb: string; group: string; resource: string; namespace?: string | undefined},
+): Promise<boolean> {
+  const review = (await send({
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    body: {apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {resourceAttributes: attributes}},
+  })) as {status?: {allowed?: boolean}}
+  return review.status?.allowed === true
+}
+
 /** One permission a create needs, as `kubectl auth can-i` takes it. */
 export interface AccessCheck {
   verb: string
@@ -100,18 +116,10 @@ export async function deniedAccess(request: Requester, send: Send, checks: Acces
   const unanswered = checks.filter((check) => !rulesAllow(rules, check))
   const answers = await mapWithConcurrency(unanswered, ACCESS_REVIEWS_AT_ONCE, async (check) => {
     try {
-      const review = (await request(`Cannot ask the cluster whether you may ${describeAccess(check)}`, () =>
-        send({
-          method: 'POST',
-          path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: {resourceAttributes: {verb: check.verb, group: check.group, resource: check.resource, namespace: check.namespace}},
-          },
-        }),
-      )) as {status?: {allowed?: boolean}}
-      return review.status?.allowed === true ? undefined : check
+      const allowed = await request(`Cannot ask the cluster whether you may ${describeAccess(check)}`, () =>
+        reviewAccess(send, {verb: check.verb, group: check.group, resource: check.resource, namespace: check.namespace}),
+      )
+      return allowed ? undefined : check
     } catch (error) {
       const status = httpStatusOf(error instanceof Error ? error.cause : undefined)
       if (status === 403 || status === 404) return undefined

@@ -24,7 +24,7 @@ import {KubernetesTransport} from './transport.js'
 import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {reviewSelf} from './who-am-i.js'
 import {SharedNamespaceWatch} from './shared-namespace-watch.js'
-import {accessChecksFor, deniedAccess, describeAccess} from './access-review.js'
+import {accessChecksFor, deniedAccess, describeAccess, reviewAccess} from './access-review.js'
 import {APPLY_PATCH, Discovery, KubernetesApiError, resourcePath, type ApiResource, type ObjectList, type Send} from './rest.js'
 import {AdaptiveLimit, DEFAULT_RETRY_OPTIONS, mapWithConcurrency, withRetry, type RetryDecision, type RetryHooks, type RetryOptions} from './retry.js'
 
@@ -219,16 +219,8 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   async canI(permission: Permission): Promise<boolean> {
-    const review = {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      spec: {resourceAttributes: {verb: permission.verb, resource: permission.resource, group: permission.group}},
-    }
     try {
-      const answer = (await this.clients.send({method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', body: review})) as {
-        status?: {allowed?: boolean}
-      }
-      return answer.status?.allowed === true
+      return await reviewAccess(this.clients.send, {verb: permission.verb, resource: permission.resource, group: permission.group})
     } catch (error) {
       throw toClusterError(error, {
         what: `Cannot ask whether this identity may ${permission.verb} ${permission.resource}`,
