@@ -18,9 +18,10 @@ export const FATAL_AFTER_MS = 15_000
 
 /**
  * The waits watch (Cluster.watchDeployments / watchNamespace) and read the full state only when the watch has
- * been quiet this long (and at least every 2 × MAX_RESYNC_MS, should it never be quiet): a deployment that has not progressed for RESYNC_MS is the one
- * whose pods, ReplicaSets and events are worth reading (quota, image pull, crash loop), and the read is also
- * the fallback should the watch miss a change. `kubectl wait` watches the same way.
+ * been quiet this long since its last news or the last full read (and at least every 2 × MAX_RESYNC_MS, should it
+ * never be quiet): a deployment that has not progressed for RESYNC_MS is the one whose pods, ReplicaSets and
+ * events are worth reading (quota, image pull, crash loop), and the read is also the fallback should the watch
+ * miss a change. `kubectl wait` watches the same way.
  */
 export const RESYNC_MS = 2_000
 /**
@@ -88,7 +89,8 @@ function isFullReadDue(changed: boolean, timedOut: boolean, sinceFullMs: number)
 
 /**
  * Watches until every Deployment of the namespace (and each expected one) is Available. Reads why a deployment
- * waits (pods, ReplicaSets, events) only once the watch has been quiet for RESYNC_MS, and at least that often.
+ * waits (pods, ReplicaSets, events) only once the watch has been quiet for RESYNC_MS (growing to MAX_RESYNC_MS while
+ * it stays quiet), and at least every 2 × MAX_RESYNC_MS.
  * Throws TimeoutError naming each deployment still waiting and why, ClusterError early for a reason that waiting
  * cannot fix, CancelledError when the signal aborts. Closes its watch however it ends.
  */
@@ -100,11 +102,15 @@ export async function awaitReady(
   const firstSeen = new Map<string, number>()
   const watch = deps.cluster.watchDeployments(target.namespace, deps.signal)
   try {
-    for (let lastFullAt = started, resync = RESYNC_MS; ;) {
-      const wait = Math.min(resync - (deps.clock.now().getTime() - lastFullAt), started + target.timeoutMs - deps.clock.now().getTime())
+    // Quiet is counted from the later of the last news and the last full read: counted from the full read alone, a
+    // watch telling progress every second still got four lists every 2 s (10 creates on a throttled cluster: ~5 each).
+    for (let lastFullAt = started, lastNewsAt = started, resync = RESYNC_MS; ;) {
+      const quietFor = deps.clock.now().getTime() - Math.max(lastFullAt, lastNewsAt)
+      const wait = Math.min(resync - quietFor, started + target.timeoutMs - deps.clock.now().getTime())
       const seen = await news(deps, watch, wait)
       resync = nextResync(seen.changed, resync)
       const now = deps.clock.now().getTime()
+      if (seen.changed) lastNewsAt = now
       const timedOut = now - started >= target.timeoutMs
       const full = isFullReadDue(seen.changed, timedOut, now - lastFullAt)
       const states = full ? await deps.cluster.deployments(target.namespace) : seen.value

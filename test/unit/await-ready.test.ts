@@ -76,6 +76,35 @@ describe('awaitReady', () => {
     assert.equal(cluster.openWatches, 0)
   })
 
+  it('counts quiet from the last news: a watch that tells progress within every RESYNC_MS gets no full read', async () => {
+    cluster.setDeployment(NS, 'portal', {available: false})
+    let progress = 0
+    sleeper.onSleep = async (ms) => {
+      // News at the end of every wait of at least 1.5 s (one more deployment Available), as a throttled
+      // deployment controller reports progress; portal becomes Available with the fifth.
+      if (ms < 1500) return
+      progress++
+      await cluster.apply([aDeployment(`worker-${progress}`)], OWNER)
+      if (progress === 5) cluster.setDeployment(NS, 'portal', {available: true})
+    }
+    await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
+    assert.deepEqual(sleeper.slept, [RESYNC_MS, RESYNC_MS, RESYNC_MS, RESYNC_MS, RESYNC_MS], 'each wait runs RESYNC_MS from the last news')
+    assert.deepEqual(cluster.callsOf('deployments'), [], 'no four lists while the watch tells news')
+  })
+
+  it('still reads the full state every 2 × MAX_RESYNC_MS while the watch never goes quiet', async () => {
+    cluster.setDeployment(NS, 'portal', {available: false})
+    let progress = 0
+    sleeper.onSleep = async () => {
+      progress++
+      await cluster.apply([aDeployment(`worker-${progress}`)], OWNER)
+      if (progress === 12) cluster.setDeployment(NS, 'portal', {available: true})
+    }
+    await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
+    assert.equal(elapsed(), 12 * RESYNC_MS)
+    assert.equal(cluster.callsOf('deployments').length, 1, 'one full read, at 2 × MAX_RESYNC_MS')
+  })
+
   it('times out at the deadline naming each waiting deployment and its reason', async () => {
     cluster.setDeployment(NS, 'api', {available: false, reason: 'pod api-1 is not ready: readiness probe failed'})
     cluster.setDeployment(NS, 'portal', {available: false})
