@@ -155,15 +155,22 @@ function render(deps: Pick<CreateDeps, 'config' | 'templates'>, demo: NewDemo | 
   return renderStack({config: deps.config, templates: deps.templates, database, demo})
 }
 
+/** The live demos a LimitError names, soonest to expire first; the rest are counted (a cap of 100 made a wall of text). */
+export const LIMIT_ERROR_LISTS = 5
+
 function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<CreateDeps, 'config' | 'clock'>, actor: string): LimitError {
   const now = deps.clock.now().getTime()
-  const lines = live.map((d) => `${d.id} (${d.demoType}, ${d.status}, ${d.createdBy}, expires in ${formatDuration(d.expiresAt.getTime() - now)})`)
+  const soonest = [...live].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || a.id.localeCompare(b.id))
+  const lines = soonest
+    .slice(0, LIMIT_ERROR_LISTS)
+    .map((d) => `${d.id} (${d.demoType}, ${d.status}, ${d.createdBy}, expires in ${formatDuration(d.expiresAt.getTime() - now)})`)
+  const more = live.length > LIMIT_ERROR_LISTS ? `; and ${live.length - LIMIT_ERROR_LISTS} more (\`demo list\`)` : ''
   const cap =
     refused === 'owner'
       ? `${actor} already has ${live.length} live demos (limit ${deps.config.limits.perOwner})`
       : `the team has ${deps.config.limits.global} live demos (the global limit)`
-  return new LimitError(`Cannot create a demo: ${cap}: ${lines.join('; ')}.`, {
-    hint: `Destroy one with \`demo destroy ${live[0]?.id ?? '<id>'}\` (or wait for it to expire), or raise limits.${refused === 'owner' ? 'perOwner' : 'global'} in demo.config.yaml.`,
+  return new LimitError(`Cannot create a demo: ${cap}: ${lines.join('; ')}${more}.`, {
+    hint: `Destroy one with \`demo destroy ${soonest[0]?.id ?? '<id>'}\` (or wait for it to expire), or raise limits.${refused === 'owner' ? 'perOwner' : 'global'} in demo.config.yaml.`,
   })
 }
 

@@ -289,6 +289,36 @@ describe('createDemo', () => {
     assert.deepEqual(checkpoints, [])
   })
 
+  it('names the five live demos that expire soonest and counts the rest when many hold the limit', async () => {
+    // Ten demos of other owners fill the global limit of 10; the one created first expires last.
+    for (let i = 0; i < 10; i++) {
+      const createdAt = new Date(Date.parse(START) - (10 - i) * 60_000)
+      const demo = aNewDemo({
+        id: `live000${i}`,
+        createdBy: `owner${i}@example.com`,
+        status: 'ready',
+        createdAt,
+        expiresAt: new Date(Date.parse(START) + (10 - i) * 60_000),
+      })
+      await store.insert(demo, {perOwner: 10, global: 10}, aCreatedEvent(demo))
+    }
+    await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
+      assert.ok(error instanceof LimitError)
+      assert.match(
+        error.message,
+        /^Cannot create a demo: the team has 10 live demos \(the global limit\): live0009 \(recruiting-agency, ready, owner9@example\.com, expires in 59s\); live0008 /,
+      )
+      assert.deepEqual(
+        [...error.message.matchAll(/live000\d/g)].map((m) => m[0]),
+        ['live0009', 'live0008', 'live0007', 'live0006', 'live0005'],
+      )
+      assert.match(error.message, /; and 5 more \(`demo list`\)\.$/)
+      assert.match(error.hint ?? '', /demo destroy live0009/)
+      return true
+    })
+    assert.equal(store.rows.size, 10)
+  })
+
   it('refuses credentials that lack a permission the create or its rollback needs, naming it, before writing anything (T16)', async () => {
     cluster.denied = ['patch deployments.apps in namespace "demo-x"', 'delete namespaces']
     await assert.rejects(createDemo(deps(), aCreateRequest()), (error: unknown) => {
