@@ -31,7 +31,24 @@ if (alone && (flag === '--version' || flag === '-v')) {
   const {stateDatabaseUrl} = await import('../dist/state-url.js')
   if (!stateDatabaseUrl(process.env)) (await import('../dist/store-prestart.js')).prestartStoreServer(args, process.env)
   const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url, args})
+  await execute({dir: import.meta.url, args, loadOptions: await ownCommandOptions(args[0])})
+}
+
+/**
+ * A command of our own runs without oclif's two core plugins: loading them (their package.json, manifests and
+ * dependency matching) is ~12 ms of every start, and neither serves such a command (plugin-help only adds
+ * `demo help`, plugin-autocomplete only `demo autocomplete`; a command's --help is oclif core's own). `help`,
+ * `autocomplete`, a flag first, a typo (the not-found hook suggests from every command) or an alias: the full
+ * configuration. Undefined: oclif loads it from package.json as usual.
+ */
+async function ownCommandOptions(first) {
+  if (first === undefined || !/^[a-z][a-z-]*$/.test(first)) return undefined
+  const {existsSync, readFileSync} = await import('node:fs')
+  const commands = new URL('../dist/commands/', import.meta.url)
+  if (!existsSync(new URL(`${first}.js`, commands)) && !existsSync(new URL(`${first}/index.js`, commands))) return undefined
+  const {fileURLToPath} = await import('node:url')
+  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  return {root: fileURLToPath(new URL('..', import.meta.url)), pjson: {...pjson, oclif: {...pjson.oclif, plugins: []}}}
 }
 
 /** <name>/<version> <platform>-<arch> node-<version>, as oclif prints it. */
