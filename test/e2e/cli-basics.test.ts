@@ -5,8 +5,10 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
+import pg from 'pg'
 import {KUBERNETES_CLIENT_NAMES} from '../../src/adapters/kubernetes/kubernetes-client-names.js'
 import {BIN, cliSandbox, jsonOf, REPO_ROOT, runDemo, transcript} from '../support/cli.js'
+import {testDatabaseUrl} from '../support/databases.js'
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {name: string; version: string}
 
@@ -93,5 +95,28 @@ describe('the built Kubernetes client bundle', () => {
     const bundle = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'kubernetes-client.js')).href)) as Record<string, unknown>
     assert.deepEqual(Object.keys(bundle).sort(), [...KUBERNETES_CLIENT_NAMES].sort())
     for (const name of KUBERNETES_CLIENT_NAMES) assert.notEqual(bundle[name], undefined, `${name} is undefined in the bundle`)
+  })
+})
+
+describe('the built pg bundle', () => {
+  it('is what the built adapters load, exports what the package exports, and talks to PostgreSQL', async () => {
+    const bundleUrl = pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'pg.cjs')).href
+    const bundle = ((await import(bundleUrl)) as {default: typeof pg}).default
+    const {loadPg} = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'adapters', 'postgres', 'pg-module.js')).href)) as {
+      loadPg: () => Promise<typeof pg>
+    }
+    assert.equal(await loadPg(), bundle, 'dist/adapters load the bundle, not the package')
+    assert.notEqual(bundle, pg)
+    assert.deepEqual(Object.keys(bundle).sort(), Object.keys(pg).sort())
+    assert.equal(bundle.native, null, 'pg.native stays null without pg-native, as from the package')
+    const client = new bundle.Client({connectionString: testDatabaseUrl()})
+    await client.connect()
+    try {
+      const {rows} = await client.query<{n: number; t: Date}>('SELECT $1::int + 1 AS n, now() AS t', [41])
+      assert.equal(rows[0]?.n, 42)
+      assert.ok(rows[0]?.t instanceof Date, 'the bundle parses types as the package does')
+    } finally {
+      await client.end()
+    }
   })
 })

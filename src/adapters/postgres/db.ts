@@ -1,5 +1,6 @@
 import {StoreUnavailableError} from '../../core/errors.js'
 import {describeLockHolders, LOCK_NOT_AVAILABLE, lockTimeoutError} from './lock-holders.js'
+import {loadPg} from './pg-module.js'
 import {sqlStateOf, toStoreError, type StoreErrorContext} from './store-errors.js'
 
 export interface QueryResult<T> {
@@ -154,7 +155,7 @@ function poolOptions(url: string): import('pg').PoolConfig {
  * down; a query or transaction that loses the server later fails with StoreUnavailableError naming the host.
  */
 export async function openPostgres(url: string): Promise<Db> {
-  const {default: pg} = await import('pg')
+  const pg = await loadPg()
   const pool = new pg.Pool(poolOptions(url))
   // An idle client that loses its server emits 'error' on the pool; without a listener Node would crash.
   pool.on('error', () => {})

@@ -1,6 +1,6 @@
-import pg from 'pg'
 import type {SupabaseManagement} from '../../core/ports.js'
 import {quoteIdent} from '../databases/postgres/sql-text.js'
+import {loadPg} from '../postgres/pg-module.js'
 
 /** The shared Supabase project whose Data API (PostgREST) exposes each demo's schema. */
 export interface SharedProject {
@@ -19,7 +19,8 @@ const LOCK_TIMEOUT = '60s'
  * would each drop the other's schema.
  */
 async function withSchemaLock<T>(project: SharedProject, body: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({connectionString: project.lockDatabaseUrl, connectionTimeoutMillis: 5000})
+  const {Client} = await loadPg()
+  const client = new Client({connectionString: project.lockDatabaseUrl, connectionTimeoutMillis: 5000})
   await client.connect()
   const key = `demo:postgrest-schemas:${project.projectRef}`
   try {

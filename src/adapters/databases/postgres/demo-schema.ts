@@ -1,7 +1,8 @@
-import pg from 'pg'
+import type pg from 'pg'
 import {DatabaseError, DatabaseUnavailableError} from '../../../core/errors.js'
 import {missingPrivileges, type SharedDatabasePrivileges} from '../../../core/shared-database.js'
 import type {Queryable} from './migrations.js'
+import {loadPg} from '../../postgres/pg-module.js'
 import {quoteIdent, quoteLiteral} from './sql-text.js'
 
 /**
@@ -40,7 +41,8 @@ export function describeUrl(url: string): string {
 
 /** Opens a client on `url`; DatabaseUnavailableError (classified by error code) when it cannot connect. */
 export async function connect(url: string, what: string, timeoutMs = 5000): Promise<pg.Client> {
-  const client = new pg.Client({connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: 'demo-cli'})
+  const {Client} = await loadPg()
+  const client = new Client({connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: 'demo-cli'})
   client.on('error', () => {})
   try {
     await client.connect()
