@@ -156,7 +156,7 @@ function render(deps: Pick<CreateDeps, 'config' | 'templates'>, demo: NewDemo | 
 }
 
 /** The live demos a LimitError names, soonest to expire first; the rest are counted (a cap of 100 made a wall of text). */
-export const LIMIT_ERROR_LISTS = 5
+const LIMIT_ERROR_LISTS = 5
 
 function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<CreateDeps, 'config' | 'clock'>, actor: string): LimitError {
   const now = deps.clock.now().getTime()
