@@ -63,9 +63,11 @@ export async function destroy(ctx: Context): Promise<Section> {
 ${2 * runs} identical \`demo create --type ${DEMO_TYPE}\` stacks made first (not timed), then ${runs} runs of
 \`demo destroy <id> --yes --json\` (marks the demo destroying, deletes the namespace, waits until it is gone,
 marks it destroyed) and \`kubectl delete namespace <ns> --wait=true\`, one after the other in ABBA order (demo first
-in runs 1, 4, 5, 8, …). Both wait for the namespace to disappear, which the namespace controller decides: on this
-test bed a namespace with pods goes in either about 5 s or about 10 s (when the controller re-checks after pod
-graceful deletion), whichever tool asked, so medians over few runs swing with that split; see min and max.
+in runs 1, 4, 5, 8, …). Both wait for the namespace to disappear, which the namespace controller decides: it acts
+5 s after the namespace's deletion, and when a pod is still terminating after its pass, once more 5 s later, so a
+namespace with pods goes in about 5.5 s or about 10.5 s. \`demo destroy\` deletes the demo's own pods (gracefully)
+right after the namespace, so they are gone by the first pass; kubectl's runs take either way by chance, and its
+median swings with that split. Min compares the two when both take the short way.
 
 ${header(['Ratio to kubectl (median)', 'Peak RSS (median)'])}
 ${row('`demo destroy <id> --yes`', sd, [ratio(sd.median, sp.median), `${summarize(demoRss).median.toFixed(0)} MiB`])}

@@ -218,7 +218,10 @@ export interface Cluster {
    * hundred: the Kubernetes adapter serves every such watch from one shared watch of all namespaces.
    */
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}>
-  /** Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was already gone. */
+  /**
+   * Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was
+   * already gone. May start deleting the demo's own workloads at once, as the namespace would anyway (gracefully).
+   */
   deleteNamespace(owner: Ownership): Promise<boolean>
   /**
    * Whether the namespace still exists, and the finalizers or conditions holding it if terminating. While

@@ -13,6 +13,7 @@ import {renderStack, type RenderedStack, type TemplateFile} from '../../../src/c
 import {onlyServices} from '../../fakes/builders.js'
 import {deleteTestNamespace, eventually, loadTestKubeConfig, NEVER_READY_LABEL, TEST_NAMESPACE_LABEL} from '../../support/k8s.js'
 import {failureOf} from '../../support/failures.js'
+import {serviceAccounts, untilAllowed, type TestIdentity} from '../../support/identities.js'
 
 const kubeConfigPath = process.env.DEMO_TEST_KUBECONFIG
 const kubeConfig = loadTestKubeConfig()
@@ -305,6 +306,71 @@ test('deleteNamespace deletes ours, refuses a foreign namespace, and reports an 
   assert.equal(again, false)
   assert.equal((await core.readNamespace({name: foreign})).metadata?.deletionTimestamp, undefined)
   assert.equal((await core.readNamespace({name: lookalike})).metadata?.deletionTimestamp, undefined)
+})
+
+test("deleteNamespace starts deleting the demo's own pods at once, and no pod without its marks", async (t) => {
+  const {stack, owner} = aStack(aDemoId())
+  const cluster = await aCluster()
+  t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
+  await cluster.ensureNamespace(stack.namespace, owner)
+  await cluster.apply(stack.objects, owner)
+  await eventually('every Deployment to be Available', async () => allAvailable(await cluster.deployments(owner.namespace)), {timeoutMs: 90_000})
+  // A pod someone made by hand, without our marks, meeting the namespace's restricted level.
+  await core.createNamespacedPod({
+    namespace: owner.namespace,
+    body: {
+      metadata: {name: 'by-hand', labels: {[MANAGED_BY_LABEL]: 'someone-else'}},
+      spec: {
+        securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: 'RuntimeDefault'}},
+        containers: [
+          {
+            name: 'c',
+            image: 'example.com/by-hand:1',
+            securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}},
+            resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {cpu: '10m', memory: '16Mi'}},
+          },
+        ],
+      },
+    },
+  })
+  const before = await core.listNamespacedPod({namespace: owner.namespace, labelSelector: `${INSTANCE_LABEL}=${owner.demoId}`})
+
+  assert.equal(await cluster.deleteNamespace(owner), true)
+  // Read at once: the namespace controller acts only 5 s after the namespace's deletion, so whatever is terminating
+  // now was deleted by deleteNamespace itself.
+  const ours = await core.listNamespacedPod({namespace: owner.namespace, labelSelector: `${INSTANCE_LABEL}=${owner.demoId}`})
+  const byHand = await core.readNamespacedPod({namespace: owner.namespace, name: 'by-hand'})
+
+  assert.equal(before.items.length, stack.deploymentNames.length, 'one running pod per Deployment before')
+  assert.ok(
+    ours.items.every((pod) => pod.metadata?.deletionTimestamp !== undefined),
+    ours.items.map((pod) => `${pod.metadata?.name}: ${String(pod.metadata?.deletionTimestamp)}`).join(', '),
+  )
+  assert.equal(byHand.metadata?.deletionTimestamp, undefined, 'a pod without our marks is left to the namespace controller')
+  assert.equal((await core.readNamespace({name: owner.namespace})).status?.phase, 'Terminating')
+})
+
+test('deleteNamespace deletes the namespace for an identity that may not delete pods', async (t) => {
+  const {stack, owner} = aStack(aDemoId())
+  const admin = await aCluster()
+  const accounts = await serviceAccounts(kubeConfig, 'nopods', ['deleter'], [{apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'delete']}])
+  t.after(async () => {
+    await deleteTestNamespace(kubeConfig, owner.namespace)
+    await accounts.cleanup()
+  })
+  const deleter = accounts.identities.deleter as TestIdentity
+  await admin.ensureNamespace(stack.namespace, owner)
+  await admin.apply(stack.objects, owner)
+  await eventually('every Deployment to be Available', async () => allAvailable(await admin.deployments(owner.namespace)), {timeoutMs: 90_000})
+  const asDeleter = await connectKubernetesCluster({kubeconfig: deleter.kubeconfig})
+  await untilAllowed(deleter, () => asDeleter.namespaceStatus(owner.namespace))
+
+  const deleted = await asDeleter.deleteNamespace(owner)
+
+  assert.equal(deleted, true)
+  await eventually('the namespace to be gone', async () => ((await admin.namespaceStatus(owner.namespace)).exists ? undefined : true), {
+    timeoutMs: 60_000,
+  })
 })
 
 test('ownedNamespaces lists every namespace with our marks, across pages, and no other', async (t) => {
