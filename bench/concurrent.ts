@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import type {Context} from './lib/context.js'
 import {log, pool, tail} from './lib/proc.js'
 import {ms, ratio, type Section, type Verdict} from './lib/report.js'
+import {controllerQps, controllerRateLimit} from './lib/env.js'
 import {deleteNamespaces, demoCreate, demoEnv, dryRun, DEMO_TYPE, kubectlCreate} from './lib/stack.js'
 import {median, summarize} from './lib/stats.js'
 
@@ -142,6 +143,8 @@ function toolRow(label: string, rounds: Round[]): string {
 }
 
 function verdictsOf(levels: LevelResult[]): Verdict[] {
+  const qps = controllerQps()
+  const throttle = qps === '' ? '' : `, controller manager at ${qps} requests/s`
   return levels.flatMap((l) => {
     const [dm, km] = [med(l.demo.map((r) => r.makespanMs)), med(l.kubectl.map((r) => r.makespanMs))]
     const cpuOf = (rounds: Round[]) => med(rounds.map((r) => sum(r.outcomes.map((o) => o.cpuMs))))
@@ -149,13 +152,13 @@ function verdictsOf(levels: LevelResult[]): Verdict[] {
     const allReady = [...l.demo, ...l.kubectl].every((r) => r.outcomes.every((o) => o.ok))
     return [
       {
-        what: `${l.n} concurrent \`demo create\` vs ${l.n} concurrent kubectl apply + wait: makespan (median of rounds)`,
+        what: `${l.n} concurrent \`demo create\` vs ${l.n} concurrent kubectl apply + wait: makespan (median of rounds)${throttle}`,
         target: '≤ 0.9×, all Ready',
         measured: `${ratio(dm, km)} (demo ${ms(dm)}, kubectl ${ms(km)})${allReady ? '' : ', NOT all Ready'}`,
         met: dm <= 0.9 * km && allReady,
       },
       {
-        what: `${l.n} concurrent \`demo create\` vs kubectl: CPU of the processes (median of rounds)`,
+        what: `${l.n} concurrent \`demo create\` vs kubectl: CPU of the processes (median of rounds)${throttle}`,
         target: '≤ 1.0×',
         measured: `${ratio(dc, kc)} (demo ${ms(dc)}, kubectl ${ms(kc)})`,
         met: dc <= kc,
@@ -194,6 +197,7 @@ moment (separate processes, one Postgres state database, caps raised by \`DEMO_C
 the same moment, on the same manifests (\`demo create --dry-run\`, rendered before the round, not timed).
 ${rounds} round(s) per level and tool, interleaved (demo first, then kubectl first, ...); each round's stacks are
 removed before the next (\`demo destroy\` / \`kubectl delete namespace\`, not timed). Medians over the rounds.
+kube-controller-manager's client rate limit: ${controllerRateLimit()}; it paces how fast Deployments get their pods.
 
 | Round | Ready | Makespan | p50 wall | p95 wall | CPU of the processes | Machine CPU busy | Peak RSS (median / max) | API requests per create | apiserver 429s | apiserver 5xx | APF rejections |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|

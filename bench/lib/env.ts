@@ -74,6 +74,20 @@ function stateDir(): string {
   return join(root, CLUSTER_NAME)
 }
 
+/** DEMO_CLUSTER_CONTROLLER_QPS of the bench cluster as test/cluster/up.sh started it; '' for the default. */
+export function controllerQps(): string {
+  const file = join(stateDir(), 'controller-qps')
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : ''
+}
+
+/** kube-controller-manager's client rate limit on the bench cluster, in words. */
+export function controllerRateLimit(): string {
+  const qps = controllerQps()
+  return qps === ''
+    ? 'its default, 20 requests/s and a burst of 30 per controller'
+    : `${qps} requests/s and a burst of ${2 * Number(qps)} per controller (DEMO_CLUSTER_CONTROLLER_QPS; the default is 20 and 30)`
+}
+
 /** The kubectl built by the test bed from the same Kubernetes version as the apiserver; Debian's only as a fallback. */
 export function findKubectl(): string {
   const binDirFile = join(stateDir(), 'bin-dir')

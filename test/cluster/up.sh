@@ -11,6 +11,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # How many fake nodes (110 pods each); on a running cluster, more are added when more are asked.
 NODE_COUNT="${DEMO_CLUSTER_NODES:-3}"
 [[ "$NODE_COUNT" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "error: DEMO_CLUSTER_NODES must be a number from 1 to 999, got \"$NODE_COUNT\"" >&2; exit 2; }
+# kube-controller-manager's client rate limit (--kube-api-qps, burst twice that); empty: its default (20, burst 30),
+# as on most clusters. It paces how fast Deployments get their pods; only a cluster start applies it.
+CONTROLLER_QPS="${DEMO_CLUSTER_CONTROLLER_QPS:-}"
+[[ -z "$CONTROLLER_QPS" || "$CONTROLLER_QPS" =~ ^[1-9][0-9]{0,4}$ ]] || { echo "error: DEMO_CLUSTER_CONTROLLER_QPS must be a number from 1 to 99999, got \"$CONTROLLER_QPS\"" >&2; exit 2; }
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 POD_CIDR=10.244.0.0/16
@@ -81,6 +85,11 @@ ensure_nodes() {
 
 if cluster_healthy; then
   BIN="$(cat "$STATE/bin-dir")"
+  running_qps="$(cat "$STATE/controller-qps" 2>/dev/null || true)"
+  if [ "$running_qps" != "$CONTROLLER_QPS" ]; then
+    echo "error: cluster \"$CLUSTER_NAME\" runs kube-controller-manager with DEMO_CLUSTER_CONTROLLER_QPS=\"$running_qps\", not \"$CONTROLLER_QPS\"; run \`DEMO_CLUSTER_NAME=$CLUSTER_NAME npm run cluster:down\` first" >&2
+    exit 2
+  fi
   ensure_nodes
   echo "$KUBECONFIG_PATH"
   exit 0
@@ -284,7 +293,9 @@ start kube-controller-manager --kubeconfig="$STATE/kube-controller-manager.kubec
   --root-ca-file="$STATE/pki/ca.crt" --service-account-private-key-file="$STATE/pki/sa.key" \
   --use-service-account-credentials=true \
   --cluster-signing-cert-file="$STATE/pki/ca.crt" --cluster-signing-key-file="$STATE/pki/ca.key" \
-  --service-cluster-ip-range="$SERVICE_CIDR" --allocate-node-cidrs=false --profiling=false
+  --service-cluster-ip-range="$SERVICE_CIDR" --allocate-node-cidrs=false --profiling=false \
+  ${CONTROLLER_QPS:+--kube-api-qps="$CONTROLLER_QPS" --kube-api-burst="$((CONTROLLER_QPS * 2))"}
+printf '%s' "$CONTROLLER_QPS" > "$STATE/controller-qps"
 start kube-scheduler --kubeconfig="$STATE/kube-scheduler.kubeconfig" \
   --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false
 start kwok --kubeconfig="$STATE/kwok.kubeconfig" --config="$STATE/kwok.yaml" --manage-all-nodes=true \
