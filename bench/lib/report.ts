@@ -21,6 +21,16 @@ export interface Section {
 
 export const ORDER = ['startup', 'list', 'stats', 'seed', 'create', 'database', 'concurrent', 'destroy', 'health', 'gc'] as const
 
+/**
+ * The sections of docs/benchmarks.md in order: one per benchmark, and `concurrent-unthrottled`, which the concurrent
+ * benchmark writes instead of its own when the cluster's controller manager runs with DEMO_CLUSTER_CONTROLLER_QPS.
+ */
+const SECTIONS: readonly string[] = [
+  ...ORDER.slice(0, ORDER.indexOf('concurrent') + 1),
+  'concurrent-unthrottled',
+  ...ORDER.slice(ORDER.indexOf('concurrent') + 1),
+]
+
 /** One row of a "command | runs | min | median | p95 | max" table. */
 export function row(label: string, s: Summary, extra: string[] = []): string {
   return `| ${label} | ${s.n} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} | ${extra.join(' | ')} |`
@@ -54,7 +64,7 @@ function existingFindings(): string {
  */
 function existingTail(): string {
   const text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : ''
-  const ends = [...text.matchAll(/<!-- \/bench:[a-z]+ -->\n?/g)]
+  const ends = [...text.matchAll(/<!-- \/bench:[a-z-]+ -->\n?/g)]
   const last = ends.at(-1)
   return last?.index === undefined ? '' : text.slice(last.index + last[0].length)
 }
@@ -63,7 +73,7 @@ function existingSections(): Map<string, string> {
   const found = new Map<string, string>()
   if (!existsSync(DOC)) return found
   const text = readFileSync(DOC, 'utf8')
-  for (const name of ORDER) {
+  for (const name of SECTIONS) {
     const m = SECTION_RE(name).exec(text)
     if (m) found.set(name, m[0])
   }
@@ -99,7 +109,7 @@ export function writeReport(fresh: Section[], v: Versions, command: string): voi
   const date = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
   const sections = existingSections()
   for (const s of fresh) sections.set(s.name, wrap(s, date, command))
-  const ordered = ORDER.filter((n) => sections.has(n)).map((n) => sections.get(n)!)
+  const ordered = SECTIONS.filter((n) => sections.has(n)).map((n) => sections.get(n)!)
   const findings = existingFindings()
   const tail = existingTail()
   const text = `# Benchmarks
