@@ -79,7 +79,11 @@ async function main(): Promise<void> {
     if (write && sections.length > 0) {
       const needsCluster = names.some((n) => !['startup', 'list', 'stats', 'seed'].includes(n))
       const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl, ctx.pkg)
-      const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+      // The settings that pick another test bed are part of the command: without them a rerun measures another cluster.
+      const settings = ['DEMO_BENCH_CLUSTER', 'DEMO_CLUSTER_CONTROLLER_QPS'].flatMap((name) =>
+        process.env[name] ? [`${name}=${process.env[name]} `] : [],
+      )
+      const command = `${settings.join('')}npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
       writeReport(sections, v, command)
       log(`wrote docs/benchmarks.md (${sections.map((s) => s.name).join(', ')})`)
     }
