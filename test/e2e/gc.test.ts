@@ -15,7 +15,7 @@ import type {GcReport} from '../../src/core/run-gc.js'
 import {onlyServices, ownershipMarks} from '../fakes/builders.js'
 import {scratchDatabase, query} from '../support/databases.js'
 import {cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
-import {loadTestKubeConfig, namespaceExists, TEST_NAMESPACE_LABEL} from '../support/k8s.js'
+import {isApiException, loadTestKubeConfig, namespaceExists, TEST_NAMESPACE_LABEL} from '../support/k8s.js'
 
 const core = loadTestKubeConfig().makeApiClient(CoreV1Api)
 
@@ -58,10 +58,15 @@ async function aNamespace(name: string, metadata: {labels?: Record<string, strin
   })
 }
 
+/** Gone or going. One read: a namespace can vanish between two (the namespace controller finishes it any moment). */
 async function gone(name: string): Promise<boolean> {
-  if (!(await namespaceExists(core, name))) return true
-  const ns = await core.readNamespace({name})
-  return ns.metadata?.deletionTimestamp !== undefined
+  try {
+    const ns = await core.readNamespace({name})
+    return ns.metadata?.deletionTimestamp !== undefined
+  } catch (error) {
+    if (isApiException(error) && error.code === 404) return true
+    throw error
+  }
 }
 
 describe('demo gc: one run cleans exactly what it should', () => {
