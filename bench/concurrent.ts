@@ -142,9 +142,8 @@ function toolRow(label: string, rounds: Round[]): string {
   return `| ${label} | ${ok.length}/${all.length} | ${ms(med(rounds.map((r) => r.makespanMs)))} | ${ms(walls.median)} | ${ms(walls.p95)} | ${ms(cpu)} | ${(med(rounds.map((r) => r.cpuBusy)) * 100).toFixed(0)}% | ${rss.median.toFixed(0)} / ${rss.max.toFixed(0)} MiB | ${med(rounds.map((r) => r.requestsPerCreate)).toFixed(0)} | ${sum(rounds.map((r) => r.server429))} | ${sum(rounds.map((r) => r.server5xx))} | ${sum(rounds.map((r) => r.rejected))} |`
 }
 
-function verdictsOf(levels: LevelResult[]): Verdict[] {
-  const qps = controllerQps()
-  const throttle = qps === '' ? '' : `, controller manager at ${qps} requests/s`
+/** `throttle`: how the verdicts name a controller manager that is not at its default rate limit ('' when it is). */
+function verdictsOf(levels: LevelResult[], throttle: string): Verdict[] {
   return levels.flatMap((l) => {
     const [dm, km] = [med(l.demo.map((r) => r.makespanMs)), med(l.kubectl.map((r) => r.makespanMs))]
     const cpuOf = (rounds: Round[]) => med(rounds.map((r) => sum(r.outcomes.map((o) => o.cpuMs))))
@@ -190,7 +189,8 @@ export async function concurrent(ctx: Context): Promise<Section> {
     toolRow(`${l.n} × \`kubectl apply --server-side\` + \`kubectl wait\` (peer)`, l.kubectl),
   ])
   const qps = controllerQps()
-  const markdown = `### concurrent${qps === '' ? '' : `, controller manager at ${qps} requests/s`}
+  const throttle = qps === '' ? '' : `, controller manager at ${qps} requests/s`
+  const markdown = `### concurrent${throttle}
 
 ${LEVELS.join(' and ')} \`demo create --type ${DEMO_TYPE} --json --wait-timeout 300s\` processes started at the same
 moment (separate processes, one Postgres state database, caps raised by \`DEMO_CONFIG\`), against the peer: as many
@@ -218,5 +218,5 @@ ${rows.join('\n')}
 `
   // A run on a cluster whose controllers are not paced as by default has a section of its own: the two compare the
   // tools under different conditions (docs/benchmarks.md findings), and neither replaces the other.
-  return {name: qps === '' ? 'concurrent' : 'concurrent-unthrottled', markdown, verdicts: verdictsOf(levels)}
+  return {name: qps === '' ? 'concurrent' : 'concurrent-unthrottled', markdown, verdicts: verdictsOf(levels, throttle)}
 }

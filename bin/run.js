@@ -36,10 +36,10 @@ if (alone && (flag === '--version' || flag === '-v')) {
 
 /**
  * A command of our own runs without oclif's two core plugins: loading them (their package.json, manifests and
- * dependency matching) was ~17 ms of every start (`demo get --json`, 8 alternating runs), and neither serves such a command (plugin-help only adds
- * `demo help`, plugin-autocomplete only `demo autocomplete`; a command's --help is oclif core's own). `help`,
- * `autocomplete`, a flag first, a typo (the not-found hook suggests from every command) or an alias: the full
- * configuration. Undefined: oclif loads it from package.json as usual.
+ * dependency matching) was ~17 ms of every start (`demo get --json`, 8 alternating runs), and neither serves such
+ * a command (plugin-help only adds `demo help`, plugin-autocomplete only `demo autocomplete`; a command's --help is
+ * oclif core's own). `help`, `autocomplete`, a flag first, a typo (the not-found hook suggests from every command)
+ * or an alias: the full configuration. Undefined: oclif loads it from package.json as usual.
  */
 async function ownCommandOptions(first) {
   if (first === undefined || !/^[a-z][a-z-]*$/.test(first)) return undefined

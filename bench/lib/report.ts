@@ -25,11 +25,7 @@ export const ORDER = ['startup', 'list', 'stats', 'seed', 'create', 'database', 
  * The sections of docs/benchmarks.md in order: one per benchmark, and `concurrent-unthrottled`, which the concurrent
  * benchmark writes instead of its own when the cluster's controller manager runs with DEMO_CLUSTER_CONTROLLER_QPS.
  */
-const SECTIONS: readonly string[] = [
-  ...ORDER.slice(0, ORDER.indexOf('concurrent') + 1),
-  'concurrent-unthrottled',
-  ...ORDER.slice(ORDER.indexOf('concurrent') + 1),
-]
+const SECTIONS: readonly string[] = ORDER.flatMap((name) => (name === 'concurrent' ? [name, 'concurrent-unthrottled'] : [name]))
 
 /** One row of a "command | runs | min | median | p95 | max" table. */
 export function row(label: string, s: Summary, extra: string[] = []): string {

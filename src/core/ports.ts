@@ -220,7 +220,7 @@ export interface Cluster {
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}>
   /**
    * Deletes the namespace if it carries the demo's marks (ForeignNamespaceError otherwise); returns false when it was
-   * already gone. May start deleting the demo's own workloads at once, as the namespace would anyway (gracefully).
+   * already gone. May then delete the demo's own pods at once (gracefully), as the namespace's deletion would 5 s later.
    */
   deleteNamespace(owner: Ownership): Promise<boolean>
   /**

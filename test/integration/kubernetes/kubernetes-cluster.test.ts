@@ -72,6 +72,13 @@ function allAvailable(states: DeploymentState[]): DeploymentState[] | undefined 
   return states.length > 0 && states.every((s) => s.reason === null && s.available === s.desired) ? states : undefined
 }
 
+/** The stack's namespace made and its objects applied, once every Deployment is Available: their states. */
+async function appliedAndAvailable(cluster: KubernetesCluster, stack: RenderedStack, owner: Ownership): Promise<DeploymentState[]> {
+  await cluster.ensureNamespace(stack.namespace, owner)
+  await cluster.apply(stack.objects, owner)
+  return eventually('every Deployment to be Available', async () => allAvailable(await cluster.deployments(owner.namespace)), {timeoutMs: 90_000})
+}
+
 async function resourceVersions(manifests: Manifest[]): Promise<Map<string, string | undefined>> {
   const versions = new Map<string, string | undefined>()
   for (const m of manifests) {
@@ -105,11 +112,7 @@ test('the built-in stack becomes Available under the restricted level and the de
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
 
-  await cluster.ensureNamespace(stack.namespace, owner)
-  await cluster.apply(stack.objects, owner)
-  const states = await eventually('every Deployment to be Available', async () => allAvailable(await cluster.deployments(owner.namespace)), {
-    timeoutMs: 90_000,
-  })
+  const states = await appliedAndAvailable(cluster, stack, owner)
   const before = await resourceVersions(stack.objects)
   await cluster.apply(stack.objects, owner)
   const after = await resourceVersions(stack.objects)
@@ -312,9 +315,7 @@ test("deleteNamespace starts deleting the demo's own pods at once, and no pod wi
   const {stack, owner} = aStack(aDemoId())
   const cluster = await aCluster()
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
-  await cluster.ensureNamespace(stack.namespace, owner)
-  await cluster.apply(stack.objects, owner)
-  await eventually('every Deployment to be Available', async () => allAvailable(await cluster.deployments(owner.namespace)), {timeoutMs: 90_000})
+  await appliedAndAvailable(cluster, stack, owner)
   // A pod someone made by hand, without our marks, meeting the namespace's restricted level.
   await core.createNamespacedPod({
     namespace: owner.namespace,
@@ -359,9 +360,7 @@ test('deleteNamespace deletes the namespace for an identity that may not delete 
     await accounts.cleanup()
   })
   const deleter = accounts.identities.deleter as TestIdentity
-  await admin.ensureNamespace(stack.namespace, owner)
-  await admin.apply(stack.objects, owner)
-  await eventually('every Deployment to be Available', async () => allAvailable(await admin.deployments(owner.namespace)), {timeoutMs: 90_000})
+  await appliedAndAvailable(admin, stack, owner)
   const asDeleter = await connectKubernetesCluster({kubeconfig: deleter.kubeconfig})
   await untilAllowed(deleter, () => asDeleter.namespaceStatus(owner.namespace))
 
