@@ -27,9 +27,9 @@ if (alone && (flag === '--version' || flag === '-v')) {
   guardProcessStreams()
   const {normalizeArgv} = await import('../dist/argv.js')
   const args = normalizeArgv(process.argv.slice(2))
-  // A command on the embedded store starts the store's server now, so it starts while oclif loads.
-  const {stateDatabaseUrl} = await import('../dist/state-url.js')
-  if (!stateDatabaseUrl(process.env)) (await import('../dist/store-prestart.js')).prestartStoreServer(args, process.env)
+  // A command that uses the state store starts opening it now (the Postgres connection, or the embedded store's
+  // server), so that happens while oclif loads.
+  await (await import('../dist/store-prestart.js')).prestartStore(args, process.env)
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url, args, loadOptions: await ownCommandOptions(args[0])})
 }

@@ -3,6 +3,7 @@ import {format} from 'node:util'
 import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {DemoError, ExitCode} from './core/errors.js'
+import {discardEarlyStore} from './adapters/postgres/open-store.js'
 import {makeDeps, type Deps, type IO} from './deps.js'
 import {closestMatch} from './core/edit-distance.js'
 import {guardProcessStreams} from './process-streams.js'
@@ -177,6 +178,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
     await this.built?.close()
+    await discardEarlyStore()
     return super.finally(error)
   }
 }

@@ -1,6 +1,5 @@
 import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {startServerEarly} from './adapters/postgres/store-client.js'
 import {embeddedStateDir, stateDatabaseUrl} from './state-url.js'
 
 /** The commands that use the state store (aliases included): worth starting the embedded store's server early for. */
@@ -40,26 +39,34 @@ function homeDir(env: NodeJS.ProcessEnv, windows: boolean): string {
   return env.HOME || (windows && windowsHome) || homedir() || tmpdir()
 }
 
+/** Where the command in `argv` keeps its state, for opening it before oclif loads. */
+export type EarlyStore = {kind: 'postgres'; url: string} | {kind: 'embedded'; dir: string}
+
 /**
- * The embedded store's directory when `argv` (normalized, src/argv.ts) runs a command that uses the store and
- * no state database URL is set; undefined for help, `create --dry-run`, `gc install`/`gc uninstall`, commands
- * without state and shared Postgres.
+ * The store of the command in `argv` (normalized, src/argv.ts) when it uses one: the shared Postgres URL, else
+ * the embedded store's directory. Undefined for help, `create --dry-run`, `gc install`/`gc uninstall` and
+ * commands without state.
  */
-export function storeDirectoryFor(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+export function earlyStoreFor(argv: readonly string[], env: NodeJS.ProcessEnv): EarlyStore | undefined {
   const [command, next] = argv
-  if (command === undefined || !STORE_COMMANDS.has(command) || stateDatabaseUrl(env)) return undefined
+  if (command === undefined || !STORE_COMMANDS.has(command)) return undefined
   if (command === 'gc' && next !== undefined && !next.startsWith('-')) return undefined
   if (argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--dry-run')) return undefined
-  return embeddedStateDir(oclifDataDir(env), env)
+  const url = stateDatabaseUrl(env)
+  return url ? {kind: 'postgres', url} : {kind: 'embedded', dir: embeddedStateDir(oclifDataDir(env), env)}
 }
 
-/** bin/run.js, before oclif loads: starts the embedded store's server for the command in `argv` when it needs one. */
-export function prestartStoreServer(argv: readonly string[], env: NodeJS.ProcessEnv): void {
-  const dir = storeDirectoryFor(argv, env)
-  if (dir === undefined) return
+/**
+ * bin/run.js, before oclif loads: starts opening the store of the command in `argv`, so it is (nearly) open when
+ * the command asks for it. Shared Postgres: the connection and the schema check (open-store.ts); the embedded
+ * store: its server, when none runs (store-client.ts).
+ */
+export async function prestartStore(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const store = earlyStoreFor(argv, env)
   try {
-    startServerEarly(dir)
+    if (store?.kind === 'postgres') await (await import('./adapters/postgres/open-store.js')).openPostgresEarly(store.url)
+    else if (store) (await import('./adapters/postgres/store-client.js')).startServerEarly(store.dir)
   } catch {
-    // Only a head start: the command starts the server itself and reports what fails.
+    // Only a head start: the command opens the store itself and reports what fails.
   }
 }

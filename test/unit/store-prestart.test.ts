@@ -3,19 +3,27 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {Config} from '@oclif/core'
 import {socketPathFor} from '../../src/adapters/postgres/store-socket.js'
-import {oclifDataDir, storeDirectoryFor} from '../../src/store-prestart.js'
+import {earlyStoreFor, oclifDataDir} from '../../src/store-prestart.js'
 
 const REPO_ROOT = join(import.meta.dirname, '../..')
 const HOME = {HOME: '/home/ada'}
 
-describe('starting the embedded store server before oclif loads (bin/run.js)', () => {
+describe('opening the state store before oclif loads (bin/run.js)', () => {
   it('is done for the commands that use the store, aliases and flags before the command included', () => {
     for (const argv of [['list', '--json'], ['ls'], ['create', '--type', 'startup'], ['rm', 'abc'], ['gc', '--json'], ['stats'], ['doctor']]) {
-      assert.equal(storeDirectoryFor(argv, HOME), '/home/ada/.local/share/demo/state', argv.join(' '))
+      assert.deepEqual(earlyStoreFor(argv, HOME), {kind: 'embedded', dir: '/home/ada/.local/share/demo/state'}, argv.join(' '))
     }
   })
 
-  it('is not done for help, a dry run, gc install/uninstall, commands without state, or shared Postgres', () => {
+  it('opens shared Postgres, DEMO_DATABASE_URL first, for the same commands', () => {
+    const both = {...HOME, DEMO_DATABASE_URL: 'postgres://db/state', DATABASE_URL: 'postgres://other/db'}
+    assert.deepEqual(earlyStoreFor(['destroy', 'abc', '--yes'], both), {kind: 'postgres', url: 'postgres://db/state'})
+    assert.deepEqual(earlyStoreFor(['list'], {...HOME, DATABASE_URL: 'postgres://other/db'}), {kind: 'postgres', url: 'postgres://other/db'})
+    assert.equal(earlyStoreFor(['create', '--dry-run'], both), undefined)
+    assert.equal(earlyStoreFor(['config', 'get'], both), undefined)
+  })
+
+  it('is not done for help, a dry run, gc install/uninstall or commands without state', () => {
     for (const argv of [
       [],
       ['--version'],
@@ -27,14 +35,12 @@ describe('starting the embedded store server before oclif loads (bin/run.js)', (
       ['config', 'get'],
       ['version'],
     ]) {
-      assert.equal(storeDirectoryFor(argv, HOME), undefined, argv.join(' '))
+      assert.equal(earlyStoreFor(argv, HOME), undefined, argv.join(' '))
     }
-    assert.equal(storeDirectoryFor(['list'], {...HOME, DEMO_DATABASE_URL: 'postgres://db/state'}), undefined)
-    assert.equal(storeDirectoryFor(['list'], {...HOME, DATABASE_URL: 'postgres://db/state'}), undefined)
   })
 
   it('finds the directory the command will use: DEMO_STATE_DIR first', () => {
-    assert.equal(storeDirectoryFor(['list'], {...HOME, DEMO_STATE_DIR: '/srv/state'}), '/srv/state')
+    assert.deepEqual(earlyStoreFor(['list'], {...HOME, DEMO_STATE_DIR: '/srv/state'}), {kind: 'embedded', dir: '/srv/state'})
   })
 
   it("computes oclif's data directory as oclif does, whatever the environment says", async () => {
