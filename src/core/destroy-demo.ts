@@ -92,21 +92,26 @@ async function markDestroying(deps: DestroyStepDeps, demo: Demo, request: Destro
   }
 }
 
-/** Row `destroyed`, unless a concurrent destroy already recorded it (no second event, the first destroyedAt stays). */
+/**
+ * Row `destroyed`, unless a concurrent destroy already recorded it (no second event, the first destroyedAt stays).
+ * The first write goes on the version this destroy wrote (`destroying`) without reading the row again; a
+ * concurrent write (a gc run's claim, the other destroy's `destroyed`) makes it a VersionConflictError, and then
+ * the row is read and decided on as it is, up to 3 times.
+ */
 async function markDestroyed(run: DestroyRun): Promise<Demo> {
-  // A concurrent gc run may bump the row (its claim) between our read and our write: read again and retry.
+  let latest = run.demo
   for (let attempt = 1; ; attempt++) {
     try {
-      return await markDestroyedOnce(run)
+      return await markDestroyedOnce(run, latest)
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= 3) throw error
+      latest = (await run.deps.store.get(run.demo.id)) ?? run.demo
     }
   }
 }
 
-async function markDestroyedOnce(run: DestroyRun): Promise<Demo> {
+async function markDestroyedOnce(run: DestroyRun, latest: Demo): Promise<Demo> {
   const {deps, demo, request} = run
-  const latest = (await deps.store.get(demo.id)) ?? demo
   if (latest.status === 'destroyed') {
     run.destroyedByOther = true
     return latest

@@ -199,7 +199,8 @@ export interface Cluster {
   contextName(): string
   /**
    * The cluster's stable identity, the same through every kubeconfig and in-cluster: the UID of its
-   * `kube-system` namespace, recorded on the demo at create. Read once per connection; throws ClusterError.
+   * `kube-system` namespace, recorded on the demo at create. Read once per connection (a call while the read
+   * runs shares it; a failed read is tried again by the next call); throws ClusterError.
    */
   identity(): Promise<string>
   /** Creates the demo's namespace, or adopts it if it already carries this demo's marks. Throws ForeignNamespaceError or NamespaceTerminatingError otherwise. */

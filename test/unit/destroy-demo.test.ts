@@ -373,6 +373,49 @@ describe('destroyDemo', () => {
     assert.equal(demo.extensionCount, 1)
   })
 
+  it("asks the cluster's identity beside the caller's, not after it, for a row that records both", async () => {
+    await seed({clusterId: cluster.clusterId, authenticatedAs: 'demo-testbed-admin'})
+    assert.equal((await destroyDemo(deps(), aDestroyRequest())).kind, 'destroyed')
+    const order = cluster.calls.map((c) => c.method)
+    assert.ok(order.includes('authenticatedUser'))
+    assert.ok(order.indexOf('identity') < order.indexOf('authenticatedUser'), order.join(', '))
+  })
+
+  it('writes `destroyed` on the version it wrote `destroying` with, without reading the row again', async () => {
+    await seed()
+    const get = store.get.bind(store)
+    const reads: string[] = []
+    store.get = async (id) => {
+      reads.push(checkpoints.at(-1) ?? 'start')
+      return get(id)
+    }
+    assert.equal((await destroyDemo(deps(), aDestroyRequest())).kind, 'destroyed')
+    // (The lookup goes through findDemo's query, not get.)
+    assert.deepEqual(reads, [])
+    assert.deepEqual(await eventTypes(), ['created', 'destroying', 'destroyed'])
+  })
+
+  it('reads the row again and records it destroyed when another command wrote it during the wait', async () => {
+    await seed()
+    const update = store.update.bind(store)
+    let bumped = false
+    store.update = async (id, version, patch, event) => {
+      if (patch.status === 'destroyed' && !bumped) {
+        bumped = true
+        const current = await row()
+        await update(id, current.version, {expiresAt: new Date('2026-11-25T16:00:00Z')})
+      }
+      return update(id, version, patch, event)
+    }
+    const outcome = await destroyDemo(deps(), aDestroyRequest())
+    assert.equal(outcome.kind, 'destroyed')
+    assert.ok(bumped)
+    const demo = await row()
+    assert.equal(demo.status, 'destroyed')
+    assert.equal(demo.expiresAt.toISOString(), '2026-11-25T16:00:00.000Z')
+    assert.deepEqual(await eventTypes(), ['created', 'destroying', 'destroyed'])
+  })
+
   it('answers NotFoundError for an unknown id and UsageError for a malformed one', async () => {
     await assert.rejects(destroyDemo(deps(), aDestroyRequest({id: 'zzzzzzzz'})), NotFoundError)
     await assert.rejects(destroyDemo(deps(), aDestroyRequest({id: 'NOT AN ID'})), UsageError)
