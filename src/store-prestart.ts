@@ -2,7 +2,7 @@ import {homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {embeddedStateDir, stateDatabaseUrl} from './state-url.js'
 
-/** The commands that use the state store (aliases included): worth starting the embedded store's server early for. */
+/** The commands that use the state store (aliases included): worth opening it early for. */
 const STORE_COMMANDS = new Set([
   'create',
   'destroy',

@@ -51,7 +51,9 @@ let early: {url: string; opened: Promise<Db>} | undefined
  * Starts connecting to the shared Postgres store at `url` and migrating it, and resolves once the connection is
  * under way (pg loaded, the socket opening), not when it is open: bin/run.js calls this before oclif loads, so
  * the connection's round trips (TCP, TLS, SCRAM, the schema version) overlap the ~0.1 s of loading the command
- * instead of following it. The command's openStore of the same URL takes it over.
+ * instead of following it. The command's openStore of the same URL takes it over. Pending migrations are applied
+ * then, as that openStore would have (bin/run.js skips help and dry runs; a command that fails on its flags
+ * after this leaves the schema migrated, which the next command would have done).
  */
 export async function openPostgresEarly(url: string): Promise<void> {
   if (early) return
