@@ -81,4 +81,29 @@ for (const [name, open] of [
       })
     }
   })
+
+  describe(`the ${name} store's update and its event`, () => {
+    let opened: OpenedStore
+    before(async () => {
+      opened = await open()
+    })
+    after(async () => {
+      await opened.close()
+    })
+
+    it('are one write: an event the database refuses (an actor over 256 characters) leaves the row as it was', async () => {
+      const demo = aNewDemo()
+      const result = await opened.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
+      assert.ok('inserted' in result)
+      const event = {demoId: demo.id, type: 'ready' as const, at: new Date('2026-11-25T12:01:00Z'), actor: 'x'.repeat(300), data: {}}
+      await assert.rejects(opened.store.update(demo.id, 1, {status: 'ready'}, event), StoreError)
+      const after = await opened.store.get(demo.id)
+      assert.equal(after?.status, 'creating')
+      assert.equal(after?.version, 1)
+      assert.deepEqual(
+        (await opened.store.events(demo.id)).map((e) => e.type),
+        ['created'],
+      )
+    })
+  })
 }
