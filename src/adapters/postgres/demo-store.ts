@@ -177,14 +177,22 @@ function whereOf(filter: DemoFilter): {sql: string; params: unknown[]} {
   return {sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params}
 }
 
-async function appendEvent(db: Db, event: DemoEvent): Promise<void> {
-  await db.query(`INSERT INTO ${E} (demo_id, type, at, actor, data) VALUES ($1, $2, $3, $4, $5)`, [
-    event.demoId,
-    event.type,
-    event.at,
-    event.actor,
-    JSON.stringify(event.data),
-  ])
+/** Adds `value` to a statement's parameters; its placeholder ($n). */
+function bind(params: unknown[], value: unknown): string {
+  params.push(value)
+  return `$${params.length}`
+}
+
+/** A data-modifying CTE body: appends `event` to the audit trail once for each row of the CTE `from` (none: no event). */
+function eventFrom(from: string, event: DemoEvent, params: unknown[]): string {
+  const values = [
+    `${bind(params, event.demoId)}::text`,
+    `${bind(params, event.type)}::text`,
+    `${bind(params, event.at)}::timestamptz`,
+    `${bind(params, event.actor)}::text`,
+    `${bind(params, JSON.stringify(event.data))}::jsonb`,
+  ]
+  return `INSERT INTO ${E} (demo_id, type, at, actor, data) SELECT ${values.join(', ')} FROM ${from}`
 }
 
 /** The id or the namespace (both unique) is taken: a retried insert, or an id picked twice. */
@@ -221,29 +229,40 @@ export class PostgresDemoStore implements DemoStore {
     }
   }
 
+  /**
+   * Under a transaction-scoped advisory lock, one statement counts the live demos and inserts the row and its event
+   * only when both caps allow: BEGIN, the lock, that statement, COMMIT (four round trips; a count, an insert and
+   * an event each had their own before). The statement after the lock, not with it: a statement sees the rows
+   * committed when it starts, and only once the lock is held are those all the rows a concurrent create committed.
+   * A refusal reads what it names (the owner's live demos, the oldest live ones) in the same transaction.
+   */
   private async insertUnderLock(demo: NewDemo, caps: LiveCaps, event: DemoEvent): Promise<InsertResult> {
     return this.db.transaction(async (tx) => {
-      // Counting and inserting under one lock keeps two concurrent creates from both slipping under a cap.
       await tx.query(`SELECT pg_advisory_xact_lock(${INSERT_LOCK_KEY})`)
       // The live statuses are core's list (LIVE_STATUSES), passed as a parameter: no second copy in SQL.
       const live = [...LIVE_STATUSES]
-      const mine = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) AND created_by = $2 ORDER BY expires_at`, [live, demo.createdBy])
-      if (mine.rows.length >= caps.perOwner) return {refused: 'owner', live: mine.rows.map(toDemo)}
-      const all = await tx.query<{n: number}>(`SELECT count(*)::int AS n FROM ${T} WHERE status = ANY($1)`, [live])
-      if ((all.rows[0]?.n ?? 0) >= caps.global) {
-        const oldest = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) ORDER BY expires_at LIMIT 10`, [live])
-        return {refused: 'global', live: oldest.rows.map(toDemo)}
-      }
       const pairs = columnValues(demo)
-      const columns = pairs.map(([column]) => column)
-      const values = pairs.map(([, value]) => value)
-      const placeholders = pairs.map((_, i) => `$${i + 1}`)
-      const {rows} = await tx.query<Row>(
-        `INSERT INTO ${T} (${columns.join(', ')}, updated_at) VALUES (${placeholders.join(', ')}, $${pairs.length + 1}) RETURNING *`,
-        [...values, demo.createdAt],
+      const params: unknown[] = [...pairs.map(([, value]) => value), demo.createdAt]
+      const placeholders = params.map((_, i) => `$${i + 1}`)
+      const counted = `SELECT count(*) FILTER (WHERE created_by = ${bind(params, demo.createdBy)})::int AS mine, count(*)::int AS total
+        FROM ${T} WHERE status = ANY(${bind(params, live)})`
+      const {rows} = await tx.query<Row & {cap_mine: number; cap_total: number}>(
+        `WITH counts AS (${counted}),
+          inserted AS (INSERT INTO ${T} (${pairs.map(([column]) => column).join(', ')}, updated_at)
+            SELECT ${placeholders.join(', ')} FROM counts
+            WHERE counts.mine < ${bind(params, caps.perOwner)} AND counts.total < ${bind(params, caps.global)} RETURNING *),
+          appended AS (${eventFrom('inserted', event, params)})
+        SELECT counts.mine AS cap_mine, counts.total AS cap_total, inserted.* FROM counts LEFT JOIN inserted ON true`,
+        params,
       )
-      await appendEvent(tx, event)
-      return {inserted: toDemo(rows[0]!)}
+      const row = rows[0]
+      if (row?.id) return {inserted: toDemo(row)}
+      if ((row?.cap_mine ?? 0) >= caps.perOwner) {
+        const mine = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) AND created_by = $2 ORDER BY expires_at`, [live, demo.createdBy])
+        return {refused: 'owner', live: mine.rows.map(toDemo)}
+      }
+      const oldest = await tx.query<Row>(`SELECT * FROM ${T} WHERE status = ANY($1) ORDER BY expires_at LIMIT 10`, [live])
+      return {refused: 'global', live: oldest.rows.map(toDemo)}
     })
   }
 
@@ -294,26 +313,11 @@ export class PostgresDemoStore implements DemoStore {
   async update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo> {
     const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))
     const params: unknown[] = [id, expectedVersion]
-    const sets = columnValues(defined).map(([column, value]) => {
-      params.push(value)
-      return `${column} = $${params.length}`
-    })
-    let guard = ''
-    if (patch.status) {
-      params.push(allowedPredecessors(patch.status))
-      guard = ` AND status = ANY($${params.length})`
-    }
+    const sets = columnValues(defined).map(([column, value]) => `${column} = ${bind(params, value)}`)
+    const guard = patch.status ? ` AND status = ANY(${bind(params, allowedPredecessors(patch.status))})` : ''
     const update = `UPDATE ${T} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')}
       WHERE id = $1 AND version = $2${guard} RETURNING *`
-    let sql = update
-    if (event) {
-      const first = params.length + 1
-      params.push(event.demoId, event.type, event.at, event.actor, JSON.stringify(event.data))
-      sql = `WITH updated AS (${update}),
-        appended AS (INSERT INTO ${E} (demo_id, type, at, actor, data)
-          SELECT $${first}::text, $${first + 1}::text, $${first + 2}::timestamptz, $${first + 3}::text, $${first + 4}::jsonb FROM updated)
-        SELECT * FROM updated`
-    }
+    const sql = event ? `WITH updated AS (${update}), appended AS (${eventFrom('updated', event, params)}) SELECT * FROM updated` : update
     const {rows} = await this.db.query<Row>(sql, params)
     if (rows[0]) return toDemo(rows[0])
     throw await this.explainRefusal(this.db, id, expectedVersion, patch)

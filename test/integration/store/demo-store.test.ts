@@ -82,7 +82,7 @@ for (const [name, open] of [
     }
   })
 
-  describe(`the ${name} store's update and its event`, () => {
+  describe(`the ${name} store's writes`, () => {
     let opened: OpenedStore
     before(async () => {
       opened = await open()
@@ -91,7 +91,20 @@ for (const [name, open] of [
       await opened.close()
     })
 
-    it('are one write: an event the database refuses (an actor over 256 characters) leaves the row as it was', async () => {
+    it('let no more creates through than the cap when eight insert at once (the count is made under the lock)', async () => {
+      const owner = `racer-${Date.now()}@example.com`
+      const demos = Array.from({length: 8}, () => aNewDemo({createdBy: owner}))
+      const results = await Promise.all(demos.map((demo) => opened.store.insert(demo, {perOwner: 3, global: 100_000}, aCreatedEvent(demo))))
+      assert.equal(results.filter((r) => 'inserted' in r).length, 3)
+      for (const result of results.filter((r) => 'refused' in r)) {
+        assert.ok('refused' in result && result.refused === 'owner')
+        assert.equal(result.live.length, 3)
+      }
+      const events = await Promise.all(demos.map((demo) => opened.store.events(demo.id)))
+      assert.equal(events.filter((e) => e.length === 1).length, 3, 'an event for each inserted demo and none for a refused one')
+    })
+
+    it('update and its event are one write: an event the database refuses (an actor over 256 characters) leaves the row as it was', async () => {
       const demo = aNewDemo()
       const result = await opened.store.insert(demo, BIG_CAPS, aCreatedEvent(demo))
       assert.ok('inserted' in result)
