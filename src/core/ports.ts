@@ -109,7 +109,7 @@ export interface DemoStore {
   list(filter: DemoFilter, page: Page): Promise<DemoPage>
   /**
    * Applies `patch` if the row still has `expectedVersion` and, when the patch sets a status, the
-   * current status may move to it. Records `event` in the same transaction.
+   * current status may move to it. Records `event` in the same write: both happen or neither.
    * Throws StateTransitionError (status) or VersionConflictError (someone else wrote first).
    */
   update(id: string, expectedVersion: number, patch: DemoPatch, event?: DemoEvent): Promise<Demo>
