@@ -15,12 +15,25 @@ import {log} from './lib/proc.js'
 import {ORDER, writeReport, type Section} from './lib/report.js'
 import {health} from './health.js'
 import {list} from './list.js'
+import {remoteStore} from './remote-store.js'
 import {seed} from './seed.js'
 import {startup} from './startup.js'
 import {stats} from './stats.js'
 
 type Name = (typeof ORDER)[number]
-const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {startup, list, stats, seed, create, database, concurrent, destroy, health, gc}
+const BENCHMARKS: Record<Name, (ctx: Context) => Promise<Section>> = {
+  startup,
+  list,
+  'remote-store': remoteStore,
+  stats,
+  seed,
+  create,
+  database,
+  concurrent,
+  destroy,
+  health,
+  gc,
+}
 
 interface Args {
   names: Name[]
@@ -77,7 +90,7 @@ async function main(): Promise<void> {
       }
     }
     if (write && sections.length > 0) {
-      const needsCluster = names.some((n) => !['startup', 'list', 'stats', 'seed'].includes(n))
+      const needsCluster = names.some((n) => !['startup', 'list', 'remote-store', 'stats', 'seed'].includes(n))
       const v = await versions(needsCluster ? await ctx.cluster() : undefined, ctx.lastDatabaseUrl, ctx.pkg)
       // The settings that pick another test bed are part of the command: without them a rerun measures another cluster.
       const settings = ['DEMO_BENCH_CLUSTER', 'DEMO_CLUSTER_CONTROLLER_QPS'].flatMap((name) =>

@@ -19,7 +19,7 @@ export interface Section {
   verdicts: Verdict[]
 }
 
-export const ORDER = ['startup', 'list', 'stats', 'seed', 'create', 'database', 'concurrent', 'destroy', 'health', 'gc'] as const
+export const ORDER = ['startup', 'list', 'remote-store', 'stats', 'seed', 'create', 'database', 'concurrent', 'destroy', 'health', 'gc'] as const
 
 /**
  * The sections of docs/benchmarks.md in order: one per benchmark, and `concurrent-unthrottled`, which the concurrent
