@@ -246,13 +246,13 @@ export class PostgresDemoStore implements DemoStore {
       const placeholders = params.map((_, i) => `$${i + 1}`)
       const counted = `SELECT count(*) FILTER (WHERE created_by = ${bind(params, demo.createdBy)})::int AS mine, count(*)::int AS total
         FROM ${T} WHERE status = ANY(${bind(params, live)})`
-      const {rows} = await tx.query<Row & {cap_mine: number; cap_total: number}>(
+      const {rows} = await tx.query<Row & {cap_mine: number}>(
         `WITH counts AS (${counted}),
           inserted AS (INSERT INTO ${T} (${pairs.map(([column]) => column).join(', ')}, updated_at)
             SELECT ${placeholders.join(', ')} FROM counts
             WHERE counts.mine < ${bind(params, caps.perOwner)} AND counts.total < ${bind(params, caps.global)} RETURNING *),
           appended AS (${eventFrom('inserted', event, params)})
-        SELECT counts.mine AS cap_mine, counts.total AS cap_total, inserted.* FROM counts LEFT JOIN inserted ON true`,
+        SELECT counts.mine AS cap_mine, inserted.* FROM counts LEFT JOIN inserted ON true`,
         params,
       )
       const row = rows[0]
