@@ -43,15 +43,43 @@ export async function scratchDatabase(prefix = 'scratch'): Promise<{url: string;
   url.pathname = `/${name}`
   return {
     url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({connectionString: base.toString()})
-      await client.connect()
+    drop: () => dropDatabase(base.toString(), name),
+  }
+}
+
+/**
+ * Drops a test database whatever is still connected to it. DROP DATABASE ... WITH (FORCE) is not enough: it
+ * refuses (42501) to end a backend of a role the test role is not a member of, and an autovacuum worker busy on
+ * freshly seeded tables is one (the cause of a rare failed teardown). So: end our own role's sessions, then a plain
+ * DROP DATABASE, which cancels autovacuum itself, retried while a session is still leaving (55006) for up to 10 s.
+ * An error after that names the sessions still in the database.
+ */
+export async function dropDatabase(adminUrl: string, name: string, timeoutMs = 10_000): Promise<void> {
+  const client = new pg.Client({connectionString: adminUrl})
+  await client.connect()
+  try {
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()',
+      [name],
+    )
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
       try {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      } finally {
-        await client.end()
+        await client.query(`DROP DATABASE IF EXISTS "${name}"`)
+        return
+      } catch (error) {
+        if ((error as {code?: string}).code !== '55006' || Date.now() > deadline) {
+          const {rows} = await client.query<{who: string}>('SELECT coalesce(usename, backend_type) AS who FROM pg_stat_activity WHERE datname = $1', [
+            name,
+          ])
+          const who = rows.map((r) => r.who).join(', ') || 'none'
+          throw new Error(`dropping test database ${name} failed: ${(error as Error).message}; sessions still in it: ${who}`, {cause: error})
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100))
       }
-    },
+    }
+  } finally {
+    await client.end()
   }
 }
 

@@ -4,6 +4,7 @@ import type {AddressInfo} from 'node:net'
 import type {Operation} from 'openapi-backend'
 import pg from 'pg'
 import {authSpec, managementSpec, SpecValidator, type SpecRequest} from './spec-validator.js'
+import {dropDatabase as dropTestDatabase} from './databases.js'
 
 /** One fake Supabase project: its database is a real Postgres database on the test server. */
 export interface StandInProject {
@@ -372,23 +373,7 @@ export class SupabaseStandIn {
   private async dropDatabase(project: StandInProject): Promise<void> {
     if (!project.ownsDatabase) return
     const name = new URL(project.databaseUrl).pathname.slice(1)
-    // WITH (FORCE) would refuse to end an autovacuum worker (another role's backend) busy on the freshly seeded tables;
-    // a plain DROP DATABASE cancels autovacuum itself, once our own sessions are ended.
-    await withClient(this.options.adminUrl, async (c) => {
-      await c.query(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()',
-        [name],
-      )
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await c.query(`DROP DATABASE IF EXISTS "${name}"`)
-          return
-        } catch (error) {
-          if (attempt >= 20 || (error as {code?: string}).code !== '55006') throw error
-          await new Promise((resolve) => setTimeout(resolve, 100))
-        }
-      }
-    })
+    await dropTestDatabase(this.options.adminUrl, name)
   }
 }
 
