@@ -148,6 +148,11 @@ export interface DeploymentState {
   desired: number
   ready: number
   available: number
+  /**
+   * Pods the deployment has, ready or not (its status.replicas): fewer than desired while its controllers have yet
+   * to create them or a quota refuses them. Absent when the adapter does not know.
+   */
+  pods?: number
   /** Why it is not available yet, from conditions and pod events ("ImagePullBackOff", "exceeded quota" ...). */
   reason: string | null
   /**

@@ -360,12 +360,12 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         })
 
         assert.deepEqual(states, [
-          {name: 'api', desired: 1, ready: 1, available: 1, reason: null},
-          {name: 'web', desired: 2, ready: 2, available: 2, reason: null},
+          {name: 'api', desired: 1, ready: 1, available: 1, pods: 1, reason: null},
+          {name: 'web', desired: 2, ready: 2, available: 2, pods: 2, reason: null},
         ])
       })
 
-      it('reports a Deployment whose pods are not ready as not available, with a reason', async () => {
+      it('reports a Deployment whose pods are not ready as not available, with its pod counted and a reason', async () => {
         const owner = await aNamespace()
         await cluster.apply([handle.neverReady(aDeployment(owner, 'web'))], owner)
 
@@ -378,6 +378,12 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
         assert.equal(state?.available, 0)
         assert.equal(typeof state?.reason, 'string')
         assert.notEqual(state?.reason, '')
+        // Once its ReplicaSet made the pod, it counts, not ready: the pods could tell why (await-ready reads them then).
+        const counted = await eventually('the pod to be counted', async () => {
+          const [current] = await cluster.deployments(owner.namespace)
+          return current?.pods === 1 ? current : undefined
+        })
+        assert.equal(counted.ready, 0)
       })
     })
 
@@ -401,7 +407,7 @@ export function clusterContract(name: string, open: () => Promise<ClusterHandle>
           assert.deepEqual(await watchUntil(watch, 'the initial list', () => true), [])
           await cluster.apply([aDeployment(owner, 'web', 2)], owner)
           const states = await watchUntil(watch, 'web to be available', (value) => value.some((s) => s.name === 'web' && s.reason === null))
-          assert.deepEqual(states, [{name: 'web', desired: 2, ready: 2, available: 2, reason: null}])
+          assert.deepEqual(states, [{name: 'web', desired: 2, ready: 2, available: 2, pods: 2, reason: null}])
         } finally {
           watch.close()
         }

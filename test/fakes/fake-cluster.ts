@@ -49,6 +49,8 @@ export interface DeploymentReadiness {
   available: boolean
   /** Why it is not available ("exceeded quota" ...); ignored when available. */
   reason?: string
+  /** Pods the deployment has, ready or not, while not available (default: all desired, none ready). */
+  pods?: number
   /** Pods that restarted, as the adapter reports them from container statuses. */
   restarts?: PodRestarts[]
 }
@@ -403,8 +405,9 @@ export class FakeCluster implements Cluster {
     const desired = replicasOf(deployment)
     const readiness = this.readiness.get(`${namespace}/${name}`) ?? {available: true}
     const restarts = readiness.restarts ? {restarts: readiness.restarts} : {}
-    if (readiness.available) return {name, desired, ready: desired, available: desired, reason: null, ...restarts}
-    return {name, desired, ready: 0, available: 0, reason: readiness.reason ?? `0 of ${desired} replicas available`, ...restarts}
+    if (readiness.available) return {name, desired, ready: desired, available: desired, pods: desired, reason: null, ...restarts}
+    const pods = readiness.pods ?? desired
+    return {name, desired, ready: 0, available: 0, pods, reason: readiness.reason ?? `0 of ${desired} replicas available`, ...restarts}
   }
 
   private removeIfDone(ns: FakeNamespace): boolean {

@@ -40,8 +40,8 @@ describe('awaitReady', () => {
   it('returns the states at once when every deployment is available, from the watch alone', async () => {
     const states = await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
     assert.deepEqual(states, [
-      {name: 'api', desired: 1, ready: 1, available: 1, reason: null},
-      {name: 'portal', desired: 2, ready: 2, available: 2, reason: null},
+      {name: 'api', desired: 1, ready: 1, available: 1, pods: 1, reason: null},
+      {name: 'portal', desired: 2, ready: 2, available: 2, pods: 2, reason: null},
     ])
     assert.deepEqual(sleeper.slept, [])
     assert.deepEqual(cluster.callsOf('deployments'), [], 'no full read (four lists) when the watch tells readiness')
@@ -74,6 +74,31 @@ describe('awaitReady', () => {
     assert.deepEqual(sleeper.slept, [RESYNC_MS, 2 * RESYNC_MS, MAX_RESYNC_MS, MAX_RESYNC_MS])
     assert.equal(cluster.callsOf('deployments').length, 3, 'one full read per quiet resync tick, none for the change')
     assert.equal(cluster.openWatches, 0)
+  })
+
+  it('skips the full read of a quiet spell while every pod a waiting deployment has is ready (its controllers have yet to make the rest)', async () => {
+    // portal has none of its 2 pods yet: pods, ReplicaSets and events could not say more than the deployment does.
+    cluster.setDeployment(NS, 'portal', {available: false, pods: 0})
+    sleeper.onSleep = (_ms, index) => {
+      if (index === 4) cluster.setDeployment(NS, 'portal', {available: true})
+    }
+    await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
+    // Quiet at 2, 6, 14 and 22 s: the interval still doubles, and the quiet spells are counted from each look.
+    assert.deepEqual(sleeper.slept, [RESYNC_MS, 2 * RESYNC_MS, MAX_RESYNC_MS, MAX_RESYNC_MS, MAX_RESYNC_MS])
+    assert.equal(cluster.callsOf('deployments').length, 1, 'only the fallback read, at 22 s: the first quiet spell 2 × MAX_RESYNC_MS after the start')
+  })
+
+  it('reads the full state of a quiet spell as soon as a waiting deployment has a pod that is not ready', async () => {
+    cluster.setDeployment(NS, 'portal', {available: false, pods: 0})
+    sleeper.onSleep = (_ms, index) => {
+      // Its ReplicaSet made one pod during the second wait, and the pod does not become ready.
+      if (index === 1) cluster.setDeployment(NS, 'portal', {available: false, pods: 1})
+      if (index === 3) cluster.setDeployment(NS, 'portal', {available: true})
+    }
+    await awaitReady(deps(), {namespace: NS, deploymentNames: ['api', 'portal'], timeoutMs: MINUTE})
+    // Quiet at 2 s (no read: no pod yet), news at 6 s (the pod), quiet at 8 s: read; news at 12 s (available).
+    assert.deepEqual(sleeper.slept, [RESYNC_MS, 2 * RESYNC_MS, RESYNC_MS, 2 * RESYNC_MS])
+    assert.equal(cluster.callsOf('deployments').length, 1)
   })
 
   it('counts quiet from the last news: a watch that tells progress within every RESYNC_MS gets no full read', async () => {

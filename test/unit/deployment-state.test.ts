@@ -38,7 +38,23 @@ test('an available Deployment has no reason', () => {
     aListing({deployments: [aDeployment('web', {replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2}, 2)]}),
   )
 
-  assert.deepEqual(state, {name: 'web', desired: 2, ready: 2, available: 2, reason: null})
+  assert.deepEqual(state, {name: 'web', desired: 2, ready: 2, available: 2, pods: 2, reason: null})
+})
+
+test('from the Deployment alone, as the watch tells it: its pods counted, ready or not, and a quota refusal from its own condition', () => {
+  const failure = {type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "web-x" is forbidden: exceeded quota: demo-quota'}
+  const [starting, refused] = describeDeployments(
+    aListing({
+      deployments: [
+        aDeployment('a-starting', {replicas: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 2}, 3),
+        aDeployment('b-refused', {replicas: 0, conditions: [failure]}, 1),
+      ],
+    }),
+  )
+
+  assert.deepEqual({pods: starting?.pods, ready: starting?.ready, desired: starting?.desired}, {pods: 2, ready: 1, desired: 3})
+  assert.equal(refused?.pods, 0)
+  assert.match(refused?.reason ?? '', /exceeded quota/)
 })
 
 test('a ReplicaSet that cannot create pods explains the Deployment first', () => {

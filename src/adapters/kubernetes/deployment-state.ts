@@ -63,6 +63,7 @@ function countsOf(deployment: V1Deployment): Omit<DeploymentState, 'reason'> {
     desired: deployment.spec?.replicas ?? 1,
     ready: status.readyReplicas ?? 0,
     available: status.availableReplicas ?? 0,
+    pods: status.replicas ?? 0,
   }
 }
 
