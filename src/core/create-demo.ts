@@ -23,6 +23,7 @@ import type {
 import type {ProjectConfig} from './project-config.js'
 import {demoUrls, POLICY_KINDS, renderStack, type RenderedStack, type TemplateFile} from './render-stack.js'
 import {rollBack} from './roll-back.js'
+import {byCodeUnit} from './order.js'
 
 export interface CreateRequest {
   /** A demo type of the project config; undefined = the first one configured. */
@@ -160,7 +161,7 @@ const LIMIT_ERROR_LISTS = 5
 
 function limitError(refused: 'owner' | 'global', live: Demo[], deps: Pick<CreateDeps, 'config' | 'clock'>, actor: string): LimitError {
   const now = deps.clock.now().getTime()
-  const soonest = [...live].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || a.id.localeCompare(b.id))
+  const soonest = [...live].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || byCodeUnit(a.id, b.id))
   const lines = soonest
     .slice(0, LIMIT_ERROR_LISTS)
     .map((d) => `${d.id} (${d.demoType}, ${d.status}, ${d.createdBy}, expires in ${formatDuration(d.expiresAt.getTime() - now)})`)

@@ -1,4 +1,5 @@
 import {ConflictError, StateTransitionError, UsageError, WrongClusterError} from './errors.js'
+import {byCodeUnit} from './order.js'
 
 export const DEMO_STATUSES = ['creating', 'ready', 'degraded', 'destroying', 'destroyed', 'failed'] as const
 export type DemoStatus = (typeof DEMO_STATUSES)[number]
@@ -38,7 +39,7 @@ export function isSameDatabase(a: DemoDatabase, b: DemoDatabase): boolean {
 
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => byCodeUnit(x, y))) : v,
   )
 }
 

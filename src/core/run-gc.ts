@@ -7,6 +7,7 @@ import {Lanes} from './lanes.js'
 import {ConflictError, DemoError, StateTransitionError, VersionConflictError} from './errors.js'
 import {noticeCandidates, noticeOf, planExpiryNotices} from './expiry-notices.js'
 import type {Cluster, DatabasesFor, DemoEvent, DemoStore, ExpiryNotice, Notifier, OwnedDatabase} from './ports.js'
+import {byCodeUnit} from './order.js'
 
 /** The actor of every event gc records. */
 export const GC_ACTOR = 'gc'
@@ -390,7 +391,7 @@ async function notify(deps: NoticeDeps, run: {picture: GcPicture; plan: GcPlan; 
   await eachWithConcurrency(notices, request.concurrency, async (notice) => {
     report.notices.push(await sendNotice(deps, notice))
   })
-  report.notices.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.demoId.localeCompare(b.demoId))
+  report.notices.sort((a, b) => byCodeUnit(a.expiresAt, b.expiresAt) || byCodeUnit(a.demoId, b.demoId))
 }
 
 /**

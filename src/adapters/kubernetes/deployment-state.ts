@@ -1,4 +1,5 @@
 import type {CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet} from '@kubernetes/client-node'
+import {byCodeUnit} from '../../core/order.js'
 import type {DeploymentState, PodRestarts} from '../../core/ports.js'
 
 /** One namespace's workloads as listed from the API server. */
@@ -19,7 +20,7 @@ const STARTING = new Set(['ContainerCreating', 'PodInitializing'])
  * that cannot be scheduled or is not Ready, the Progressing condition, the latest Warning event.
  */
 export function describeDeployments(listing: WorkloadListing): DeploymentState[] {
-  return listing.deployments.map((deployment) => describeDeployment(deployment, listing)).sort((a, b) => a.name.localeCompare(b.name))
+  return listing.deployments.map((deployment) => describeDeployment(deployment, listing)).sort((a, b) => byCodeUnit(a.name, b.name))
 }
 
 function isComplete(deployment: V1Deployment, desired: number): boolean {
@@ -107,7 +108,7 @@ function conditionProblem(pod: V1Pod, type: 'PodScheduled' | 'Ready'): string | 
 
 /** The most telling problem among the pods: a waiting container, then unschedulable, then not Ready. */
 function podProblem(pods: V1Pod[]): string | undefined {
-  const sorted = [...pods].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+  const sorted = [...pods].sort((a, b) => byCodeUnit(a.metadata?.name ?? '', b.metadata?.name ?? ''))
   for (const probe of [waitingProblem, (p: V1Pod) => conditionProblem(p, 'PodScheduled'), (p: V1Pod) => conditionProblem(p, 'Ready')]) {
     const found = sorted.map((pod) => probe(pod)).find((problem) => problem !== undefined)
     if (found) return found
