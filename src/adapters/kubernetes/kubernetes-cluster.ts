@@ -493,7 +493,8 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
    * Cluster-scoped kinds ignore metadata.namespace; API discovery tells which kinds are namespaced. The rule for
    * templates is the renderer's CLUSTER_SCOPED_KINDS (render-stack.ts), applied before anything is written;
    * this is the second line of defence, for kinds that list cannot know (a cluster-scoped CRD, a kind of a
-   * newer release) and for callers other than the renderer. It asks the cluster rather than keep a second list.
+   * newer release) and for callers other than the renderer. It asks API discovery (Kubernetes' own kinds from
+   * BUILT_IN_KINDS, every other kind from the cluster).
    */
   private async assertNamespacedKinds(objects: Manifest[]): Promise<void> {
     const kinds = new Map(objects.map((o) => [`${o.apiVersion} ${o.kind}`, o]))

@@ -71,9 +71,58 @@ export function resourcePath(apiVersion: string, resource: ApiResource, namespac
   return parts.join('/')
 }
 
+/** A built-in kind as API discovery describes it. */
+function builtIn(kind: string, name: string, namespaced = true): ApiResource {
+  return {kind, name, namespaced}
+}
+
 /**
- * API discovery, one GET per group version, cached. A kind missing from a cached list is looked up once more (a
- * CRD installed since); a group version the server does not serve (404) has no kinds.
+ * Kinds of Kubernetes' own GA API groups, with the resource name and scope API discovery gives them: fixed since
+ * each group went GA (the newest here, autoscaling/v2, in 1.23), and checked against the test bed's discovery by
+ * test/integration/kubernetes/discovery.test.ts. Discovery answers these without asking: that was three GETs at the
+ * start of every create, each on a connection and TLS handshake of its own (kubectl caches discovery on disk for
+ * the same reason). A cluster that turns such a group off answers the object's own request with 404, which says so.
+ */
+export const BUILT_IN_KINDS: ReadonlyMap<string, readonly ApiResource[]> = new Map(
+  Object.entries({
+    v1: [
+      builtIn('ConfigMap', 'configmaps'),
+      builtIn('Secret', 'secrets'),
+      builtIn('Service', 'services'),
+      builtIn('ServiceAccount', 'serviceaccounts'),
+      builtIn('ResourceQuota', 'resourcequotas'),
+      builtIn('LimitRange', 'limitranges'),
+      builtIn('PersistentVolumeClaim', 'persistentvolumeclaims'),
+      builtIn('Pod', 'pods'),
+      builtIn('Namespace', 'namespaces', false),
+    ],
+    'apps/v1': [
+      builtIn('Deployment', 'deployments'),
+      builtIn('StatefulSet', 'statefulsets'),
+      builtIn('DaemonSet', 'daemonsets'),
+      builtIn('ReplicaSet', 'replicasets'),
+    ],
+    'batch/v1': [builtIn('Job', 'jobs'), builtIn('CronJob', 'cronjobs')],
+    'networking.k8s.io/v1': [
+      builtIn('Ingress', 'ingresses'),
+      builtIn('NetworkPolicy', 'networkpolicies'),
+      builtIn('IngressClass', 'ingressclasses', false),
+    ],
+    'policy/v1': [builtIn('PodDisruptionBudget', 'poddisruptionbudgets')],
+    'autoscaling/v2': [builtIn('HorizontalPodAutoscaler', 'horizontalpodautoscalers')],
+    'rbac.authorization.k8s.io/v1': [
+      builtIn('Role', 'roles'),
+      builtIn('RoleBinding', 'rolebindings'),
+      builtIn('ClusterRole', 'clusterroles', false),
+      builtIn('ClusterRoleBinding', 'clusterrolebindings', false),
+    ],
+  }),
+)
+
+/**
+ * API discovery: a built-in kind from BUILT_IN_KINDS, any other by one GET per group version, cached. A kind
+ * missing from a cached list is looked up once more (a CRD installed since); a group version the server does not
+ * serve (404) has no kinds.
  */
 export class Discovery {
   private readonly lists = new Map<string, Promise<ApiResource[] | undefined>>()
@@ -81,6 +130,8 @@ export class Discovery {
   constructor(private readonly send: Send) {}
 
   async resource(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
+    const known = BUILT_IN_KINDS.get(apiVersion)?.find((r) => r.kind === kind)
+    if (known) return known
     const cached = this.lists.get(apiVersion)
     const found = cached ? (await cached)?.find((r) => r.kind === kind) : undefined
     if (found) return found
