@@ -30,9 +30,13 @@ if (alone && (flag === '--version' || flag === '-v')) {
   // A command that uses the state store starts opening it now (the Postgres connection, or the embedded store's
   // server), so that happens while oclif loads.
   await (await import('../dist/store-prestart.js')).prestartStore(args, process.env)
-  const {Config, execute} = await import('@oclif/core')
-  const config = await withCodeUnitCompare(async () => Config.load((await ownCommandOptions(args[0])) ?? import.meta.url))
-  await execute({args, loadOptions: config})
+  const {Config, execute, handle} = await import('@oclif/core')
+  const loaded = await withCodeUnitCompare(async () => Config.load((await ownCommandOptions(args[0])) ?? import.meta.url)).catch((error) =>
+    error instanceof Error ? error : new Error(String(error)),
+  )
+  // A configuration that does not load (a broken install) is reported as execute would have: oclif's handler.
+  if (loaded instanceof Error) await handle(loaded)
+  else await execute({args, loadOptions: loaded})
 }
 
 /**
