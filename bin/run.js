@@ -31,12 +31,15 @@ if (alone && (flag === '--version' || flag === '-v')) {
   // server), so that happens while oclif loads.
   await (await import('../dist/store-prestart.js')).prestartStore(args, process.env)
   const {Config, execute, handle} = await import('@oclif/core')
-  const loaded = await withCodeUnitCompare(async () => Config.load((await ownCommandOptions(args[0])) ?? import.meta.url)).catch((error) =>
-    error instanceof Error ? error : new Error(String(error)),
-  )
-  // A configuration that does not load (a broken install) is reported as execute would have: oclif's handler.
-  if (loaded instanceof Error) await handle(loaded)
-  else await execute({args, loadOptions: loaded})
+  const loadOptions = (await ownCommandOptions(args[0])) ?? import.meta.url
+  let config
+  try {
+    config = await withCodeUnitCompare(() => Config.load(loadOptions))
+  } catch (error) {
+    // A configuration that does not load (a broken install) is reported as execute would have: oclif's handler.
+    await handle(error instanceof Error ? error : new Error(String(error)))
+  }
+  if (config) await execute({args, loadOptions: config})
 }
 
 /**
