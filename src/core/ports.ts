@@ -212,11 +212,16 @@ export interface Cluster {
   ensureNamespace(namespace: Manifest, owner: Ownership): Promise<void>
   /** Server-side applies objects into the demo's namespace, in parallel under a concurrency bound. Idempotent. NamespaceGoneError, ForeignNamespaceError or NamespaceTerminatingError when the namespace is not (or no longer) the demo's to fill. */
   apply(objects: Manifest[], owner: Ownership): Promise<void>
-  /** Current readiness of every Deployment in the namespace, with why each waiting one waits (reads its ReplicaSets, pods and Warning events: four lists). */
+  /**
+   * Current readiness of every Deployment in the namespace (by the same rule as watchDeployments), with why each
+   * waiting one waits (reads its ReplicaSets, pods and Warning events: four lists).
+   */
   deployments(namespace: string): Promise<DeploymentState[]>
   /**
-   * Watches the Deployments of the namespace: their states as their own objects tell (counts; a reason only from
-   * their conditions, never from pods or events: `deployments` reads those). Costs one list and one open watch.
+   * Watches the Deployments of the namespace: their states as they and their ReplicaSets tell (counts; a reason only
+   * from their conditions, never from pods or events: `deployments` reads those). A deployment is available as soon
+   * as either says so: its own status, or the one ReplicaSet that runs its current pod template, whose controller
+   * counts the pods first. Costs two lists and two open watches.
    */
   watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]>
   /**

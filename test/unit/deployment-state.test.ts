@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import type {CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet} from '@kubernetes/client-node'
+import type {CoreV1Event, V1Container, V1Deployment, V1Pod, V1ReplicaSet} from '@kubernetes/client-node'
 import {describeDeployments, type WorkloadListing} from '../../src/adapters/kubernetes/deployment-state.js'
 
 function aDeployment(name: string, status: V1Deployment['status'] = {}, replicas = 1): V1Deployment {
@@ -172,4 +172,128 @@ test('an available Deployment reports the pods that restarted and when a contain
   )
   assert.equal(state?.reason, null)
   assert.deepEqual(state?.restarts, [{pod: 'web-abc12', count: 4, lastAt: finishedAt}])
+})
+
+// The deployment controller writes a deployment's status after its ReplicaSet's controller has counted the pods:
+// on a busy controller manager seconds later. These deployments have not been seen by it at all yet.
+
+const TEMPLATE: {metadata: {labels: Record<string, string>}; spec: {containers: V1Container[]}} = {
+  metadata: {labels: {'app.kubernetes.io/name': 'web'}},
+  spec: {containers: [{name: 'web', image: 'registry.example/web:1', ports: [{containerPort: 8080, protocol: 'TCP'}]}]},
+}
+
+function anUnobservedDeployment(overrides: {replicas?: number; minReadySeconds?: number; paused?: boolean; generation?: number} = {}): V1Deployment {
+  const {replicas = 2, generation = 1, ...spec} = overrides
+  return {
+    metadata: {name: 'web', uid: 'd-web', generation},
+    spec: {replicas, selector: {matchLabels: {'app.kubernetes.io/name': 'web'}}, template: structuredClone(TEMPLATE), ...spec},
+    status: {},
+  }
+}
+
+/** A ReplicaSet as the deployment controller makes it: its template the deployment's plus the pod-template-hash label. */
+function aControlledReplicaSet(
+  hash: string,
+  counts: {replicas: number; available: number; observed?: boolean; minReadySeconds?: number; specReplicas?: number},
+  template = TEMPLATE,
+): V1ReplicaSet {
+  const made = structuredClone(template)
+  made.metadata.labels = {...made.metadata.labels, 'pod-template-hash': hash}
+  return {
+    metadata: {
+      name: `web-${hash}`,
+      uid: `rs-${hash}`,
+      generation: 1,
+      ownerReferences: [{apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd-web', controller: true}],
+    },
+    spec: {
+      replicas: counts.specReplicas ?? counts.replicas,
+      selector: {},
+      template: made,
+      ...(counts.minReadySeconds === undefined ? {} : {minReadySeconds: counts.minReadySeconds}),
+    },
+    status: {
+      replicas: counts.replicas,
+      readyReplicas: counts.available,
+      availableReplicas: counts.available,
+      ...(counts.observed === false ? {} : {observedGeneration: 1}),
+    },
+  }
+}
+
+function stateOf(deployment: V1Deployment, replicaSets: V1ReplicaSet[]) {
+  const [state] = describeDeployments(aListing({deployments: [deployment], replicaSets}))
+  return state
+}
+
+test('a deployment whose one current ReplicaSet has all its pods available is available before its own status says so', () => {
+  const state = stateOf(anUnobservedDeployment(), [aControlledReplicaSet('5d8f', {replicas: 2, available: 2})])
+
+  assert.deepEqual(state, {name: 'web', desired: 2, ready: 2, available: 2, pods: 2, reason: null})
+})
+
+test('the ReplicaSet counts too while it waits: pods it has, and how many are ready', () => {
+  const state = stateOf(anUnobservedDeployment(), [aControlledReplicaSet('5d8f', {replicas: 2, available: 1})])
+
+  assert.deepEqual({pods: state?.pods, ready: state?.ready, available: state?.available}, {pods: 2, ready: 1, available: 1})
+  assert.equal(state?.reason, '1 of 2 replicas available')
+})
+
+test('a ReplicaSet does not make its deployment available when it is not the one current and alone', async (t) => {
+  const other = {...TEMPLATE, spec: {containers: [{...TEMPLATE.spec.containers[0]!, image: 'registry.example/web:2'}]}}
+  const foreign = aControlledReplicaSet('5d8f', {replicas: 2, available: 2})
+  foreign.metadata!.ownerReferences = [{apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd-other', controller: true}]
+  const notController = aControlledReplicaSet('5d8f', {replicas: 2, available: 2})
+  notController.metadata!.ownerReferences = [{...notController.metadata!.ownerReferences![0]!, controller: false}]
+  const cases: [string, V1Deployment, V1ReplicaSet[]][] = [
+    [
+      'another template (the deployment changed and its new ReplicaSet is not made yet)',
+      anUnobservedDeployment({generation: 2}),
+      [aControlledReplicaSet('5d8f', {replicas: 2, available: 2}, other)],
+    ],
+    ['controlled by another deployment', anUnobservedDeployment(), [foreign]],
+    ['owned but not controlled', anUnobservedDeployment(), [notController]],
+    [
+      'an old ReplicaSet still has pods',
+      anUnobservedDeployment(),
+      [
+        aControlledReplicaSet('5d8f', {replicas: 2, available: 2}),
+        aControlledReplicaSet('77aa', {replicas: 1, available: 1, specReplicas: 0}, other),
+      ],
+    ],
+    ['its controller has not seen it yet', anUnobservedDeployment(), [aControlledReplicaSet('5d8f', {replicas: 2, available: 2, observed: false})]],
+    [
+      'it asks for other replicas (the deployment was scaled)',
+      anUnobservedDeployment({replicas: 3, generation: 2}),
+      [aControlledReplicaSet('5d8f', {replicas: 3, available: 3, specReplicas: 2})],
+    ],
+    [
+      'another minReadySeconds',
+      anUnobservedDeployment({minReadySeconds: 10, generation: 2}),
+      [aControlledReplicaSet('5d8f', {replicas: 2, available: 2})],
+    ],
+    ['the deployment is paused', anUnobservedDeployment({paused: true}), [aControlledReplicaSet('5d8f', {replicas: 2, available: 2})]],
+    [
+      'two ReplicaSets with its template',
+      anUnobservedDeployment(),
+      [aControlledReplicaSet('5d8f', {replicas: 2, available: 2}), aControlledReplicaSet('6e9a', {replicas: 0, available: 0})],
+    ],
+  ]
+  for (const [name, deployment, replicaSets] of cases) {
+    await t.test(name, () => {
+      assert.notEqual(stateOf(deployment, replicaSets)?.reason, null)
+    })
+  }
+})
+
+test('an old ReplicaSet scaled to zero with no pods left does not hold the current one back', () => {
+  const old = aControlledReplicaSet(
+    '77aa',
+    {replicas: 0, available: 0},
+    {...TEMPLATE, metadata: {labels: {...TEMPLATE.metadata.labels, tier: 'old'}}},
+  )
+
+  const state = stateOf(anUnobservedDeployment({generation: 2}), [old, aControlledReplicaSet('5d8f', {replicas: 2, available: 2})])
+
+  assert.equal(state?.reason, null)
 })

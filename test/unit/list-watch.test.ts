@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {ListWatch, type ListWatchSource} from '../../src/adapters/kubernetes/list-watch.js'
+import {JoinedWatch, ListWatch, Wakeups, type ListWatchSource} from '../../src/adapters/kubernetes/list-watch.js'
 
 interface Obj {
   metadata: {name: string; resourceVersion: string}
@@ -158,5 +158,46 @@ describe('ListWatch (the watch behind Cluster.watchDeployments / watchNamespace)
     const watch = new ListWatch(source, names, AbortSignal.abort(new Error('gone')))
     await assert.rejects(watch.next(NEVER_MS), /gone/)
     assert.equal(source.lists, 0)
+  })
+})
+
+describe('JoinedWatch (deployments and their ReplicaSets, read as one watch)', () => {
+  function joined(signal = new AbortController().signal, firstItems: Obj[] = []) {
+    const first = new ScriptedSource()
+    first.items = firstItems
+    const second = new ScriptedSource()
+    const wakeups = new Wakeups()
+    const a = new ListWatch(first, names, signal, {wakeups})
+    const b = new ListWatch(second, names, signal, {wakeups})
+    const watch = new JoinedWatch([a, b], (x, y) => ({first: x, second: y}), wakeups, signal)
+    return {first, second, watch}
+  }
+
+  it('answers as soon as either part has news, with both parts’ views, and news is told once', async () => {
+    const {first, second, watch} = joined(undefined, [obj('api', '9')])
+    await first.watchesOpened(1)
+    await second.watchesOpened(1)
+    // Both first lists are in: one answer tells both.
+    assert.deepEqual(await watch.next(NEVER_MS), {changed: true, value: {first: ['api=0'], second: []}})
+
+    const pending = watch.next(NEVER_MS)
+    second.last.emit('ADDED', obj('api-5d8f', '11', 1))
+    assert.deepEqual(await pending, {changed: true, value: {first: ['api=0'], second: ['api-5d8f=1']}})
+    const next = watch.next(NEVER_MS)
+    first.last.emit('MODIFIED', obj('api', '12', 2))
+    assert.deepEqual(await next, {changed: true, value: {first: ['api=2'], second: ['api-5d8f=1']}})
+    assert.deepEqual(await watch.next(1), {changed: false, value: {first: ['api=2'], second: ['api-5d8f=1']}})
+    watch.close()
+    await new Promise(setImmediate)
+    assert.equal(first.last.aborted && second.last.aborted, true, 'close ends both connections')
+  })
+
+  it('rejects with the signal’s reason on abort, even mid-wait', async () => {
+    const controller = new AbortController()
+    const {watch} = joined(controller.signal)
+    await watch.next(NEVER_MS)
+    const pending = watch.next(NEVER_MS)
+    controller.abort(new Error('interrupted by SIGINT'))
+    await assert.rejects(pending, /interrupted by SIGINT/)
   })
 })

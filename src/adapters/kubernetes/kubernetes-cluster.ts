@@ -21,7 +21,7 @@ import {describeDeployments} from './deployment-state.js'
 import {loadKubeConfig} from './kubeconfig.js'
 import {ReloadableCredentials} from './credentials.js'
 import {KubernetesTransport} from './transport.js'
-import {ListWatch, type ListWatchSource, type WatchedObject} from './list-watch.js'
+import {JoinedWatch, ListWatch, Wakeups, type ListWatchSource, type WatchedObject} from './list-watch.js'
 import {reviewSelf} from './who-am-i.js'
 import {SharedNamespaceWatch} from './shared-namespace-watch.js'
 import {accessChecksFor, deniedAccess, describeAccess, reviewAccess} from './access-review.js'
@@ -290,10 +290,25 @@ export class KubernetesCluster implements Cluster, ClusterAccess {
   }
 
   watchDeployments(namespace: string, signal: AbortSignal): Watch<DeploymentState[]> {
+    // The ReplicaSets too: their controller counts available pods before the deployment controller copies the
+    // counts into the deployment's status, which on a busy controller manager came up to 9 s later
+    // (soleCurrentReplicaSet in deployment-state.ts).
     const what = `Cannot watch the Deployments of namespace "${namespace}"`
-    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`
-    const source = this.watchSource<V1Deployment>(path, {}, () => this.listRaw<V1Deployment>(what, path))
-    return new ListWatch(source, (deployments) => describeDeployments({deployments, replicaSets: [], pods: [], events: []}), signal)
+    const ns = encodeURIComponent(namespace)
+    const wakeups = new Wakeups()
+    const watchOf = <O extends V1Deployment | V1ReplicaSet>(path: string) =>
+      new ListWatch<O, O[]>(
+        this.watchSource<O>(path, {}, () => this.listRaw<O>(what, path)),
+        (items) => items,
+        signal,
+        {wakeups},
+      )
+    return new JoinedWatch(
+      [watchOf<V1Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments`), watchOf<V1ReplicaSet>(`/apis/apps/v1/namespaces/${ns}/replicasets`)],
+      (deployments, replicaSets) => describeDeployments({deployments, replicaSets, pods: [], events: []}),
+      wakeups,
+      signal,
+    )
   }
 
   watchNamespace(namespace: string, signal: AbortSignal): Watch<{exists: boolean}> {

@@ -19,6 +19,8 @@ export interface ListWatchOptions {
   /** First delay before relisting after a failure; doubles up to maxBackoffMs. */
   backoffMs?: number
   maxBackoffMs?: number
+  /** Woken on this watch's news and close, shared with the JoinedWatch that reads it; its own by default. */
+  wakeups?: Wakeups
 }
 
 const DEFAULT_BACKOFF_MS = 200
@@ -63,7 +65,7 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
   private resourceVersion = ''
   private closed = false
   private connection: Promise<{abort(): void}> | undefined
-  private readonly wakeups = new Wakeups()
+  private readonly wakeups: Wakeups
   private failures = 0
   /** Events the current connection brought: one the server ends without any is retried with backoff. */
   private eventsOnConnection = 0
@@ -76,6 +78,7 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
     private readonly signal: AbortSignal,
     private readonly options: ListWatchOptions = {},
   ) {
+    this.wakeups = options.wakeups ?? new Wakeups()
     if (signal.aborted) {
       this.closed = true
       return
@@ -88,6 +91,11 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
     this.signal.throwIfAborted()
     if (!this.hasNews()) await this.wakeups.wait(maxWaitMs)
     this.signal.throwIfAborted()
+    return this.take()
+  }
+
+  /** The view now, without waiting: `changed` as next() would say it (and the news is taken). */
+  take(): {changed: boolean; value: T} {
     const changed = this.hasNews()
     if (changed) this.returned = this.version
     return {changed, value: this.project([...this.objects.values()])}
@@ -106,7 +114,8 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
     this.wakeups.wake()
   }
 
-  private hasNews(): boolean {
+  /** Whether the cache changed since the last next() or take() (never before the first list is in). */
+  hasNews(): boolean {
     return this.synced && this.version !== this.returned
   }
 
@@ -187,4 +196,35 @@ export class ListWatch<O extends WatchedObject, T> implements Watch<T> {
 
 function nameOf(object: WatchedObject): string {
   return object.metadata?.name ?? ''
+}
+
+/** What JoinedWatch needs of a ListWatch. */
+type JoinablePart<T> = Pick<ListWatch<WatchedObject, T>, 'hasNews' | 'take' | 'close'>
+
+/**
+ * Two ListWatches read as one Watch (a Deployment's state needs its ReplicaSets too): next() answers as soon as
+ * either has news, with `project` of both caches (one whose first list is not in yet counts as empty). Both must be
+ * built with this watch's `wakeups`; close() closes both.
+ */
+export class JoinedWatch<A, B, T> implements Watch<T> {
+  constructor(
+    private readonly parts: readonly [JoinablePart<A>, JoinablePart<B>],
+    private readonly project: (a: A, b: B) => T,
+    private readonly wakeups: Wakeups,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async next(maxWaitMs: number): Promise<{changed: boolean; value: T}> {
+    this.signal.throwIfAborted()
+    const [a, b] = this.parts
+    if (!a.hasNews() && !b.hasNews()) await this.wakeups.wait(maxWaitMs)
+    this.signal.throwIfAborted()
+    const first = a.take()
+    const second = b.take()
+    return {changed: first.changed || second.changed, value: this.project(first.value, second.value)}
+  }
+
+  close(): void {
+    for (const part of this.parts) part.close()
+  }
 }

@@ -3,8 +3,9 @@ import {randomBytes} from 'node:crypto'
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
-import {CoreV1Api, KubernetesObjectApi, PatchStrategy} from '@kubernetes/client-node'
-import {connectKubernetesCluster, type KubernetesCluster} from '../../../src/adapters/kubernetes/kubernetes-cluster.js'
+import {AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type V1Deployment, type V1ReplicaSet} from '@kubernetes/client-node'
+import {describeDeployments, soleCurrentReplicaSet} from '../../../src/adapters/kubernetes/deployment-state.js'
+import {connectClients, connectKubernetesCluster, type KubernetesCluster} from '../../../src/adapters/kubernetes/kubernetes-cluster.js'
 import {ClusterError, ForeignNamespaceError, NamespaceTerminatingError} from '../../../src/core/errors.js'
 import {EXPIRES_AT_ANNOTATION, INSTANCE_ANNOTATION, INSTANCE_LABEL, JANITOR_EXPIRES_ANNOTATION, MANAGED_BY_LABEL} from '../../../src/core/labels.js'
 import type {DeploymentState, Manifest, Ownership} from '../../../src/core/ports.js'
@@ -18,6 +19,7 @@ import {serviceAccounts, untilAllowed, type TestIdentity} from '../../support/id
 const kubeConfigPath = process.env.DEMO_TEST_KUBECONFIG
 const kubeConfig = loadTestKubeConfig()
 const core = kubeConfig.makeApiClient(CoreV1Api)
+const apps = kubeConfig.makeApiClient(AppsV1Api)
 const objects = KubernetesObjectApi.makeApiClient(kubeConfig)
 const TEMPLATES_DIR = join(import.meta.dirname, '../../../templates')
 
@@ -113,6 +115,15 @@ test('the built-in stack becomes Available under the restricted level and the de
   t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
 
   const states = await appliedAndAvailable(cluster, stack, owner)
+  // Available by their ReplicaSets may come before the deployment controller's last status write: wait for that
+  // too, so a changed resourceVersion below can only be the second apply's.
+  await eventually('the deployment controller to report every Deployment Available', async () => {
+    const listed = await apps.listNamespacedDeployment({namespace: owner.namespace})
+    return (
+      listed.items.every((d) => d.status?.observedGeneration === d.metadata?.generation && d.status?.availableReplicas === d.spec?.replicas) ||
+      undefined
+    )
+  })
   const before = await resourceVersions(stack.objects)
   await cluster.apply(stack.objects, owner)
   const after = await resourceVersions(stack.objects)
@@ -122,6 +133,31 @@ test('the built-in stack becomes Available under the restricted level and the de
   assert.deepEqual(after, before)
   const namespace = await core.readNamespace({name: owner.namespace})
   assert.equal(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted')
+})
+
+test('each Deployment of the built-in stack is Available by its ReplicaSet alone, as the API server stores both (template compared but for pod-template-hash)', async (t) => {
+  const {stack, owner} = aStack(aDemoId())
+  const cluster = await aCluster()
+  t.after(() => deleteTestNamespace(kubeConfig, owner.namespace))
+  await appliedAndAvailable(cluster, stack, owner)
+  const {clients} = await connectClients({kubeconfig: kubeConfigPath})
+  const ns = encodeURIComponent(owner.namespace)
+  // Plain JSON, as the adapter reads it: the deployment controller's own status is dropped, so only the
+  // ReplicaSet rule can say Available.
+  const deployments = ((await clients.send({method: 'GET', path: `/apis/apps/v1/namespaces/${ns}/deployments`})) as {items: V1Deployment[]}).items
+  const replicaSets = ((await clients.send({method: 'GET', path: `/apis/apps/v1/namespaces/${ns}/replicasets`})) as {items: V1ReplicaSet[]}).items
+
+  for (const deployment of deployments)
+    assert.equal(
+      soleCurrentReplicaSet(deployment, replicaSets)?.metadata?.name?.startsWith(`${deployment.metadata?.name}-`),
+      true,
+      deployment.metadata?.name,
+    )
+  const states = describeDeployments({deployments: deployments.map(({status: _status, ...rest}) => rest), replicaSets, pods: [], events: []})
+  assert.deepEqual(
+    states.map((s) => [s.name, s.reason, s.available]),
+    [...stack.deploymentNames].sort().map((name) => [name, null, 1]),
+  )
 })
 
 test("ensureNamespace adopts a namespace that carries the same demo's marks, and refuses a foreign one without touching it", async (t) => {
