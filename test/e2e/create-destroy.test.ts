@@ -138,7 +138,17 @@ describe('demo create → get → list → extend → destroy with the built-in 
       'network-service',
       'portal',
     ])
-    for (const d of deployments.items) assert.ok((d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1), `${d.metadata?.name} available`)
+    // Ready pods, not the deployments' own status: create may call a deployment Available by its ReplicaSet before
+    // the deployment controller has written the same counts into the deployment (docs/decisions.md).
+    const pods = await core.listNamespacedPod({namespace: demo.namespace})
+    for (const d of deployments.items) {
+      const name = d.metadata?.labels?.['app.kubernetes.io/name']
+      const ready = pods.items.filter(
+        (p) =>
+          p.metadata?.labels?.['app.kubernetes.io/name'] === name && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      )
+      assert.ok(ready.length >= (d.spec?.replicas ?? 1), `${d.metadata?.name} has its pods ready`)
+    }
   })
 
   it('labels the namespace for ownership, expiry and Pod Security', async () => {
