@@ -72,16 +72,12 @@ function isObserved(rs: V1ReplicaSet): boolean {
  * (docs/decisions.md).
  */
 function isCompleteByReplicaSet(deployment: V1Deployment, rs: V1ReplicaSet, desired: number): boolean {
-  return (
-    isObserved(rs) &&
-    isDeepStrictEqual(askedOf(rs), {replicas: desired, minReadySeconds: deployment.spec?.minReadySeconds ?? 0}) &&
-    (rs.status?.availableReplicas ?? 0) >= desired
-  )
+  return isObserved(rs) && asksAsDeployment(rs, deployment, desired) && (rs.status?.availableReplicas ?? 0) >= desired
 }
 
-/** What the ReplicaSet asks for, with the API's defaults. */
-function askedOf(rs: V1ReplicaSet): {replicas: number; minReadySeconds: number} {
-  return {replicas: rs.spec?.replicas ?? 1, minReadySeconds: rs.spec?.minReadySeconds ?? 0}
+/** Whether the ReplicaSet asks for the deployment's replicas and minReadySeconds (the API's defaults: 1 and 0). */
+function asksAsDeployment(rs: V1ReplicaSet, deployment: V1Deployment, desired: number): boolean {
+  return (rs.spec?.replicas ?? 1) === desired && (rs.spec?.minReadySeconds ?? 0) === (deployment.spec?.minReadySeconds ?? 0)
 }
 
 function describeDeployment(deployment: V1Deployment, listing: WorkloadListing): DeploymentState {
