@@ -1,10 +1,11 @@
 // The CLI's own surface: version, help, unknown commands. Through the built bin/run.js.
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {pathToFileURL} from 'node:url'
 import {execa} from 'execa'
+import * as oclif from '@oclif/core'
 import pg from 'pg'
 import {KUBERNETES_CLIENT_NAMES} from '../../src/adapters/kubernetes/kubernetes-client-names.js'
 import {BIN, cliSandbox, jsonOf, REPO_ROOT, runDemo, transcript} from '../support/cli.js'
@@ -95,6 +96,50 @@ describe('the built Kubernetes client bundle', () => {
     const bundle = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'kubernetes-client.js')).href)) as Record<string, unknown>
     assert.deepEqual(Object.keys(bundle).sort(), [...KUBERNETES_CLIENT_NAMES].sort())
     for (const name of KUBERNETES_CLIENT_NAMES) assert.notEqual(bundle[name], undefined, `${name} is undefined in the bundle`)
+  })
+})
+
+describe('the built oclif bundle', () => {
+  it('exports to ES modules every name the package exports', async () => {
+    const bundle = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'oclif-core.cjs')).href)) as Record<string, unknown>
+    // Node's names for a CommonJS module as a whole are not oclif's.
+    const names = Object.keys(oclif).filter((name) => name !== 'default' && name !== 'module.exports')
+    assert.ok(names.includes('Config') && names.includes('Command'), names.join(', '))
+    assert.deepEqual(
+      names.filter((name) => bundle[name] === undefined),
+      [],
+    )
+  })
+
+  it('is the only oclif a command loads, for our commands and for the help plugin alike', async () => {
+    const box = cliSandbox()
+    // Every module the process loads (ES modules and require()d ones), one URL per line.
+    const loaded = join(box.dir, 'loaded.txt')
+    const recorder = join(box.dir, 'record-loads.mjs')
+    writeFileSync(
+      recorder,
+      "import {appendFileSync} from 'node:fs'\nimport {registerHooks} from 'node:module'\n" +
+        'registerHooks({load(url, context, next) { appendFileSync(process.env.DEMO_TEST_LOADED, url + "\\n"); return next(url, context) }})\n',
+    )
+    for (const args of [
+      ['create', '--help'],
+      ['help', 'create'],
+    ]) {
+      writeFileSync(loaded, '')
+      const result = await runDemo(box, args, {NODE_OPTIONS: `--import ${pathToFileURL(recorder).href}`, DEMO_TEST_LOADED: loaded})
+      assert.equal(result.code, 0, transcript(result))
+      assert.match(result.stdout, /USAGE\n {2}\$ demo create/)
+      const urls = readFileSync(loaded, 'utf8').split('\n')
+      assert.ok(
+        urls.includes(pathToFileURL(join(REPO_ROOT, 'dist', 'vendor', 'oclif-core.cjs')).href),
+        `demo ${args.join(' ')} did not load the bundle`,
+      )
+      assert.deepEqual(
+        urls.filter((url) => url.includes('/node_modules/@oclif/core/')),
+        [],
+        `demo ${args.join(' ')} loaded oclif's package too`,
+      )
+    }
   })
 })
 
