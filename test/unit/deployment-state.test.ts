@@ -297,3 +297,15 @@ test('an old ReplicaSet scaled to zero with no pods left does not hold the curre
 
   assert.equal(state?.reason, null)
 })
+
+test('a watch event that brings a deployment with another template is compared again, whatever was seen before', () => {
+  // The same ReplicaSet object across three descriptions, as a watch keeps the objects no event replaced.
+  const rs = aControlledReplicaSet('5d8f', {replicas: 2, available: 2})
+  const deployment = anUnobservedDeployment()
+  const changed = anUnobservedDeployment({generation: 2})
+  changed.spec!.template.spec!.containers[0]!.image = 'registry.example/web:2'
+
+  assert.equal(stateOf(deployment, [rs])?.reason, null)
+  assert.notEqual(stateOf(changed, [rs])?.reason, null, 'the new template is not the ReplicaSet’s')
+  assert.equal(stateOf(deployment, [rs])?.reason, null)
+})
