@@ -99,7 +99,7 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
   const credentials = new ReloadableCredentials(() => loadKubeConfig(new k8s.KubeConfig(), source))
   const server = credentials.kubeConfig.getCurrentCluster()?.server ?? ''
   const timeoutMs = options.requestTimeoutMs ?? 30_000
-  const transport = new KubernetesTransport(server, credentials, timeoutMs)
+  const transport = new KubernetesTransport(server, credentials, timeoutMs, {http2: wantsHttp2(source.env)})
   // One limit for every request of the process: an API server that answers 429 gets fewer requests at once.
   const inFlight = new AdaptiveLimit(options.maxInFlight ?? 32)
   const send: Send = (request) => inFlight.run(() => transport.send(request), isTooManyRequests)
@@ -121,6 +121,11 @@ export async function connectClients(options: KubernetesClusterOptions = {}): Pr
     retryHooks: options.retryHooks ?? {},
   }
   return {clients, settings}
+}
+
+/** HTTP/2 unless DISABLE_HTTP2 is set (to anything), as client-go (kubectl) reads it. */
+function wantsHttp2(env: NodeJS.ProcessEnv): boolean {
+  return (env.DISABLE_HTTP2 ?? '') === ''
 }
 
 function isTooManyRequests(error: unknown): boolean {
