@@ -34,13 +34,15 @@ async function importCosts(ctx: Context): Promise<Array<{label: string; s: Summa
     {label: "`import('pg')`", code: "await import('pg')"},
     {label: "`import('@kubernetes/client-node')`", code: "await import('@kubernetes/client-node')"},
   ]
-  // The build vendors the library as one esbuild bundle, which is what the built CLI loads.
-  const bundle = join(ctx.pkg.root, 'dist', 'vendor', 'kubernetes-client.js')
-  if (existsSync(bundle))
-    cases.push({
-      label: "`import('dist/vendor/kubernetes-client.js')` (the build's bundle of it, what the CLI loads)",
-      code: `await import(${JSON.stringify(bundle)})`,
-    })
+  // The build vendors these packages as esbuild bundles, which is what the built CLI loads.
+  for (const file of ['oclif-core.cjs', 'pg.cjs', 'kubernetes-client.js']) {
+    const bundle = join(ctx.pkg.root, 'dist', 'vendor', file)
+    if (existsSync(bundle))
+      cases.push({
+        label: `\`import('dist/vendor/${file}')\` (the build's bundle, what the CLI loads)`,
+        code: `await import(${JSON.stringify(bundle)})`,
+      })
+  }
   const times = cases.map(() => [] as number[])
   for (let i = -1; i < IMPORT_RUNS; i++) {
     for (const [k, c] of cases.entries()) {
