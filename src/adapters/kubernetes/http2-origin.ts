@@ -18,7 +18,7 @@ export interface Http2Target {
 
 /**
  * One HTTP/2 connection to an API server, for every request and watch of a process, as kubectl and client-go do:
- * a create's ~30 requests then cost one TLS handshake instead of seven connections' (~20 ms of CPU less per
+ * a create's ~30 requests then cost one TLS handshake instead of seven connections' (~40 ms of CPU less per
  * create, docs/decisions.md). The TLS handshake offers h2 and http/1.1 (ALPN); a server that picks http/1.1 (a
  * proxy in front of the API server) is remembered, and `stream()` answers undefined from then on: the caller sends
  * over HTTP/1.1. A connection that fails, is closed or told to go away (GOAWAY) is dropped; the next request opens

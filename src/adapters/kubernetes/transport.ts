@@ -93,7 +93,7 @@ function parseEvent(line: string, onEvent: WatchCallback): void {
 
 /**
  * The connections to an https server for `tls` (undefined fields left to Node's defaults): an HTTP/2 connection
- * (http2-origin.ts), and a keep-alive pool for HTTP/1.1 (a server or proxy without HTTP/2, a watch beyond the
+ * (http2-origin.ts), and a keep-alive pool for HTTP/1.1 (a server or proxy without HTTP/2, a request beyond the
  * server's streams per connection, DISABLE_HTTP2 set, as client-go reads it). Both share one TLS context: given ca,
  * cert and key instead, Node builds a context for every new connection, parsing the CA and the key again (~20 ms of
  * CPU per create, measured with --cpu-prof).
