@@ -17,6 +17,8 @@ export const SERVER_IDLE_MS = 60_000
 /** How long a command waits for a server it started to listen (it listens before PGlite opens: well under 1 s). */
 const START_TIMEOUT_MS = 20_000
 const RETRY_MS = 20
+/** The servers' log is appended to (a server's start, first client and stop: a few lines each) and begun anew past this size. */
+const LOG_MAX_BYTES = 256 * 1024
 
 export interface ServedOptions {
   /** Told when the server has to wait for another process's lock on the store (an older `demo` holding it). */
@@ -48,12 +50,14 @@ function unreachable(dataDir: string, detail: string, cause?: unknown): StoreUna
 }
 
 /**
- * Starts the server for `dataDir`, detached: it outlives this command. Its stderr goes to `<dataDir>.server.log`.
+ * Starts the server for `dataDir`, detached: it outlives this command. Its stderr is appended to
+ * `<dataDir>.server.log`: appended, so that a server retiring while its successor starts keeps its lines.
  * Resolves with its exit code if it exits while this command still waits (0: another server serves the directory).
  */
 function startServer(dataDir: string, key: string, idleMs: number, idleInTransactionMs?: number): Promise<number | null> {
   mkdirSync(dirname(dataDir), {recursive: true})
-  const log = openSync(`${dataDir}.server.log`, 'w')
+  const logFile = `${dataDir}.server.log`
+  const log = openSync(logFile, existsSync(logFile) && statSync(logFile).size > LOG_MAX_BYTES ? 'w' : 'a')
   try {
     const entry = fileURLToPath(SERVER_ENTRY)
     // Run from the sources (tests), the server needs tsx, found from here: its working directory is elsewhere.
@@ -146,7 +150,14 @@ async function exitWithin(starting: Promise<number | null> | undefined, ms: numb
 
 function lastLine(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').at(-1) || 'no output'
+    // Without the time and pid the server puts before its lines (store-server.ts).
+    return (
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1)
+        ?.replace(/^\S+ pid \d+: /, '') || 'no output'
+    )
   } catch {
     return 'no log'
   }

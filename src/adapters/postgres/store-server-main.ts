@@ -15,7 +15,9 @@ if (!dataDir || !key || !idleMs) {
 try {
   await serveEmbedded(dataDir, {key, idleMs: Number(idleMs), idleInTransactionMs: idleInTransactionMs ? Number(idleInTransactionMs) : undefined})
 } catch (error) {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  // The stack, then one line the starting command quotes (store-client.ts, lastLine).
+  if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  process.stderr.write(`${new Date().toISOString()} pid ${process.pid}: failed: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exitCode = 1
 }
 process.exit()

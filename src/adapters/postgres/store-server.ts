@@ -15,7 +15,8 @@ import {socketPathFor} from './store-socket.js'
  * each connection is a session, statements interleave as they would on Postgres, and a transaction holds
  * PGlite's own mutex until it ends, so others wait for it, not for a whole command.
  *
- * Lifetime: it stops once no client has been connected for `idleMs`, when its data directory is removed, when
+ * Lifetime: it stops once no client has been connected for `idleMs` (counted from when PGlite is open, and at
+ * least FIRST_CLIENT_MS before its first client: it was started for one), when its data directory is removed, when
  * a client of another build says hello (the package was upgraded: that client starts a server of its own), or on
  * SIGTERM/SIGINT/SIGHUP. Stopping, it gives up its socket at once and closes PGlite once its connected clients
  * are done. The store itself is guarded as before by its lock (embedded-lock.ts), which the server holds only
@@ -35,19 +36,34 @@ export interface ServeOptions {
    * (idle_in_transaction_session_timeout, db.ts); a client that died is rolled back at once.
    */
   idleInTransactionMs?: number
+  /** Where its start, first client and stop are told, one line each (default: stderr, which is `<dataDir>.server.log`). */
+  log?: (line: string) => void
 }
 
 export const IDLE_IN_TRANSACTION_MS = 60_000
 
 const TICK_MS = 250
+/**
+ * Until its first client has come, the server stays at least this long, whatever its idle limit: it was started
+ * for a command that is on its way (still loading, or slowed by a busy machine).
+ */
+const FIRST_CLIENT_MS = 5_000
+
+function logToStderr(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} pid ${process.pid}: ${line}\n`)
+}
 
 /** Serves `dataDir` until idle; resolves once stopped, at once if another server is already serving it. */
 export async function serveEmbedded(dataDir: string, options: ServeOptions): Promise<void> {
+  const log = options.log ?? logToStderr
   const releaseRole = tryAcquireLock(`${dataDir}.server.lock`, {command: SERVER_COMMAND})
-  if (releaseRole) await new StoreServer(dataDir, options, releaseRole).run()
+  if (!releaseRole) return log(`another server serves ${dataDir}; leaving it to that one`)
+  await new StoreServer(dataDir, {...options, log}, releaseRole).run()
+  log('stopped')
 }
 
 const SERVER_COMMAND = 'demo (embedded store server)'
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
 
 class StoreServer {
   private readonly socketPath: string
@@ -56,13 +72,16 @@ class StoreServer {
   private waitingFor: string | undefined
   private readonly db: Db
   private readonly server = createServer((socket) => this.accept(socket))
+  /** When the last client left (or PGlite opened): the idle clock runs from here, and only once PGlite is open. */
   private lastActive = Date.now()
+  private isOpen = false
+  private hadClient = false
   private stopping: Promise<void> | undefined
   private tick: NodeJS.Timeout | undefined
 
   constructor(
     private readonly dataDir: string,
-    private readonly options: ServeOptions,
+    private readonly options: ServeOptions & {log: (line: string) => void},
     private readonly releaseRole: () => void,
   ) {
     this.socketPath = socketPathFor(dataDir)
@@ -78,11 +97,10 @@ class StoreServer {
   }
 
   async run(): Promise<void> {
-    this.tick = setInterval(() => {
-      const idle = this.clients.size === 0 && Date.now() - this.lastActive >= this.options.idleMs
-      if (idle || !existsSync(this.dataDir)) void this.stop()
-    }, TICK_MS)
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => void this.stop())
+    const {log, idleMs} = this.options
+    log(`serving ${this.dataDir} (stops after ${idleMs} ms without a client)`)
+    this.tick = setInterval(() => this.checkIdle(), TICK_MS)
+    for (const signal of SIGNALS) process.once(signal, this.onSignal)
     // We hold the server's lock, so a socket file left here is a dead server's.
     rmSync(this.socketPath, {force: true})
     const closed = new Promise<void>((resolve) => this.server.once('close', () => resolve()))
@@ -91,10 +109,45 @@ class StoreServer {
       this.server.listen(this.socketPath, () => resolve())
     })
     if (process.platform !== 'win32') chmodSync(this.socketPath, 0o600)
+    log(`listening on ${this.socketPath}`)
     // Open PGlite now, while the first client is still sending its hello.
-    void this.db.query('SELECT 1').catch(() => {})
+    const opening = Date.now()
+    void this.db.query('SELECT 1').then(
+      () => this.opened(`the store is open (${Date.now() - opening} ms)`),
+      (error: unknown) => this.opened(`the store did not open: ${error instanceof Error ? error.message : String(error)}`),
+    )
     await closed
-    await this.stop()
+    await this.stop('its socket closed')
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => void this.stop(signal)
+
+  private opened(what: string): void {
+    this.options.log(what)
+    this.isOpen = true
+    this.lastActive = Date.now()
+  }
+
+  /**
+   * Stops the server when idle or when its data directory is gone (after PGlite made it). Idleness seen here is
+   * confirmed once more after the event loop has polled for connections: timers run before that poll, so a client
+   * whose connection waits to be accepted (PGlite's open or a long statement kept the loop busy past a tick) is
+   * not shut out. That race stopped servers before their first client on a loaded machine (clean-clone CI).
+   */
+  private checkIdle(): void {
+    // Before PGlite is open the directory may not exist yet (a new store, made once the store's lock is ours).
+    if (this.isOpen && !existsSync(this.dataDir)) return void this.stop('its data directory was removed')
+    if (!this.isIdle()) return
+    setImmediate(() => {
+      if (this.isIdle()) void this.stop(`no client for ${Date.now() - this.lastActive} ms`)
+    })
+  }
+
+  /** No client, PGlite open (until then a client is on its way or waiting), and the idle limit passed. */
+  private isIdle(): boolean {
+    if (!this.isOpen || this.clients.size > 0) return false
+    const limit = this.hadClient ? this.options.idleMs : Math.max(this.options.idleMs, FIRST_CLIENT_MS)
+    return Date.now() - this.lastActive >= limit
   }
 
   private tell(notice: string): void {
@@ -103,6 +156,8 @@ class StoreServer {
   }
 
   private accept(socket: Socket): void {
+    if (!this.hadClient) this.options.log('first client connected')
+    this.hadClient = true
     this.clients.add(socket)
     this.lastActive = Date.now()
     if (this.waitingFor) socket.write(frame({notice: this.waitingFor}))
@@ -110,7 +165,7 @@ class StoreServer {
       key: this.options.key,
       idleInTransactionMs: this.options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
       where: this.dataDir,
-      stopServer: () => void this.stop(),
+      stopServer: () => void this.stop('a client of another build connected'),
     })
     const reader = new FrameReader<StoreRequest>()
     socket.on('data', (chunk) => {
@@ -125,9 +180,11 @@ class StoreServer {
     })
   }
 
-  private stop(): Promise<void> {
+  private stop(why: string): Promise<void> {
     this.stopping ??= (async () => {
+      this.options.log(`stopping: ${why}`)
       clearInterval(this.tick)
+      for (const signal of SIGNALS) process.off(signal, this.onSignal)
       // No new clients from here on, and the socket path is free for the next server at once; the clients
       // connected finish first (their connections end with their commands), then PGlite closes.
       const drained = new Promise<void>((resolve) => this.server.close(() => resolve()))

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict'
-import {existsSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, readFile, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {connect} from 'node:net'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
+import {fileURLToPath} from 'node:url'
 import type {Db} from '../../../src/adapters/postgres/db.js'
-import {readHolder} from '../../../src/adapters/postgres/embedded-lock.js'
-import {openServedEmbedded} from '../../../src/adapters/postgres/store-client.js'
+import {readHolder, tryAcquireLock} from '../../../src/adapters/postgres/embedded-lock.js'
+import {openServedEmbedded, serverKey} from '../../../src/adapters/postgres/store-client.js'
 import {migrate} from '../../../src/adapters/postgres/migrate.js'
+import {FrameReader, frame, type StoreReply} from '../../../src/adapters/postgres/store-protocol.js'
+import {serveEmbedded} from '../../../src/adapters/postgres/store-server.js'
 import {socketPathFor} from '../../../src/adapters/postgres/store-socket.js'
 import {DuplicateError, StoreError, StoreUnavailableError} from '../../../src/core/errors.js'
 import {startScript} from '../../support/cli.js'
@@ -199,6 +204,23 @@ describe('the embedded store server', () => {
     assert.equal(existsSync(socketPathFor(dir)), false, 'socket removed')
     assert.equal(existsSync(`${dir}.lock`), false, 'store lock released')
     assert.equal(existsSync(`${dir}.server.lock`), false, 'server lock released')
+    // Its log tells its life, one line each, in order.
+    const told = readFileSync(`${dir}.server.log`, 'utf8')
+    const phases = [
+      /serving .* \(stops after 300 ms without a client\)/,
+      /listening on /,
+      /first client connected/,
+      /the store is open \(\d+ ms\)/,
+      /stopping: no client for \d+ ms/,
+      /stopped$/,
+    ]
+    const lines = told.trim().split('\n')
+    for (const line of lines) assert.match(line, new RegExp(`^\\S+Z pid ${pid}: `), 'each line has its time and pid')
+    const order = phases.map((phase) => lines.findIndex((line) => phase.test(line)))
+    assert.ok(
+      order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
+      `phases in order, once each:\n${told}`,
+    )
 
     const second = await served(dir)
     try {
@@ -259,6 +281,78 @@ describe('the embedded store server', () => {
     } finally {
       await upgraded.close()
     }
+  })
+
+  it('waits for its first client, however long PGlite took to open and even past its idle limit after: it was started for one', async () => {
+    const dir = join(tempDir(), 'state')
+    // Another process holds the store for 6 s, longer than a server waits for its first client (5 s), so PGlite's open waits.
+    const releaseStore = tryAcquireLock(`${dir}.lock`, {command: 'a test holding the store'})
+    assert.ok(releaseStore)
+    const entry = fileURLToPath(new URL('../../../src/adapters/postgres/store-server-main.ts', import.meta.url))
+    // As startServerEarly starts it, but with a 300 ms idle limit and no client yet.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry, dir, serverKey(), '300'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let log = ''
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()))
+    await new Promise((resolve) => setTimeout(resolve, 6000))
+    releaseStore()
+    await until(() => log.includes('the store is open'), 'the server opened the store', 30_000)
+    // Longer than its idle limit, without a client yet.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const db = await served(dir, {idleMs: 300})
+    try {
+      assert.equal(serverPid(dir), child.pid, `the client found the server started for it, still up; it said:\n${log}`)
+      assert.doesNotMatch(log, /stopping/)
+    } finally {
+      await db.close()
+    }
+    await until(() => child.exitCode !== null, 'the server stopped once its client had left')
+    assert.match(log, /stopping: no client for \d+ ms/)
+  })
+
+  it('accepts a client whose connection waited while the server was busy past its idle limit', async () => {
+    const dir = join(tempDir(), 'state')
+    const lines: string[] = []
+    const stopped = serveEmbedded(dir, {key: serverKey(), idleMs: 300, log: (line) => lines.push(line)})
+    const first = await openServedEmbedded(dir)
+    await first.query('SELECT 1')
+    await first.close()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // The server runs in this process: connect, then keep its event loop busy past a tick and the idle limit,
+    // from an I/O callback, so that the loop's next turn runs the idle tick before it polls for the connection.
+    const socket = await new Promise<ReturnType<typeof connect>>((resolve) =>
+      readFile(fileURLToPath(import.meta.url), () => {
+        const pending = connect(socketPathFor(dir))
+        const until = Date.now() + 800
+        while (Date.now() < until) {
+          // busy, as PGlite's open or a long statement keeps it
+        }
+        resolve(pending)
+      }),
+    )
+    const reader = new FrameReader<StoreReply>()
+    const reply = await new Promise<StoreReply | Error>((resolve) => {
+      socket.on('data', (chunk) => reader.push(chunk).forEach(resolve))
+      socket.on('error', resolve)
+      socket.on('close', () => resolve(new Error(`closed without an answer; the server said: ${lines.join(' / ')}`)))
+      socket.write(frame({id: 1, op: 'hello', key: serverKey()}))
+    })
+    assert.deepEqual(reply, {id: 1, ok: true, value: null})
+    assert.ok(!lines.some((line) => line.startsWith('stopping')), lines.join('\n'))
+    socket.end()
+    await stopped
+    assert.match(lines.at(-2) ?? '', /^stopping: no client for \d+ ms$/)
+    assert.equal(existsSync(`${dir}.server.lock`), false, 'server lock released')
+  })
+
+  it('names the reason a server could not start, from its log', async () => {
+    const dir = join(tempDir(), 'state')
+    mkdirSync(socketPathFor(dir), {recursive: true})
+    const error = await served(dir).catch((e: unknown) => e)
+    assert.ok(error instanceof StoreUnavailableError, String(error))
+    assert.match(error.message, /its server stopped \(failed: .*(EISDIR|is a directory)/)
+    assert.match(error.hint ?? '', new RegExp(`See ${dir}\\.server\\.log`))
   })
 
   it('says why it cannot open a data directory that is not one, naming the log', async () => {
