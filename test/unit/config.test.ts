@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {findConfigFile, loadConfig, parseProjectConfig} from '../../src/config.js'
 import {ConfigError} from '../../src/core/errors.js'
 import {defaultProjectConfig} from '../../src/core/project-config.js'
+import {tempDir as makeTempDir} from '../support/databases.js'
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'demo-config-'))
+  return makeTempDir('demo-config-')
 }
 
 function writeConfig(dir: string, text: string): string {

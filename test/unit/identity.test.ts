@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {ciActor, gatherIdentityFacts} from '../../src/adapters/identity.js'
 import {mayManage, resolveIdentity} from '../../src/core/identity.js'
+import {tempDir as makeTempDir} from '../support/databases.js'
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'demo-identity-'))
+  return makeTempDir('demo-identity-')
 }
 
 function githubEventFile(event: unknown): string {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeEach, test} from 'node:test'
 import {connectClients, connectKubernetesCluster, type KubernetesClusterOptions} from '../../src/adapters/kubernetes/kubernetes-cluster.js'
@@ -10,6 +9,7 @@ import {AdaptiveLimit, backoffDelayMs, parseRetryAfterMs, withRetry} from '../..
 import {ClusterError, ClusterUnavailableError, UsageError} from '../../src/core/errors.js'
 import {failureOf} from '../support/failures.js'
 import {refusedPort, serveDuringTests} from '../support/scripted-server.js'
+import {tempDir} from '../support/databases.js'
 
 // A scripted stand-in for the API server on 127.0.0.1: each request takes the next reply (the last one repeats).
 interface Reply {
@@ -40,7 +40,7 @@ function aStatus(code: number, message: string, reason = 'Failure'): Reply {
 }
 
 function kubeconfigFor(serverUrl: string, contexts = ['test']): string {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-kubeconfig-'))
+  const dir = tempDir('demo-kubeconfig-')
   const file = join(dir, 'config')
   writeFileSync(
     file,

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {loadConfig, parseProjectConfig} from '../../src/config.js'
@@ -9,9 +8,10 @@ import {loadTemplates} from '../../src/adapters/kubernetes/templates-loader.js'
 import {parseDocuments, renderStack} from '../../src/core/render-stack.js'
 import {projectConfigSchema} from '../../src/core/project-config.js'
 import {ConfigError} from '../../src/core/errors.js'
+import {tempDir as makeTempDir} from '../support/databases.js'
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'demo-config-cache-'))
+  return makeTempDir('demo-config-cache-')
 }
 
 /** A project directory holding `text` as its demo.config.yaml, and the sources that find it. */

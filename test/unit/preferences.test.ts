@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {openPreferences, readPreferences} from '../../src/adapters/preferences.js'
 import {ConfigError, UsageError} from '../../src/core/errors.js'
 import {defaultProjectConfig} from '../../src/core/project-config.js'
 import {assertPreferenceKey, validatePreference} from '../../src/core/validate-preference.js'
+import {tempDir} from '../support/databases.js'
 
 function envWithDir(): {env: NodeJS.ProcessEnv; file: string} {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-prefs-'))
+  const dir = tempDir('demo-prefs-')
   return {env: {DEMO_PREFERENCES_DIR: dir}, file: join(dir, 'preferences.json')}
 }
 
