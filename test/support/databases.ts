@@ -26,7 +26,7 @@ const made: string[] = []
 /**
  * A fresh directory under the temp directory, removed with everything in it when this test process exits (an
  * embedded store's server whose data directory goes stops by itself). Kept, they had filled this machine's /tmp
- * with 14 GB over two days of runs, some with a 39–78 MB embedded store each; DEMO_TEST_KEEP_TMP=1 keeps them, to
+ * with 14 GB over the project's earlier runs, some with a 39–78 MB embedded store each; DEMO_TEST_KEEP_TMP=1 keeps them, to
  * look at after a failure.
  */
 export function tempDir(prefix = 'demo-test-'): string {
