@@ -324,8 +324,8 @@ describe('the embedded store server', () => {
     const socket = await new Promise<ReturnType<typeof connect>>((resolve) =>
       readFile(fileURLToPath(import.meta.url), () => {
         const pending = connect(socketPathFor(dir))
-        const until = Date.now() + 800
-        while (Date.now() < until) {
+        const busyUntil = Date.now() + 800
+        while (Date.now() < busyUntil) {
           // busy, as PGlite's open or a long statement keeps it
         }
         resolve(pending)
