@@ -47,8 +47,9 @@ export function cancelOnSignals(note: (message: string) => void): Cancellation {
 
 /**
  * Test hooks: DEMO_TEST_KILL_AT=<checkpoint> SIGKILLs the process when a use case reaches that checkpoint
- * (record, namespace, database, secrets, services, ingress, wait; destroying, namespace-deleted), so the
- * end-to-end tests can prove that a crash at any step leaves state a later command can finish or undo.
+ * (record, namespace, database, secrets, services, ingress, wait; destroying, namespace-deleted; extend's
+ * decided), so the end-to-end tests can prove that a crash at any step leaves state a later command can finish
+ * or undo, and that a command paused mid-way meets what others did meanwhile.
  * DEMO_TEST_PAUSE_AT=<checkpoint> SIGSTOPs the process there instead: the test sees it stopped (state T in
  * /proc/<pid>/stat), breaks a component (pauses the API server, stops Postgres) and sends SIGCONT.
  */

@@ -35,7 +35,13 @@ export default class Extend extends BaseCommand<typeof Extend> {
     deps.preloadClusterModules()
     const store = await deps.store()
     const {demo, namespaceExpiry} = await extendDemo(
-      {store, clock: deps.clock, policy: config.lifetime, cluster: (demoContext) => deps.cluster({defaultContext: demoContext})},
+      {
+        store,
+        clock: deps.clock,
+        policy: config.lifetime,
+        cluster: (demoContext) => deps.cluster({defaultContext: demoContext}),
+        checkpoint: deps.checkpoint(),
+      },
       {
         id: this.args.id,
         hours,

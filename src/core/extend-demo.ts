@@ -4,7 +4,7 @@ import {formatDuration, formatUtc, hours} from './duration.js'
 import {authorizeCaller} from './authorize.js'
 import {DemoExpiredError, LimitError, UsageError, VersionConflictError} from './errors.js'
 import {findDemo} from './find-demo.js'
-import type {Clock, Cluster, DemoStore} from './ports.js'
+import type {Checkpoint, Clock, Cluster, DemoStore} from './ports.js'
 
 export interface ExtendRequest {
   /** The demo's id, a unique id prefix, its name or its namespace (find-demo.ts). */
@@ -24,6 +24,8 @@ export interface ExtendDeps {
   policy: LifetimePolicy
   /** The cluster of --context, else of the demo's own context; connected only when needed. */
   cluster: (demoContext: string | null) => Promise<Cluster>
+  /** Passed once as `decided`, after the new expiry is decided and before it is written (test hook, signals.ts). */
+  checkpoint?: Checkpoint
 }
 
 /** What happened to the namespace's expiry annotations (the row is the truth; they are for kube-janitor). */
@@ -95,6 +97,7 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
     const now = deps.clock.now()
     const expiresAt = decideNewExpiry(demo, request, deps.policy, now)
     if (attempt === 1) cluster = (await checkedCluster(deps, demo, request)) ?? cluster
+    if (attempt === 1) deps.checkpoint?.('decided', demo.id)
     try {
       const updated = await deps.store.update(
         demo.id,

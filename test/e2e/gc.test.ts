@@ -14,7 +14,7 @@ import {openEmbedded} from '../../src/adapters/postgres/embedded.js'
 import type {GcReport} from '../../src/core/run-gc.js'
 import {onlyServices, ownershipMarks} from '../fakes/builders.js'
 import {scratchDatabase, query} from '../support/databases.js'
-import {cliSandbox, jsonOf, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
+import {cliSandbox, jsonOf, processState, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
 import {isApiException, loadTestKubeConfig, namespaceExists, TEST_NAMESPACE_LABEL} from '../support/k8s.js'
 
 const core = loadTestKubeConfig().makeApiClient(CoreV1Api)
@@ -78,7 +78,7 @@ describe('demo gc: one run cleans exactly what it should', () => {
   })
   after(() => database.drop())
 
-  it('destroys the expired, finishes a destroying one, cleans a killed create, deletes our orphan, leaves the rest, and a second run finds nothing', async () => {
+  it('destroys the expired, finishes a destroying one, cleans two killed creates (after the row, after the namespace), deletes our orphan, leaves the rest, and a second run finds nothing', async () => {
     const expired = await create(box)
     const fresh = await create(box)
     const kept = await create(box, ['--no-auto-cleanup'])
@@ -91,6 +91,17 @@ describe('demo gc: one run cleans exactly what it should', () => {
     const [killedRow] = await query<{id: string}>(database.url, `SELECT id FROM demo_orchestrator.demo_instances WHERE status = 'creating'`)
     const killedId = killedRow?.id ?? ''
     await expire(database.url, killedId)
+    // Fault matrix T2: killed right after its row was written, before any Kubernetes call: no namespace, only a row.
+    const killedEarly = await runDemo(box, ['create', '--type', 'startup'], {DEMO_TEST_KILL_AT: 'record'})
+    assert.equal(killedEarly.signal, 'SIGKILL', transcript(killedEarly))
+    const [earlyRow] = await query<{id: string}>(
+      database.url,
+      `SELECT id FROM demo_orchestrator.demo_instances WHERE status = 'creating' AND id <> $1`,
+      [killedId],
+    )
+    const killedEarlyId = earlyRow?.id ?? ''
+    assert.ok(killedEarlyId && !(await namespaceExists(core, `demo-${killedEarlyId}`)), 'killed before its namespace was made')
+    await expire(database.url, killedEarlyId)
     const suffix = randomBytes(3).toString('hex')
     const orphan = `demo-zorph${suffix}`
     const foreign = `demo-zfore${suffix}`
@@ -105,13 +116,14 @@ describe('demo gc: one run cleans exactly what it should', () => {
     assert.equal(done.get(`demo-${expired}`), 'destroy')
     assert.equal(done.get(`demo-${destroying}`), 'finish-destroy')
     assert.equal(done.get(`demo-${killedId}`), 'destroy')
+    assert.equal(done.get(`demo-${killedEarlyId}`), 'destroy')
     assert.equal(done.get(orphan), 'delete-orphan')
     assert.ok(!done.has(`demo-${fresh}`) && !done.has(`demo-${kept}`) && !done.has(foreign), transcript(run))
     assert.deepEqual(
       report.overdue.map((o) => o.demoId),
       [kept],
     )
-    for (const id of [expired, destroying, killedId]) {
+    for (const id of [expired, destroying, killedId, killedEarlyId]) {
       assert.equal(await status(database.url, id), 'destroyed', id)
       assert.equal(await gone(`demo-${id}`), true, id)
       const trail = await events(database.url, id)
@@ -130,7 +142,7 @@ describe('demo gc: one run cleans exactly what it should', () => {
 
     const second = await runDemo(box, ['gc', '--json', ...ALLOW])
     assert.equal(second.code, 0, transcript(second))
-    const ours = new Set([expired, fresh, kept, destroying, killedId, `zorph${suffix}`])
+    const ours = new Set([expired, fresh, kept, destroying, killedId, killedEarlyId, `zorph${suffix}`])
     assert.deepEqual(
       jsonOf<GcReport>(second).planned.filter((p) => ours.has(p.demoId)),
       [],
@@ -237,6 +249,53 @@ describe('demo gc: two runs at once, and a destroy racing a run', () => {
     const trail = await events(database.url, id)
     assert.equal(trail.filter((e) => e.type === 'destroyed').length, 1, JSON.stringify(trail))
     assert.deepEqual(jsonOf<GcReport>(gcResult).failed, [])
+  })
+
+  it('T6: an extend paused between its decision and its write meets gc’s destroy: it re-reads, is refused, and nothing is extended', async () => {
+    const id = await create(box)
+    // Expires in 5 s: the extend decides while the demo is live, and stays stopped until gc has destroyed it.
+    await query(database.url, `UPDATE demo_orchestrator.demo_instances SET expires_at = now() + interval '5 seconds' WHERE id = $1`, [id])
+    const extend = startDemo(box, ['extend', id, '--by', '1h', '--json'], {DEMO_TEST_PAUSE_AT: 'decided'})
+    const pid = extend.child.pid ?? 0
+    let ended = false
+    void extend.result.then(() => (ended = true))
+    while (!ended && processState(pid) !== 'T') await sleep(100)
+    assert.equal(processState(pid), 'T', 'the extend stopped at its checkpoint')
+    try {
+      while (
+        (await query<{due: boolean}>(database.url, `SELECT expires_at <= now() AS due FROM demo_orchestrator.demo_instances WHERE id = $1`, [id]))[0]
+          ?.due !== true
+      ) {
+        await sleep(200)
+      }
+      const gc = await runDemo(box, ['gc', '--json', ...ALLOW])
+      assert.equal(gc.code, 0, transcript(gc))
+      assert.deepEqual(
+        jsonOf<GcReport>(gc)
+          .done.filter((d) => d.demoId === id)
+          .map((d) => d.action),
+        ['destroy'],
+      )
+    } finally {
+      process.kill(pid, 'SIGCONT')
+    }
+    const extended = await extend.result
+    assert.equal(extended.code, 1, transcript(extended))
+    assert.deepEqual(jsonOf<{error: {code: string; message: string}}>(extended).error, {
+      code: 'E_CONFLICT',
+      message: `Cannot extend demo "${id}": it is destroyed.`,
+      hint: 'Create a new demo with `demo create`.',
+      exitCode: 1,
+    })
+    assert.equal(await status(database.url, id), 'destroyed')
+    assert.equal(await gone(`demo-${id}`), true)
+    const trail = await events(database.url, id)
+    assert.deepEqual(
+      trail.filter((e) => e.type === 'extended'),
+      [],
+      JSON.stringify(trail),
+    )
+    assert.equal(trail.filter((e) => e.type === 'destroyed').length, 1, JSON.stringify(trail))
   })
 })
 

@@ -214,6 +214,19 @@ describe('extendDemo', () => {
     assert.equal(demo?.expiresAt.toISOString(), '2026-11-25T17:00:00.000Z')
   })
 
+  it('passes its `decided` checkpoint once, before the write, also when the write is retried', async () => {
+    await seed(store)
+    store.racesLeft = 1
+    const passed: Array<{name: string; demoId: string; extensionsThen: number | undefined}> = []
+    const checkpoint = (name: string, demoId: string) => {
+      passed.push({name, demoId, extensionsThen: store.rows.get(demoId)?.extensionCount})
+    }
+    const {demo} = await extendDemo({...deps(), checkpoint}, request({hours: 1}))
+    assert.equal(demo.extensionCount, 2)
+    // Before anything was written (the concurrent extend comes with our first write), and not again on the retry.
+    assert.deepEqual(passed, [{name: 'decided', demoId: 'k3x9a2bq', extensionsThen: 0}])
+  })
+
   it('gives up with VersionConflictError after five lost races in a row', async () => {
     await seed(store, {expiresAt: new Date('2026-11-25T14:00:00Z')})
     const relaxed = {...policy, maxExtensions: 100}
