@@ -96,8 +96,10 @@ async function writeExpiry(deps: ExtendDeps, request: ExtendRequest): Promise<{d
     if (attempt === 1) cluster = await authorizeCaller(demo, {...request, verb: 'extend'}, () => connectDemoCluster(deps.cluster, demo))
     const now = deps.clock.now()
     const expiresAt = decideNewExpiry(demo, request, deps.policy, now)
-    if (attempt === 1) cluster = (await checkedCluster(deps, demo, request)) ?? cluster
-    if (attempt === 1) deps.checkpoint?.('decided', demo.id)
+    if (attempt === 1) {
+      cluster = (await checkedCluster(deps, demo, request)) ?? cluster
+      deps.checkpoint?.('decided', demo.id)
+    }
     try {
       const updated = await deps.store.update(
         demo.id,

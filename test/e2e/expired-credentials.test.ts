@@ -7,13 +7,12 @@
 import assert from 'node:assert/strict'
 import {chmodSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 import {AuthenticationV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 import pg from 'pg'
 import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase, tempDir} from '../support/databases.js'
-import {cliSandbox, jsonOf, runDemo, startCli, transcript, type CliResult, type CliSandbox, processState} from '../support/cli.js'
+import {cliSandbox, jsonOf, runDemo, startPausedAt, transcript, type CliResult, type CliSandbox, type PausedCli} from '../support/cli.js'
 import {serviceAccounts, tokenKubeconfig, untilAllowed, type TestIdentity} from '../support/identities.js'
 import {eventually, isApiException, loadTestKubeConfig, namespaceExists} from '../support/k8s.js'
 
@@ -47,21 +46,8 @@ async function onlyRow(url: string): Promise<Row> {
 }
 
 /** `demo create <args>` started with DEMO_TEST_PAUSE_AT=<checkpoint>; resolves once it stopped itself there. */
-async function createPausedAt(box: CliSandbox, checkpoint: string, args: string[] = []): Promise<{result: Promise<CliResult>; resume: () => void}> {
-  const started = startCli({
-    args: ['create', '--type', 'startup', ...args],
-    cwd: box.dir,
-    env: {...box.env, DEMO_TEST_PAUSE_AT: checkpoint},
-    timeoutMs: 300_000,
-  })
-  let ended = false
-  const result = started.result.finally(() => {
-    ended = true
-  })
-  const pid = started.child.pid ?? 0
-  while (!ended && processState(pid) !== 'T') await sleep(100)
-  if (ended) assert.fail(`create ended before the "${checkpoint}" checkpoint:\n${transcript(await result)}`)
-  return {result, resume: () => process.kill(pid, 'SIGCONT')}
+function createPausedAt(box: CliSandbox, checkpoint: string, args: string[] = []): Promise<PausedCli> {
+  return startPausedAt({args: ['create', '--type', 'startup', ...args], cwd: box.dir, env: box.env, timeoutMs: 300_000}, checkpoint)
 }
 
 /** Waits until the API server answers `token` with 401 (a revoked token's cached authentication may live a few seconds). */

@@ -5,12 +5,21 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 import {CoreV1Api} from '@kubernetes/client-node'
 import {onlyServices} from '../fakes/builders.js'
 import {scratchDatabase, query} from '../support/databases.js'
-import {cliSandbox, jsonOf, runDemo, startCli, transcript, type CliResult, type CliSandbox, processState} from '../support/cli.js'
+import {
+  cliSandbox,
+  jsonOf,
+  runDemo,
+  startPausedAt,
+  transcript,
+  type CliResult,
+  type CliSandbox,
+  type PausedCli,
+  processState,
+} from '../support/cli.js'
 import {eventually, loadTestKubeConfig, namespaceExists} from '../support/k8s.js'
 import {throwawayPostgres, type ThrowawayPostgres} from '../support/throwaway-postgres.js'
 
@@ -47,31 +56,12 @@ async function onlyRow(url: string): Promise<{id: string; status: string; last_e
   return rows[0] as {id: string; status: string; last_error: string | null}
 }
 
-/** Waits until the CLI stopped itself at its DEMO_TEST_PAUSE_AT checkpoint (or ended, which the caller reports). */
-async function pausedAtCheckpoint(pid: number, ended: () => boolean): Promise<void> {
-  while (!ended() && processState(pid) !== 'T') await sleep(100)
-}
-
 /** `create` started with DEMO_TEST_PAUSE_AT=<checkpoint>; resolves when it is stopped there. */
-async function createPausedAt(
-  box: CliSandbox,
-  checkpoint: string,
-  killAfterMs: number,
-): Promise<{pid: number; result: Promise<CliResult>; resume: () => void}> {
-  const started = startCli({
-    args: ['create', '--type', 'startup', '--wait-timeout', '10m'],
-    cwd: box.dir,
-    env: {...box.env, DEMO_TEST_PAUSE_AT: checkpoint},
-    timeoutMs: killAfterMs,
-  })
-  let ended = false
-  const result = started.result.finally(() => {
-    ended = true
-  })
-  const pid = started.child.pid ?? 0
-  await pausedAtCheckpoint(pid, () => ended)
-  if (ended) assert.fail(`create ended before the "${checkpoint}" checkpoint:\n${transcript(await result)}`)
-  return {pid, result, resume: () => process.kill(pid, 'SIGCONT')}
+function createPausedAt(box: CliSandbox, checkpoint: string, killAfterMs: number): Promise<PausedCli> {
+  return startPausedAt(
+    {args: ['create', '--type', 'startup', '--wait-timeout', '10m'], cwd: box.dir, env: box.env, timeoutMs: killAfterMs},
+    checkpoint,
+  )
 }
 
 describe('T11: the API server paused (SIGSTOP) in the middle of a create', () => {

@@ -14,7 +14,7 @@ import {openEmbedded} from '../../src/adapters/postgres/embedded.js'
 import type {GcReport} from '../../src/core/run-gc.js'
 import {onlyServices, ownershipMarks} from '../fakes/builders.js'
 import {scratchDatabase, query} from '../support/databases.js'
-import {cliSandbox, jsonOf, processState, runDemo, startDemo, transcript, type CliSandbox} from '../support/cli.js'
+import {cliSandbox, jsonOf, runDemo, startDemo, startPausedAt, transcript, type CliSandbox} from '../support/cli.js'
 import {isApiException, loadTestKubeConfig, namespaceExists, TEST_NAMESPACE_LABEL} from '../support/k8s.js'
 
 const core = loadTestKubeConfig().makeApiClient(CoreV1Api)
@@ -253,12 +253,8 @@ describe('demo gc: two runs at once, and a destroy racing a run', () => {
 
   it('T6: an extend paused between its decision and its write meets gc’s destroy: it re-reads, is refused, and nothing is extended', async () => {
     const id = await create(box)
-    const extend = startDemo(box, ['extend', id, '--by', '1h', '--json'], {DEMO_TEST_PAUSE_AT: 'decided'})
-    const pid = extend.child.pid ?? 0
-    let ended = false
-    void extend.result.then(() => (ended = true))
-    while (!ended && processState(pid) !== 'T') await sleep(100)
-    assert.equal(processState(pid), 'T', 'the extend stopped at its checkpoint, having decided on a live demo')
+    // Stopped at its checkpoint, having decided on a live demo.
+    const extend = await startPausedAt({args: ['extend', id, '--by', '1h', '--json'], cwd: box.dir, env: box.env}, 'decided')
     try {
       // Time passes while the extend is stopped: the demo expires (the row's lifetime moved into the past, as `expire` does).
       await expire(database.url, id)
@@ -271,7 +267,7 @@ describe('demo gc: two runs at once, and a destroy racing a run', () => {
         ['destroy'],
       )
     } finally {
-      process.kill(pid, 'SIGCONT')
+      extend.resume()
     }
     const extended = await extend.result
     assert.equal(extended.code, 1, transcript(extended))

@@ -2,6 +2,7 @@ import {execa, type ResultPromise} from 'execa'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {cpSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {dump} from 'js-yaml'
 import {tempDir} from './databases.js'
 
@@ -93,6 +94,29 @@ export function startCli(run: CliRun): {child: ResultPromise; result: Promise<Cl
     stderr: String(ended.stderr ?? ''),
   }))
   return {child, result}
+}
+
+/** A CLI run stopped at its DEMO_TEST_PAUSE_AT checkpoint (src/signals.ts): `resume` sends SIGCONT. */
+export interface PausedCli {
+  pid: number
+  result: Promise<CliResult>
+  resume: () => void
+}
+
+/**
+ * Starts `run` with DEMO_TEST_PAUSE_AT=<checkpoint> and resolves once the process has stopped itself there (state T
+ * in /proc/<pid>/stat); fails the test, with the run's transcript, when it ends before reaching the checkpoint.
+ */
+export async function startPausedAt(run: CliRun, checkpoint: string): Promise<PausedCli> {
+  const started = startCli({...run, env: {...run.env, DEMO_TEST_PAUSE_AT: checkpoint}})
+  let ended = false
+  const result = started.result.finally(() => {
+    ended = true
+  })
+  const pid = started.child.pid ?? 0
+  while (!ended && processState(pid) !== 'T') await sleep(100)
+  if (ended) throw new Error(`\`demo ${run.args.join(' ')}\` ended before the "${checkpoint}" checkpoint:\n${transcript(await result)}`)
+  return {pid, result, resume: () => process.kill(pid, 'SIGCONT')}
 }
 
 /** Starts `demo <args>` in a sandbox without waiting. */

@@ -57,7 +57,7 @@ function unreachable(dataDir: string, detail: string, cause?: unknown): StoreUna
 function startServer(dataDir: string, key: string, idleMs: number, idleInTransactionMs?: number): Promise<number | null> {
   mkdirSync(dirname(dataDir), {recursive: true})
   const logFile = `${dataDir}.server.log`
-  const log = openSync(logFile, existsSync(logFile) && statSync(logFile).size > LOG_MAX_BYTES ? 'w' : 'a')
+  const log = openSync(logFile, (statSync(logFile, {throwIfNoEntry: false})?.size ?? 0) > LOG_MAX_BYTES ? 'w' : 'a')
   try {
     const entry = fileURLToPath(SERVER_ENTRY)
     // Run from the sources (tests), the server needs tsx, found from here: its working directory is elsewhere.

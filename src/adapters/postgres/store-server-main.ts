@@ -1,4 +1,4 @@
-import {serveEmbedded} from './store-server.js'
+import {logToStderr, serveEmbedded} from './store-server.js'
 
 /*
  * Entry point of the embedded store's server, started by store-client.ts as
@@ -17,7 +17,7 @@ try {
 } catch (error) {
   // The stack, then one line the starting command quotes (store-client.ts, lastLine).
   if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
-  process.stderr.write(`${new Date().toISOString()} pid ${process.pid}: failed: ${error instanceof Error ? error.message : String(error)}\n`)
+  logToStderr(`failed: ${error instanceof Error ? error.message : String(error)}`)
   process.exitCode = 1
 }
 process.exit()

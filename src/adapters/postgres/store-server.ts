@@ -49,7 +49,8 @@ const TICK_MS = 250
  */
 const FIRST_CLIENT_MS = 5_000
 
-function logToStderr(line: string): void {
+/** One line of `<dataDir>.server.log`: its time and the server's pid first (store-client.ts `lastLine` strips them). */
+export function logToStderr(line: string): void {
   process.stderr.write(`${new Date().toISOString()} pid ${process.pid}: ${line}\n`)
 }
 
